@@ -1,0 +1,116 @@
+"""The ``synth`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from storage.dataset import DatasetError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one clear line, not the usage block
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be positive")
+    return value
+
+
+def _resolution(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 320x240") from None
+    if w <= 0 or h <= 0:
+        raise argparse.ArgumentTypeError(f"{text}: width and height must be positive")
+    return w, h
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="synth", description="Verifiable spatial-reasoning video QA datasets from simulators.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    r = sub.add_parser("run", help="generate a dataset")
+    r.add_argument("--out", type=Path, required=True, help="output directory")
+    r.add_argument("--episodes", type=_positive_int, default=4)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--frames", type=_positive_int, default=16)
+    r.add_argument("--resolution", type=_resolution, default=(320, 240), metavar="WxH")
+    r.add_argument("--fps", type=float, default=8.0)
+    r.add_argument("--quality", choices=("photoreal", "draft"), default="photoreal",
+                   help="photoreal = Cycles (datasets), draft = Workbench (previews, tests)")
+    r.add_argument("--samples", type=_positive_int, default=8, help="Cycles samples per pixel")
+    r.add_argument("--questions-per-family", type=_positive_int, default=3)
+    r.add_argument("--samples-per-shard", type=_positive_int, default=64)
+    r.add_argument("--workers", type=_positive_int, default=None, help="render processes (default: cores)")
+    r.add_argument("--overwrite", action="store_true", help="replace a finished dataset in --out")
+    r.add_argument("--no-progress", action="store_true")
+    v = sub.add_parser("verify", help="recompute every answer of a dataset from its shipped JSON")
+    v.add_argument("dir", type=Path)
+    return p
+
+
+def _cmd_run(args) -> int:
+    from tqdm import tqdm
+
+    from .config import RunConfig
+    from .run import run
+
+    w, h = args.resolution
+    cfg = RunConfig(
+        episodes=args.episodes, seed=args.seed, frames=args.frames, width=w, height=h, fps=args.fps,
+        quality=args.quality, samples=args.samples, questions_per_family=args.questions_per_family,
+        samples_per_shard=args.samples_per_shard,
+    )
+    bar = tqdm(total=cfg.episodes, unit="episode", disable=args.no_progress, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.n = done
+        bar.refresh()
+
+    try:
+        manifest = run(cfg, args.out, overwrite=args.overwrite, workers=args.workers, progress=progress)
+    finally:
+        bar.close()
+    print(f"dataset: {args.out.resolve()}")
+    print(f"{manifest['num_samples']} episodes, {manifest['num_questions']} questions in "
+          f"{len(manifest['shards'])} shard(s); load with datasets.load_dataset('{args.out}')")
+    return 0
+
+
+def _cmd_verify(args) -> int:
+    from .verify import verify_dataset
+
+    checked, problems = verify_dataset(args.dir)
+    for p in problems:
+        print(f"MISMATCH {p}")
+    print(f"{checked} answers checked, {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"run": _cmd_run, "verify": _cmd_verify}[args.command](args)
+    except ValidationError as e:
+        err = e.errors()[0]
+        print(f"synth: error: invalid {'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
+    except (DatasetError, ValueError) as e:
+        print(f"synth: error: {e}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("synth: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Typed run configuration shared by the CLI and the flow."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class RunConfig(BaseModel):
+    """Everything that determines the data a run produces (not how fast it runs)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    episodes: int = Field(1, ge=1)
+    seed: int = Field(0, ge=0)
+    simulator: Literal["procedural"] = "procedural"
+    frames: int = Field(16, ge=2, le=10_000)
+    width: int = Field(320, ge=16, le=8192)
+    height: int = Field(240, ge=16, le=8192)
+    fps: float = Field(8.0, gt=0, le=240)
+    quality: Literal["photoreal", "draft"] = "photoreal"
+    samples: int = Field(8, ge=1, le=4096)  # Cycles samples per pixel (photoreal)
+    questions_per_family: int = Field(3, ge=1)
+    min_visible_pixels: int = Field(100, ge=1)
+    min_visible_frames: int = Field(2, ge=1)
+    samples_per_shard: int = Field(64, ge=1)
+
+    @field_validator("width", "height")
+    @classmethod
+    def _even(cls, v: int) -> int:
+        if v % 2:
+            raise ValueError("must be even (H.264 yuv420p)")
+        return v
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,52 @@
+"""Worker processes that render episodes, one Blender per process."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
+from storage.dataset import Sample
+
+from .config import RunConfig
+from .episode import make_episode
+
+_renderer: BlenderRenderer | None = None
+
+
+def _init(settings: BlenderSettings) -> None:
+    global _renderer
+    _renderer = BlenderRenderer(settings)
+
+
+def _work(cfg: RunConfig, index: int) -> tuple[int, Sample, dict[str, float]]:
+    assert _renderer is not None
+    sample, timings = make_episode(cfg, index, _renderer)
+    return index, sample, timings
+
+
+def default_workers(n_tasks: int) -> int:
+    return max(1, min(n_tasks, os.cpu_count() or 1))
+
+
+def render_episodes(
+    cfg: RunConfig, indices: list[int], workers: int | None = None
+) -> Iterator[tuple[int, Sample, dict[str, float]]]:
+    """Yield (index, sample, timings) as episodes finish, in completion order."""
+    if not indices:
+        return
+    workers = workers or default_workers(len(indices))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    settings = BlenderSettings(quality=cfg.quality, samples=cfg.samples, threads=threads)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(settings,)) as pool:
+        pending = {pool.submit(_work, cfg, i) for i in indices[: 2 * workers]}
+        queue = list(indices[2 * workers :])
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield fut.result()
+                if queue:
+                    pending.add(pool.submit(_work, cfg, queue.pop(0)))

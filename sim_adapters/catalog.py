@@ -1,0 +1,247 @@
+"""Furniture and household categories built from primitives with real-world sizes.
+
+Sizes are (depth, width, height) ranges in metres, following the object-frame convention
+in ``scene.py`` (the front faces local +X). Builders return parts in the object's local
+frame, filling the box ``[-d/2, d/2] x [-w/2, w/2] x [-h/2, h/2]`` exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from .scene import Part
+
+Placement = Literal["wall", "floor", "surface"]
+Size = tuple[float, float, float]
+
+
+def _box(cx, cy, cz, sx, sy, sz, color=None) -> Part:
+    return Part(shape="box", center=(cx, cy, cz), size=(sx, sy, sz), color=color)
+
+
+def _cyl(cx, cy, cz, d, h, shape="cylinder", color=None) -> Part:
+    return Part(shape=shape, center=(cx, cy, cz), size=(d, d, h), color=color)
+
+
+def solid(s: Size) -> list[Part]:
+    return [_box(0, 0, 0, *s)]
+
+
+def table(s: Size, top: float = 0.04, leg: float = 0.05) -> list[Part]:
+    d, w, h = s
+    parts = [_box(0, 0, h / 2 - top / 2, d, w, top)]
+    for x in (-1, 1):
+        for y in (-1, 1):
+            parts.append(_box(x * (d / 2 - leg / 2), y * (w / 2 - leg / 2), -top / 2, leg, leg, h - top))
+    return parts
+
+
+def chair(s: Size) -> list[Part]:
+    d, w, h = s
+    seat_h, seat_t, leg, back_t = 0.45, 0.05, 0.04, 0.05
+    z0 = -h / 2
+    parts = [_box(0, 0, z0 + seat_h - seat_t / 2, d, w, seat_t)]
+    for x in (-1, 1):
+        for y in (-1, 1):
+            parts.append(_box(x * (d / 2 - leg / 2), y * (w / 2 - leg / 2), z0 + (seat_h - seat_t) / 2,
+                              leg, leg, seat_h - seat_t))
+    parts.append(_box(-d / 2 + back_t / 2, 0, z0 + seat_h + (h - seat_h) / 2, back_t, w, h - seat_h))
+    return parts
+
+
+def stool(s: Size) -> list[Part]:
+    d, w, h = s
+    parts = [_cyl(0, 0, h / 2 - 0.025, min(d, w), 0.05)]
+    parts.append(_cyl(0, 0, -0.025, 0.06, h - 0.05))
+    parts.append(_cyl(0, 0, -h / 2 + 0.01, min(d, w) * 0.8, 0.02))
+    return parts
+
+
+def sofa(s: Size) -> list[Part]:
+    d, w, h = s
+    base_h, arm_w, back_d = 0.42, 0.18, 0.2
+    z0 = -h / 2
+    return [
+        _box(back_d / 2, 0, z0 + base_h / 2, d - back_d, w - 2 * arm_w, base_h),
+        _box(-d / 2 + back_d / 2, 0, 0, back_d, w, h),
+        _box(back_d / 2, w / 2 - arm_w / 2, z0 + 0.3, d - back_d, arm_w, 0.6),
+        _box(back_d / 2, -w / 2 + arm_w / 2, z0 + 0.3, d - back_d, arm_w, 0.6),
+    ]
+
+
+def bed(s: Size) -> list[Part]:
+    d, w, h = s  # depth = length of the bed, headboard at the back (-X)
+    z0 = -h / 2
+    head_t = 0.08
+    return [
+        _box(head_t / 2, 0, z0 + 0.15, d - head_t, w, 0.3),
+        _box(head_t / 2, 0, z0 + 0.42, d - head_t - 0.04, w - 0.04, 0.24, color=(0.85, 0.85, 0.82)),
+        _box(-d / 2 + head_t / 2, 0, 0, head_t, w, h),
+    ]
+
+
+def shelf(s: Size, shelves: int = 4, t: float = 0.03) -> list[Part]:
+    d, w, h = s
+    parts = [_box(0, y * (w / 2 - t / 2), 0, d, t, h) for y in (-1, 1)]
+    parts.append(_box(-d / 2 + t / 2, 0, 0, t, w - 2 * t, h))
+    for k in range(shelves + 1):
+        z = -h / 2 + t / 2 + k * (h - t) / shelves
+        parts.append(_box(0, 0, z, d, w - 2 * t, t))
+    return parts
+
+
+def tv(s: Size) -> list[Part]:
+    d, w, h = s
+    foot_h = 0.08
+    return [
+        _box(0, 0, -h / 2 + 0.01, d, w * 0.4, 0.02),
+        _box(-d / 4, 0, -h / 2 + foot_h / 2, 0.04, 0.08, foot_h),
+        _box(-d / 4, 0, -h / 2 + foot_h + (h - foot_h) / 2, 0.05, w, h - foot_h),
+        _box(-d / 4 + 0.026, 0, -h / 2 + foot_h + (h - foot_h) / 2, 0.002, w * 0.95, (h - foot_h) * 0.92,
+             color=(0.01, 0.01, 0.012)),
+    ]
+
+
+def floor_lamp(s: Size) -> list[Part]:
+    d, w, h = s
+    shade_h = 0.3
+    return [
+        _cyl(0, 0, -h / 2 + 0.015, min(d, w) * 0.7, 0.03),
+        _cyl(0, 0, -shade_h / 2, 0.03, h - shade_h - 0.03),
+        _cyl(0, 0, h / 2 - shade_h / 2, min(d, w), shade_h, shape="cone", color=(0.9, 0.85, 0.7)),
+    ]
+
+
+def table_lamp(s: Size) -> list[Part]:
+    d, w, h = s
+    shade_h = h * 0.45
+    return [
+        _cyl(0, 0, -h / 2 + 0.1, min(d, w) * 0.5, 0.2, shape="cone"),
+        _cyl(0, 0, -h / 2 + 0.2 + (h - shade_h - 0.2) / 2, 0.02, h - shade_h - 0.2),
+        _cyl(0, 0, h / 2 - shade_h / 2, min(d, w), shade_h, shape="cone", color=(0.95, 0.9, 0.75)),
+    ]
+
+
+def plant(s: Size) -> list[Part]:
+    d, w, h = s
+    pot_h = h * 0.35
+    return [
+        _cyl(0, 0, -h / 2 + pot_h / 2, min(d, w) * 0.6, pot_h, shape="cone"),
+        Part(shape="sphere", center=(0, 0, -h / 2 + pot_h + (h - pot_h) / 2), size=(d, w, h - pot_h),
+             color=(0.05, 0.25, 0.04)),
+    ]
+
+
+def cylinder(s: Size) -> list[Part]:
+    return [_cyl(0, 0, 0, min(s[0], s[1]), s[2])]
+
+
+def vase(s: Size) -> list[Part]:
+    return [_cyl(0, 0, 0, min(s[0], s[1]), s[2], shape="cone")]
+
+
+def bowl(s: Size) -> list[Part]:
+    return [Part(shape="sphere", center=(0, 0, 0), size=s)]
+
+
+def laptop(s: Size) -> list[Part]:
+    d, w, h = s
+    return [
+        _box(0, 0, -h / 2 + 0.01, d, w, 0.02),
+        _box(-d / 2 + 0.01, 0, 0.01, 0.02, w, h - 0.02),
+    ]
+
+
+def monitor(s: Size) -> list[Part]:
+    d, w, h = s
+    return [
+        _box(0, 0, -h / 2 + 0.01, d, w * 0.35, 0.02),
+        _box(-d / 4, 0, -h / 2 + 0.1, 0.03, 0.05, 0.16),
+        _box(-d / 4, 0, -h / 2 + 0.18 + (h - 0.18) / 2, 0.04, w, h - 0.18),
+    ]
+
+
+def fridge(s: Size) -> list[Part]:
+    d, w, h = s
+    return [
+        _box(0, 0, 0, d, w, h),
+        _box(d / 2 + 0.015, w / 2 - 0.08, 0.2, 0.03, 0.03, 0.5, color=(0.6, 0.6, 0.6)),
+    ]
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    size_min: Size
+    size_max: Size
+    placement: Placement
+    build: Callable[[Size], list[Part]]
+    materials: tuple[str, ...]
+    supports: bool = False  # other objects may stand on its top
+
+
+CATEGORIES: tuple[Category, ...] = (
+    Category("bed", (1.9, 0.9, 0.9), (2.1, 1.8, 1.1), "wall", bed, ("wooden", "fabric"), False),
+    Category("sofa", (0.8, 1.6, 0.8), (1.0, 2.4, 0.95), "wall", sofa, ("fabric", "leather")),
+    Category("armchair", (0.75, 0.75, 0.8), (0.9, 0.95, 1.0), "floor", sofa, ("fabric", "leather")),
+    Category("chair", (0.42, 0.42, 0.8), (0.55, 0.5, 1.0), "floor", chair, ("wooden", "plastic", "metal")),
+    Category("stool", (0.3, 0.3, 0.45), (0.4, 0.4, 0.75), "floor", stool, ("wooden", "metal", "plastic")),
+    Category("dining table", (0.8, 1.2, 0.72), (1.0, 1.8, 0.78), "floor", table, ("wooden", "glass", "metal"), True),
+    Category("coffee table", (0.5, 0.8, 0.38), (0.7, 1.2, 0.48), "floor", table, ("wooden", "glass"), True),
+    Category("desk", (0.55, 1.0, 0.72), (0.75, 1.6, 0.78), "wall", table, ("wooden", "metal"), True),
+    Category("nightstand", (0.35, 0.4, 0.45), (0.45, 0.55, 0.65), "wall", solid, ("wooden",), True),
+    Category("bookshelf", (0.28, 0.6, 1.2), (0.4, 1.2, 2.0), "wall", shelf, ("wooden", "metal")),
+    Category("wardrobe", (0.55, 0.9, 1.8), (0.65, 1.6, 2.2), "wall", solid, ("wooden",)),
+    Category("cabinet", (0.4, 0.6, 0.8), (0.5, 1.2, 1.0), "wall", solid, ("wooden", "metal"), True),
+    Category("tv stand", (0.4, 1.0, 0.45), (0.5, 1.8, 0.6), "wall", solid, ("wooden", "metal"), True),
+    Category("refrigerator", (0.6, 0.6, 1.6), (0.75, 0.9, 1.9), "wall", fridge, ("metal", "plastic")),
+    Category("floor lamp", (0.35, 0.35, 1.4), (0.5, 0.5, 1.8), "floor", floor_lamp, ("metal",)),
+    Category("potted plant", (0.35, 0.35, 0.6), (0.7, 0.7, 1.6), "floor", plant, ("ceramic", "plastic")),
+    Category("trash bin", (0.25, 0.25, 0.3), (0.4, 0.4, 0.6), "floor", cylinder, ("metal", "plastic")),
+    Category("box", (0.3, 0.3, 0.2), (0.6, 0.6, 0.5), "floor", solid, ("cardboard",)),
+    Category("television", (0.2, 0.9, 0.55), (0.25, 1.4, 0.85), "surface", tv, ("plastic",)),
+    Category("monitor", (0.18, 0.5, 0.35), (0.22, 0.7, 0.5), "surface", monitor, ("plastic",)),
+    Category("laptop", (0.22, 0.3, 0.2), (0.26, 0.38, 0.25), "surface", laptop, ("metal", "plastic")),
+    Category("table lamp", (0.22, 0.22, 0.35), (0.35, 0.35, 0.6), "surface", table_lamp, ("ceramic", "metal")),
+    Category("vase", (0.1, 0.1, 0.2), (0.2, 0.2, 0.4), "surface", vase, ("ceramic", "glass")),
+    Category("bowl", (0.15, 0.15, 0.07), (0.3, 0.3, 0.12), "surface", bowl, ("ceramic", "wooden")),
+)
+
+CATEGORY = {c.name: c for c in CATEGORIES}
+
+# Colour words and linear RGB values; names chosen to be unambiguous to people.
+COLORS: dict[str, tuple[float, float, float]] = {
+    "red": (0.55, 0.03, 0.03),
+    "orange": (0.8, 0.25, 0.02),
+    "yellow": (0.8, 0.65, 0.05),
+    "green": (0.06, 0.35, 0.06),
+    "teal": (0.02, 0.3, 0.3),
+    "blue": (0.03, 0.1, 0.55),
+    "purple": (0.25, 0.05, 0.4),
+    "pink": (0.85, 0.3, 0.45),
+    "brown": (0.2, 0.08, 0.03),
+    "white": (0.8, 0.8, 0.8),
+    "gray": (0.2, 0.2, 0.2),
+    "black": (0.015, 0.015, 0.015),
+}
+
+# Material words -> (roughness, metallic)
+MATERIALS: dict[str, tuple[float, float]] = {
+    "wooden": (0.6, 0.0),
+    "metal": (0.3, 1.0),
+    "plastic": (0.4, 0.0),
+    "fabric": (0.95, 0.0),
+    "leather": (0.55, 0.0),
+    "glass": (0.05, 0.0),
+    "ceramic": (0.2, 0.0),
+    "cardboard": (0.9, 0.0),
+}
+
+WALL_FINISHES = {"white plaster": (0.75, 0.75, 0.72), "beige paint": (0.6, 0.5, 0.36),
+                 "light gray paint": (0.5, 0.5, 0.5), "pale green paint": (0.45, 0.55, 0.4),
+                 "pale blue paint": (0.4, 0.5, 0.6)}
+FLOOR_FINISHES = {"oak parquet": (0.35, 0.2, 0.08), "dark wood": (0.12, 0.06, 0.03),
+                  "gray tiles": (0.3, 0.3, 0.3), "beige carpet": (0.45, 0.38, 0.28),
+                  "white tiles": (0.7, 0.7, 0.68)}

@@ -1,0 +1,65 @@
+"""Camera and rigid-body geometry shared by adapters, planners and programs (numpy)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .scene import CameraFrame, Pose
+
+
+def yaw_rotation(yaw: float) -> np.ndarray:
+    """3x3 rotation about +Z by ``yaw`` radians."""
+    c, s = math.cos(yaw), math.sin(yaw)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def local_to_world(points: np.ndarray, pose: Pose) -> np.ndarray:
+    """Map (N, 3) points from an object's local frame to the world frame."""
+    return points @ yaw_rotation(pose.yaw).T + np.asarray(pose.position)
+
+
+def intrinsics(width: int, height: int, hfov: float) -> np.ndarray:
+    """Pinhole K for a horizontal field of view (radians), square pixels, centred."""
+    f = (width / 2.0) / math.tan(hfov / 2.0)
+    return np.array([[f, 0.0, width / 2.0 - 0.5], [0.0, f, height / 2.0 - 0.5], [0.0, 0.0, 1.0]])
+
+
+def look_at(eye: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """4x4 OpenCV world-to-camera matrix for a camera at ``eye`` looking at ``target``
+    with no roll (image up is as close to world +Z as possible)."""
+    eye, target = np.asarray(eye, float), np.asarray(target, float)
+    forward = target - eye
+    forward /= np.linalg.norm(forward)
+    right = np.cross(forward, [0.0, 0.0, 1.0])
+    if np.linalg.norm(right) < 1e-9:
+        raise ValueError("camera looks straight up or down: roll is undefined")
+    right /= np.linalg.norm(right)
+    down = np.cross(forward, right)
+    R = np.stack([right, down, forward])
+    T = np.eye(4)
+    T[:3, :3] = R
+    T[:3, 3] = -R @ eye
+    return T
+
+
+def camera_center(world_to_camera: np.ndarray) -> np.ndarray:
+    R, t = world_to_camera[:3, :3], world_to_camera[:3, 3]
+    return -R.T @ t
+
+
+def to_camera(camera: CameraFrame, points: np.ndarray) -> np.ndarray:
+    """World (N, 3) -> camera coordinates (N, 3)."""
+    T = np.asarray(camera.world_to_camera)
+    return points @ T[:3, :3].T + T[:3, 3]
+
+
+def project(camera: CameraFrame, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """World (N, 3) -> pixel coordinates (N, 2) and camera-space depth z (N,)."""
+    pc = to_camera(camera, points)
+    z = pc[:, 2]
+    uvw = pc @ np.asarray(camera.K).T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        uv = uvw[:, :2] / uvw[:, 2:3]
+    return uv, z

@@ -1,0 +1,165 @@
+"""Triangle meshes for scene primitives, shared by every renderer backend and by tests.
+
+Meshes are built here, not inside a renderer, so that the geometry a backend draws is the
+geometry that exporters, ray casts and surface samplers see.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .geometry import local_to_world
+from .scene import Part, Pose, Room, SceneObject
+
+SEGMENTS = 24  # around cylinders, cones and spheres
+
+
+@dataclass(frozen=True)
+class Mesh:
+    vertices: np.ndarray  # (V, 3) float64
+    faces: np.ndarray  # (F, 3) int64, counter-clockwise seen from outside
+
+    def triangles(self) -> np.ndarray:
+        """(F, 3, 3) triangle corner positions."""
+        return self.vertices[self.faces]
+
+
+def merge(meshes: list[Mesh]) -> Mesh:
+    verts, faces, offset = [], [], 0
+    for m in meshes:
+        verts.append(m.vertices)
+        faces.append(m.faces + offset)
+        offset += len(m.vertices)
+    return Mesh(np.concatenate(verts), np.concatenate(faces))
+
+
+def _box(size: np.ndarray) -> Mesh:
+    sx, sy, sz = np.asarray(size) / 2.0
+    v = np.array(
+        [[x, y, z] for x in (-sx, sx) for y in (-sy, sy) for z in (-sz, sz)], dtype=float
+    )
+    # vertex index = 4*ix + 2*iy + iz
+    quads = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
+    f = []
+    for a, b, c, d in quads:
+        f += [(a, b, c), (a, c, d)]
+    return Mesh(v, np.array(f, dtype=np.int64))
+
+
+def _lathe(profile: list[tuple[float, float]], size: np.ndarray) -> Mesh:
+    """Surface of revolution: ``profile`` is (radius fraction, z fraction) from bottom to top,
+    scaled to the part's diameters and height. Closed with caps where radius > 0."""
+    n = SEGMENTS
+    ang = np.linspace(0.0, 2 * math.pi, n, endpoint=False)
+    rx, ry, h = size[0] / 2.0, size[1] / 2.0, size[2]
+    verts, faces = [], []
+    for r, z in profile:
+        for a in ang:
+            verts.append((r * rx * math.cos(a), r * ry * math.sin(a), (z - 0.5) * h))
+    for i in range(len(profile) - 1):
+        for j in range(n):
+            a, b = i * n + j, i * n + (j + 1) % n
+            c, d = a + n, b + n
+            faces += [(a, b, d), (a, d, c)]
+    for ring, z, flip in ((0, profile[0][1], True), (len(profile) - 1, profile[-1][1], False)):
+        if profile[ring][0] > 0:
+            centre = len(verts)
+            verts.append((0.0, 0.0, (z - 0.5) * h))
+            for j in range(n):
+                a, b = ring * n + j, ring * n + (j + 1) % n
+                faces.append((centre, b, a) if flip else (centre, a, b))
+    return Mesh(np.array(verts, dtype=float), np.array(faces, dtype=np.int64))
+
+
+def part_mesh(part: Part) -> Mesh:
+    """Mesh of one primitive in its object's local frame."""
+    size = np.asarray(part.size, dtype=float)
+    if part.shape == "box":
+        m = _box(size)
+    elif part.shape == "cylinder":
+        m = _lathe([(1.0, 0.0), (1.0, 1.0)], size)
+    elif part.shape == "cone":
+        m = _lathe([(1.0, 0.0), (0.55, 1.0)], size)
+    else:  # sphere
+        rings = 10
+        prof = [(math.sin(math.pi * k / rings), (1 - math.cos(math.pi * k / rings)) / 2)
+                for k in range(1, rings)]
+        m = _lathe(prof, size)
+    return Mesh(m.vertices + np.asarray(part.center), m.faces)
+
+
+def object_mesh(obj: SceneObject, pose: Pose | None = None) -> Mesh:
+    """The object's mesh in the world frame at ``pose`` (default: its rest pose)."""
+    pose = pose or Pose(position=obj.box.center, yaw=obj.box.yaw)
+    local = merge([part_mesh(p) for p in obj.parts])
+    return Mesh(local_to_world(local.vertices, pose), local.faces)
+
+
+def room_meshes(room: Room, wall_thickness: float = 0.1) -> dict[str, Mesh]:
+    """Floor, ceiling and walls (thick boxes outside the footprint)."""
+    poly = np.asarray(room.footprint, dtype=float)
+    n = len(poly)
+    # fan triangulation is wrong for the L shape's reflex corner: ear-clip instead
+    tris = _ear_clip(poly)
+    floor_v = np.column_stack([poly, np.zeros(n)])
+    ceil_v = np.column_stack([poly, np.full(n, room.height)])
+    floor = Mesh(floor_v, tris)
+    ceiling = Mesh(ceil_v, tris[:, ::-1].copy())
+    walls = []
+    for i in range(n):
+        a, b = poly[i], poly[(i + 1) % n]
+        d = b - a
+        length = float(np.linalg.norm(d))
+        out = np.array([d[1], -d[0]]) / length  # outward normal of a CCW polygon
+        mid = (a + b) / 2 + out * wall_thickness / 2
+        box = _box(np.array([length + 2 * wall_thickness, wall_thickness, room.height]))
+        pose = Pose(position=(mid[0], mid[1], room.height / 2), yaw=math.atan2(d[1], d[0]))
+        walls.append(Mesh(local_to_world(box.vertices, pose), box.faces))
+    return {"floor": floor, "ceiling": ceiling, "walls": merge(walls)}
+
+
+def _ear_clip(poly: np.ndarray) -> np.ndarray:
+    idx = list(range(len(poly)))
+    tris = []
+
+    def cross(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    while len(idx) > 3:
+        for k in range(len(idx)):
+            i0, i1, i2 = idx[k - 1], idx[k], idx[(k + 1) % len(idx)]
+            a, b, c = poly[i0], poly[i1], poly[i2]
+            if cross(a, b, c) <= 1e-12:
+                continue
+            inside = any(
+                cross(a, b, poly[j]) > 0 and cross(b, c, poly[j]) > 0 and cross(c, a, poly[j]) > 0
+                for j in idx
+                if j not in (i0, i1, i2)
+            )
+            if not inside:
+                tris.append((i0, i1, i2))
+                idx.pop(k)
+                break
+        else:
+            raise ValueError("footprint polygon is not simple and counter-clockwise")
+    tris.append(tuple(idx))
+    return np.array(tris, dtype=np.int64)
+
+
+def sample_surface(mesh: Mesh, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points uniformly on the mesh surface and their (outward) unit normals."""
+    tri = mesh.triangles()
+    e1, e2 = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
+    cr = np.cross(e1, e2)
+    area = np.linalg.norm(cr, axis=1)
+    keep = area > 1e-12
+    tri, e1, e2, cr, area = tri[keep], e1[keep], e2[keep], cr[keep], area[keep]
+    k = rng.choice(len(tri), size=n, p=area / area.sum())
+    u, v = rng.random(n), rng.random(n)
+    flip = u + v > 1
+    u[flip], v[flip] = 1 - u[flip], 1 - v[flip]
+    pts = tri[k, 0] + u[:, None] * e1[k] + v[:, None] * e2[k]
+    return pts, cr[k] / area[k, None]

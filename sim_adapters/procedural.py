@@ -1,0 +1,196 @@
+"""Procedural indoor-scene sampler: the embedded default scene source.
+
+Deterministic per seed. Rooms are rectangular or L-shaped; furniture stands on the floor
+(some of it backed against a wall) and small items stand on supporting surfaces. Footprints
+never overlap and every object lies inside the room, so nothing interpenetrates.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from shapely.geometry import Polygon
+from shapely.prepared import prep
+
+from .catalog import CATEGORIES, CATEGORY, COLORS, FLOOR_FINISHES, MATERIALS, WALL_FINISHES, Category
+from .scene import ROOM_ID, Box3D, Light, Material, Room, Scene, SceneObject
+
+GAP = 0.02  # minimum clearance between footprints, metres
+WALL_GAP = 0.01
+
+
+def footprint(box: Box3D) -> Polygon:
+    """The box's floor-plane rectangle."""
+    c, s = math.cos(box.yaw), math.sin(box.yaw)
+    hx, hy = box.size[0] / 2, box.size[1] / 2
+    pts = [(box.center[0] + c * x - s * y, box.center[1] + s * x + c * y)
+           for x, y in ((-hx, -hy), (hx, -hy), (hx, hy), (-hx, hy))]
+    return Polygon(pts)
+
+
+def _room(rng: np.random.Generator) -> Room:
+    w, d = rng.uniform(4.0, 8.0), rng.uniform(3.5, 7.0)
+    if rng.random() < 0.4:
+        cw, cd = w * rng.uniform(0.3, 0.5), d * rng.uniform(0.3, 0.5)
+        fp = [(0, 0), (w, 0), (w, d - cd), (w - cw, d - cd), (w - cw, d), (0, d)]
+        shape = "L-shaped"
+    else:
+        fp = [(0, 0), (w, 0), (w, d), (0, d)]
+        shape = "rectangular"
+    fp = [(round(x, 3), round(y, 3)) for x, y in fp]
+
+    def finish(table: dict[str, tuple[float, float, float]], rough: float) -> Material:
+        name = str(rng.choice(sorted(table)))
+        color, _, mat = name.rpartition(" ")
+        return Material(color_name=color, material_name=mat, rgb=table[name], roughness=rough)
+
+    return Room(
+        shape=shape,
+        footprint=fp,
+        height=round(float(rng.uniform(2.5, 3.2)), 3),
+        wall=finish(WALL_FINISHES, 0.9),
+        floor=finish(FLOOR_FINISHES, 0.6),
+        ceiling=Material(color_name="white", material_name="plaster", rgb=(0.8, 0.8, 0.8), roughness=0.9),
+    )
+
+
+def _lights(room: Room, rng: np.random.Generator) -> list[Light]:
+    poly = Polygon(room.footprint)
+    area = poly.area
+    kelvin_tint = [(1.0, 0.85, 0.7), (1.0, 0.93, 0.85), (1.0, 1.0, 1.0), (0.88, 0.93, 1.0)]
+    tint = kelvin_tint[int(rng.integers(len(kelvin_tint)))]
+    n = 1 if area < 25 else 2
+    lights = []
+    minx, miny, maxx, maxy = poly.bounds
+    while len(lights) < n:
+        x, y = rng.uniform(minx + 0.8, maxx - 0.8), rng.uniform(miny + 0.8, maxy - 0.8)
+        if not poly.buffer(-0.7).contains(Polygon([(x - .01, y - .01), (x + .01, y - .01), (x, y + .01)])):
+            continue
+        lights.append(Light(kind="area", position=(round(x, 3), round(y, 3), room.height - 0.02),
+                            energy=round(float(rng.uniform(4.0, 7.0) * area / n), 1), color=tint,
+                            size=1.2))
+    return lights
+
+
+def _material(cat: Category, used: set[str], rng: np.random.Generator) -> Material:
+    """Pick a colour/material pair whose description is not yet taken in this scene."""
+    options = [(c, m) for c in sorted(COLORS) for m in cat.materials
+               if f"{c} {m} {cat.name}" not in used]
+    if not options:
+        options = [(c, m) for c in sorted(COLORS) for m in cat.materials]
+    color, mat = options[int(rng.integers(len(options)))]
+    rough, metal = MATERIALS[mat]
+    return Material(color_name=color, material_name=mat, rgb=COLORS[color], roughness=rough, metallic=metal)
+
+
+def _size(cat: Category, rng: np.random.Generator) -> tuple[float, float, float]:
+    lo, hi = np.asarray(cat.size_min), np.asarray(cat.size_max)
+    return tuple(round(float(v), 3) for v in rng.uniform(lo, hi))  # type: ignore[return-value]
+
+
+def _wall_pose(room_poly: Polygon, size, rng) -> tuple[float, float, float]:
+    pts = list(room_poly.exterior.coords)[:-1]
+    edges = [(np.array(pts[i]), np.array(pts[(i + 1) % len(pts)])) for i in range(len(pts))]
+    lengths = np.array([np.linalg.norm(b - a) for a, b in edges])
+    a, b = edges[int(rng.choice(len(edges), p=lengths / lengths.sum()))]
+    d = (b - a) / np.linalg.norm(b - a)
+    inward = np.array([-d[1], d[0]])  # CCW polygon: interior on the left
+    half_w = size[1] / 2
+    length = float(np.linalg.norm(b - a))
+    if length < size[1] + 0.1:
+        raise ValueError("wall too short")
+    t = rng.uniform(half_w + 0.05, length - half_w - 0.05)
+    c = a + d * t + inward * (size[0] / 2 + WALL_GAP)
+    return float(c[0]), float(c[1]), math.atan2(inward[1], inward[0])
+
+
+def sample_scene(seed: int, min_objects: int = 8, max_objects: int = 25) -> Scene:
+    """Sample a furnished room. Same seed, same scene."""
+    if not 1 <= min_objects <= max_objects:
+        raise ValueError(f"need 1 <= min_objects <= max_objects, got {min_objects}, {max_objects}")
+    for attempt in range(50):
+        scene = _try_sample(seed, attempt, min_objects, max_objects)
+        if scene is not None:
+            return scene
+    raise RuntimeError(f"could not place {min_objects} objects for seed {seed}")
+
+
+def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> Scene | None:
+    rng = np.random.default_rng([seed, attempt])
+    room = _room(rng)
+    room_poly = Polygon(room.footprint)
+    inside = prep(room_poly)
+    target = int(rng.integers(min_objects, max_objects + 1))
+    # floor furniture may cover at most ~40% of the floor so that a camera can move
+    floor_budget = 0.4 * room_poly.area
+    floor_cats = [c for c in CATEGORIES if c.placement != "surface"]
+    surface_cats = [c for c in CATEGORIES if c.placement == "surface"]
+
+    objects: list[SceneObject] = []
+    footprints: list[Polygon] = []  # floor-standing objects
+    used_desc: set[str] = set()
+    on_top: dict[int, list[Polygon]] = {}
+    covered = 0.0
+
+    def add(cat: Category, box: Box3D, support: int) -> None:
+        mat = _material(cat, used_desc, rng)
+        desc = f"{mat.color_name} {mat.material_name} {cat.name}"
+        used_desc.add(desc)
+        objects.append(SceneObject(id=len(objects) + 1, category=cat.name, description=desc, material=mat,
+                                   box=box, parts=cat.build(box.size), supported_by=support))
+
+    n_surface_goal = int(round(target * rng.uniform(0.15, 0.35)))
+    tries = 0
+    while len(objects) < target - n_surface_goal and tries < 400:
+        tries += 1
+        cat = floor_cats[int(rng.integers(len(floor_cats)))]
+        size = _size(cat, rng)
+        if covered + size[0] * size[1] > floor_budget:
+            continue
+        if cat.placement == "wall":
+            try:
+                x, y, yaw = _wall_pose(room_poly, size, rng)
+            except ValueError:
+                continue
+        else:
+            minx, miny, maxx, maxy = room_poly.bounds
+            x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+            yaw = float(rng.integers(4)) * math.pi / 2 + (rng.uniform(-0.6, 0.6) if rng.random() < 0.5 else 0.0)
+        yaw = math.remainder(yaw, 2 * math.pi)
+        box = Box3D(center=(round(x, 4), round(y, 4), round(size[2] / 2, 4)), size=size, yaw=round(yaw, 4))
+        fp = footprint(box)
+        if not inside.contains(fp) or any(fp.distance(o) < GAP for o in footprints):
+            continue
+        footprints.append(fp)
+        covered += fp.area
+        add(cat, box, ROOM_ID)
+
+    supporters = [o for o in objects if CATEGORY[o.category].supports]
+    tries = 0
+    while len(objects) < target and supporters and tries < 200:
+        tries += 1
+        cat = surface_cats[int(rng.integers(len(surface_cats)))]
+        sup = supporters[int(rng.integers(len(supporters)))]
+        size = _size(cat, rng)
+        top_z = sup.box.center[2] + sup.box.size[2] / 2
+        if top_z + size[2] > room.height - 0.15:
+            continue
+        # position inside the supporter's top, in its local frame; items face its front
+        mx, my = sup.box.size[0] / 2 - size[0] / 2 - 0.02, sup.box.size[1] / 2 - size[1] / 2 - 0.02
+        if mx < 0 or my < 0:
+            continue
+        lx, ly = rng.uniform(-mx, mx), rng.uniform(-my, my)
+        c, s = math.cos(sup.box.yaw), math.sin(sup.box.yaw)
+        x, y = sup.box.center[0] + c * lx - s * ly, sup.box.center[1] + s * lx + c * ly
+        box = Box3D(center=(round(x, 4), round(y, 4), round(top_z + size[2] / 2, 4)), size=size,
+                    yaw=sup.box.yaw)
+        fp = footprint(box)
+        if any(fp.distance(o) < GAP for o in on_top.get(sup.id, [])):
+            continue
+        on_top.setdefault(sup.id, []).append(fp)
+        add(cat, box, sup.id)
+
+    if len(objects) < min_objects:
+        return None
+    return Scene(seed=seed, simulator="procedural", room=room, lights=_lights(room, rng), objects=objects)

@@ -1,0 +1,177 @@
+"""Simulator-neutral scene and episode model.
+
+Conventions (the only place they are written down):
+- Units are metres and radians.
+- The world frame is right-handed with +Z up. The floor is the plane z = 0.
+- An object's local frame has its origin at the centre of its 3D box; local +X is the
+  direction the object faces (its front), local +Y is its left side, local +Z is up.
+  ``size = (depth along +X, width along +Y, height along +Z)``. ``yaw`` rotates the local
+  frame about world +Z, counter-clockwise seen from above, so an object faces
+  ``(cos yaw, sin yaw, 0)``.
+- Cameras follow OpenCV: ``K`` is the 3x3 intrinsic matrix with pixel centres at integer
+  coordinates (the top-left pixel's centre is (0, 0)); ``world_to_camera`` is a 4x4 matrix
+  mapping world points to camera coordinates with +X right, +Y down, +Z forward. Depth maps
+  hold camera-space z (planar depth), not the distance along the ray.
+- Instance id 0 is the room (floor, walls, ceiling); objects have ids 1..N, stable within
+  a scene, and per-pixel instance maps use the same ids.
+
+Every model serialises to JSON and back without loss (``model_dump_json`` /
+``model_validate_json``); that JSON ships with every sample.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Vec2 = tuple[float, float]
+Vec3 = tuple[float, float, float]
+Matrix3 = tuple[Vec3, Vec3, Vec3]
+Matrix4 = tuple[
+    tuple[float, float, float, float],
+    tuple[float, float, float, float],
+    tuple[float, float, float, float],
+    tuple[float, float, float, float],
+]
+
+ROOM_ID = 0
+SCHEMA_VERSION = "1.0"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Pose(Model):
+    """Position of an object's box centre and its yaw, in the world frame."""
+
+    position: Vec3
+    yaw: float = 0.0
+
+
+class Box3D(Model):
+    """Oriented 3D box: centre, size (depth, width, height) and yaw about +Z."""
+
+    center: Vec3
+    size: Vec3
+    yaw: float = 0.0
+
+    def at(self, pose: Pose) -> Box3D:
+        return Box3D(center=pose.position, size=self.size, yaw=pose.yaw)
+
+    def corners(self) -> list[Vec3]:
+        """The 8 corners in the world frame."""
+        c, s = math.cos(self.yaw), math.sin(self.yaw)
+        out = []
+        for dx in (-0.5, 0.5):
+            for dy in (-0.5, 0.5):
+                for dz in (-0.5, 0.5):
+                    lx, ly, lz = dx * self.size[0], dy * self.size[1], dz * self.size[2]
+                    out.append(
+                        (
+                            self.center[0] + c * lx - s * ly,
+                            self.center[1] + s * lx + c * ly,
+                            self.center[2] + lz,
+                        )
+                    )
+        return out
+
+
+class Part(Model):
+    """One primitive of an object, in the object's local frame (metres)."""
+
+    shape: Literal["box", "cylinder", "cone", "sphere"]
+    center: Vec3
+    size: Vec3  # full extents along local x, y, z (cylinders/cones: diameter, diameter, height)
+    color: Vec3 | None = None  # linear RGB override (e.g. a lampshade); None = object colour
+
+
+class Material(Model):
+    """Appearance of an object or surface: words for questions, numbers for renderers."""
+
+    color_name: str
+    material_name: str
+    rgb: Vec3  # linear RGB in [0, 1]
+    roughness: float = 0.5
+    metallic: float = 0.0
+
+
+class SceneObject(Model):
+    id: int = Field(ge=1, le=65535)
+    category: str
+    description: str  # e.g. "red wooden chair": unique-enough words usable in questions
+    material: Material
+    box: Box3D  # rest pose (frame 0)
+    parts: list[Part]
+    supported_by: int = ROOM_ID  # id of the object it stands on; ROOM_ID = the floor
+
+    @property
+    def name(self) -> str:
+        return f"{self.category}_{self.id}"
+
+
+class Room(Model):
+    shape: Literal["rectangular", "L-shaped"]
+    footprint: list[Vec2]  # floor polygon, counter-clockwise, metres
+    height: float
+    wall: Material
+    floor: Material
+    ceiling: Material
+
+
+class Light(Model):
+    kind: Literal["point", "area", "sun"]
+    position: Vec3
+    energy: float  # watts (point/area) or W/m^2 (sun)
+    color: Vec3  # linear RGB
+    size: float = 0.0  # area light edge length, metres
+
+
+class Scene(Model):
+    """A static scene description: room, lights and objects at rest."""
+
+    schema_version: str = SCHEMA_VERSION
+    seed: int
+    simulator: str
+    room: Room
+    lights: list[Light]
+    objects: list[SceneObject]
+
+    def object(self, object_id: int) -> SceneObject:
+        for obj in self.objects:
+            if obj.id == object_id:
+                return obj
+        raise KeyError(f"no object with id {object_id}")
+
+
+class CameraFrame(Model):
+    """Intrinsics and extrinsics of the camera at one frame (OpenCV convention)."""
+
+    K: Matrix3
+    world_to_camera: Matrix4
+
+
+class Frame(Model):
+    index: int
+    time: float  # seconds from the first frame
+    camera: CameraFrame
+    object_poses: dict[int, Pose]  # every object's pose at this frame
+
+
+class Episode(Model):
+    """A scene seen along a camera trajectory, with what the renderer measured."""
+
+    schema_version: str = SCHEMA_VERSION
+    scene: Scene
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    fps: float = Field(gt=0)
+    frames: list[Frame]
+    # visible pixels per object per frame, measured from the rendered instance masks
+    visibility: dict[int, list[int]] = Field(default_factory=dict)
+    renderer: dict[str, str | int | float] = Field(default_factory=dict)
+
+    def pose(self, object_id: int, frame: int) -> Pose:
+        return self.frames[frame].object_poses[object_id]

@@ -1,0 +1,163 @@
+"""A dataset directory: staged samples -> WebDataset shards -> dataset card -> manifest.
+
+Layout of a finished dataset::
+
+    run.json              the configuration that produced it (written first)
+    train-00000.tar ...   WebDataset shards: {key}.mp4, {key}.json, {key}.gt.npz
+    README.md             dataset card with YAML ``configs`` for ``datasets.load_dataset``
+    manifest.json         written last: a directory without it is an unfinished run
+
+While a run is in progress, each finished sample is staged atomically under ``.staging/`` so
+that a rerun resumes where the last one stopped; shards are assembled from the staged
+samples only when every sample is there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .card import dataset_card
+
+SPLIT = "train"
+RUN_FILE = "run.json"
+MANIFEST = "manifest.json"
+STAGING = ".staging"
+EXTENSIONS = ("mp4", "json", "gt.npz")
+
+
+class DatasetError(RuntimeError):
+    """The output directory cannot be used as asked."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    key: str  # no dots: WebDataset splits the key from the extension at the first dot
+    files: dict[str, bytes]  # extension -> bytes, extensions as in EXTENSIONS
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _tar_bytes(samples: list[Sample]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for s in samples:
+            for ext in EXTENSIONS:
+                info = tarfile.TarInfo(f"{s.key}.{ext}")
+                info.size, info.mtime, info.mode = len(s.files[ext]), 0, 0o644
+                tar.addfile(info, io.BytesIO(s.files[ext]))
+    return buf.getvalue()
+
+
+def read_tar(data_or_path: bytes | Path) -> list[Sample]:
+    """Samples of a WebDataset tar, in order."""
+    fileobj = io.BytesIO(data_or_path) if isinstance(data_or_path, bytes) else open(data_or_path, "rb")
+    samples: dict[str, dict[str, bytes]] = {}
+    with fileobj, tarfile.open(fileobj=fileobj, mode="r") as tar:
+        for member in tar:
+            key, _, ext = member.name.partition(".")
+            samples.setdefault(key, {})[ext] = tar.extractfile(member).read()
+    return [Sample(k, v) for k, v in samples.items()]
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class DatasetWriter:
+    """Writes one dataset directory; resumable, never overwrites a finished one silently."""
+
+    def __init__(self, root: Path, config: dict, samples_per_shard: int = 64):
+        if samples_per_shard < 1:
+            raise ValueError("samples_per_shard must be >= 1")
+        self.root = Path(root)
+        self.config = config
+        self.samples_per_shard = samples_per_shard
+        self.staging = self.root / STAGING
+
+    def open(self, overwrite: bool = False) -> set[str]:
+        """Prepare the directory; return the keys of samples already staged by an earlier run."""
+        root = self.root
+        if root.exists() and not root.is_dir():
+            raise DatasetError(f"output {root} exists and is not a directory")
+        if (root / MANIFEST).exists():
+            if not overwrite:
+                raise DatasetError(f"{root} already holds a finished dataset; pass --overwrite or choose another --out")
+            self._remove_dataset_files()
+        elif (root / RUN_FILE).exists():
+            previous = json.loads((root / RUN_FILE).read_text())
+            if previous != self.config:
+                if not overwrite:
+                    changed = sorted(k for k in set(previous) | set(self.config) if previous.get(k) != self.config.get(k))
+                    raise DatasetError(
+                        f"{root} holds an unfinished run with different options ({', '.join(changed)}); "
+                        "rerun with the same options to resume, or pass --overwrite"
+                    )
+                self._remove_dataset_files()
+        elif root.exists() and any(root.iterdir()):
+            raise DatasetError(f"output {root} is not empty and is not a synth dataset")
+        try:
+            self.staging.mkdir(parents=True, exist_ok=True)
+            _atomic_write(root / RUN_FILE, json.dumps(self.config, indent=2, sort_keys=True).encode())
+        except OSError as e:
+            raise DatasetError(f"cannot write to {root}: {e.strerror or e}") from e
+        return {p.name[: -len(".tar")] for p in self.staging.glob("*.tar")}
+
+    def _remove_dataset_files(self) -> None:
+        for p in [*self.root.glob(f"{SPLIT}-*.tar"), self.root / "README.md", self.root / MANIFEST,
+                  self.root / RUN_FILE]:
+            p.unlink(missing_ok=True)
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def stage(self, sample: Sample) -> None:
+        missing = [e for e in EXTENSIONS if e not in sample.files]
+        if missing or "." in sample.key:
+            raise ValueError(f"sample {sample.key!r} is malformed (missing {missing})")
+        _atomic_write(self.staging / f"{sample.key}.tar", _tar_bytes([sample]))
+
+    def finalize(self, keys: list[str]) -> dict:
+        """Assemble shards from the staged samples ``keys`` (in order), then card, then manifest."""
+        missing = [k for k in keys if not (self.staging / f"{k}.tar").exists()]
+        if missing:
+            raise DatasetError(f"cannot finish {self.root}: {len(missing)} samples missing, e.g. {missing[0]}")
+        shards, metas = [], []
+        for n, start in enumerate(range(0, len(keys), self.samples_per_shard)):
+            group = keys[start : start + self.samples_per_shard]
+            samples = [s for k in group for s in read_tar(self.staging / f"{k}.tar")]
+            metas += [json.loads(s.files["json"]) for s in samples]
+            path = self.root / f"{SPLIT}-{n:05d}.tar"
+            _atomic_write(path, _tar_bytes(samples))
+            shards.append({"path": path.name, "sha256": sha256(path), "bytes": path.stat().st_size, "keys": group})
+        manifest = {
+            "format": "webdataset",
+            "split": SPLIT,
+            "config": self.config,
+            "num_samples": len(keys),
+            "num_questions": sum(len(m["questions"]) for m in metas),
+            "shards": shards,
+        }
+        _atomic_write(self.root / "README.md", dataset_card(manifest, metas).encode())
+        _atomic_write(self.root / MANIFEST, json.dumps(manifest, indent=2).encode())
+        shutil.rmtree(self.staging, ignore_errors=True)
+        return manifest
+
+
+def is_finished(root: Path) -> bool:
+    return (Path(root) / MANIFEST).exists()

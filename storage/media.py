@@ -1,0 +1,51 @@
+"""Encoding of per-sample media: H.264 video and compressed ground-truth passes."""
+
+from __future__ import annotations
+
+import io
+
+import av
+import numpy as np
+
+DEPTH_SCALE = 1000.0  # depth_mm = round(depth_m * 1000); 0 = no surface
+
+
+def encode_mp4(rgb: np.ndarray, fps: float, crf: int = 20) -> bytes:
+    """(F, H, W, 3) uint8 frames -> H.264 (yuv420p) mp4 bytes. H and W must be even."""
+    n, h, w, _ = rgb.shape
+    if h % 2 or w % 2:
+        raise ValueError(f"H.264 yuv420p needs an even width and height, got {w}x{h}")
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=int(round(fps)))
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.options = {"crf": str(crf), "preset": "medium"}
+        for frame in rgb:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))
+        container.mux(stream.encode())
+    return buf.getvalue()
+
+
+def decode_mp4(data: bytes) -> np.ndarray:
+    """mp4 bytes -> (F, H, W, 3) uint8 frames."""
+    with av.open(io.BytesIO(data)) as container:
+        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+
+
+def encode_gt(depth: np.ndarray, instance: np.ndarray) -> bytes:
+    """Depth (metres, inf = nothing) and instance ids -> compressed npz with
+    ``depth_mm`` (uint16 millimetres, 0 = nothing) and ``instance`` (uint16 object ids)."""
+    mm = np.where(np.isfinite(depth), np.round(depth * DEPTH_SCALE), 0)
+    if mm.max(initial=0) > np.iinfo(np.uint16).max:
+        raise ValueError("depth beyond 65.535 m cannot be stored as uint16 millimetres")
+    buf = io.BytesIO()
+    np.savez_compressed(buf, depth_mm=mm.astype(np.uint16), instance=instance.astype(np.uint16))
+    return buf.getvalue()
+
+
+def decode_gt(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """npz bytes -> depth in metres (inf = nothing) and instance ids."""
+    with np.load(io.BytesIO(data)) as z:
+        mm, inst = z["depth_mm"], z["instance"]
+    depth = np.where(mm > 0, mm.astype(np.float32) / DEPTH_SCALE, np.inf).astype(np.float32)
+    return depth, inst
