@@ -34,9 +34,19 @@ class QA(BaseModel):
     program_id: str
     question: str
     slots: dict[str, int]  # slot -> object id
-    answer: Any
+    answer: str  # canonical answer text (numbers with 2 decimals)
+    value: float | None = None  # the exact number, for number answers
     answer_type: AnswerType
     unit: str | None = None
     tolerance: float | None = None
     definition: str = ""
     evidence_frames: list[int]  # frames in which every named object is visible
+
+
+def canonical_answer(answer_type: AnswerType, value: Any, describe: Callable[[int], str]) -> tuple[str, float | None]:
+    """A program's raw output -> (answer text, numeric value or None)."""
+    if answer_type == "number":
+        return f"{value:.2f}", float(value)
+    if answer_type == "object":
+        return describe(value), None
+    return str(value), None

@@ -10,7 +10,7 @@ import numpy as np
 
 from sim_adapters.scene import Episode
 
-from .family import QA, Family
+from .family import QA, Family, canonical_answer
 from .library import FAMILIES
 from .scene_api import SceneAPI
 
@@ -21,8 +21,7 @@ class VerificationError(ValueError):
 
 def visible_objects(episode: Episode, min_pixels: int, min_frames: int) -> list[int]:
     """Objects seen with at least ``min_pixels`` pixels in at least ``min_frames`` frames."""
-    return [oid for oid, counts in sorted(episode.visibility.items())
-            if sum(c >= min_pixels for c in counts) >= min_frames]
+    return sorted(v.id for v in episode.visibility if sum(c >= min_pixels for c in v.pixels) >= min_frames)
 
 
 def unambiguous(episode: Episode) -> set[int]:
@@ -75,9 +74,10 @@ def generate_questions(
             evidence = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in slots.values())]
             template = family.templates[int(rng.integers(len(family.templates)))]
             question = template.format(**{s: episode.scene.object(o).description for s, o in slots.items()})
+            text, number = canonical_answer(family.answer_type, value, lambda i: episode.scene.object(i).description)
             items.append(QA(
                 id=f"{family.id}-{len(items)}", family=family.id, program_id=family.program_id, question=question,
-                slots=slots, answer=value, answer_type=family.answer_type, unit=family.unit,
+                slots=slots, answer=text, value=number, answer_type=family.answer_type, unit=family.unit,
                 tolerance=family.tolerance, definition=family.definition, evidence_frames=evidence,
             ))
     return items
@@ -93,7 +93,9 @@ def recompute(episode: Episode, items: list[QA], min_pixels: int) -> list[str]:
         if family is None:
             problems.append(f"{qa.id}: unknown program {qa.program_id}")
             continue
-        value = family.program(api, **qa.slots)
-        if value != qa.answer:
-            problems.append(f"{qa.id}: shipped answer {qa.answer!r}, recomputed {value!r}")
+        text, number = canonical_answer(
+            family.answer_type, family.program(api, **qa.slots), lambda i: episode.scene.object(i).description
+        )
+        if (text, number) != (qa.answer, qa.value):
+            problems.append(f"{qa.id}: shipped answer {qa.answer!r}, recomputed {text!r}")
     return problems

@@ -57,7 +57,7 @@ class SceneAPI:
 
     def visible_pixels(self, object_id: int, frame: int) -> int:
         """Pixels of the object in the rendered frame (from the instance mask)."""
-        return self._ep.visibility.get(object_id, [0] * self.num_frames)[frame]
+        return self._ep.visible_pixels(object_id)[frame]
 
     def is_visible(self, object_id: int, frame: int) -> bool:
         return self.visible_pixels(object_id, frame) >= self._min_px

@@ -211,8 +211,8 @@ class BlenderRenderer:
         M[:3, :3] = rot_bl
         M[:3, 3] = -R_cv.T @ t
         cam.matrix_world = Matrix(M.tolist())
-        for oid, pose in frame.object_poses.items():
-            ob = self._objects[oid]
+        for pose in frame.object_poses:
+            ob = self._objects[pose.id]
             ob.location = pose.position
             ob.rotation_euler = (0.0, 0.0, pose.yaw)
 

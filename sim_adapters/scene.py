@@ -153,11 +153,22 @@ class CameraFrame(Model):
     world_to_camera: Matrix4
 
 
+class ObjectPose(Pose):
+    """An object's pose at one frame."""
+
+    id: int
+
+
+class ObjectVisibility(Model):
+    id: int
+    pixels: list[int]  # visible pixels per frame, from the rendered instance masks
+
+
 class Frame(Model):
     index: int
     time: float  # seconds from the first frame
     camera: CameraFrame
-    object_poses: dict[int, Pose]  # every object's pose at this frame
+    object_poses: list[ObjectPose]  # every object's pose at this frame
 
 
 class Episode(Model):
@@ -169,9 +180,18 @@ class Episode(Model):
     height: int = Field(gt=0)
     fps: float = Field(gt=0)
     frames: list[Frame]
-    # visible pixels per object per frame, measured from the rendered instance masks
-    visibility: dict[int, list[int]] = Field(default_factory=dict)
+    visibility: list[ObjectVisibility] = Field(default_factory=list)
     renderer: dict[str, str | int | float] = Field(default_factory=dict)
 
-    def pose(self, object_id: int, frame: int) -> Pose:
-        return self.frames[frame].object_poses[object_id]
+    def pose(self, object_id: int, frame: int) -> ObjectPose:
+        for p in self.frames[frame].object_poses:
+            if p.id == object_id:
+                return p
+        raise KeyError(f"no pose for object {object_id} at frame {frame}")
+
+    def visible_pixels(self, object_id: int) -> list[int]:
+        """Visible pixels of an object per frame (zeros if it was never measured)."""
+        for v in self.visibility:
+            if v.id == object_id:
+                return v.pixels
+        return [0] * len(self.frames)

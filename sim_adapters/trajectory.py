@@ -17,7 +17,7 @@ from shapely.ops import unary_union
 
 from .geometry import intrinsics, look_at, project
 from .procedural import footprint
-from .scene import CameraFrame, Frame, Pose, Scene
+from .scene import CameraFrame, Frame, ObjectPose, Scene
 
 HFOV = math.radians(70.0)
 WALL_CLEARANCE = 0.4
@@ -67,7 +67,7 @@ def plan_dolly(scene: Scene, n_frames: int, width: int, height: int, fps: float,
             best, best_score = cams, score
     if best is None:
         raise ValueError(f"no collision-free camera path found in scene {scene.seed}")
-    poses = {o.id: Pose(position=o.box.center, yaw=o.box.yaw) for o in scene.objects}
+    poses = [ObjectPose(id=o.id, position=o.box.center, yaw=o.box.yaw) for o in scene.objects]
     return [Frame(index=i, time=i / fps, camera=c, object_poses=poses) for i, c in enumerate(best)]
 
 

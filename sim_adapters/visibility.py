@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .scene import ObjectVisibility
 
-def visibility_table(instance: np.ndarray, object_ids: list[int]) -> dict[int, list[int]]:
+
+def visibility_table(instance: np.ndarray, object_ids: list[int]) -> list[ObjectVisibility]:
     """Visible pixel count of every object in every frame of (F, H, W) instance maps."""
     size = max(object_ids, default=0) + 1
     counts = np.stack([np.bincount(f.ravel(), minlength=size)[:size] for f in instance])
-    return {oid: [int(c) for c in counts[:, oid]] for oid in object_ids}
+    return [ObjectVisibility(id=oid, pixels=[int(c) for c in counts[:, oid]]) for oid in object_ids]

@@ -8,11 +8,32 @@ from collections import Counter
 import yaml
 
 
+def features(metas: list[dict]) -> list[dict]:
+    """``datasets`` features of the shards, as card YAML. Declared from *all* samples, because
+    ``datasets`` would otherwise infer them from the first five and fail on a later sample
+    with a field the first five lack."""
+    import datasets
+    import pyarrow as pa
+
+    schema = pa.unify_schemas([pa.Table.from_pylist([m]).schema for m in metas], promote_options="permissive")
+    gt = datasets.List(datasets.List(datasets.List(datasets.Value("uint16"))))
+    return datasets.Features(
+        {
+            "mp4": datasets.Video(),
+            "json": datasets.Features.from_arrow_schema(schema),
+            "gt.npz": {"depth_mm": gt, "instance": gt},
+            "__key__": datasets.Value("string"),
+            "__url__": datasets.Value("string"),
+        }
+    )._to_yaml_list()
+
+
 def dataset_card(manifest: dict, metas: list[dict]) -> str:
-    """Card with YAML ``configs`` pointing at the shards, and a human summary."""
+    """Card with YAML ``configs`` pointing at the shards, declared features, and a summary."""
     split = manifest["split"]
     header = {
         "configs": [{"config_name": "default", "data_files": [{"split": split, "path": f"{split}-*.tar"}]}],
+        "dataset_info": {"features": features(metas)},
         "task_categories": ["visual-question-answering", "video-text-to-text"],
         "tags": ["spatial-reasoning", "synthetic", "video", "webdataset", "synth"],
         "size_categories": [_size_category(manifest["num_samples"])],
