@@ -71,16 +71,19 @@ def _cmd_run(args) -> int:
         quality=args.quality, samples=args.samples, questions_per_family=args.questions_per_family,
         samples_per_shard=args.samples_per_shard,
     )
-    bar = tqdm(total=cfg.episodes, unit="episode", disable=args.no_progress, file=sys.stderr)
+    bars: list[tqdm] = []  # created once the output is accepted, so errors stay one line
 
     def progress(done: int, total: int) -> None:
-        bar.n = done
-        bar.refresh()
+        if not bars:
+            bars.append(tqdm(total=total, initial=done, unit="episode", disable=args.no_progress, file=sys.stderr))
+        bars[0].n = done
+        bars[0].refresh()
 
     try:
         manifest = run(cfg, args.out, overwrite=args.overwrite, workers=args.workers, progress=progress)
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
     print(f"dataset: {args.out.resolve()}")
     print(f"{manifest['num_samples']} episodes, {manifest['num_questions']} questions in "
           f"{len(manifest['shards'])} shard(s); load with datasets.load_dataset('{args.out}')")
@@ -103,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         return {"run": _cmd_run, "verify": _cmd_verify}[args.command](args)
     except ValidationError as e:
         err = e.errors()[0]
-        print(f"synth: error: invalid {'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
+        option = {"width": "resolution", "height": "resolution"}.get(str(err["loc"][0]), str(err["loc"][0]))
+        print(f"synth: error: invalid --{option.replace('_', '-')}: {err['msg']}", file=sys.stderr)
     except (DatasetError, ValueError) as e:
         print(f"synth: error: {e}", file=sys.stderr)
     except KeyboardInterrupt:

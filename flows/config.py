@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -35,5 +33,7 @@ class RunConfig(BaseModel):
             raise ValueError("must be even (H.264 yuv420p)")
         return v
 
-    def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()[:16]
+    def sample_settings(self) -> dict:
+        """The options that shape each sample (not how many samples or how they are sharded):
+        episode i of a run is the same whatever the run's size."""
+        return self.model_dump(mode="json", exclude={"episodes", "samples_per_shard"})

@@ -71,7 +71,7 @@ def make_episode(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> tuple
         "seed": seed,
         "questions": [q.model_dump(mode="json") for q in questions],
         "episode": episode.model_dump(mode="json"),
-        "config": cfg.model_dump(mode="json"),
+        "config": cfg.sample_settings(),
     }
     files = {
         "mp4": encode_mp4(buffers.rgb, cfg.fps),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from shapely.geometry import LineString, Polygon
+from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import unary_union
 
 from .geometry import intrinsics, look_at, project
@@ -45,14 +45,17 @@ def plan_dolly(scene: Scene, n_frames: int, width: int, height: int, fps: float,
     minx, miny, maxx, maxy = free.bounds
     centres = np.array([o.box.center for o in scene.objects])
     best, best_score = None, -1.0
-    for _ in range(candidates * 20):
-        if best is not None and candidates <= 0:
-            break
+    tries = 0
+    while candidates > 0 and tries < 2000:
+        tries += 1
         p0 = np.array([rng.uniform(minx, maxx), rng.uniform(miny, maxy)])
+        if not free.contains(Point(p0)):
+            continue
         heading = rng.uniform(-math.pi, math.pi)
-        length = rng.uniform(0.8, 2.5)
+        # long dollies first; late candidates may be short, and the last resort is a pan in place
+        length = 0.0 if tries > 1500 else rng.uniform(0.3, 2.5) * (1.0 - tries / 1600)
         p1 = p0 + length * np.array([math.cos(heading), math.sin(heading)])
-        if not free.contains(LineString([p0, p1])):
+        if length > 0 and not free.contains(LineString([p0, p1])):
             continue
         candidates -= 1
         eye_h = rng.uniform(1.3, 1.7)

@@ -1,0 +1,65 @@
+"""The ``synth`` command: bad input gets one clear error line and leaves no finished dataset."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SYNTH = [sys.executable, "-m", "flows.cli"]
+
+
+def synth(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*SYNTH, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--bogus"], "unrecognized arguments"),
+        (["--resolution", "0x240"], "must be positive"),
+        (["--resolution", "320by240"], "WIDTHxHEIGHT"),
+        (["--resolution", "321x240"], "even"),
+        (["--episodes", "0"], "must be positive"),
+        (["--episodes", "-3"], "must be positive"),
+        (["--frames", "1"], "frames"),
+        (["--frames", "abc"], "not an integer"),
+        (["--quality", "ultra"], "invalid choice"),
+    ],
+)
+def test_bad_options(tmp_path, args, message):
+    out = tmp_path / "out"
+    r = synth("run", "--out", str(out), "--quality", "draft", *args) if "--quality" not in args else synth(
+        "run", "--out", str(out), *args)
+    assert r.returncode != 0
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("synth") and message in lines[0], r.stderr
+    assert not (out / "manifest.json").exists()
+
+
+def test_unwritable_output(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    for out in (blocker, blocker / "sub"):
+        r = synth("run", "--out", str(out), "--episodes", "1", "--frames", "2", "--quality", "draft")
+        assert r.returncode != 0
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("synth: error:"), r.stderr
+    assert blocker.read_text() == "not a directory"
+
+
+def test_run_and_verify_from_the_command_line(tmp_path):
+    out = tmp_path / "ds"
+    r = synth("run", "--out", str(out), "--episodes", "1", "--frames", "4", "--resolution", "128x96",
+              "--quality", "draft", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert str(out.resolve()) in r.stdout and "1 episodes" in r.stdout
+    r = synth("verify", str(out))
+    assert r.returncode == 0 and "0 problem(s)" in r.stdout
+    r = synth("run", "--out", str(out), "--episodes", "1", "--frames", "4", "--resolution", "128x96",
+              "--quality", "draft")
+    assert r.returncode != 0 and "already holds a finished dataset" in r.stderr
+    r = synth("verify", str(tmp_path))
+    assert r.returncode != 0 and "not a finished synth dataset" in r.stderr
