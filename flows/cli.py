@@ -46,8 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--frames", type=_positive_int, default=16)
     r.add_argument("--resolution", type=_resolution, default=(320, 240), metavar="WxH")
     r.add_argument("--fps", type=float, default=8.0)
-    r.add_argument("--quality", choices=("photoreal", "draft"), default="photoreal",
-                   help="photoreal = Cycles (datasets), draft = Workbench (previews, tests)")
+    r.add_argument(
+        "--quality",
+        choices=("photoreal", "draft"),
+        default="photoreal",
+        help="photoreal = Cycles (datasets), draft = Workbench (previews, tests)",
+    )
     r.add_argument("--samples", type=_positive_int, default=8, help="Cycles samples per pixel")
     r.add_argument("--questions-per-family", type=_positive_int, default=3)
     r.add_argument("--samples-per-shard", type=_positive_int, default=64)
@@ -67,8 +71,15 @@ def _cmd_run(args) -> int:
 
     w, h = args.resolution
     cfg = RunConfig(
-        episodes=args.episodes, seed=args.seed, frames=args.frames, width=w, height=h, fps=args.fps,
-        quality=args.quality, samples=args.samples, questions_per_family=args.questions_per_family,
+        episodes=args.episodes,
+        seed=args.seed,
+        frames=args.frames,
+        width=w,
+        height=h,
+        fps=args.fps,
+        quality=args.quality,
+        samples=args.samples,
+        questions_per_family=args.questions_per_family,
         samples_per_shard=args.samples_per_shard,
     )
     bars: list[tqdm] = []  # created once the output is accepted, so errors stay one line
@@ -85,8 +96,10 @@ def _cmd_run(args) -> int:
         for bar in bars:
             bar.close()
     print(f"dataset: {args.out.resolve()}")
-    print(f"{manifest['num_samples']} episodes, {manifest['num_questions']} questions in "
-          f"{len(manifest['shards'])} shard(s); load with datasets.load_dataset('{args.out}')")
+    print(
+        f"{manifest['num_samples']} episodes, {manifest['num_questions']} questions in "
+        f"{len(manifest['shards'])} shard(s); load with datasets.load_dataset('{args.out}')"
+    )
     return 0
 
 

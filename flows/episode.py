@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import numpy as np
@@ -13,8 +12,7 @@ from sim_adapters.registry import scene_source
 from sim_adapters.scene import Episode
 from sim_adapters.trajectory import plan_dolly
 from sim_adapters.visibility import visibility_table
-from storage.dataset import Sample
-from storage.media import encode_gt, encode_mp4
+from storage.dataset import Sample, build_sample
 
 from .config import RunConfig
 
@@ -53,30 +51,32 @@ def make_episode(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> tuple
 
     t = time.perf_counter()
     episode = Episode(
-        scene=scene, width=cfg.width, height=cfg.height, fps=cfg.fps, frames=frames,
+        scene=scene,
+        width=cfg.width,
+        height=cfg.height,
+        fps=cfg.fps,
+        frames=frames,
         visibility=visibility_table(buffers.instance, [o.id for o in scene.objects]),
         renderer={"backend": renderer.name, "quality": cfg.quality, "samples": cfg.samples},
     )
     questions = generate_questions(
-        episode, np.random.default_rng([seed, 2]), per_family=cfg.questions_per_family,
-        min_pixels=cfg.min_visible_pixels, min_frames=cfg.min_visible_frames,
+        episode,
+        np.random.default_rng([seed, 2]),
+        per_family=cfg.questions_per_family,
+        min_pixels=cfg.min_visible_pixels,
+        min_frames=cfg.min_visible_frames,
     )
     timings["questions"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    key = episode_key(index)
-    meta = {
-        "key": key,
-        "index": index,
-        "seed": seed,
-        "questions": [q.model_dump(mode="json") for q in questions],
-        "episode": episode.model_dump(mode="json"),
-        "config": cfg.sample_settings(),
-    }
-    files = {
-        "mp4": encode_mp4(buffers.rgb, cfg.fps),
-        "json": json.dumps(meta, sort_keys=True).encode(),
-        "gt.npz": encode_gt(buffers.depth, buffers.instance),
-    }
+    sample = build_sample(
+        episode_key(index),
+        episode,
+        buffers,
+        [q.model_dump(mode="json") for q in questions],
+        index=index,
+        seed=seed,
+        config=cfg.sample_settings(),
+    )
     timings["encode"] = time.perf_counter() - t
-    return Sample(key, files), timings
+    return sample, timings

@@ -75,11 +75,22 @@ def generate_questions(
             template = family.templates[int(rng.integers(len(family.templates)))]
             question = template.format(**{s: episode.scene.object(o).description for s, o in slots.items()})
             text, number = canonical_answer(family.answer_type, value, lambda i: episode.scene.object(i).description)
-            items.append(QA(
-                id=f"{family.id}-{len(items)}", family=family.id, program_id=family.program_id, question=question,
-                slots=slots, answer=text, value=number, answer_type=family.answer_type, unit=family.unit,
-                tolerance=family.tolerance, definition=family.definition, evidence_frames=evidence,
-            ))
+            items.append(
+                QA(
+                    id=f"{family.id}-{len(items)}",
+                    family=family.id,
+                    program_id=family.program_id,
+                    question=question,
+                    slots=slots,
+                    answer=text,
+                    value=number,
+                    answer_type=family.answer_type,
+                    unit=family.unit,
+                    tolerance=family.tolerance,
+                    definition=family.definition,
+                    evidence_frames=evidence,
+                )
+            )
     return items
 
 

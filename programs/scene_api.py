@@ -50,9 +50,15 @@ class SceneAPI:
         o = self._ep.scene.object(object_id)
         pose = self._ep.pose(object_id, frame)
         return ObjectInfo(
-            id=o.id, category=o.category, description=o.description, color=o.material.color_name,
-            material=o.material.material_name, center=tuple(pose.position), size=tuple(o.box.size),
-            yaw=pose.yaw, supported_by=o.supported_by,
+            id=o.id,
+            category=o.category,
+            description=o.description,
+            color=o.material.color_name,
+            material=o.material.material_name,
+            center=tuple(pose.position),
+            size=tuple(o.box.size),
+            yaw=pose.yaw,
+            supported_by=o.supported_by,
         )
 
     def visible_pixels(self, object_id: int, frame: int) -> int:

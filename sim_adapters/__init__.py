@@ -6,6 +6,19 @@ from .trajectory import plan_dolly
 from .visibility import visibility_table
 
 __all__ = [
-    "ROOM_ID", "Box3D", "CameraFrame", "Episode", "Frame", "Light", "Material", "Part", "Pose", "Room",
-    "Scene", "SceneObject", "plan_dolly", "sample_scene", "visibility_table",
+    "ROOM_ID",
+    "Box3D",
+    "CameraFrame",
+    "Episode",
+    "Frame",
+    "Light",
+    "Material",
+    "Part",
+    "Pose",
+    "Room",
+    "Scene",
+    "SceneObject",
+    "plan_dolly",
+    "sample_scene",
+    "visibility_table",
 ]

@@ -144,8 +144,11 @@ class BlenderRenderer:
         self._mesh_object(
             "room",
             [(rm["floor"], 0), (rm["walls"], 1), (rm["ceiling"], 2)],
-            [self._material("floor", room.floor), self._material("wall", room.wall),
-             self._material("ceiling", room.ceiling)],
+            [
+                self._material("floor", room.floor),
+                self._material("wall", room.wall),
+                self._material("ceiling", room.ceiling),
+            ],
             ROOM_ID,
         )
         for obj in scene.objects:
@@ -243,8 +246,9 @@ class BlenderRenderer:
         for i, frame in enumerate(frames):
             self._set_frame(scene, frame, np.asarray(frame.camera.K))
             ch = self._render_exr()
-            rgb[i] = linear_to_srgb8(np.stack([ch["ViewLayer.Combined.R"], ch["ViewLayer.Combined.G"],
-                                               ch["ViewLayer.Combined.B"]], axis=-1))
+            rgb[i] = linear_to_srgb8(
+                np.stack([ch["ViewLayer.Combined.R"], ch["ViewLayer.Combined.G"], ch["ViewLayer.Combined.B"]], axis=-1)
+            )
             z = ch["ViewLayer.Depth.Z"]
             depth[i] = np.where(z > BACKGROUND_DEPTH, np.inf, z)
             if self.settings.quality == "photoreal":

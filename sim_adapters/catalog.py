@@ -45,8 +45,11 @@ def chair(s: Size) -> list[Part]:
     parts = [_box(0, 0, z0 + seat_h - seat_t / 2, d, w, seat_t)]
     for x in (-1, 1):
         for y in (-1, 1):
-            parts.append(_box(x * (d / 2 - leg / 2), y * (w / 2 - leg / 2), z0 + (seat_h - seat_t) / 2,
-                              leg, leg, seat_h - seat_t))
+            parts.append(
+                _box(
+                    x * (d / 2 - leg / 2), y * (w / 2 - leg / 2), z0 + (seat_h - seat_t) / 2, leg, leg, seat_h - seat_t
+                )
+            )
     parts.append(_box(-d / 2 + back_t / 2, 0, z0 + seat_h + (h - seat_h) / 2, back_t, w, h - seat_h))
     return parts
 
@@ -99,8 +102,15 @@ def tv(s: Size) -> list[Part]:
         _box(0, 0, -h / 2 + 0.01, d, w * 0.4, 0.02),
         _box(-d / 4, 0, -h / 2 + foot_h / 2, 0.04, 0.08, foot_h),
         _box(-d / 4, 0, -h / 2 + foot_h + (h - foot_h) / 2, 0.05, w, h - foot_h),
-        _box(-d / 4 + 0.026, 0, -h / 2 + foot_h + (h - foot_h) / 2, 0.002, w * 0.95, (h - foot_h) * 0.92,
-             color=(0.01, 0.01, 0.012)),
+        _box(
+            -d / 4 + 0.026,
+            0,
+            -h / 2 + foot_h + (h - foot_h) / 2,
+            0.002,
+            w * 0.95,
+            (h - foot_h) * 0.92,
+            color=(0.01, 0.01, 0.012),
+        ),
     ]
 
 
@@ -129,8 +139,12 @@ def plant(s: Size) -> list[Part]:
     pot_h = h * 0.35
     return [
         _cyl(0, 0, -h / 2 + pot_h / 2, min(d, w) * 0.6, pot_h, shape="cone"),
-        Part(shape="sphere", center=(0, 0, -h / 2 + pot_h + (h - pot_h) / 2), size=(d, w, h - pot_h),
-             color=(0.05, 0.25, 0.04)),
+        Part(
+            shape="sphere",
+            center=(0, 0, -h / 2 + pot_h + (h - pot_h) / 2),
+            size=(d, w, h - pot_h),
+            color=(0.05, 0.25, 0.04),
+        ),
     ]
 
 
@@ -239,9 +253,17 @@ MATERIALS: dict[str, tuple[float, float]] = {
     "cardboard": (0.9, 0.0),
 }
 
-WALL_FINISHES = {"white plaster": (0.75, 0.75, 0.72), "beige paint": (0.6, 0.5, 0.36),
-                 "light gray paint": (0.5, 0.5, 0.5), "pale green paint": (0.45, 0.55, 0.4),
-                 "pale blue paint": (0.4, 0.5, 0.6)}
-FLOOR_FINISHES = {"oak parquet": (0.35, 0.2, 0.08), "dark wood": (0.12, 0.06, 0.03),
-                  "gray tiles": (0.3, 0.3, 0.3), "beige carpet": (0.45, 0.38, 0.28),
-                  "white tiles": (0.7, 0.7, 0.68)}
+WALL_FINISHES = {
+    "white plaster": (0.75, 0.75, 0.72),
+    "beige paint": (0.6, 0.5, 0.36),
+    "light gray paint": (0.5, 0.5, 0.5),
+    "pale green paint": (0.45, 0.55, 0.4),
+    "pale blue paint": (0.4, 0.5, 0.6),
+}
+FLOOR_FINISHES = {
+    "oak parquet": (0.35, 0.2, 0.08),
+    "dark wood": (0.12, 0.06, 0.03),
+    "gray tiles": (0.3, 0.3, 0.3),
+    "beige carpet": (0.45, 0.38, 0.28),
+    "white tiles": (0.7, 0.7, 0.68),
+}

@@ -38,9 +38,7 @@ def merge(meshes: list[Mesh]) -> Mesh:
 
 def _box(size: np.ndarray) -> Mesh:
     sx, sy, sz = np.asarray(size) / 2.0
-    v = np.array(
-        [[x, y, z] for x in (-sx, sx) for y in (-sy, sy) for z in (-sz, sz)], dtype=float
-    )
+    v = np.array([[x, y, z] for x in (-sx, sx) for y in (-sy, sy) for z in (-sz, sz)], dtype=float)
     # vertex index = 4*ix + 2*iy + iz
     quads = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
     f = []
@@ -85,8 +83,7 @@ def part_mesh(part: Part) -> Mesh:
         m = _lathe([(1.0, 0.0), (0.55, 1.0)], size)
     else:  # sphere
         rings = 10
-        prof = [(math.sin(math.pi * k / rings), (1 - math.cos(math.pi * k / rings)) / 2)
-                for k in range(1, rings)]
+        prof = [(math.sin(math.pi * k / rings), (1 - math.cos(math.pi * k / rings)) / 2) for k in range(1, rings)]
         m = _lathe(prof, size)
     return Mesh(m.vertices + np.asarray(part.center), m.faces)
 

@@ -24,8 +24,10 @@ def footprint(box: Box3D) -> Polygon:
     """The box's floor-plane rectangle."""
     c, s = math.cos(box.yaw), math.sin(box.yaw)
     hx, hy = box.size[0] / 2, box.size[1] / 2
-    pts = [(box.center[0] + c * x - s * y, box.center[1] + s * x + c * y)
-           for x, y in ((-hx, -hy), (hx, -hy), (hx, hy), (-hx, hy))]
+    pts = [
+        (box.center[0] + c * x - s * y, box.center[1] + s * x + c * y)
+        for x, y in ((-hx, -hy), (hx, -hy), (hx, hy), (-hx, hy))
+    ]
     return Polygon(pts)
 
 
@@ -65,18 +67,23 @@ def _lights(room: Room, rng: np.random.Generator) -> list[Light]:
     minx, miny, maxx, maxy = poly.bounds
     while len(lights) < n:
         x, y = rng.uniform(minx + 0.8, maxx - 0.8), rng.uniform(miny + 0.8, maxy - 0.8)
-        if not poly.buffer(-0.7).contains(Polygon([(x - .01, y - .01), (x + .01, y - .01), (x, y + .01)])):
+        if not poly.buffer(-0.7).contains(Polygon([(x - 0.01, y - 0.01), (x + 0.01, y - 0.01), (x, y + 0.01)])):
             continue
-        lights.append(Light(kind="area", position=(round(x, 3), round(y, 3), room.height - 0.02),
-                            energy=round(float(rng.uniform(4.0, 7.0) * area / n), 1), color=tint,
-                            size=1.2))
+        lights.append(
+            Light(
+                kind="area",
+                position=(round(x, 3), round(y, 3), room.height - 0.02),
+                energy=round(float(rng.uniform(4.0, 7.0) * area / n), 1),
+                color=tint,
+                size=1.2,
+            )
+        )
     return lights
 
 
 def _material(cat: Category, used: set[str], rng: np.random.Generator) -> Material:
     """Pick a colour/material pair whose description is not yet taken in this scene."""
-    options = [(c, m) for c in sorted(COLORS) for m in cat.materials
-               if f"{c} {m} {cat.name}" not in used]
+    options = [(c, m) for c in sorted(COLORS) for m in cat.materials if f"{c} {m} {cat.name}" not in used]
     if not options:
         options = [(c, m) for c in sorted(COLORS) for m in cat.materials]
     color, mat = options[int(rng.integers(len(options)))]
@@ -137,8 +144,17 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
         mat = _material(cat, used_desc, rng)
         desc = f"{mat.color_name} {mat.material_name} {cat.name}"
         used_desc.add(desc)
-        objects.append(SceneObject(id=len(objects) + 1, category=cat.name, description=desc, material=mat,
-                                   box=box, parts=cat.build(box.size), supported_by=support))
+        objects.append(
+            SceneObject(
+                id=len(objects) + 1,
+                category=cat.name,
+                description=desc,
+                material=mat,
+                box=box,
+                parts=cat.build(box.size),
+                supported_by=support,
+            )
+        )
 
     n_surface_goal = int(round(target * rng.uniform(0.15, 0.35)))
     tries = 0
@@ -183,8 +199,7 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
         lx, ly = rng.uniform(-mx, mx), rng.uniform(-my, my)
         c, s = math.cos(sup.box.yaw), math.sin(sup.box.yaw)
         x, y = sup.box.center[0] + c * lx - s * ly, sup.box.center[1] + s * lx + c * ly
-        box = Box3D(center=(round(x, 4), round(y, 4), round(top_z + size[2] / 2, 4)), size=size,
-                    yaw=sup.box.yaw)
+        box = Box3D(center=(round(x, 4), round(y, 4), round(top_z + size[2] / 2, 4)), size=size, yaw=sup.box.yaw)
         fp = footprint(box)
         if any(fp.distance(o) < GAP for o in on_top.get(sup.id, [])):
             continue

@@ -35,8 +35,9 @@ def _smoothstep(t: np.ndarray) -> np.ndarray:
     return t * t * (3 - 2 * t)
 
 
-def plan_dolly(scene: Scene, n_frames: int, width: int, height: int, fps: float,
-               rng: np.random.Generator, candidates: int = 24) -> list[Frame]:
+def plan_dolly(
+    scene: Scene, n_frames: int, width: int, height: int, fps: float, rng: np.random.Generator, candidates: int = 24
+) -> list[Frame]:
     """Sample a camera dolly of ``n_frames`` frames; static objects."""
     free = free_space(scene)
     if free.is_empty:

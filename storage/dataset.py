@@ -23,7 +23,11 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim_adapters.render_types import FrameBuffers
+from sim_adapters.scene import Episode
+
 from .card import dataset_card
+from .media import encode_gt, encode_mp4
 
 SPLIT = "train"
 RUN_FILE = "run.json"
@@ -64,9 +68,10 @@ def _tar_bytes(samples: list[Sample]) -> bytes:
 
 def read_tar(data_or_path: bytes | Path) -> list[Sample]:
     """Samples of a WebDataset tar, in order."""
-    fileobj = io.BytesIO(data_or_path) if isinstance(data_or_path, bytes) else open(data_or_path, "rb")
     samples: dict[str, dict[str, bytes]] = {}
-    with fileobj, tarfile.open(fileobj=fileobj, mode="r") as tar:
+    is_bytes = isinstance(data_or_path, bytes)
+    source = {"fileobj": io.BytesIO(data_or_path)} if is_bytes else {"name": str(data_or_path)}
+    with tarfile.open(mode="r", **source) as tar:
         for member in tar:
             key, _, ext = member.name.partition(".")
             samples.setdefault(key, {})[ext] = tar.extractfile(member).read()
@@ -105,7 +110,9 @@ class DatasetWriter:
             previous = json.loads((root / RUN_FILE).read_text())
             if previous != self.config:
                 if not overwrite:
-                    changed = sorted(k for k in set(previous) | set(self.config) if previous.get(k) != self.config.get(k))
+                    changed = sorted(
+                        k for k in set(previous) | set(self.config) if previous.get(k) != self.config.get(k)
+                    )
                     raise DatasetError(
                         f"{root} holds an unfinished run with different options ({', '.join(changed)}); "
                         "rerun with the same options to resume, or pass --overwrite"
@@ -121,8 +128,12 @@ class DatasetWriter:
         return {p.name[: -len(".tar")] for p in self.staging.glob("*.tar")}
 
     def _remove_dataset_files(self) -> None:
-        for p in [*self.root.glob(f"{SPLIT}-*.tar"), self.root / "README.md", self.root / MANIFEST,
-                  self.root / RUN_FILE]:
+        for p in [
+            *self.root.glob(f"{SPLIT}-*.tar"),
+            self.root / "README.md",
+            self.root / MANIFEST,
+            self.root / RUN_FILE,
+        ]:
             p.unlink(missing_ok=True)
         shutil.rmtree(self.staging, ignore_errors=True)
 
@@ -161,3 +172,16 @@ class DatasetWriter:
 
 def is_finished(root: Path) -> bool:
     return (Path(root) / MANIFEST).exists()
+
+
+def build_sample(key: str, episode: Episode, buffers: FrameBuffers, questions: list[dict], **extra) -> Sample:
+    """Encode one episode as a sample: video, metadata JSON (episode, questions, ``extra``), GT passes."""
+    meta = {"key": key, "episode": episode.model_dump(mode="json"), "questions": questions, **extra}
+    return Sample(
+        key,
+        {
+            "mp4": encode_mp4(buffers.rgb, episode.fps),
+            "json": json.dumps(meta, sort_keys=True).encode(),
+            "gt.npz": encode_gt(buffers.depth, buffers.instance),
+        },
+    )

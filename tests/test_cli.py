@@ -31,8 +31,11 @@ def synth(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 )
 def test_bad_options(tmp_path, args, message):
     out = tmp_path / "out"
-    r = synth("run", "--out", str(out), "--quality", "draft", *args) if "--quality" not in args else synth(
-        "run", "--out", str(out), *args)
+    r = (
+        synth("run", "--out", str(out), "--quality", "draft", *args)
+        if "--quality" not in args
+        else synth("run", "--out", str(out), *args)
+    )
     assert r.returncode != 0
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("synth") and message in lines[0], r.stderr
@@ -52,14 +55,27 @@ def test_unwritable_output(tmp_path):
 
 def test_run_and_verify_from_the_command_line(tmp_path):
     out = tmp_path / "ds"
-    r = synth("run", "--out", str(out), "--episodes", "1", "--frames", "4", "--resolution", "128x96",
-              "--quality", "draft", "--no-progress")
+    r = synth(
+        "run",
+        "--out",
+        str(out),
+        "--episodes",
+        "1",
+        "--frames",
+        "4",
+        "--resolution",
+        "128x96",
+        "--quality",
+        "draft",
+        "--no-progress",
+    )
     assert r.returncode == 0, r.stderr
     assert str(out.resolve()) in r.stdout and "1 episodes" in r.stdout
     r = synth("verify", str(out))
     assert r.returncode == 0 and "0 problem(s)" in r.stdout
-    r = synth("run", "--out", str(out), "--episodes", "1", "--frames", "4", "--resolution", "128x96",
-              "--quality", "draft")
+    r = synth(
+        "run", "--out", str(out), "--episodes", "1", "--frames", "4", "--resolution", "128x96", "--quality", "draft"
+    )
     assert r.returncode != 0 and "already holds a finished dataset" in r.stderr
     r = synth("verify", str(tmp_path))
     assert r.returncode != 0 and "not a finished synth dataset" in r.stderr

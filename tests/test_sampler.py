@@ -31,6 +31,7 @@ def _separated(a: np.ndarray, b: np.ndarray) -> bool:
 
 def _inside_polygon(pts: np.ndarray, poly: np.ndarray) -> bool:
     """Points strictly inside a simple polygon (ray crossing) and no polygon vertex inside the hull."""
+
     def contains(p):
         x, y = p
         inside = False

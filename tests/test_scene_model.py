@@ -18,8 +18,14 @@ def test_scene_and_episode_json_round_trip():
     assert Scene.model_validate_json(scene.model_dump_json()) == scene
     frames = plan_dolly(scene, 5, 64, 48, 8.0, np.random.default_rng(0))
     inst = np.random.default_rng(1).integers(0, len(scene.objects) + 1, (5, 48, 64)).astype(np.uint16)
-    ep = Episode(scene=scene, width=64, height=48, fps=8.0, frames=frames,
-                 visibility=visibility_table(inst, [o.id for o in scene.objects]))
+    ep = Episode(
+        scene=scene,
+        width=64,
+        height=48,
+        fps=8.0,
+        frames=frames,
+        visibility=visibility_table(inst, [o.id for o in scene.objects]),
+    )
     text = ep.model_dump_json()
     back = Episode.model_validate_json(text)
     assert back == ep and back.model_dump_json() == text

@@ -1,0 +1,83 @@
+"""Render benchmark.
+
+Prints, at 320x240 on this machine:
+1. seconds per frame of each quality level (Cycles photoreal, Workbench draft), in-process;
+2. the pipeline's whole wall time (sample, plan, render in a worker process, questions, video
+   and GT encoding, shards, card, manifest) against pure Blender render time of the same
+   episodes measured in the same run: the ratio is the pipeline's overhead (target <= 1.10).
+
+    python bench/render.py [--episodes 4] [--frames 16] [--quality photoreal]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from flows.config import RunConfig
+from flows.episode import MAX_SCENE_ATTEMPTS, episode_seed
+from flows.run import run
+from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
+from sim_adapters.procedural import sample_scene
+from sim_adapters.trajectory import plan_dolly
+
+
+def episode_inputs(cfg: RunConfig, index: int):
+    """The scene and frames the pipeline renders for episode ``index`` (same derivation)."""
+    for attempt in range(MAX_SCENE_ATTEMPTS):
+        seed = episode_seed(cfg.seed, index, attempt)
+        scene = sample_scene(seed)
+        try:
+            return scene, plan_dolly(scene, cfg.frames, cfg.width, cfg.height, cfg.fps, np.random.default_rng([seed, 1]))
+        except ValueError:
+            continue
+    raise RuntimeError(index)
+
+
+def pure_render_seconds(cfg: RunConfig) -> float:
+    renderer = BlenderRenderer(BlenderSettings(quality=cfg.quality, samples=cfg.samples))
+    inputs = [episode_inputs(cfg, i) for i in range(cfg.episodes)]
+    t = time.perf_counter()
+    for scene, frames in inputs:
+        renderer.load(scene, cfg.width, cfg.height)
+        renderer.render(scene, frames)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--episodes", type=int, default=4)
+    ap.add_argument("--frames", type=int, default=16)
+    ap.add_argument("--quality", default="photoreal", choices=("photoreal", "draft"))
+    args = ap.parse_args()
+
+    print("seconds per frame at 320x240 (in-process, 2 episodes x 8 frames):")
+    per_frame = {}
+    for quality in ("draft", "photoreal"):
+        cfg = RunConfig(episodes=2, frames=8, quality=quality, seed=100)
+        per_frame[quality] = pure_render_seconds(cfg) / (cfg.episodes * cfg.frames)
+        print(f"  {quality:10s} {per_frame[quality]:.3f} s/frame")
+    print(f"  photoreal / draft = {per_frame['photoreal'] / per_frame['draft']:.1f}x")
+
+    cfg = RunConfig(episodes=args.episodes, frames=args.frames, quality=args.quality, seed=0)
+    pure = pure_render_seconds(cfg)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        run(cfg, Path(tmp) / "one", workers=1)
+        one = time.perf_counter() - t
+        t = time.perf_counter()
+        run(cfg, Path(tmp) / "all")
+        parallel = time.perf_counter() - t
+    n = cfg.episodes * cfg.frames
+    print(f"\n{cfg.episodes} episodes x {cfg.frames} frames, {cfg.quality}:")
+    print(f"  pure Blender render          {pure:7.1f} s ({pure / n:.3f} s/frame)")
+    print(f"  pipeline, 1 worker process   {one:7.1f} s  ratio to pure render {one / pure:.3f}")
+    print(f"  pipeline, default workers    {parallel:7.1f} s  ratio to pure render {parallel / pure:.3f}")
+
+
+if __name__ == "__main__":
+    main()

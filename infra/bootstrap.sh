@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what synth needs on a fresh Debian/Ubuntu machine: the system libraries headless
+# Blender and FFmpeg need (apt, as root) and a .venv with the project. Safe to rerun.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES="libx11-6 libxrender1 libxfixes3 libxi6 libxkbcommon0 libsm6 libgl1 libegl1 ffmpeg"
+PY="${PYTHON:-$(command -v python3.11 || command -v python3 || true)}"
+if [ -z "$PY" ] || ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "bootstrap: synth needs Python 3.11 (set PYTHON=/path/to/python3.11)" >&2
+  exit 1
+fi
+
+missing=""
+for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then missing="$missing python3.11-venv"; fi
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "bootstrap: missing system packages:$missing (run as root or install them with apt-get)" >&2
+    exit 1
+  fi
+  echo "bootstrap: apt-get install$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+echo "bootstrap: pip install -e '.[dev]' into .venv"
+.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -c 'import bpy, av, datasets, torchcodec' 
