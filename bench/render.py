@@ -16,33 +16,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from flows.config import RunConfig
-from flows.episode import MAX_SCENE_ATTEMPTS, episode_seed
+from flows.episode import episode_inputs
 from flows.run import run
 from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
-from sim_adapters.procedural import sample_scene
-from sim_adapters.trajectory import plan_dolly
-
-
-def episode_inputs(cfg: RunConfig, index: int):
-    """The scene and frames the pipeline renders for episode ``index`` (same derivation)."""
-    for attempt in range(MAX_SCENE_ATTEMPTS):
-        seed = episode_seed(cfg.seed, index, attempt)
-        scene = sample_scene(seed)
-        try:
-            return scene, plan_dolly(scene, cfg.frames, cfg.width, cfg.height, cfg.fps, np.random.default_rng([seed, 1]))
-        except ValueError:
-            continue
-    raise RuntimeError(index)
 
 
 def pure_render_seconds(cfg: RunConfig) -> float:
     renderer = BlenderRenderer(BlenderSettings(quality=cfg.quality, samples=cfg.samples))
     inputs = [episode_inputs(cfg, i) for i in range(cfg.episodes)]
     t = time.perf_counter()
-    for scene, frames in inputs:
+    for _, scene, frames in inputs:
         renderer.load(scene, cfg.width, cfg.height)
         renderer.render(scene, frames)
     return time.perf_counter() - t

@@ -9,7 +9,7 @@ import numpy as np
 from programs.generate import generate_questions
 from sim_adapters.blender_backend import BlenderRenderer
 from sim_adapters.registry import scene_source
-from sim_adapters.scene import Episode
+from sim_adapters.scene import Episode, Frame, Scene
 from sim_adapters.trajectory import plan_dolly
 from sim_adapters.visibility import visibility_table
 from storage.dataset import Sample, build_sample
@@ -28,20 +28,25 @@ def episode_seed(run_seed: int, index: int, attempt: int = 0) -> int:
     return int(np.random.SeedSequence([run_seed, index, attempt]).generate_state(1, np.uint32)[0])
 
 
-def make_episode(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> tuple[Sample, dict[str, float]]:
-    """Build one sample; returns it and the seconds spent per stage."""
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
+def episode_inputs(cfg: RunConfig, index: int) -> tuple[int, Scene, list[Frame]]:
+    """Seed, scene and camera frames of episode ``index``. A scene that leaves no feasible
+    camera path is replaced by the next attempt's, deterministically."""
     for attempt in range(MAX_SCENE_ATTEMPTS):
         seed = episode_seed(cfg.seed, index, attempt)
         scene = scene_source(cfg.simulator)(seed)
         try:
             frames = plan_dolly(scene, cfg.frames, cfg.width, cfg.height, cfg.fps, np.random.default_rng([seed, 1]))
-            break
         except ValueError:
             continue
-    else:
-        raise RuntimeError(f"episode {index}: no scene with a feasible camera path in {MAX_SCENE_ATTEMPTS} attempts")
+        return seed, scene, frames
+    raise RuntimeError(f"episode {index}: no scene with a feasible camera path in {MAX_SCENE_ATTEMPTS} attempts")
+
+
+def make_episode(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> tuple[Sample, dict[str, float]]:
+    """Build one sample; returns it and the seconds spent per stage."""
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    seed, scene, frames = episode_inputs(cfg, index)
     timings["sample+plan"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -18,6 +19,9 @@ _renderer: BlenderRenderer | None = None
 
 def _init(settings: BlenderSettings) -> None:
     global _renderer
+    # A parent that imported bpy hands its sys.path to spawned children, including Blender's
+    # own scripts/modules folder, whose pure-Python ``bpy`` would shadow the wheel's module.
+    sys.path[:] = [p for p in sys.path if not ("/scripts/" in p and ("bpy" in p or "blender" in p))]
     _renderer = BlenderRenderer(settings)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import bpy  # noqa: F401  (imported first on purpose: worker pools must survive a parent with bpy loaded)
 import pytest
 
 from flows.config import RunConfig
