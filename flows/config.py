@@ -21,7 +21,12 @@ class RunConfig(BaseModel):
     fps: float = Field(8.0, gt=0, le=240)
     quality: Literal["photoreal", "draft"] = "photoreal"
     samples: int = Field(8, ge=1, le=4096)  # Cycles samples per pixel (photoreal)
+    preset: str = "default"
     questions_per_family: int = Field(3, ge=1)
+    dynamic_share: float = Field(0.5, ge=0.0, le=1.0)  # episodes in which an object moves
+    abstention_share: float = Field(0.1, ge=0.0, le=1.0)  # chance per family and episode of an abstention item
+    targets: int = Field(3, ge=1, le=10)  # objects each camera path is planned to show
+    plan_candidates: int = Field(8, ge=1, le=100)
     min_visible_pixels: int = Field(100, ge=1)
     min_visible_frames: int = Field(2, ge=1)
     samples_per_shard: int = Field(64, ge=1)

@@ -1,22 +1,36 @@
-"""One episode, stage by stage: sample -> plan -> render -> questions -> encode."""
+"""One episode, stage by stage: sample -> plan -> render (worker process) -> questions -> sample."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
-from programs.generate import generate_questions
+from programs.generate import GenerationReport, generate_questions
+from programs.sandbox import SandboxPool
 from sim_adapters.blender_backend import BlenderRenderer
+from sim_adapters.planner import Plan, plan_episode
 from sim_adapters.registry import scene_source
-from sim_adapters.scene import Episode, Frame, Scene
-from sim_adapters.trajectory import plan_dolly
+from sim_adapters.scene import Coverage, Episode, Scene
 from sim_adapters.visibility import visibility_table
 from storage.dataset import Sample, build_sample
+from storage.media import encode_gt, encode_mp4
 
 from .config import RunConfig
 
 MAX_SCENE_ATTEMPTS = 8
+
+
+@dataclass
+class Rendered:
+    """What a render worker sends back: the episode and its encoded media."""
+
+    index: int
+    seed: int
+    episode_json: str
+    media: dict[str, bytes]
+    timings: dict[str, float]
 
 
 def episode_key(index: int) -> str:
@@ -28,60 +42,63 @@ def episode_seed(run_seed: int, index: int, attempt: int = 0) -> int:
     return int(np.random.SeedSequence([run_seed, index, attempt]).generate_state(1, np.uint32)[0])
 
 
-def episode_inputs(cfg: RunConfig, index: int) -> tuple[int, Scene, list[Frame]]:
-    """Seed, scene and camera frames of episode ``index``. A scene that leaves no feasible
-    camera path is replaced by the next attempt's, deterministically."""
+def plan_inputs(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> tuple[int, Scene, Plan]:
+    """Seed, scene (loaded into the renderer) and plan of episode ``index``. A scene that leaves
+    no feasible camera path is replaced by the next attempt's, deterministically."""
     for attempt in range(MAX_SCENE_ATTEMPTS):
         seed = episode_seed(cfg.seed, index, attempt)
         scene = scene_source(cfg.simulator)(seed)
+        rng = np.random.default_rng([seed, 1])
+        renderer.load(scene, cfg.width, cfg.height)
         try:
-            frames = plan_dolly(scene, cfg.frames, cfg.width, cfg.height, cfg.fps, np.random.default_rng([seed, 1]))
+            plan = plan_episode(
+                scene, cfg.frames, cfg.width, cfg.height, cfg.fps, rng, renderer.measure_visibility,
+                dynamic=bool(rng.random() < cfg.dynamic_share), n_targets=cfg.targets,
+                candidates=cfg.plan_candidates, min_pixels=cfg.min_visible_pixels, min_frames=cfg.min_visible_frames,
+            )
         except ValueError:
             continue
-        return seed, scene, frames
+        return seed, scene, plan
     raise RuntimeError(f"episode {index}: no scene with a feasible camera path in {MAX_SCENE_ATTEMPTS} attempts")
 
 
-def make_episode(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> tuple[Sample, dict[str, float]]:
-    """Build one sample; returns it and the seconds spent per stage."""
+def render_episode(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> Rendered:
+    """The worker-process half: sample, plan, render, encode."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    seed, scene, frames = episode_inputs(cfg, index)
+    seed, scene, plan = plan_inputs(cfg, index, renderer)
     timings["sample+plan"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    renderer.load(scene, cfg.width, cfg.height)
-    buffers = renderer.render(scene, frames)
+    buffers = renderer.render(scene, plan.frames)
     timings["render"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    visibility = visibility_table(buffers.instance, [o.id for o in scene.objects])
+    pixels = {v.id: v.pixels for v in visibility}
     episode = Episode(
-        scene=scene,
-        width=cfg.width,
-        height=cfg.height,
-        fps=cfg.fps,
-        frames=frames,
-        visibility=visibility_table(buffers.instance, [o.id for o in scene.objects]),
+        scene=scene, width=cfg.width, height=cfg.height, fps=cfg.fps, frames=plan.frames, visibility=visibility,
         renderer={"backend": renderer.name, "quality": cfg.quality, "samples": cfg.samples},
+        actions=plan.actions, motions=plan.motions,
+        targets=[Coverage(id=c.id, frames_visible=sum(p >= cfg.min_visible_pixels for p in pixels[c.id]),
+                          max_pixels=max(pixels[c.id])) for c in plan.targets],
     )
-    questions = generate_questions(
-        episode,
-        np.random.default_rng([seed, 2]),
-        per_family=cfg.questions_per_family,
-        min_pixels=cfg.min_visible_pixels,
-        min_frames=cfg.min_visible_frames,
-    )
-    timings["questions"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    sample = build_sample(
-        episode_key(index),
-        episode,
-        buffers,
-        [q.model_dump(mode="json") for q in questions],
-        index=index,
-        seed=seed,
-        config=cfg.sample_settings(),
-    )
+    media = {"mp4": encode_mp4(buffers.rgb, cfg.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
     timings["encode"] = time.perf_counter() - t
-    return sample, timings
+    return Rendered(index, seed, episode.model_dump_json(), media, timings)
+
+
+def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool, report: GenerationReport | None = None) -> Sample:
+    """The main-process half: verified questions in the sandbox, then the sample."""
+    t = time.perf_counter()
+    episode = Episode.model_validate_json(rendered.episode_json)
+    questions = generate_questions(
+        episode, np.random.default_rng([rendered.seed, 2]), pool, per_family=cfg.questions_per_family,
+        min_pixels=cfg.min_visible_pixels, min_frames=cfg.min_visible_frames,
+        abstention_share=cfg.abstention_share, report=report,
+    )
+    rendered.timings["questions"] = time.perf_counter() - t
+    return build_sample(
+        episode_key(rendered.index), episode, rendered.media, [q.model_dump(mode="json") for q in questions],
+        index=rendered.index, seed=rendered.seed, config=cfg.sample_settings(),
+    )

@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
-from storage.dataset import Sample
 
 from .config import RunConfig
-from .episode import make_episode
+from .episode import Rendered, render_episode
 
 _renderer: BlenderRenderer | None = None
 
@@ -25,20 +24,17 @@ def _init(settings: BlenderSettings) -> None:
     _renderer = BlenderRenderer(settings)
 
 
-def _work(cfg: RunConfig, index: int) -> tuple[int, Sample, dict[str, float]]:
+def _work(cfg: RunConfig, index: int) -> Rendered:
     assert _renderer is not None
-    sample, timings = make_episode(cfg, index, _renderer)
-    return index, sample, timings
+    return render_episode(cfg, index, _renderer)
 
 
 def default_workers(n_tasks: int) -> int:
     return max(1, min(n_tasks, os.cpu_count() or 1))
 
 
-def render_episodes(
-    cfg: RunConfig, indices: list[int], workers: int | None = None
-) -> Iterator[tuple[int, Sample, dict[str, float]]]:
-    """Yield (index, sample, timings) as episodes finish, in completion order."""
+def render_episodes(cfg: RunConfig, indices: list[int], workers: int | None = None) -> Iterator[Rendered]:
+    """Yield rendered episodes as they finish, in completion order."""
     if not indices:
         return
     workers = workers or default_workers(len(indices))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from programs.sandbox import SandboxPool
 from storage.dataset import DatasetWriter
 
 from .config import RunConfig
-from .episode import episode_key
+from .episode import ask, episode_key
 from .pool import render_episodes
 
 
@@ -18,6 +19,7 @@ def run(
     overwrite: bool = False,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    sandbox_workers: int = 1,
 ) -> dict:
     """Generate ``cfg.episodes`` episodes into ``out``; returns the manifest.
 
@@ -30,9 +32,10 @@ def run(
     done = cfg.episodes - len(todo)
     if progress:
         progress(done, cfg.episodes)
-    for _, sample, _ in render_episodes(cfg, todo, workers):
-        writer.stage(sample)
-        done += 1
-        if progress:
-            progress(done, cfg.episodes)
+    with SandboxPool(workers=sandbox_workers) as sandbox:
+        for rendered in render_episodes(cfg, todo, workers):
+            writer.stage(ask(cfg, rendered, sandbox))
+            done += 1
+            if progress:
+                progress(done, cfg.episodes)
     return writer.finalize(keys)

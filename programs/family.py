@@ -2,28 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+import hashlib
+from dataclasses import dataclass, field
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 AnswerType = Literal["yes/no", "multiple choice", "number", "object"]
+SlotKind = Literal["object", "frame", "category", "choice"]
+ABSTAIN = "cannot be determined from the video"
+FLOOR = "the floor"
 
 
 @dataclass(frozen=True)
 class Family:
-    """A question family: paraphrased templates with slots, an answer type and a program."""
+    """A question family: paraphrased templates with slots, an answer type and a program.
+
+    The program is untrusted source text defining ``answer(scene, **slots)`` (see
+    ``programs.restricted``); it returns the answer, or None when the question does not apply
+    to these slot values (e.g. two objects at the same height for "which is taller").
+    """
 
     id: str
-    templates: tuple[str, ...]  # str.format templates over slot descriptions
-    slots: tuple[str, ...]  # slot names; each binds an object id
+    templates: tuple[str, ...]  # str.format over slot renderings
+    slots: dict[str, SlotKind]
     answer_type: AnswerType
-    program: Callable[..., Any]  # answer(scene_api, **slots)
-    program_id: str  # "<module>:<function>@<version>"
-    unit: str | None = None
-    tolerance: float | None = None  # relative tolerance for numbers
-    definition: str = ""  # what the answer measures, shipped with every item
+    source: str
+    unit: str = ""
+    tolerance: float = 0.0  # relative tolerance for number answers
+    options: tuple[str, ...] = ()  # multiple choice: the fixed options
+    symmetric: bool = False  # object slots are unordered (one binding per set)
+    slot_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # values of "choice" slots
+    tags: tuple[str, ...] = ()
+    definition: str = ""
+    provenance: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def program_id(self) -> str:
+        """Content address of the program: the same id always means the same code."""
+        return f"{self.id}@{hashlib.sha256(self.source.encode()).hexdigest()[:12]}"
+
+    def object_slots(self) -> list[str]:
+        return [s for s, k in self.slots.items() if k == "object"]
 
 
 class QA(BaseModel):
@@ -33,20 +53,21 @@ class QA(BaseModel):
     family: str
     program_id: str
     question: str
-    slots: dict[str, int]  # slot -> object id
-    answer: str  # canonical answer text (numbers with 2 decimals)
+    slots: dict[str, int | str]  # object ids, 0-based frame indices, category names
+    answer: str  # canonical answer text; numbers with the family's precision
     value: float | None = None  # the exact number, for number answers
+    choices: list[str] = []  # multiple choice / object answers: options in the order asked
     answer_type: AnswerType
-    unit: str | None = None
-    tolerance: float | None = None
+    abstain: bool = False  # the video does not show what the question needs
+    unit: str = ""
+    tolerance: float = 0.0
     definition: str = ""
-    evidence_frames: list[int]  # frames in which every named object is visible
+    evidence_frames: list[int] = []  # frames in which every named object is visible
 
 
-def canonical_answer(answer_type: AnswerType, value: Any, describe: Callable[[int], str]) -> tuple[str, float | None]:
-    """A program's raw output -> (answer text, numeric value or None)."""
-    if answer_type == "number":
-        return f"{value:.2f}", float(value)
-    if answer_type == "object":
-        return describe(value), None
-    return str(value), None
+def plural(noun: str) -> str:
+    if noun.endswith("shelf"):
+        return noun[:-1] + "ves"
+    if noun.endswith(("x", "s", "ch", "sh")):
+        return noun + "es"
+    return noun + "s"

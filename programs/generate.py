@@ -1,27 +1,38 @@
-"""Turn an episode into verified QA items."""
+"""Turn an episode into verified QA items.
+
+For each family: enumerate slot bindings over objects that are seen and unambiguously
+described, run the family's program on them in the sandbox, keep answers that type-check and
+are deterministic, and pick items so that answer values are as balanced as possible. A share
+of items deliberately names an object the video never shows: their answer is the abstention.
+"""
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim_adapters.scene import Episode
 
-from .family import QA, Family, canonical_answer
+from .family import ABSTAIN, FLOOR, QA, Family, plural
 from .library import FAMILIES
+from .sandbox import Outcome, SandboxPool, Task
 from .scene_api import SceneAPI
 
+CANDIDATES_PER_FAMILY = 16
+DISTRACTORS = 3
 
-class VerificationError(ValueError):
-    """An answer failed verification (type or determinism)."""
 
+@dataclass
+class GenerationReport:
+    """What happened to every candidate binding (for the run summary)."""
 
-def visible_objects(episode: Episode, min_pixels: int, min_frames: int) -> list[int]:
-    """Objects seen with at least ``min_pixels`` pixels in at least ``min_frames`` frames."""
-    return sorted(v.id for v in episode.visibility if sum(c >= min_pixels for c in v.pixels) >= min_frames)
+    asked: Counter = field(default_factory=Counter)
+    not_applicable: Counter = field(default_factory=Counter)
+    rejected: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
 
 def unambiguous(episode: Episode) -> set[int]:
@@ -30,83 +41,210 @@ def unambiguous(episode: Episode) -> set[int]:
     return {o.id for o in episode.scene.objects if counts[o.description] == 1}
 
 
-def check_type(family: Family, value) -> None:
-    ok = {
-        "number": isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
-        "yes/no": value in ("yes", "no"),
-        "object": isinstance(value, int) and not isinstance(value, bool),
-        "multiple choice": isinstance(value, str),
-    }[family.answer_type]
-    if not ok:
-        raise VerificationError(f"{family.id}: answer {value!r} is not a valid {family.answer_type}")
+def check_answer(family: Family, value, api: SceneAPI) -> str | None:
+    """None if ``value`` is a valid answer of the family's type, else the reason."""
+    if family.answer_type == "number":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    elif family.answer_type == "yes/no":
+        ok = value in ("yes", "no")
+    elif family.answer_type == "multiple choice":
+        ok = value in family.options
+    else:
+        ok = isinstance(value, int) and not isinstance(value, bool) and (value == 0 or value in api.object_ids())
+    return None if ok else f"answer {value!r} is not a valid {family.answer_type}"
 
 
-def run_program(family: Family, api: SceneAPI, slots: dict[str, int]):
-    """Run a family's program twice; return the answer if it type-checks and is deterministic."""
-    first = family.program(api, **slots)
-    check_type(family, first)
-    if family.program(api, **slots) != first:
-        raise VerificationError(f"{family.id}: program is not deterministic on {slots}")
-    return first
+def _describe(episode: Episode, object_id: int) -> str:
+    return FLOOR if object_id == 0 else episode.scene.object(object_id).description
+
+
+def answer_text(family: Family, value, episode: Episode) -> tuple[str, float | None]:
+    if family.answer_type == "number":
+        return (f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)), float(value)
+    if family.answer_type == "object":
+        return _describe(episode, value), None
+    return str(value), None
+
+
+def _render_slots(family: Family, slots: dict, episode: Episode) -> dict[str, str]:
+    out = {}
+    for name, kind in family.slots.items():
+        v = slots[name]
+        if kind == "object":
+            out[name] = episode.scene.object(v).description
+        elif kind == "frame":
+            out[name] = str(v + 1)
+        elif kind == "category":
+            out[name] = plural(v)
+        else:
+            out[name] = v
+    return out
+
+
+def _bindings(family: Family, api: SceneAPI, objects: list[int], rng: np.random.Generator) -> list[dict]:
+    obj_slots = family.object_slots()
+    if obj_slots:
+        combos = itertools.combinations if family.symmetric else itertools.permutations
+        pools = [list(c) for c in combos(objects, len(obj_slots))]
+    else:
+        pools = [[]]
+    rng.shuffle(pools)
+    out = []
+    cats = sorted({api.object(o).category for o in objects})
+    for ids in pools[: CANDIDATES_PER_FAMILY * 4]:
+        slots = dict(zip(obj_slots, ids))
+        for name, kind in family.slots.items():
+            if kind == "frame":
+                shared = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in ids)]
+                if not shared:
+                    break
+                slots[name] = int(rng.choice(shared))
+            elif kind == "category":
+                if not cats:
+                    break
+                slots[name] = cats[int(rng.integers(len(cats)))]
+            elif kind == "choice":
+                values = family.slot_values[name]
+                slots[name] = values[int(rng.integers(len(values)))]
+        else:
+            out.append(slots)
+        if len(out) >= CANDIDATES_PER_FAMILY:
+            break
+    return out
+
+
+def _balanced(candidates: list[tuple[dict, object]], n: int, rng: np.random.Generator) -> list[tuple[dict, object]]:
+    """Round-robin over distinct answers so that no answer dominates the family."""
+    by_answer: dict[str, list] = defaultdict(list)
+    for c in candidates:
+        by_answer[repr(c[1])].append(c)
+    keys = list(by_answer)
+    rng.shuffle(keys)
+    picked = []
+    while len(picked) < n and any(by_answer.values()):
+        for k in keys:
+            if by_answer[k] and len(picked) < n:
+                picked.append(by_answer[k].pop(0))
+    return picked
+
+
+def _choices(family: Family, correct: str, slots: dict, episode: Episode, seen: list[int],
+             rng: np.random.Generator) -> list[str]:
+    if family.answer_type == "multiple choice":
+        options = list(family.options)
+    elif family.answer_type == "object":
+        if family.symmetric and family.object_slots() and correct != ABSTAIN:  # choose among the named objects
+            options = [_describe(episode, slots[s]) for s in family.object_slots()]
+        else:
+            pool = [_describe(episode, o) for o in seen if o not in slots.values()]
+            if family.id == "support":
+                pool.append(FLOOR)
+            pool = [p for p in dict.fromkeys(pool) if p != correct]
+            picks = rng.permutation(len(pool))[: DISTRACTORS + (correct == ABSTAIN)]
+            options = [*([] if correct == ABSTAIN else [correct]), *(pool[i] for i in picks)]
+    else:
+        return []
+    rng.shuffle(options)
+    return [*options, ABSTAIN]
 
 
 def generate_questions(
     episode: Episode,
     rng: np.random.Generator,
+    pool: SandboxPool,
     per_family: int = 3,
     min_pixels: int = 100,
     min_frames: int = 2,
+    abstention_share: float = 0.1,
     families: dict[str, Family] | None = None,
+    report: GenerationReport | None = None,
 ) -> list[QA]:
-    """Up to ``per_family`` verified questions per family about objects visible in the video."""
-    api = SceneAPI(episode, min_visible_pixels=min_pixels)
-    candidates = sorted(set(visible_objects(episode, min_pixels, min_frames)) & unambiguous(episode))
+    """Up to ``per_family`` verified questions per family, plus abstention items."""
+    families = families or FAMILIES
+    report = report or GenerationReport()
+    api = SceneAPI(episode, min_visible_pixels=min_pixels, min_visible_frames=min_frames)
+    clear = unambiguous(episode)
+    seen = sorted(o for o in clear if api.seen(o))
+    unseen = sorted(o for o in clear if not api.glimpsed(o))
+
+    plan = [(family, slots) for family in families.values() for slots in _bindings(family, api, seen, rng)]
+    outcomes = pool.run(episode.model_dump_json(), [Task(f.source, s) for f, s in plan], min_pixels, min_frames)
+    valid: dict[str, list] = defaultdict(list)
+    for (family, slots), out in zip(plan, outcomes):
+        reason = _problem(family, out, api)
+        if reason == "n/a":
+            report.not_applicable[family.id] += 1
+        elif reason:
+            report.rejected[family.id].append(reason)
+        else:
+            valid[family.id].append((slots, out.value))
+
     items: list[QA] = []
-    for family in (families or FAMILIES).values():
-        bindings = list(itertools.permutations(candidates, len(family.slots)))
-        if family.slots == ("a", "b"):  # symmetric pair: one order per pair
-            bindings = [b for b in bindings if b[0] < b[1]]
-        if not bindings:
-            continue
-        for k in rng.permutation(len(bindings))[:per_family]:
-            slots = dict(zip(family.slots, (int(x) for x in bindings[k])))
-            value = run_program(family, api, slots)
-            evidence = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in slots.values())]
-            template = family.templates[int(rng.integers(len(family.templates)))]
-            question = template.format(**{s: episode.scene.object(o).description for s, o in slots.items()})
-            text, number = canonical_answer(family.answer_type, value, lambda i: episode.scene.object(i).description)
-            items.append(
-                QA(
-                    id=f"{family.id}-{len(items)}",
-                    family=family.id,
-                    program_id=family.program_id,
-                    question=question,
-                    slots=slots,
-                    answer=text,
-                    value=number,
-                    answer_type=family.answer_type,
-                    unit=family.unit,
-                    tolerance=family.tolerance,
-                    definition=family.definition,
-                    evidence_frames=evidence,
-                )
-            )
+    for family in families.values():
+        for slots, value in _balanced(valid[family.id], per_family, rng):
+            text, number = answer_text(family, value, episode)
+            items.append(_qa(family, slots, text, number, episode, api, seen, rng, len(items)))
+        n_obj = len(family.object_slots())
+        if n_obj and unseen and len(seen) >= n_obj - 1 and rng.random() < abstention_share:
+            names = family.object_slots()
+            others = [int(x) for x in rng.permutation(seen)[: n_obj - 1]]
+            hidden = int(rng.integers(n_obj))
+            slots = {name: others.pop() if k != hidden else int(rng.choice(unseen)) for k, name in enumerate(names)}
+            for name, kind in family.slots.items():
+                if kind == "frame":
+                    slots[name] = int(rng.integers(api.num_frames))
+                elif kind == "choice":
+                    slots[name] = family.slot_values[name][int(rng.integers(len(family.slot_values[name])))]
+            items.append(_qa(family, slots, ABSTAIN, None, episode, api, seen, rng, len(items), abstain=True))
+        report.asked[family.id] += sum(1 for q in items if q.family == family.id)
     return items
 
 
-def recompute(episode: Episode, items: list[QA], min_pixels: int) -> list[str]:
-    """Re-run every item's program on the episode; return a message per mismatch."""
-    api = SceneAPI(episode, min_visible_pixels=min_pixels)
-    by_program = {f.program_id: f for f in FAMILIES.values()}
-    problems = []
+def _problem(family: Family, out: Outcome, api: SceneAPI) -> str | None:
+    if not out.ok:
+        return out.error
+    if out.value is None:
+        return "n/a"
+    if not out.deterministic:
+        return "not deterministic"
+    return check_answer(family, out.value, api)
+
+
+def _qa(family, slots, text, number, episode, api, seen, rng, n, abstain=False) -> QA:
+    template = family.templates[int(rng.integers(len(family.templates)))]
+    objs = [slots[s] for s in family.object_slots()]
+    evidence = [] if abstain else [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in objs)]
+    return QA(
+        id=f"{family.id}-{n}", family=family.id, program_id=family.program_id,
+        question=template.format(**_render_slots(family, slots, episode)), slots=slots, answer=text, value=number,
+        choices=_choices(family, text, slots, episode, seen, rng), answer_type=family.answer_type, abstain=abstain,
+        unit=family.unit, tolerance=family.tolerance, definition=family.definition, evidence_frames=evidence,
+    )
+
+
+def recompute(episode: Episode, items: list[QA], pool: SandboxPool, min_pixels: int, min_frames: int,
+              families: dict[str, Family] | None = None) -> list[str]:
+    """Re-run every item's program on the shipped episode; a message per mismatch."""
+    by_program = {f.program_id: f for f in (families or FAMILIES).values()}
+    api = SceneAPI(episode, min_visible_pixels=min_pixels, min_visible_frames=min_frames)
+    problems, tasks, owners = [], [], []
     for qa in items:
         family = by_program.get(qa.program_id)
         if family is None:
             problems.append(f"{qa.id}: unknown program {qa.program_id}")
+        elif qa.abstain:
+            if all(api.seen(qa.slots[s]) for s in family.object_slots()):
+                problems.append(f"{qa.id}: abstention, but every object it names is seen in the video")
+        else:
+            tasks.append(Task(family.source, qa.slots))
+            owners.append((qa, family))
+    for (qa, family), out in zip(owners, pool.run(episode.model_dump_json(), tasks, min_pixels, min_frames)):
+        if not out.ok or out.value is None:
+            problems.append(f"{qa.id}: program gave no answer ({out.error or 'not applicable'})")
             continue
-        text, number = canonical_answer(
-            family.answer_type, family.program(api, **qa.slots), lambda i: episode.scene.object(i).description
-        )
+        text, number = answer_text(family, out.value, episode)
         if (text, number) != (qa.answer, qa.value):
             problems.append(f"{qa.id}: shipped answer {qa.answer!r}, recomputed {text!r}")
+        if not all(api.seen(qa.slots[s]) for s in family.object_slots()):
+            problems.append(f"{qa.id}: names an object that is not seen in the video")
     return problems

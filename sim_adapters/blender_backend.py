@@ -197,7 +197,7 @@ class BlenderRenderer:
             bs.display.render_aa = "8"
 
     # -- per frame ----------------------------------------------------------------------
-    def _set_frame(self, scene: Scene, frame: Frame, K: np.ndarray) -> None:
+    def _set_frame(self, frame: Frame, K: np.ndarray) -> None:
         from mathutils import Matrix
 
         bs = self.bpy.context.scene
@@ -244,7 +244,7 @@ class BlenderRenderer:
         depth = np.empty((n, h, w), np.float32)
         inst = np.empty((n, h, w), np.uint16)
         for i, frame in enumerate(frames):
-            self._set_frame(scene, frame, np.asarray(frame.camera.K))
+            self._set_frame(frame, np.asarray(frame.camera.K))
             ch = self._render_exr()
             rgb[i] = linear_to_srgb8(
                 np.stack([ch["ViewLayer.Combined.R"], ch["ViewLayer.Combined.G"], ch["ViewLayer.Combined.B"]], axis=-1)
@@ -256,6 +256,25 @@ class BlenderRenderer:
             else:
                 inst[i] = self._workbench_ids()
         return FrameBuffers(rgb=rgb, depth=depth, instance=inst)
+
+    def measure_visibility(self, frames: list[Frame], scale: int = 4) -> dict[int, list[int]]:
+        """Visible pixels per object per frame from a fast Workbench id render at 1/``scale``
+        resolution, scaled back to full-resolution pixel counts (for planning)."""
+        bs = self.bpy.context.scene
+        saved = (bs.render.engine, bs.render.resolution_percentage)
+        bs.render.engine = "BLENDER_WORKBENCH"
+        bs.render.resolution_percentage = max(1, 100 // scale)
+        counts: dict[int, list[int]] = {}
+        try:
+            for i, frame in enumerate(frames):
+                self._set_frame(frame, np.asarray(frame.camera.K))
+                ids = np.bincount(self._workbench_ids().ravel())
+                for oid in self._objects:
+                    counts.setdefault(oid, [0] * len(frames))[i] = int(ids[oid] * scale * scale) if oid < len(ids) else 0
+        finally:
+            bs.render.engine, bs.render.resolution_percentage = saved
+            self._configure_engine()
+        return counts
 
     def _workbench_ids(self) -> np.ndarray:
         """Second Workbench pass: flat, unfiltered colours that encode object ids."""

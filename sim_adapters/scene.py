@@ -171,6 +171,34 @@ class Frame(Model):
     object_poses: list[ObjectPose]  # every object's pose at this frame
 
 
+class EgoAction(Model):
+    """Camera motion from frame ``frame - 1`` to ``frame``, in the earlier frame's heading."""
+
+    frame: int
+    forward: float  # metres along the heading (negative: backward)
+    left: float  # metres to the left (negative: right)
+    turn_left: float  # radians about +Z (negative: a right turn)
+
+
+class ObjectMotion(Model):
+    """One object moved during the episode (poses per frame are in ``Frame.object_poses``)."""
+
+    id: int
+    kind: Literal["slide", "rotate", "lift"]
+    start_frame: int
+    end_frame: int
+    translation: Vec3
+    rotation: float  # radians about +Z
+
+
+class Coverage(Model):
+    """How well the trajectory shows an object the episode was planned around."""
+
+    id: int
+    frames_visible: int  # frames with at least ``min_pixels`` of it in the instance mask
+    max_pixels: int
+
+
 class Episode(Model):
     """A scene seen along a camera trajectory, with what the renderer measured."""
 
@@ -182,6 +210,9 @@ class Episode(Model):
     frames: list[Frame]
     visibility: list[ObjectVisibility] = Field(default_factory=list)
     renderer: dict[str, str | int | float] = Field(default_factory=dict)
+    actions: list[EgoAction] = Field(default_factory=list)  # one per frame after the first
+    motions: list[ObjectMotion] = Field(default_factory=list)
+    targets: list[Coverage] = Field(default_factory=list)  # objects the camera path was planned to show
 
     def pose(self, object_id: int, frame: int) -> ObjectPose:
         for p in self.frames[frame].object_poses:

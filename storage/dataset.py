@@ -23,11 +23,9 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim_adapters.render_types import FrameBuffers
 from sim_adapters.scene import Episode
 
 from .card import dataset_card
-from .media import encode_gt, encode_mp4
 
 SPLIT = "train"
 RUN_FILE = "run.json"
@@ -174,14 +172,8 @@ def is_finished(root: Path) -> bool:
     return (Path(root) / MANIFEST).exists()
 
 
-def build_sample(key: str, episode: Episode, buffers: FrameBuffers, questions: list[dict], **extra) -> Sample:
-    """Encode one episode as a sample: video, metadata JSON (episode, questions, ``extra``), GT passes."""
+def build_sample(key: str, episode: Episode, media: dict[str, bytes], questions: list[dict], **extra) -> Sample:
+    """One sample: encoded media (``mp4``, ``gt.npz``, see ``storage.media``) and the metadata
+    JSON (episode, questions, ``extra``)."""
     meta = {"key": key, "episode": episode.model_dump(mode="json"), "questions": questions, **extra}
-    return Sample(
-        key,
-        {
-            "mp4": encode_mp4(buffers.rgb, episode.fps),
-            "json": json.dumps(meta, sort_keys=True).encode(),
-            "gt.npz": encode_gt(buffers.depth, buffers.instance),
-        },
-    )
+    return Sample(key, {**media, "json": json.dumps(meta, sort_keys=True).encode()})

@@ -1,0 +1,12 @@
+"""Named run presets: defaults that explicit options override."""
+
+from __future__ import annotations
+
+PRESETS: dict[str, dict] = {
+    # static and dynamic episodes, every question family, abstentions
+    "default": {},
+    # SAT-dynamic: most episodes move an object; every family, including the five SAT dynamic ones
+    "sat-dynamic": {"dynamic_share": 0.75, "frames": 16, "abstention_share": 0.1},
+    # static scenes only (no object motion)
+    "static": {"dynamic_share": 0.0},
+}

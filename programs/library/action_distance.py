@@ -1,0 +1,11 @@
+def answer(scene, a, move):
+    cam = scene.camera(scene.num_frames - 1)
+    target = scene.object(a, scene.num_frames - 1).center
+    step = 1.0 if move == "forward" else -1.0
+    x, y = cam.position[0], cam.position[1]
+    nx, ny = x + step * math.cos(cam.heading), y + step * math.sin(cam.heading)
+    before = math.hypot(target[0] - x, target[1] - y)
+    after = math.hypot(target[0] - nx, target[1] - ny)
+    if abs(after - before) < 0.15:
+        return None
+    return "closer" if after < before else "farther"

@@ -1,0 +1,2 @@
+def answer(scene, a):
+    return round(scene.object(a).size[2], 2)

@@ -1,0 +1,2 @@
+def answer(scene):
+    return round(scene.room_height(), 2)

@@ -1,0 +1,2 @@
+def answer(scene, a):
+    return scene.object(a).supported_by

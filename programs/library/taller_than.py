@@ -1,0 +1,6 @@
+def answer(scene, a, b):
+    ha = scene.object(a).center[2] + scene.object(a).size[2] / 2
+    hb = scene.object(b).center[2] + scene.object(b).size[2] / 2
+    if abs(ha - hb) < 0.1:
+        return None
+    return "yes" if ha > hb else "no"

@@ -1,0 +1,8 @@
+def answer(scene, a, b):
+    frame = scene.first_seen(b)
+    if frame < 0 or not scene.is_visible(a, frame):
+        return None
+    pa, pb = scene.project(a, frame), scene.project(b, frame)
+    if abs(pa.u - pb.u) < 0.08 * scene.width:
+        return None
+    return "left" if pa.u < pb.u else "right"

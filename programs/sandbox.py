@@ -1,0 +1,237 @@
+"""Run untrusted programs in a pool of worker processes with CPU, memory and time limits.
+
+Each worker is a separate process (spawned, so it shares nothing with the parent) that:
+- has no writable filesystem (RLIMIT_FSIZE = 0, working directory an empty temporary folder),
+- may use at most ``memory_mb`` of address space (RLIMIT_AS),
+- gets a CPU-time budget per batch (RLIMIT_CPU, which kills it when exceeded) and a per-call
+  CPU timer that interrupts runaway loops,
+- talks to the parent only in JSON (never pickle), so a hostile program cannot smuggle objects.
+
+The parent enforces a wall-clock limit per batch; a worker that dies or hangs is killed and
+replaced, and the batch's tasks are retried one by one so that only the culprit fails.
+Workers are reused across batches (programs and episodes are cached by content hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+
+MAX_RESULT_BYTES = 64_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    cpu_seconds_per_call: float = 1.0
+    wall_seconds_per_batch: float = 20.0
+    memory_mb: int = 1024
+    recursion: int = 200
+
+
+@dataclass(frozen=True)
+class Task:
+    program: str  # program source
+    slots: dict[str, int | str]
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    value: object = None
+    error: str = ""
+    deterministic: bool = True
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------- worker side
+class _CallTimeout(BaseException):  # not an Exception: `except Exception` in a program cannot swallow it
+    pass
+
+
+def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover - runs in a child
+    import resource
+    import signal
+    import sys
+    import tempfile
+
+    from programs.restricted import ProgramRejected, load_program
+    from programs.scene_api import SceneAPI
+    from sim_adapters.scene import Episode
+
+    os.chdir(tempfile.mkdtemp(prefix="synth-sandbox-"))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    mem = limits.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    sys.setrecursionlimit(limits.recursion + 50)
+
+    def on_timer(signum, frame):
+        raise _CallTimeout
+
+    signal.signal(signal.SIGPROF, on_timer)
+    programs: dict[str, object] = {}
+    episodes: dict[str, SceneAPI] = {}
+
+    def call(fn, api, slots):
+        signal.setitimer(signal.ITIMER_PROF, limits.cpu_seconds_per_call)
+        try:
+            value = fn(api, **slots)
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+        text = json.dumps(value, allow_nan=False)
+        if len(text) > MAX_RESULT_BYTES:
+            raise ValueError(f"answer is larger than {MAX_RESULT_BYTES} bytes")
+        return value, text
+
+    while True:
+        try:
+            msg = json.loads(conn.recv_bytes())
+        except EOFError:
+            return
+        used = resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime
+        budget = int(used + 2 + limits.cpu_seconds_per_call * 2 * len(msg["tasks"])) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (budget, resource.getrlimit(resource.RLIMIT_CPU)[1]))
+        key = msg["episode_key"]
+        if key not in episodes:
+            if len(episodes) > 8:
+                episodes.clear()
+            episodes[key] = SceneAPI(Episode.model_validate_json(msg["episode"]), *msg["visibility"])
+        api = episodes[key]
+        out = []
+        for pid, slots in msg["tasks"]:
+            try:
+                if pid not in programs:
+                    programs[pid] = load_program(msg["programs"][pid], f"<program {pid[:12]}>")
+                fn = programs[pid]
+                value, first = call(fn, api, slots)
+                _, second = call(fn, api, slots)
+                out.append({"ok": True, "value": value, "deterministic": first == second})
+            except _CallTimeout:
+                out.append({"ok": False, "error": f"killed: more than {limits.cpu_seconds_per_call} s of CPU"})
+            except MemoryError:
+                out.append({"ok": False, "error": f"killed: more than {limits.memory_mb} MB of memory"})
+            except RecursionError:
+                out.append({"ok": False, "error": "killed: recursion too deep"})
+            except ProgramRejected as e:
+                out.append({"ok": False, "error": f"rejected: {e}"})
+            except BaseException as e:  # noqa: BLE001 - everything a program raises is its failure
+                out.append({"ok": False, "error": f"{type(e).__name__}: {str(e)[:300]}"})
+        try:
+            conn.send_bytes(json.dumps({"results": out}).encode())
+        except (ValueError, TypeError):
+            conn.send_bytes(json.dumps({"results": [{"ok": False, "error": "unserialisable answer"}] * len(out)}).encode())
+
+
+# ---------------------------------------------------------------------------- parent side
+@dataclass
+class _Worker:
+    process: multiprocessing.Process
+    conn: Connection
+
+
+@dataclass
+class SandboxPool:
+    """A reusable pool of sandbox workers. Use as a context manager or call ``close``."""
+
+    workers: int = 2
+    limits: Limits = field(default_factory=Limits)
+
+    def __post_init__(self):
+        self._ctx = multiprocessing.get_context("spawn")
+        self._pool: list[_Worker] = [self._spawn() for _ in range(self.workers)]
+        self.restarts = 0
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe()
+        p = self._ctx.Process(target=_worker_main, args=(child, self.limits), daemon=True)
+        p.start()
+        child.close()
+        return _Worker(p, parent)
+
+    def _replace(self, i: int) -> None:
+        w = self._pool[i]
+        if w.process.is_alive():
+            w.process.kill()
+        w.process.join(5)
+        w.conn.close()
+        self._pool[i] = self._spawn()
+        self.restarts += 1
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for w in self._pool:
+            w.conn.close()
+            w.process.kill()
+            w.process.join(5)
+        self._pool = []
+
+    def run(self, episode_json: str, tasks: list[Task], min_pixels: int = 1, min_frames: int = 1) -> list[Outcome]:
+        """Run every task against one episode (visibility thresholds as given); results in task order."""
+        if not tasks:
+            return []
+        episode_key = _digest(f"{min_pixels}/{min_frames}/{episode_json}")
+        visibility = (min_pixels, min_frames)
+        chunks = [list(range(k, len(tasks), len(self._pool))) for k in range(len(self._pool))]
+        results: list[Outcome | None] = [None] * len(tasks)
+        busy = []
+        for i, idx in enumerate(chunks):
+            if idx:
+                self._send(i, episode_key, episode_json, [tasks[j] for j in idx], visibility)
+                busy.append((i, idx))
+        for i, idx in busy:
+            got = self._receive(i)
+            if got is None:  # the worker died or hung: isolate the culprit
+                for j in idx:
+                    self._send(i, episode_key, episode_json, [tasks[j]], visibility)
+                    one = self._receive(i)
+                    results[j] = one[0] if one else Outcome(False, error=self._death_reason)
+            else:
+                for j, r in zip(idx, got):
+                    results[j] = r
+        return results  # type: ignore[return-value]
+
+    def _send(self, i: int, key: str, episode_json: str, tasks: list[Task], visibility: tuple[int, int]) -> None:
+        programs = {_digest(t.program): t.program for t in tasks}
+        msg = {
+            "episode_key": key, "episode": episode_json, "visibility": visibility, "programs": programs,
+            "tasks": [[_digest(t.program), t.slots] for t in tasks],
+        }
+        try:
+            self._pool[i].conn.send_bytes(json.dumps(msg).encode())
+        except OSError:  # died between batches: replace it and send again
+            self._replace(i)
+            self._pool[i].conn.send_bytes(json.dumps(msg).encode())
+
+    def _receive(self, i: int) -> list[Outcome] | None:
+        w = self._pool[i]
+        deadline = time.monotonic() + self.limits.wall_seconds_per_batch
+        while time.monotonic() < deadline:
+            if w.conn.poll(0.05):
+                try:
+                    data = json.loads(w.conn.recv_bytes())
+                except (EOFError, OSError):
+                    break
+                return [Outcome(r["ok"], r.get("value"), r.get("error", ""), r.get("deterministic", True))
+                        for r in data["results"]]
+            if not w.process.is_alive():
+                break
+        self._death_reason = (
+            f"killed: worker exceeded its limits (exit code {w.process.exitcode})"
+            if not w.process.is_alive()
+            else f"killed: more than {self.limits.wall_seconds_per_batch} s of wall-clock time"
+        )
+        self._replace(i)
+        return None
