@@ -17,19 +17,21 @@ import time
 from pathlib import Path
 
 from flows.config import RunConfig
-from flows.episode import episode_inputs
+from flows.episode import plan_inputs
 from flows.run import run
 from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
 
 
 def pure_render_seconds(cfg: RunConfig) -> float:
+    """Render time of the episodes' final frames alone (planning excluded)."""
     renderer = BlenderRenderer(BlenderSettings(quality=cfg.quality, samples=cfg.samples))
-    inputs = [episode_inputs(cfg, i) for i in range(cfg.episodes)]
-    t = time.perf_counter()
-    for _, scene, frames in inputs:
-        renderer.load(scene, cfg.width, cfg.height)
-        renderer.render(scene, frames)
-    return time.perf_counter() - t
+    total = 0.0
+    for i in range(cfg.episodes):
+        _, scene, plan = plan_inputs(cfg, i, renderer)
+        t = time.perf_counter()
+        renderer.render(scene, plan.frames)
+        total += time.perf_counter() - t
+    return total
 
 
 def main() -> None:

@@ -52,9 +52,18 @@ def plan_inputs(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> tuple[
         renderer.load(scene, cfg.width, cfg.height)
         try:
             plan = plan_episode(
-                scene, cfg.frames, cfg.width, cfg.height, cfg.fps, rng, renderer.measure_visibility,
-                dynamic=bool(rng.random() < cfg.dynamic_share), n_targets=cfg.targets,
-                candidates=cfg.plan_candidates, min_pixels=cfg.min_visible_pixels, min_frames=cfg.min_visible_frames,
+                scene,
+                cfg.frames,
+                cfg.width,
+                cfg.height,
+                cfg.fps,
+                rng,
+                renderer.measure_visibility,
+                dynamic=bool(rng.random() < cfg.dynamic_share),
+                n_targets=cfg.targets,
+                candidates=cfg.plan_candidates,
+                min_pixels=cfg.min_visible_pixels,
+                min_frames=cfg.min_visible_frames,
             )
         except ValueError:
             continue
@@ -77,11 +86,23 @@ def render_episode(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> Ren
     visibility = visibility_table(buffers.instance, [o.id for o in scene.objects])
     pixels = {v.id: v.pixels for v in visibility}
     episode = Episode(
-        scene=scene, width=cfg.width, height=cfg.height, fps=cfg.fps, frames=plan.frames, visibility=visibility,
+        scene=scene,
+        width=cfg.width,
+        height=cfg.height,
+        fps=cfg.fps,
+        frames=plan.frames,
+        visibility=visibility,
         renderer={"backend": renderer.name, "quality": cfg.quality, "samples": cfg.samples},
-        actions=plan.actions, motions=plan.motions,
-        targets=[Coverage(id=c.id, frames_visible=sum(p >= cfg.min_visible_pixels for p in pixels[c.id]),
-                          max_pixels=max(pixels[c.id])) for c in plan.targets],
+        actions=plan.actions,
+        motions=plan.motions,
+        targets=[
+            Coverage(
+                id=c.id,
+                frames_visible=sum(p >= cfg.min_visible_pixels for p in pixels[c.id]),
+                max_pixels=max(pixels[c.id]),
+            )
+            for c in plan.targets
+        ],
     )
     media = {"mp4": encode_mp4(buffers.rgb, cfg.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
     timings["encode"] = time.perf_counter() - t
@@ -93,12 +114,22 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool, report: Generatio
     t = time.perf_counter()
     episode = Episode.model_validate_json(rendered.episode_json)
     questions = generate_questions(
-        episode, np.random.default_rng([rendered.seed, 2]), pool, per_family=cfg.questions_per_family,
-        min_pixels=cfg.min_visible_pixels, min_frames=cfg.min_visible_frames,
-        abstention_share=cfg.abstention_share, report=report,
+        episode,
+        np.random.default_rng([rendered.seed, 2]),
+        pool,
+        per_family=cfg.questions_per_family,
+        min_pixels=cfg.min_visible_pixels,
+        min_frames=cfg.min_visible_frames,
+        abstention_share=cfg.abstention_share,
+        report=report,
     )
     rendered.timings["questions"] = time.perf_counter() - t
     return build_sample(
-        episode_key(rendered.index), episode, rendered.media, [q.model_dump(mode="json") for q in questions],
-        index=rendered.index, seed=rendered.seed, config=cfg.sample_settings(),
+        episode_key(rendered.index),
+        episode,
+        rendered.media,
+        [q.model_dump(mode="json") for q in questions],
+        index=rendered.index,
+        seed=rendered.seed,
+        config=cfg.sample_settings(),
     )

@@ -128,8 +128,9 @@ def _balanced(candidates: list[tuple[dict, object]], n: int, rng: np.random.Gene
     return picked
 
 
-def _choices(family: Family, correct: str, slots: dict, episode: Episode, seen: list[int],
-             rng: np.random.Generator) -> list[str]:
+def _choices(
+    family: Family, correct: str, slots: dict, episode: Episode, seen: list[int], rng: np.random.Generator
+) -> list[str]:
     if family.answer_type == "multiple choice":
         options = list(family.options)
     elif family.answer_type == "object":
@@ -215,15 +216,31 @@ def _qa(family, slots, text, number, episode, api, seen, rng, n, abstain=False) 
     objs = [slots[s] for s in family.object_slots()]
     evidence = [] if abstain else [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in objs)]
     return QA(
-        id=f"{family.id}-{n}", family=family.id, program_id=family.program_id,
-        question=template.format(**_render_slots(family, slots, episode)), slots=slots, answer=text, value=number,
-        choices=_choices(family, text, slots, episode, seen, rng), answer_type=family.answer_type, abstain=abstain,
-        unit=family.unit, tolerance=family.tolerance, definition=family.definition, evidence_frames=evidence,
+        id=f"{family.id}-{n}",
+        family=family.id,
+        program_id=family.program_id,
+        question=template.format(**_render_slots(family, slots, episode)),
+        slots=slots,
+        answer=text,
+        value=number,
+        choices=_choices(family, text, slots, episode, seen, rng),
+        answer_type=family.answer_type,
+        abstain=abstain,
+        unit=family.unit,
+        tolerance=family.tolerance,
+        definition=family.definition,
+        evidence_frames=evidence,
     )
 
 
-def recompute(episode: Episode, items: list[QA], pool: SandboxPool, min_pixels: int, min_frames: int,
-              families: dict[str, Family] | None = None) -> list[str]:
+def recompute(
+    episode: Episode,
+    items: list[QA],
+    pool: SandboxPool,
+    min_pixels: int,
+    min_frames: int,
+    families: dict[str, Family] | None = None,
+) -> list[str]:
     """Re-run every item's program on the shipped episode; a message per mismatch."""
     by_program = {f.program_id: f for f in (families or FAMILIES).values()}
     api = SceneAPI(episode, min_visible_pixels=min_pixels, min_visible_frames=min_frames)

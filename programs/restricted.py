@@ -18,25 +18,104 @@ from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequen
 ENTRY = "answer"
 
 # attribute names that lead from ordinary objects to frames, code or globals
-FORBIDDEN_ATTRS = frozenset({
-    "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "ag_frame", "ag_code",
-    "f_back", "f_globals", "f_locals", "f_builtins", "f_code", "tb_frame", "tb_next", "co_code",
-    "func_globals", "func_code", "mro", "format", "format_map",
-})
+FORBIDDEN_ATTRS = frozenset(
+    {
+        "gi_frame",
+        "gi_code",
+        "gi_yieldfrom",
+        "cr_frame",
+        "cr_code",
+        "cr_await",
+        "ag_frame",
+        "ag_code",
+        "f_back",
+        "f_globals",
+        "f_locals",
+        "f_builtins",
+        "f_code",
+        "tb_frame",
+        "tb_next",
+        "co_code",
+        "func_globals",
+        "func_code",
+        "mro",
+        "format",
+        "format_map",
+    }
+)
 
 _SAFE_NAMES = (
-    "abs", "all", "any", "bool", "divmod", "enumerate", "filter", "float", "int", "isinstance", "len",
-    "list", "map", "max", "min", "range", "reversed", "round", "sorted", "str", "sum", "tuple", "zip",
-    "dict", "set", "frozenset", "pow", "ArithmeticError", "Exception", "IndexError", "KeyError",
-    "StopIteration", "TypeError", "ValueError", "ZeroDivisionError", "True", "False", "None",
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "divmod",
+    "enumerate",
+    "filter",
+    "float",
+    "int",
+    "isinstance",
+    "len",
+    "list",
+    "map",
+    "max",
+    "min",
+    "range",
+    "reversed",
+    "round",
+    "sorted",
+    "str",
+    "sum",
+    "tuple",
+    "zip",
+    "dict",
+    "set",
+    "frozenset",
+    "pow",
+    "ArithmeticError",
+    "Exception",
+    "IndexError",
+    "KeyError",
+    "StopIteration",
+    "TypeError",
+    "ValueError",
+    "ZeroDivisionError",
+    "True",
+    "False",
+    "None",
 )
 _BUILTINS = __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)
 BUILTINS = {name: _BUILTINS[name] for name in _SAFE_NAMES}
 
-MATH = types.SimpleNamespace(**{n: getattr(math, n) for n in (
-    "acos", "asin", "atan", "atan2", "ceil", "cos", "degrees", "dist", "exp", "fabs", "floor", "hypot",
-    "inf", "isclose", "isfinite", "log", "pi", "radians", "sin", "sqrt", "tan", "tau",
-)})
+MATH = types.SimpleNamespace(
+    **{
+        n: getattr(math, n)
+        for n in (
+            "acos",
+            "asin",
+            "atan",
+            "atan2",
+            "ceil",
+            "cos",
+            "degrees",
+            "dist",
+            "exp",
+            "fabs",
+            "floor",
+            "hypot",
+            "inf",
+            "isclose",
+            "isfinite",
+            "log",
+            "pi",
+            "radians",
+            "sin",
+            "sqrt",
+            "tan",
+            "tau",
+        )
+    }
+)
 
 
 class ProgramRejected(ValueError):
@@ -56,18 +135,48 @@ def _getitem(obj, key):
 
 
 def _inplacevar(op: str, x, y):
-    ops = {"+=": lambda: x + y, "-=": lambda: x - y, "*=": lambda: x * y, "/=": lambda: x / y,
-           "//=": lambda: x // y, "%=": lambda: x % y, "**=": lambda: x**y}
+    ops = {
+        "+=": lambda: x + y,
+        "-=": lambda: x - y,
+        "*=": lambda: x * y,
+        "/=": lambda: x / y,
+        "//=": lambda: x // y,
+        "%=": lambda: x % y,
+        "**=": lambda: x**y,
+    }
     if op not in ops:
         raise ProgramRejected(f"operator {op} is not allowed")
     return ops[op]()
 
 
-FORBIDDEN_NAMES = frozenset({
-    "exec", "eval", "compile", "open", "globals", "locals", "vars", "getattr", "setattr", "delattr",
-    "__import__", "breakpoint", "input", "help", "dir", "type", "object", "super", "memoryview",
-    "print", "exit", "quit", "id", "hasattr",
-})
+FORBIDDEN_NAMES = frozenset(
+    {
+        "exec",
+        "eval",
+        "compile",
+        "open",
+        "globals",
+        "locals",
+        "vars",
+        "getattr",
+        "setattr",
+        "delattr",
+        "__import__",
+        "breakpoint",
+        "input",
+        "help",
+        "dir",
+        "type",
+        "object",
+        "super",
+        "memoryview",
+        "print",
+        "exit",
+        "quit",
+        "id",
+        "hasattr",
+    }
+)
 
 
 def _policy_violations(tree: ast.AST) -> list[str]:

@@ -127,7 +127,9 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
         try:
             conn.send_bytes(json.dumps({"results": out}).encode())
         except (ValueError, TypeError):
-            conn.send_bytes(json.dumps({"results": [{"ok": False, "error": "unserialisable answer"}] * len(out)}).encode())
+            conn.send_bytes(
+                json.dumps({"results": [{"ok": False, "error": "unserialisable answer"}] * len(out)}).encode()
+            )
 
 
 # ---------------------------------------------------------------------------- parent side
@@ -206,7 +208,10 @@ class SandboxPool:
     def _send(self, i: int, key: str, episode_json: str, tasks: list[Task], visibility: tuple[int, int]) -> None:
         programs = {_digest(t.program): t.program for t in tasks}
         msg = {
-            "episode_key": key, "episode": episode_json, "visibility": visibility, "programs": programs,
+            "episode_key": key,
+            "episode": episode_json,
+            "visibility": visibility,
+            "programs": programs,
             "tasks": [[_digest(t.program), t.slots] for t in tasks],
         }
         try:
@@ -224,8 +229,10 @@ class SandboxPool:
                     data = json.loads(w.conn.recv_bytes())
                 except (EOFError, OSError):
                     break
-                return [Outcome(r["ok"], r.get("value"), r.get("error", ""), r.get("deterministic", True))
-                        for r in data["results"]]
+                return [
+                    Outcome(r["ok"], r.get("value"), r.get("error", ""), r.get("deterministic", True))
+                    for r in data["results"]
+                ]
             if not w.process.is_alive():
                 break
         self._death_reason = (

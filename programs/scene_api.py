@@ -87,9 +87,15 @@ class SceneAPI:
         o = self._objects[object_id]
         pose = self._poses[frame][object_id]
         return ObjectInfo(
-            id=o.id, category=o.category, description=o.description, color=o.material.color_name,
-            material=o.material.material_name, center=tuple(pose.position), size=tuple(o.box.size),
-            yaw=pose.yaw, supported_by=o.supported_by,
+            id=o.id,
+            category=o.category,
+            description=o.description,
+            color=o.material.color_name,
+            material=o.material.material_name,
+            center=tuple(pose.position),
+            size=tuple(o.box.size),
+            yaw=pose.yaw,
+            supported_by=o.supported_by,
         )
 
     # -- visibility (measured from the rendered instance masks) ---------------------------

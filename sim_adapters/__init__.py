@@ -1,8 +1,8 @@
 """Simulator-neutral scene model, scene sources and renderer backends."""
 
+from .planner import Plan, plan_episode
 from .procedural import sample_scene
 from .scene import ROOM_ID, Box3D, CameraFrame, Episode, Frame, Light, Material, Part, Pose, Room, Scene, SceneObject
-from .trajectory import plan_dolly
 from .visibility import visibility_table
 
 __all__ = [
@@ -18,7 +18,8 @@ __all__ = [
     "Room",
     "Scene",
     "SceneObject",
-    "plan_dolly",
+    "Plan",
+    "plan_episode",
     "sample_scene",
     "visibility_table",
 ]

@@ -121,6 +121,7 @@ class BlenderRenderer:
         bpy = self.bpy
         bpy.ops.wm.read_factory_settings(use_empty=True)
         self._objects = {}
+        self._valid_ids = np.array([ROOM_ID, *(o.id for o in scene.objects)], dtype=np.uint16)
         bs = bpy.context.scene
         bs.render.resolution_x, bs.render.resolution_y = width, height
         bs.render.resolution_percentage = 100
@@ -251,10 +252,9 @@ class BlenderRenderer:
             )
             z = ch["ViewLayer.Depth.Z"]
             depth[i] = np.where(z > BACKGROUND_DEPTH, np.inf, z)
-            if self.settings.quality == "photoreal":
-                inst[i] = np.round(ch["ViewLayer.IndexOB.X"]).astype(np.uint16)
-            else:
-                inst[i] = self._workbench_ids()
+            ids = (np.round(ch["ViewLayer.IndexOB.X"]).astype(np.uint16) if self.settings.quality == "photoreal"
+                   else self._workbench_ids())
+            inst[i] = np.where(np.isin(ids, self._valid_ids), ids, ROOM_ID)  # background/unknown -> 0
         return FrameBuffers(rgb=rgb, depth=depth, instance=inst)
 
     def measure_visibility(self, frames: list[Frame], scale: int = 4) -> dict[int, list[int]]:
@@ -270,7 +270,9 @@ class BlenderRenderer:
                 self._set_frame(frame, np.asarray(frame.camera.K))
                 ids = np.bincount(self._workbench_ids().ravel())
                 for oid in self._objects:
-                    counts.setdefault(oid, [0] * len(frames))[i] = int(ids[oid] * scale * scale) if oid < len(ids) else 0
+                    counts.setdefault(oid, [0] * len(frames))[i] = (
+                        int(ids[oid] * scale * scale) if oid < len(ids) else 0
+                    )
         finally:
             bs.render.engine, bs.render.resolution_percentage = saved
             self._configure_engine()

@@ -96,15 +96,20 @@ def object_mesh(obj: SceneObject, pose: Pose | None = None) -> Mesh:
 
 
 def room_meshes(room: Room, wall_thickness: float = 0.1) -> dict[str, Mesh]:
-    """Floor, ceiling and walls (thick boxes outside the footprint)."""
+    """Floor, ceiling and walls (thick boxes outside the footprint). Floor and ceiling reach
+    under and over the walls, and the walls reach past floor and ceiling, so that no seam can
+    leave a crack through which a camera sees out of the room."""
+    from shapely.geometry import Polygon
+    from shapely.geometry.polygon import orient
+
     poly = np.asarray(room.footprint, dtype=float)
     n = len(poly)
+    grown = orient(Polygon(poly).buffer(wall_thickness / 2, join_style="mitre"), 1.0)
+    slab = np.asarray(grown.exterior.coords)[:-1]
     # fan triangulation is wrong for the L shape's reflex corner: ear-clip instead
-    tris = _ear_clip(poly)
-    floor_v = np.column_stack([poly, np.zeros(n)])
-    ceil_v = np.column_stack([poly, np.full(n, room.height)])
-    floor = Mesh(floor_v, tris)
-    ceiling = Mesh(ceil_v, tris[:, ::-1].copy())
+    tris = _ear_clip(slab)
+    floor = Mesh(np.column_stack([slab, np.zeros(len(slab))]), tris)
+    ceiling = Mesh(np.column_stack([slab, np.full(len(slab), room.height)]), tris[:, ::-1].copy())
     walls = []
     for i in range(n):
         a, b = poly[i], poly[(i + 1) % n]
@@ -112,7 +117,7 @@ def room_meshes(room: Room, wall_thickness: float = 0.1) -> dict[str, Mesh]:
         length = float(np.linalg.norm(d))
         out = np.array([d[1], -d[0]]) / length  # outward normal of a CCW polygon
         mid = (a + b) / 2 + out * wall_thickness / 2
-        box = _box(np.array([length + 2 * wall_thickness, wall_thickness, room.height]))
+        box = _box(np.array([length + 2 * wall_thickness, wall_thickness, room.height + 2 * wall_thickness]))
         pose = Pose(position=(mid[0], mid[1], room.height / 2), yaw=math.atan2(d[1], d[0]))
         walls.append(Mesh(local_to_world(box.vertices, pose), box.faces))
     return {"floor": floor, "ceiling": ceiling, "walls": merge(walls)}

@@ -25,16 +25,29 @@ from shapely.ops import unary_union
 from .geometry import intrinsics, look_at
 from .procedural import GAP, footprint
 from .scene import Box3D, CameraFrame, Coverage, EgoAction, Frame, ObjectMotion, ObjectPose, Scene
-from .trajectory import FURNITURE_CLEARANCE, HFOV, WALL_CLEARANCE, _smoothstep, _tup
 
 # frames -> visible pixels per object per frame (measured on the full-resolution pixel scale)
 Measure = Callable[[list[Frame]], dict[int, list[int]]]
 
+HFOV = math.radians(70.0)
+WALL_CLEARANCE = 0.4  # metres between the camera and walls
+FURNITURE_CLEARANCE = 0.3  # metres between the camera and floor-standing furniture
 MAX_SPEED = 1.0  # m/s
 MAX_TURN_RATE = math.radians(60)  # rad/s
 PITCH = math.radians(-12)
-MOVABLE = {"chair", "stool", "box", "trash bin", "potted plant", "armchair", "floor lamp", "vase", "bowl",
-           "laptop", "table lamp"}
+MOVABLE = {
+    "chair",
+    "stool",
+    "box",
+    "trash bin",
+    "potted plant",
+    "armchair",
+    "floor lamp",
+    "vase",
+    "bowl",
+    "laptop",
+    "table lamp",
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,14 @@ class Plan:
     coverage: float  # share of targets that reach the visibility goal
 
 
+def _smoothstep(t):
+    return t * t * (3 - 2 * t)
+
+
+def _tup(m: np.ndarray):
+    return tuple(tuple(float(x) for x in row) for row in m)
+
+
 def _rest_poses(scene: Scene) -> dict[int, ObjectPose]:
     return {o.id: ObjectPose(id=o.id, position=o.box.center, yaw=o.box.yaw) for o in scene.objects}
 
@@ -55,13 +76,13 @@ def plan_motion(scene: Scene, n_frames: int, rng: np.random.Generator) -> tuple[
     supporters = {o.supported_by for o in scene.objects}
     movable = [o for o in scene.objects if o.category in MOVABLE and o.id not in supporters]
     room = Polygon(scene.room.footprint)
+    if n_frames < 4 or not movable:
+        return None
     for _ in range(30):
-        if not movable:
-            return None
         obj = movable[int(rng.integers(len(movable)))]
         on_floor = obj.supported_by == 0
         kind = str(rng.choice(["slide", "slide", "rotate"] + ([] if on_floor else ["lift"])))
-        start = int(rng.integers(n_frames // 5, n_frames // 2 + 1))
+        start = int(rng.integers(max(1, n_frames // 5), n_frames // 2 + 1))
         end = min(n_frames - 1, start + max(2, n_frames // 3))
         shift, turn = np.zeros(3), 0.0
         if kind == "slide":
@@ -75,8 +96,14 @@ def plan_motion(scene: Scene, n_frames: int, rng: np.random.Generator) -> tuple[
         end_box = Box3D(center=tuple(np.asarray(obj.box.center) + shift), size=obj.box.size, yaw=obj.box.yaw + turn)
         if not _motion_is_free(scene, obj, end_box, room):
             continue
-        motion = ObjectMotion(id=obj.id, kind=kind, start_frame=start, end_frame=end,
-                              translation=tuple(float(x) for x in shift), rotation=turn)
+        motion = ObjectMotion(
+            id=obj.id,
+            kind=kind,
+            start_frame=start,
+            end_frame=end,
+            translation=tuple(float(x) for x in shift),
+            rotation=turn,
+        )
         poses = []
         for f in range(n_frames):
             s = float(_smoothstep(np.clip((f - start) / (end - start), 0.0, 1.0)))
@@ -90,8 +117,14 @@ def plan_motion(scene: Scene, n_frames: int, rng: np.random.Generator) -> tuple[
 
 def _motion_is_free(scene: Scene, obj, end_box: Box3D, room: Polygon) -> bool:
     """The swept footprint stays in the room (or on the supporter) and clear of everything else."""
-    steps = [Box3D(center=tuple(np.asarray(obj.box.center) * (1 - t) + np.asarray(end_box.center) * t),
-                   size=obj.box.size, yaw=obj.box.yaw * (1 - t) + end_box.yaw * t) for t in np.linspace(0, 1, 9)]
+    steps = [
+        Box3D(
+            center=tuple(np.asarray(obj.box.center) * (1 - t) + np.asarray(end_box.center) * t),
+            size=obj.box.size,
+            yaw=obj.box.yaw * (1 - t) + end_box.yaw * t,
+        )
+        for t in np.linspace(0, 1, 9)
+    ]
     swept = unary_union([footprint(b) for b in steps])
     if obj.supported_by == 0:
         if not room.buffer(-0.05).contains(swept):
@@ -111,7 +144,8 @@ def _motion_is_free(scene: Scene, obj, end_box: Box3D, room: Polygon) -> bool:
     return True
 
 
-def _free_space(scene: Scene, moved: Polygon | None) -> Polygon:
+def free_space(scene: Scene, moved: Polygon | None = None) -> Polygon:
+    """Floor region where the camera may stand (clear of walls, furniture and a moved object)."""
     room = Polygon(scene.room.footprint).buffer(-WALL_CLEARANCE)
     blocks = [footprint(o.box).buffer(FURNITURE_CLEARANCE) for o in scene.objects if o.supported_by == 0]
     if moved is not None:
@@ -130,8 +164,8 @@ def _candidate_path(free: Polygon, targets: np.ndarray, n_frames: int, fps: floa
         return None
     centroid = targets[:, :2].mean(axis=0)
     heading0 = math.atan2(*(centroid - p0)[::-1]) + rng.uniform(-0.5, 0.5)
-    n_prims = int(rng.integers(2, 4))
-    cuts = np.sort(rng.choice(np.arange(2, n_frames - 1), size=n_prims - 1, replace=False)) if n_frames > 4 else []
+    n_prims = int(rng.integers(2, 4)) if n_frames > 5 else 1
+    cuts = np.sort(rng.choice(np.arange(2, n_frames - 2), size=n_prims - 1, replace=False)) if n_prims > 1 else []
     bounds = [0, *[int(c) for c in cuts], n_frames - 1]
     pos, head = [p0.copy()], [heading0]
     for k in range(n_prims):
@@ -143,8 +177,11 @@ def _candidate_path(free: Polygon, targets: np.ndarray, n_frames: int, fps: floa
             turn = float(rng.choice([-1, 1]) * rng.uniform(0.3, 1.0) * min(MAX_TURN_RATE * dur, math.radians(120)))
         else:
             d = rng.uniform(0.3, 1.0) * MAX_SPEED * dur
-            move = {"forward": np.array([d, 0.0]), "backward": np.array([-d, 0.0]),
-                    "strafe": np.array([0.0, float(rng.choice([-1, 1])) * d])}[kind]
+            move = {
+                "forward": np.array([d, 0.0]),
+                "backward": np.array([-d, 0.0]),
+                "strafe": np.array([0.0, float(rng.choice([-1, 1])) * d]),
+            }[kind]
         h_start, p_start = head[-1], pos[-1]
         for j in range(1, span + 1):
             s = float(_smoothstep(np.array(j / span)))
@@ -165,8 +202,14 @@ def _ego_actions(pos: np.ndarray, head: np.ndarray) -> list[EgoAction]:
     for f in range(1, len(pos)):
         d = pos[f] - pos[f - 1]
         c, s = math.cos(head[f - 1]), math.sin(head[f - 1])
-        out.append(EgoAction(frame=f, forward=float(c * d[0] + s * d[1]), left=float(-s * d[0] + c * d[1]),
-                             turn_left=float(math.remainder(head[f] - head[f - 1], 2 * math.pi))))
+        out.append(
+            EgoAction(
+                frame=f,
+                forward=float(c * d[0] + s * d[1]),
+                left=float(-s * d[0] + c * d[1]),
+                turn_left=float(math.remainder(head[f] - head[f - 1], 2 * math.pi)),
+            )
+        )
     return out
 
 
@@ -195,7 +238,7 @@ def plan_episode(
     if motion:
         m = motion[0]
         moved_fp = unary_union([footprint(scene.object(m.id).box.at(poses[f][m.id])) for f in range(n_frames)])
-    free = _free_space(scene, moved_fp)
+    free = free_space(scene, moved_fp)
     if free.is_empty:
         raise ValueError(f"scene {scene.seed} leaves no free floor space for a camera")
     K = _tup(intrinsics(width, height, HFOV))
@@ -212,13 +255,16 @@ def plan_episode(
         frames = []
         for f in range(n_frames):
             eye_pt = np.array([pos[f, 0], pos[f, 1], eye])
-            look = eye_pt + np.array([math.cos(head[f]) * math.cos(PITCH), math.sin(head[f]) * math.cos(PITCH),
-                                      math.sin(PITCH)])
+            look = eye_pt + np.array(
+                [math.cos(head[f]) * math.cos(PITCH), math.sin(head[f]) * math.cos(PITCH), math.sin(PITCH)]
+            )
             cam = CameraFrame(K=K, world_to_camera=_tup(look_at(eye_pt, look)))
             frames.append(Frame(index=f, time=f / fps, camera=cam, object_poses=list(poses[f].values())))
         vis = measure(frames)
-        cover = [Coverage(id=i, frames_visible=sum(p >= min_pixels for p in vis.get(i, [])),
-                          max_pixels=max(vis.get(i, [0]))) for i in chosen]
+        cover = [
+            Coverage(id=i, frames_visible=sum(p >= min_pixels for p in vis.get(i, [])), max_pixels=max(vis.get(i, [0])))
+            for i in chosen
+        ]
         score = sum(min(c.frames_visible, min_frames) for c in cover) / (min_frames * len(cover))
         key = (score, sum(min(c.frames_visible, n_frames) for c in cover))
         if best_key is None or key > best_key:
@@ -227,5 +273,4 @@ def plan_episode(
         raise ValueError(f"no collision-free camera path found in scene {scene.seed}")
     frames, actions, cover = best
     achieved = sum(c.frames_visible >= min_frames for c in cover) / len(cover)
-    return Plan(frames=frames, actions=actions, motions=[motion[0]] if motion else [], targets=cover,
-                coverage=achieved)
+    return Plan(frames=frames, actions=actions, motions=[motion[0]] if motion else [], targets=cover, coverage=achieved)

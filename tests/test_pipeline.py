@@ -12,6 +12,7 @@ from flows.run import run
 from flows.verify import verify_dataset
 from programs.family import QA
 from programs.generate import recompute
+from programs.sandbox import SandboxPool
 from sim_adapters.scene import Episode
 from storage.dataset import DatasetError, read_tar
 from storage.media import decode_gt, decode_mp4
@@ -48,12 +49,14 @@ def test_shipped_answers_recompute_from_shipped_json(tiny_dataset):
         meta = json.loads(sample.files["json"])
         episode = Episode.model_validate_json(json.dumps(meta["episode"]))
         items = [QA.model_validate(q) for q in meta["questions"]]
-        assert recompute(episode, items, meta["config"]["min_visible_pixels"]) == []
+        cfg = meta["config"]
+        with SandboxPool(1) as pool:
+            assert recompute(episode, items, pool, cfg["min_visible_pixels"], cfg["min_visible_frames"]) == []
+            # a tampered answer is caught
+            real = [q for q in items if not q.abstain]
+            bad = real[0].model_copy(update={"answer": "99.99", "value": 99.99})
+            assert recompute(episode, [bad], pool, cfg["min_visible_pixels"], cfg["min_visible_frames"])
         n += len(items)
-        # a tampered answer is caught
-        if items:
-            bad = items[0].model_copy(update={"answer": "99.99", "value": 99.99})
-            assert recompute(episode, [bad], 1)
     assert n > 0
     checked, problems = verify_dataset(root)
     assert checked == n and problems == []
@@ -68,9 +71,13 @@ def test_ground_truth_passes_ship_with_each_sample(tiny_dataset):
         assert np.isfinite(depth).all() and depth.min() > 0.05
         for vis in meta["episode"]["visibility"]:
             assert vis["pixels"] == (inst == vis["id"]).sum(axis=(1, 2)).tolist()
-        # questions only name objects visible in enough frames of the video
+        # questions only name objects visible in enough frames of the video (abstentions: never)
         for q in meta["questions"]:
-            for oid in q["slots"].values():
+            objects = [v for k, v in q["slots"].items() if k in ("a", "b", "c")]
+            if q["abstain"]:
+                assert any((inst == oid).sum() == 0 for oid in objects)
+                continue
+            for oid in objects:
                 frames = (inst == oid).sum(axis=(1, 2)) >= meta["config"]["min_visible_pixels"]
                 assert frames.sum() >= meta["config"]["min_visible_frames"]
                 assert all(frames[f] for f in q["evidence_frames"])

@@ -8,8 +8,8 @@ import pytest
 from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
 from sim_adapters.geometry import camera_center, project, to_camera
 from sim_adapters.meshes import object_mesh, sample_surface
+from sim_adapters.planner import plan_episode
 from sim_adapters.procedural import sample_scene
-from sim_adapters.trajectory import plan_dolly
 from tests.raycast import first_hits, scene_triangles
 
 W, H = 320, 240
@@ -25,9 +25,11 @@ def renderer():
 def _render(renderer: BlenderRenderer, seed: int, quality: str, n_frames: int = 2):
     renderer.settings = BlenderSettings(quality=quality, samples=4)
     scene = sample_scene(seed)
-    frames = plan_dolly(scene, n_frames, W, H, 8.0, np.random.default_rng(seed))
     renderer.load(scene, W, H)
-    return scene, frames, renderer.render(scene, frames)
+    plan = plan_episode(
+        scene, n_frames, W, H, 8.0, np.random.default_rng(seed), renderer.measure_visibility, dynamic=True
+    )
+    return scene, plan.frames, renderer.render(scene, plan.frames)
 
 
 def _check_surface_points(scene, frame, depth, inst, rng):
