@@ -10,6 +10,8 @@ from pydantic import ValidationError
 
 from storage.dataset import DatasetError
 
+from .presets import PRESETS
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one clear line, not the usage block
@@ -41,20 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     r = sub.add_parser("run", help="generate a dataset")
     r.add_argument("--out", type=Path, required=True, help="output directory")
+    r.add_argument("--preset", choices=sorted(PRESETS), default="default", help="named defaults (flows/presets.py)")
     r.add_argument("--episodes", type=_positive_int, default=4)
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--frames", type=_positive_int, default=16)
-    r.add_argument("--resolution", type=_resolution, default=(320, 240), metavar="WxH")
-    r.add_argument("--fps", type=float, default=8.0)
+    r.add_argument("--seed", type=int, help="run seed (default 0)")
+    r.add_argument("--frames", type=_positive_int, help="frames per episode (default 16)")
+    r.add_argument("--resolution", type=_resolution, metavar="WxH", help="default 320x240")
+    r.add_argument("--fps", type=float, help="default 8")
     r.add_argument(
         "--quality",
         choices=("photoreal", "draft"),
-        default="photoreal",
-        help="photoreal = Cycles (datasets), draft = Workbench (previews, tests)",
+        help="photoreal = Cycles (default; datasets), draft = Workbench (previews, tests)",
     )
-    r.add_argument("--samples", type=_positive_int, default=8, help="Cycles samples per pixel")
-    r.add_argument("--questions-per-family", type=_positive_int, default=3)
-    r.add_argument("--samples-per-shard", type=_positive_int, default=64)
+    r.add_argument("--samples", type=_positive_int, help="Cycles samples per pixel (default 8)")
+    r.add_argument("--questions-per-family", type=_positive_int, help="default 3")
+    r.add_argument("--dynamic-share", type=float, help="share of episodes in which an object moves (default 0.5)")
+    r.add_argument("--abstention-share", type=float, help="chance of an abstention item per family and episode")
+    r.add_argument("--samples-per-shard", type=_positive_int, help="default 64")
     r.add_argument("--workers", type=_positive_int, default=None, help="render processes (default: cores)")
     r.add_argument("--overwrite", action="store_true", help="replace a finished dataset in --out")
     r.add_argument("--no-progress", action="store_true")
@@ -69,19 +73,23 @@ def _cmd_run(args) -> int:
     from .config import RunConfig
     from .run import run
 
-    w, h = args.resolution
-    cfg = RunConfig(
-        episodes=args.episodes,
-        seed=args.seed,
-        frames=args.frames,
-        width=w,
-        height=h,
-        fps=args.fps,
-        quality=args.quality,
-        samples=args.samples,
-        questions_per_family=args.questions_per_family,
-        samples_per_shard=args.samples_per_shard,
-    )
+    options = {**PRESETS[args.preset], "preset": args.preset, "episodes": args.episodes}
+    if args.resolution:
+        options["width"], options["height"] = args.resolution
+    for name in (
+        "seed",
+        "frames",
+        "fps",
+        "quality",
+        "samples",
+        "questions_per_family",
+        "dynamic_share",
+        "abstention_share",
+        "samples_per_shard",
+    ):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    cfg = RunConfig(**options)
     bars: list[tqdm] = []  # created once the output is accepted, so errors stay one line
 
     def progress(done: int, total: int) -> None:

@@ -33,6 +33,9 @@ class Family:
     options: tuple[str, ...] = ()  # multiple choice: the fixed options
     symmetric: bool = False  # object slots are unordered (one binding per set)
     slot_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # values of "choice" slots
+    # answers that scenes produce far more often than others are kept with this probability
+    # (e.g. "how many" is mostly 1), so that no answer dominates the family in a large run
+    keep: dict[str, float] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     definition: str = ""
     provenance: dict[str, str] = field(default_factory=dict)

@@ -177,7 +177,7 @@ def generate_questions(
             report.not_applicable[family.id] += 1
         elif reason:
             report.rejected[family.id].append(reason)
-        else:
+        elif rng.random() < family.keep.get(answer_text(family, out.value, episode)[0], 1.0):
             valid[family.id].append((slots, out.value))
 
     items: list[QA] = []

@@ -252,8 +252,11 @@ class BlenderRenderer:
             )
             z = ch["ViewLayer.Depth.Z"]
             depth[i] = np.where(z > BACKGROUND_DEPTH, np.inf, z)
-            ids = (np.round(ch["ViewLayer.IndexOB.X"]).astype(np.uint16) if self.settings.quality == "photoreal"
-                   else self._workbench_ids())
+            ids = (
+                np.round(ch["ViewLayer.IndexOB.X"]).astype(np.uint16)
+                if self.settings.quality == "photoreal"
+                else self._workbench_ids()
+            )
             inst[i] = np.where(np.isin(ids, self._valid_ids), ids, ROOM_ID)  # background/unknown -> 0
         return FrameBuffers(rgb=rgb, depth=depth, instance=inst)
 

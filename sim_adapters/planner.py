@@ -171,7 +171,7 @@ def _candidate_path(free: Polygon, targets: np.ndarray, n_frames: int, fps: floa
     for k in range(n_prims):
         span = bounds[k + 1] - bounds[k]
         dur = span / fps
-        kind = rng.choice(["forward", "forward", "backward", "strafe", "turn", "turn"])
+        kind = rng.choice(["forward", "backward", "strafe", "strafe", "turn", "turn"])
         move, turn = np.zeros(2), 0.0
         if kind == "turn":
             turn = float(rng.choice([-1, 1]) * rng.uniform(0.3, 1.0) * min(MAX_TURN_RATE * dur, math.radians(120)))

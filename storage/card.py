@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 
@@ -31,14 +32,23 @@ def features(metas: list[dict]) -> list[dict]:
 def dataset_card(manifest: dict, metas: list[dict]) -> str:
     """Card with YAML ``configs`` pointing at the shards, declared features, and a summary."""
     split = manifest["split"]
+    # the shards' checksums go into the config so that `datasets` never serves a cached copy of
+    # another dataset from a folder of the same name (its cache key ignores the files' content)
+    content = hashlib.sha256("".join(s["sha256"] for s in manifest["shards"]).encode()).hexdigest()[:16]
     header = {
-        "configs": [{"config_name": "default", "data_files": [{"split": split, "path": f"{split}-*.tar"}]}],
+        "configs": [
+            {
+                "config_name": "default",
+                "data_files": [{"split": split, "path": f"{split}-*.tar"}],
+                "description": f"synth dataset {content}",
+            }
+        ],
         "dataset_info": {"features": features(metas)},
         "task_categories": ["visual-question-answering", "video-text-to-text"],
         "tags": ["spatial-reasoning", "synthetic", "video", "webdataset", "synth"],
         "size_categories": [_size_category(manifest["num_samples"])],
     }
-    families = Counter(q["family"] for m in metas for q in m["questions"])
+    table = balance_table(metas)
     cfg = manifest["config"]
     lines = [
         "---",
@@ -72,11 +82,17 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
         "",
         "World frame: metres, radians, right-handed, +Z up.",
         "",
-        "## Questions per family",
+        "## Questions per family and answer balance",
         "",
-        "| family | questions |",
-        "|---|---|",
-        *[f"| {f} | {n} |" for f, n in sorted(families.items())],
+        "Top answer: the most frequent answer and its share of the family's answered (non-abstention) items.",
+        "",
+        "| family | questions | abstentions | distinct answers | top answer | top share |",
+        "|---|---|---|---|---|---|",
+        *[
+            f"| {r['family']} | {r['questions']} | {r['abstentions']} | {r['distinct']} | {r['top']} | "
+            f"{r['top_share']:.0%} |"
+            for r in table
+        ],
         "",
         "## Generation config",
         "",
@@ -86,6 +102,34 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def balance_table(metas: list[dict]) -> list[dict]:
+    """Per family: item counts and how concentrated its answers are."""
+    answers: dict[str, Counter] = {}
+    abstentions: Counter = Counter()
+    for m in metas:
+        for q in m["questions"]:
+            answers.setdefault(q["family"], Counter())
+            if q.get("abstain"):
+                abstentions[q["family"]] += 1
+            else:
+                answers[q["family"]][q["answer"]] += 1
+    rows = []
+    for family, counts in sorted(answers.items()):
+        n = sum(counts.values())
+        top, top_n = counts.most_common(1)[0] if counts else ("-", 0)
+        rows.append(
+            {
+                "family": family,
+                "questions": n + abstentions[family],
+                "abstentions": abstentions[family],
+                "distinct": len(counts),
+                "top": top,
+                "top_share": top_n / n if n else 0.0,
+            }
+        )
+    return rows
 
 
 def _size_category(n: int) -> str:

@@ -142,3 +142,32 @@ def test_unfinished_run_with_other_options_is_refused(tmp_path):
         run(tiny_config(episodes=1), out, progress=stop)
     with pytest.raises(DatasetError, match="different options"):
         run(tiny_config(episodes=1, frames=4), out)
+
+
+def test_sat_dynamic_preset_covers_every_family(tmp_path):
+    from flows.presets import PRESETS
+    from programs.library import FAMILIES
+
+    cfg = tiny_config(**{**PRESETS["sat-dynamic"], "episodes": 16, "frames": 8, "preset": "sat-dynamic"})
+    manifest = run(cfg, tmp_path / "sat")
+    families = set()
+    moved = 0
+    for sample in _samples(tmp_path / "sat").values():
+        meta = json.loads(sample.files["json"])
+        families |= {q["family"] for q in meta["questions"]}
+        moved += bool(meta["episode"]["motions"])
+        assert len(meta["episode"]["actions"]) == 7 and meta["episode"]["targets"]
+    assert families == set(FAMILIES), set(FAMILIES) - families
+    assert moved >= 8
+    card = (tmp_path / "sat" / "README.md").read_text()
+    assert "answer balance" in card and all(f"| {f} |" in card for f in FAMILIES)
+    assert verify_dataset(tmp_path / "sat") == (manifest["num_questions"], [])
+
+
+def test_same_folder_name_never_serves_another_datasets_cache(tmp_path):
+    first, second = tmp_path / "a" / "ds", tmp_path / "b" / "ds"
+    run(tiny_config(episodes=1, frames=2), first)
+    run(tiny_config(episodes=1, frames=2, seed=77), second)
+    a = datasets.load_dataset(str(first), split="train")[0]["json"]["seed"]
+    b = datasets.load_dataset(str(second), split="train")[0]["json"]["seed"]
+    assert a != b

@@ -112,6 +112,7 @@ FAMILIES: dict[str, Family] = {
             tolerance=0.0,
             tags=("static", "counting"),
             definition="Number of objects of the category seen in the video; asked only if none is partly visible.",
+            keep={"1": 0.3},
         ),
         # ---- static: relations
         _family(
@@ -181,6 +182,7 @@ FAMILIES: dict[str, Family] = {
             ),
             {"a": OBJ},
             "object",
+            keep={"the floor": 0.25},
             tags=("static", "relations"),
         ),
         # ---- temporal tracking (SIMS-V)
