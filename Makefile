@@ -32,6 +32,7 @@ format: bootstrap
 
 bench: bootstrap
 	$(VENV)/bin/python bench/render.py
+	$(VENV)/bin/python bench/programs.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info
