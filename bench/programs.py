@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# run as a script, bench/ would be sys.path[0] and bench/programs.py would shadow the package
+sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from programs.generate import _bindings, unambiguous  # noqa: E402
 from programs.library import FAMILIES  # noqa: E402

@@ -12,14 +12,18 @@ Prints, at 320x240 on this machine:
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from flows.config import RunConfig
-from flows.episode import plan_inputs
-from flows.run import run
-from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
+# run as a script, bench/ would be sys.path[0] and bench/programs.py would shadow the package
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from flows.config import RunConfig  # noqa: E402
+from flows.episode import plan_inputs  # noqa: E402
+from flows.run import run  # noqa: E402
+from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings  # noqa: E402
 
 
 def pure_render_seconds(cfg: RunConfig) -> float:

@@ -29,7 +29,12 @@ def _work(cfg: RunConfig, index: int) -> Rendered:
     return render_episode(cfg, index, _renderer)
 
 
-def default_workers(n_tasks: int) -> int:
+def default_workers(n_tasks: int, quality: str) -> int:
+    """Cycles uses every core of one process as well as several processes do (measured in
+    bench/render.py: 2 single-threaded processes were slower than 1 with 2 threads); Workbench
+    is single-threaded, so draft renders get a process per core."""
+    if quality == "photoreal":
+        return 1
     return max(1, min(n_tasks, os.cpu_count() or 1))
 
 
@@ -37,7 +42,7 @@ def render_episodes(cfg: RunConfig, indices: list[int], workers: int | None = No
     """Yield rendered episodes as they finish, in completion order."""
     if not indices:
         return
-    workers = workers or default_workers(len(indices))
+    workers = workers or default_workers(len(indices), cfg.quality)
     threads = max(1, (os.cpu_count() or 1) // workers)
     settings = BlenderSettings(quality=cfg.quality, samples=cfg.samples, threads=threads)
     ctx = multiprocessing.get_context("spawn")
