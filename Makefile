@@ -6,7 +6,7 @@ STAMP := $(VENV)/.bootstrapped
 DEMO_OUT ?= data/demo
 DEMO_EPISODES ?= 4
 
-.PHONY: bootstrap demo test test-fast lint format bench clean
+.PHONY: bootstrap demo test test-fast lint format bench clean s3-up s3-down
 
 bootstrap: $(STAMP)
 
@@ -17,6 +17,17 @@ $(STAMP): pyproject.toml infra/bootstrap.sh
 demo: bootstrap
 	$(VENV)/bin/synth run --episodes $(DEMO_EPISODES) --seed 0 --out $(DEMO_OUT) --overwrite
 	$(VENV)/bin/synth verify $(DEMO_OUT)
+	$(VENV)/bin/python infra/s3_local.py start --dir data/s3 --bucket synth-demo
+	set -a; . data/s3/env; set +a; \
+	  $(VENV)/bin/synth push $(DEMO_OUT) s3://synth-demo/demo && \
+	  $(VENV)/bin/synth load s3://synth-demo/demo; \
+	  status=$$?; $(VENV)/bin/python infra/s3_local.py stop --dir data/s3; exit $$status
+
+s3-up: bootstrap
+	$(VENV)/bin/python infra/s3_local.py start --dir data/s3 --bucket synth-demo
+
+s3-down:
+	$(VENV)/bin/python infra/s3_local.py stop --dir data/s3
 
 test: bootstrap
 	$(VENV)/bin/pytest -q
@@ -33,6 +44,7 @@ format: bootstrap
 bench: bootstrap
 	$(VENV)/bin/python bench/render.py
 	$(VENV)/bin/python bench/programs.py
+	$(VENV)/bin/python bench/storage.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info

@@ -18,6 +18,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def _output(text: str) -> Path | str:
+    return text if text.startswith("s3://") else Path(text)
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -42,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="synth", description="Verifiable spatial-reasoning video QA datasets from simulators.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     r = sub.add_parser("run", help="generate a dataset")
-    r.add_argument("--out", type=Path, required=True, help="output directory")
+    r.add_argument("--out", type=_output, required=True, help="output directory or s3://bucket/prefix")
     r.add_argument("--preset", choices=sorted(PRESETS), default="default", help="named defaults (flows/presets.py)")
     r.add_argument("--episodes", type=_positive_int, default=4)
     r.add_argument("--seed", type=int, help="run seed (default 0)")
@@ -64,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-progress", action="store_true")
     v = sub.add_parser("verify", help="recompute every answer of a dataset from its shipped JSON")
     v.add_argument("dir", type=Path)
+    u = sub.add_parser("push", help="upload a finished dataset to S3 (checksums, resume, manifest last)")
+    u.add_argument("dir", type=Path)
+    u.add_argument("dest", help="s3://bucket/prefix (endpoint and credentials: standard AWS configuration)")
+    u.add_argument("--workers", type=_positive_int, default=4, help="parallel uploads")
+    ld = sub.add_parser("load", help="read a dataset (folder or s3://) back with datasets.load_dataset")
+    ld.add_argument("uri")
+    ld.add_argument("--streaming", action="store_true")
     return p
 
 
@@ -103,7 +114,7 @@ def _cmd_run(args) -> int:
     finally:
         for bar in bars:
             bar.close()
-    print(f"dataset: {args.out.resolve()}")
+    print(f"dataset: {args.out if isinstance(args.out, str) else args.out.resolve()}")
     print(
         f"{manifest['num_samples']} episodes, {manifest['num_questions']} questions in "
         f"{len(manifest['shards'])} shard(s); load with datasets.load_dataset('{args.out}')"
@@ -121,10 +132,33 @@ def _cmd_verify(args) -> int:
     return 1 if problems else 0
 
 
+def _cmd_push(args) -> int:
+    from storage.s3 import push
+
+    report = push(args.dir, args.dest, workers=args.workers)
+    print(
+        f"pushed {args.dir} to {args.dest}: {len(report['uploaded'])} uploaded, {len(report['skipped'])} already there"
+    )
+    return 0
+
+
+def _cmd_load(args) -> int:
+    from storage.s3 import load
+
+    ds = load(args.uri, streaming=args.streaming)
+    rows = questions = 0
+    for row in ds:
+        rows += 1
+        questions += len(row["json"]["questions"])
+    print(f"{args.uri}: {rows} samples, {questions} questions, columns {', '.join(ds.column_names or [])}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    commands = {"run": _cmd_run, "verify": _cmd_verify, "push": _cmd_push, "load": _cmd_load}
     try:
-        return {"run": _cmd_run, "verify": _cmd_verify}[args.command](args)
+        return commands[args.command](args)
     except ValidationError as e:
         err = e.errors()[0]
         option = {"width": "resolution", "height": "resolution"}.get(str(err["loc"][0]), str(err["loc"][0]))
