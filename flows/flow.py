@@ -1,0 +1,247 @@
+"""The Prefect flow ``synth``: one task chain per episode (render -> questions -> write), fanned
+out and gathered, then the shards, card and manifest, and run artifacts in the Prefect UI.
+
+``synth run`` calls this flow in Prefect's ephemeral mode; deployments (``prefect.yaml``) run it
+on a work pool. Renders happen in worker processes (a local process pool, or plain Ray tasks when
+``ray_address`` is given: measured far cheaper than prefect-ray's task runner), never in threads.
+Episode seeds derive from the run seed, so the data does not depend on scheduling.
+Imports are absolute: Prefect loads this file by path (``flows/flow.py:synth``).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import multiprocessing
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import INPUTS
+
+from flows.config import RunConfig
+from flows.episode import Rendered, ask, episode_key
+from flows.pool import _init, _work, default_workers
+from flows.presets import PRESETS
+from flows.run import staging_dir
+from programs.sandbox import SandboxPool
+from sim_adapters.blender_backend import BlenderSettings
+from storage.dataset import DatasetWriter, Sample
+from storage.s3 import is_s3, push, remote_is_finished
+
+# progress hook for the command line's progress bar (None in deployments)
+progress_hook: Callable[[int, int], None] | None = None
+
+_lock = threading.Lock()
+_pools: dict[tuple, ProcessPoolExecutor] = {}
+_sandbox: SandboxPool | None = None
+
+
+def _render_pool(cfg: RunConfig, workers: int | None) -> ProcessPoolExecutor:
+    n = workers or default_workers(cfg.episodes, cfg.quality)
+    key = (cfg.quality, cfg.samples, n)
+    with _lock:
+        if key not in _pools:
+            import os
+
+            threads = max(1, (os.cpu_count() or 1) // n)
+            settings = BlenderSettings(quality=cfg.quality, samples=cfg.samples, threads=threads)
+            _pools[key] = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=_init,
+                                              initargs=(settings,))
+        return _pools[key]
+
+
+def _shutdown() -> None:
+    global _sandbox
+    with _lock:
+        for pool in _pools.values():
+            pool.shutdown(cancel_futures=True)
+        _pools.clear()
+        if _sandbox is not None:
+            _sandbox.close()
+            _sandbox = None
+
+
+def _ray_render(address: str, cfg: RunConfig, index: int) -> Rendered:
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+    return ray.get(_remote_render().remote(cfg, index))
+
+
+_REMOTE = None
+
+
+def _remote_render():
+    """A Ray task that renders in a Ray worker process (one Blender per process, reused)."""
+    global _REMOTE
+    if _REMOTE is None:
+        import ray
+
+        @ray.remote(num_cpus=1, max_retries=2)
+        def render_on_ray(cfg: RunConfig, index: int) -> Rendered:
+            from flows import pool
+
+            if pool._renderer is None:
+                pool._init(BlenderSettings(quality=cfg.quality, samples=cfg.samples, threads=1))
+            return pool._work(cfg, index)
+
+        _REMOTE = render_on_ray
+    return _REMOTE
+
+
+@task(name="render", cache_policy=INPUTS - "ray_address" - "workers", persist_result=True, retries=1,
+      retry_delay_seconds=2)
+def render_task(cfg: RunConfig, index: int, dataset: str, ray_address: str | None, workers: int | None) -> Rendered:
+    """Sample, plan, render and encode one episode in a worker process. Cached by the config,
+    the episode index and the dataset it belongs to."""
+    if ray_address:
+        return _ray_render(ray_address, cfg, index)
+    return _render_pool(cfg, workers).submit(_work, cfg, index).result()
+
+
+@task(name="questions")
+def questions_task(cfg: RunConfig, rendered: Rendered) -> Sample:
+    """Verified questions for one episode, programs in the sandbox."""
+    global _sandbox
+    with _lock:  # one sandbox pool per process, used by one task at a time
+        if _sandbox is None:
+            _sandbox = SandboxPool(workers=1)
+        t = time.perf_counter()
+        sample = ask(cfg, rendered, _sandbox)
+        rendered.timings["questions"] = time.perf_counter() - t
+    return sample
+
+
+@task(name="write")
+def write_task(root: str, config: dict, sample: Sample) -> str:
+    DatasetWriter(Path(root), config).stage(sample)
+    return sample.key
+
+
+@task(name="finalize")
+def finalize_task(root: str, cfg: RunConfig) -> dict:
+    writer = DatasetWriter(Path(root), cfg.model_dump(mode="json"), cfg.samples_per_shard)
+    return writer.finalize([episode_key(i) for i in range(cfg.episodes)])
+
+
+def build_config(preset: str = "default", **options) -> RunConfig:
+    """A preset's defaults overridden by the options that are not None."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; available: {', '.join(sorted(PRESETS))}")
+    resolution = options.pop("resolution", None)
+    if resolution:
+        w, _, h = str(resolution).lower().partition("x")
+        options["width"], options["height"] = int(w), int(h)
+    return RunConfig(**{**PRESETS[preset], "preset": preset, **{k: v for k, v in options.items() if v is not None}})
+
+
+@flow(name="synth", log_prints=True)
+def synth(
+    out: str = "data/synth",
+    preset: str = "default",
+    episodes: int = 4,
+    seed: int | None = None,
+    simulator: str | None = None,
+    frames: int | None = None,
+    resolution: str | None = None,
+    quality: str | None = None,
+    samples: int | None = None,
+    dynamic_share: float | None = None,
+    abstention_share: float | None = None,
+    degradations: str = "",
+    ray_address: str | None = None,
+    workers: int | None = None,
+    overwrite: bool = False,
+) -> dict:
+    """Generate a verified spatial-reasoning video QA dataset into ``out`` (folder or s3://)."""
+    if degradations:
+        raise ValueError("degradations are not available yet (the 3DGS degradation stage is not built)")
+    cfg = build_config(preset, episodes=episodes, seed=seed, simulator=simulator, frames=frames,
+                       resolution=resolution, quality=quality, samples=samples, dynamic_share=dynamic_share,
+                       abstention_share=abstention_share)
+    log = get_run_logger()
+    root = str(staging_dir(out)) if is_s3(out) else out
+    if is_s3(out) and remote_is_finished(out) and not overwrite:
+        raise ValueError(f"{out} already holds a finished dataset; pass overwrite=True or choose another out")
+    writer = DatasetWriter(Path(root), cfg.model_dump(mode="json"), cfg.samples_per_shard)
+    staged = writer.open(overwrite=overwrite or (is_s3(out) and Path(root, "manifest.json").exists()))
+    todo = [i for i in range(cfg.episodes) if episode_key(i) not in staged]
+    done = cfg.episodes - len(todo)
+    log.info("synth: %d episodes (%d already staged) into %s, preset %s", cfg.episodes, done, out, preset)
+    if progress_hook:
+        progress_hook(done, cfg.episodes)
+    started = time.perf_counter()
+    try:
+        renders = [render_task.submit(cfg, i, str(Path(root).resolve()), ray_address, workers) for i in todo]
+        asked = [questions_task.submit(cfg, r) for r in renders]
+        written = [write_task.submit(root, cfg.model_dump(mode="json"), s) for s in asked]
+        timings: Counter = Counter()
+        for r, w in zip(renders, written):
+            w.result()
+            timings.update(r.result().timings)
+            done += 1
+            log.info("progress: %d/%d episodes", done, cfg.episodes)
+            if progress_hook:
+                progress_hook(done, cfg.episodes)
+    finally:
+        _shutdown()
+    manifest = finalize_task(root, cfg)
+    if is_s3(out):
+        push(Path(root), out)
+    _publish(out, root, manifest, timings, time.perf_counter() - started)
+    return manifest
+
+
+def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float) -> None:
+    """Summary table, report with a preview gallery, and a link to the dataset."""
+    from storage.card import balance_table
+    from storage.dataset import read_tar
+
+    metas, previews = [], []
+    for shard in manifest["shards"]:
+        for sample in read_tar(Path(root) / shard["path"]):
+            metas.append(json.loads(sample.files["json"]))
+            if len(previews) < 8:
+                previews.append((sample.key, _thumbnail(sample.files["mp4"])))
+    table = balance_table(metas)
+    abstentions = sum(r["abstentions"] for r in table)
+    rows = [{"what": "episodes", "value": manifest["num_samples"]},
+            {"what": "questions", "value": manifest["num_questions"]},
+            {"what": "abstentions", "value": abstentions},
+            {"what": "degradations", "value": "none"},
+            {"what": "episodes with object motion", "value": sum(bool(m["episode"]["motions"]) for m in metas)},
+            {"what": "wall seconds", "value": round(wall, 1)}]
+    rows += [{"what": f"seconds in {stage} (sum)", "value": round(sec, 1)} for stage, sec in sorted(timings.items())]
+    rows += [{"what": f"questions: {r['family']}", "value": r["questions"]} for r in table]
+    create_table_artifact(key="synth-summary", table=rows, description=f"synth run into {out}")
+    gallery = " ".join(f"![{key}]({uri})" for key, uri in previews)
+    create_markdown_artifact(key="synth-report", markdown="\n".join([
+        f"# synth dataset: {out}", "",
+        f"{manifest['num_samples']} episodes, {manifest['num_questions']} questions ({abstentions} abstentions).", "",
+        "## Preview (first frame of each episode)", "", gallery, "",
+        "## Answer balance", "", "| family | questions | top answer | top share |", "|---|---|---|---|",
+        *[f"| {r['family']} | {r['questions']} | {r['top']} | {r['top_share']:.0%} |" for r in table],
+    ]))
+    link = out if is_s3(out) else Path(out).resolve().as_uri()
+    create_link_artifact(key="synth-dataset", link=link, link_text=out, description="the dataset")
+
+
+def _thumbnail(mp4: bytes, width: int = 96) -> str:
+    """First frame as a small JPEG data URI (a few KB: artifacts stay far below 1 MB)."""
+    from PIL import Image
+
+    from storage.media import decode_mp4
+
+    frame = Image.fromarray(decode_mp4(mp4)[0])
+    frame.thumbnail((width, width))
+    buf = io.BytesIO()
+    frame.save(buf, format="JPEG", quality=70)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()

@@ -1,0 +1,139 @@
+"""The flow on a real Prefect server and worker (deployment `sat-dynamic`), crash and resume,
+artifacts, and Ray."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from storage.dataset import read_tar
+
+REPO = Path(__file__).resolve().parents[1]
+PREFECT = str(Path(sys.executable).with_name("prefect"))
+SMALL = ["--param", "quality=draft", "--param", "frames=4", "--param", "resolution=160x120"]
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGKILL the process and everything it started (a worker's flow-run processes and their
+    render workers run in sessions of their own)."""
+    import psutil
+
+    if proc.poll() is None:
+        children = psutil.Process(proc.pid).children(recursive=True)
+        os.killpg(proc.pid, signal.SIGKILL)
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = _port()
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_CLI_PROMPT": "false", "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+           "PREFECT_WORKER_QUERY_SECONDS": "2", "SYNTH_HOME": str(REPO),
+           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    log = open(home / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port), "--analytics-off"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/api/health", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            assert proc.poll() is None, (home / "server.log").read_text()[-2000:]
+            time.sleep(0.5)
+        else:
+            pytest.fail("Prefect server did not start within 90 s")
+        cli = lambda *a, **kw: subprocess.run([PREFECT, *a], env=env, cwd=REPO, capture_output=True, text=True,  # noqa: E731
+                                              timeout=kw.get("timeout", 300))
+        r = cli("work-pool", "create", "synth-pool", "--type", "process")
+        assert r.returncode == 0, r.stderr
+        r = cli("deploy", "--all", "--no-prompt")
+        assert r.returncode == 0 and "synth/sat-dynamic" in r.stdout, r.stdout + r.stderr
+        yield {"env": env, "cli": cli, "api": env["PREFECT_API_URL"], "home": home}
+    finally:
+        _stop(proc)
+        log.close()
+
+
+def _worker(server) -> subprocess.Popen:
+    log = open(server["home"] / "worker.log", "ab")  # noqa: SIM115
+    return subprocess.Popen([PREFECT, "worker", "start", "--pool", "synth-pool"], env=server["env"], cwd=REPO,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _keys(root: Path) -> list[str]:
+    return [s.key for shard in sorted(root.glob("train-*.tar")) for s in read_tar(shard)]
+
+
+def test_deployment_runs_on_a_worker_with_artifacts(server, tmp_path):
+    worker = _worker(server)
+    try:
+        out = tmp_path / "sat"
+        r = server["cli"]("deployment", "run", "synth/sat-dynamic", "--param", "episodes=2", "--param", f"out={out}",
+                          *SMALL, "--watch", "--watch-interval", "1")
+        assert r.returncode == 0 and "Completed" in r.stdout, r.stdout[-3000:] + r.stderr[-3000:]
+    finally:
+        _stop(worker)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["num_samples"] == 2 and manifest["config"]["preset"] == "sat-dynamic"
+    assert sorted(_keys(out)) == ["ep0000000", "ep0000001"]
+    arts = requests.post(f"{server['api']}/artifacts/filter", json={"limit": 50}, timeout=10).json()
+    by_key = {a["key"]: a for a in arts if a.get("key")}
+    assert {"synth-summary", "synth-report", "synth-dataset"} <= set(by_key)
+    report = by_key["synth-report"]["data"]
+    assert "data:image/jpeg;base64," in report and len(report) < 1_000_000
+    assert str(out.resolve()) in by_key["synth-dataset"]["data"]
+    table = by_key["synth-summary"]["data"]
+    rows = {row["what"]: row["value"] for row in (json.loads(table) if isinstance(table, str) else table)}
+    assert int(rows["episodes"]) == 2 and int(rows["questions"]) == manifest["num_questions"]
+
+
+def test_worker_killed_mid_run_then_rerun_completes_without_duplicates(server, tmp_path):
+    out = tmp_path / "crash"
+    params = ["--param", "episodes=4", "--param", f"out={out}", *SMALL, "--param", "workers=1"]
+    worker = _worker(server)
+    try:
+        r = server["cli"]("deployment", "run", "synth/sat-dynamic", *params)
+        assert r.returncode == 0, r.stderr
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not list((out / ".staging").glob("*.tar")):
+            time.sleep(0.2)
+        assert list((out / ".staging").glob("*.tar")), "no episode was staged before the deadline"
+    finally:
+        _stop(worker)  # SIGKILL mid-run: the worker, its flow-run process and its render workers
+    time.sleep(1)
+    assert not (out / "manifest.json").exists()
+    staged_before = {p.name for p in (out / ".staging").glob("*.tar")}
+    worker = _worker(server)
+    try:
+        r = server["cli"]("deployment", "run", "synth/sat-dynamic", *params, "--watch", "--watch-interval", "1")
+        assert r.returncode == 0 and "Completed" in r.stdout, r.stdout[-3000:] + r.stderr[-3000:]
+    finally:
+        _stop(worker)
+    keys = _keys(out)
+    assert sorted(keys) == [f"ep{i:07d}" for i in range(4)]  # complete, no duplicates
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [k for s in manifest["shards"] for k in s["keys"]] == sorted(keys) and len(staged_before) >= 1
