@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -78,30 +79,32 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+RUN_OPTIONS = ("seed", "frames", "fps", "quality", "samples", "questions_per_family", "dynamic_share",
+               "abstention_share", "samples_per_shard")
+
+
 def _cmd_run(args) -> int:
+    """Validate everything up front (one-line errors), then run the Prefect flow ``synth`` in
+    ephemeral mode with a progress bar."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from tqdm import tqdm
 
-    from .config import RunConfig
-    from .run import run
+    from storage.dataset import DatasetWriter
+    from storage.s3 import is_s3, remote_is_finished
 
-    options = {**PRESETS[args.preset], "preset": args.preset, "episodes": args.episodes}
-    if args.resolution:
-        options["width"], options["height"] = args.resolution
-    for name in (
-        "seed",
-        "frames",
-        "fps",
-        "quality",
-        "samples",
-        "questions_per_family",
-        "dynamic_share",
-        "abstention_share",
-        "samples_per_shard",
-    ):
-        if getattr(args, name) is not None:
-            options[name] = getattr(args, name)
-    cfg = RunConfig(**options)
-    bars: list[tqdm] = []  # created once the output is accepted, so errors stay one line
+    from .config import RunConfig
+
+    options = {name: getattr(args, name) for name in RUN_OPTIONS if getattr(args, name) is not None}
+    size = dict(zip(("width", "height"), args.resolution)) if args.resolution else {}
+    cfg = RunConfig(**{**PRESETS[args.preset], "preset": args.preset, "episodes": args.episodes, **options, **size})
+    if is_s3(args.out):
+        if remote_is_finished(args.out) and not args.overwrite:
+            raise DatasetError(f"{args.out} already holds a finished dataset; pass --overwrite or choose another --out")
+    else:
+        DatasetWriter(args.out, cfg.model_dump(mode="json"), cfg.samples_per_shard).open(overwrite=args.overwrite)
+    from . import flow
+
+    bars: list[tqdm] = []
 
     def progress(done: int, total: int) -> None:
         if not bars:
@@ -109,8 +112,11 @@ def _cmd_run(args) -> int:
         bars[0].n = done
         bars[0].refresh()
 
+    flow.progress_hook = progress
+    resolution = f"{cfg.width}x{cfg.height}"
     try:
-        manifest = run(cfg, args.out, overwrite=args.overwrite, workers=args.workers, progress=progress)
+        manifest = flow.synth(out=str(args.out), preset=args.preset, episodes=args.episodes, resolution=resolution,
+                              workers=args.workers, overwrite=False, **options)
     finally:
         for bar in bars:
             bar.close()

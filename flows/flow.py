@@ -156,6 +156,9 @@ def synth(
     samples: int | None = None,
     dynamic_share: float | None = None,
     abstention_share: float | None = None,
+    fps: float | None = None,
+    questions_per_family: int | None = None,
+    samples_per_shard: int | None = None,
     degradations: str = "",
     ray_address: str | None = None,
     workers: int | None = None,
@@ -166,7 +169,8 @@ def synth(
         raise ValueError("degradations are not available yet (the 3DGS degradation stage is not built)")
     cfg = build_config(preset, episodes=episodes, seed=seed, simulator=simulator, frames=frames,
                        resolution=resolution, quality=quality, samples=samples, dynamic_share=dynamic_share,
-                       abstention_share=abstention_share)
+                       abstention_share=abstention_share, fps=fps, questions_per_family=questions_per_family,
+                       samples_per_shard=samples_per_shard)
     log = get_run_logger()
     root = str(staging_dir(out)) if is_s3(out) else out
     if is_s3(out) and remote_is_finished(out) and not overwrite:
