@@ -6,7 +6,7 @@ STAMP := $(VENV)/.bootstrapped
 DEMO_OUT ?= data/demo
 DEMO_EPISODES ?= 4
 
-.PHONY: bootstrap demo test test-fast lint format bench clean s3-up s3-down
+.PHONY: bootstrap demo test test-fast lint format bench clean s3-up s3-down stack-up stack-down
 
 bootstrap: $(STAMP)
 
@@ -26,13 +26,25 @@ demo: bootstrap
 s3-up: bootstrap
 	$(VENV)/bin/python infra/s3_local.py start --dir data/s3 --bucket synth-demo
 
+stack-up: bootstrap
+	$(VENV)/bin/python infra/local_stack.py up --dir data/prefect
+
+stack-down:
+	$(VENV)/bin/python infra/local_stack.py down --dir data/prefect
+
 s3-down:
 	$(VENV)/bin/python infra/s3_local.py stop --dir data/s3
 
-test: bootstrap
+TEST_STAMP := $(VENV)/.bootstrapped-test
+
+$(TEST_STAMP): $(STAMP)
+	bash infra/bootstrap.sh --test
+	touch $@
+
+test: $(TEST_STAMP)
 	$(VENV)/bin/pytest -q
 
-test-fast: bootstrap
+test-fast: $(TEST_STAMP)
 	$(VENV)/bin/pytest -q -m "not slow"
 
 lint: bootstrap

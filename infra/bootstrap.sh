@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES="libx11-6 libxrender1 libxfixes3 libxi6 libxkbcommon0 libsm6 libgl1 libegl1 ffmpeg"
+# only the test suite needs these (a real browser checks the Prefect UI): `bootstrap.sh --test`
+TEST_APT_PACKAGES="chromium"
+[ "${1:-}" = "--test" ] && APT_PACKAGES="$APT_PACKAGES $TEST_APT_PACKAGES"
 PY="${PYTHON:-$(command -v python3.11 || command -v python3 || true)}"
 if [ -z "$PY" ] || ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
   echo "bootstrap: synth needs Python 3.11 (set PYTHON=/path/to/python3.11)" >&2

@@ -137,3 +137,27 @@ def test_worker_killed_mid_run_then_rerun_completes_without_duplicates(server, t
     assert sorted(keys) == [f"ep{i:07d}" for i in range(4)]  # complete, no duplicates
     manifest = json.loads((out / "manifest.json").read_text())
     assert [k for s in manifest["shards"] for k in s["keys"]] == sorted(keys) and len(staged_before) >= 1
+
+
+def _chromium(url: str, out: Path, tmp: Path) -> str:
+    """Screenshot ``url`` into ``out`` with headless Chromium; return the rendered DOM."""
+    base = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={tmp / 'chromium-profile'}", "--virtual-time-budget=10000", "--window-size=1400,900"]
+    r = subprocess.run([*base, f"--screenshot={out}", url], capture_output=True, timeout=120)
+    assert out.exists() and out.stat().st_size > 10_000, r.stderr[-2000:]
+    r = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    return r.stdout
+
+
+def test_ui_shows_the_deployment_and_the_run_report(server, tmp_path):
+    """A real browser: the deployments page names sat-dynamic; the run's report artifact page
+    shows the report with its preview gallery. Screenshots stay in the test's folder."""
+    ui = server["api"].removesuffix("/api")
+    dom = _chromium(f"{ui}/deployments", tmp_path / "deployments.png", tmp_path)
+    assert "sat-dynamic" in dom
+    reports = requests.post(f"{server['api']}/artifacts/filter", json={
+        "artifacts": {"key": {"any_": ["synth-report"]}}, "limit": 1}, timeout=10).json()
+    assert reports, "the first test of this module publishes a report"
+    dom = _chromium(f"{ui}/artifacts/artifact/{reports[0]['id']}", tmp_path / "report.png", tmp_path)
+    assert "synth dataset" in dom and "Answer balance" in dom and "data:image/jpeg" in dom
