@@ -57,6 +57,7 @@ bench: bootstrap
 	$(VENV)/bin/python bench/render.py
 	$(VENV)/bin/python bench/programs.py
 	$(VENV)/bin/python bench/storage.py
+	$(VENV)/bin/python bench/orchestration.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info
