@@ -6,7 +6,7 @@ STAMP := $(VENV)/.bootstrapped
 DEMO_OUT ?= data/demo
 DEMO_EPISODES ?= 4
 
-.PHONY: bootstrap demo test test-fast lint format bench clean s3-up s3-down stack-up stack-down
+.PHONY: bootstrap demo test test-fast lint format bench clean s3-up s3-down stack-up stack-down llm-demo
 
 bootstrap: $(STAMP)
 
@@ -25,6 +25,10 @@ demo: bootstrap
 
 s3-up: bootstrap
 	$(VENV)/bin/python infra/s3_local.py start --dir data/s3 --bucket synth-demo
+
+llm-demo: bootstrap
+	$(VENV)/bin/python infra/llm_model.py
+	$(VENV)/bin/python infra/llm_server.py demo
 
 stack-up: bootstrap
 	$(VENV)/bin/python infra/local_stack.py up --dir data/prefect

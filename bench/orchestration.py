@@ -27,9 +27,21 @@ RAY = str(Path(sys.executable).with_name("ray"))
 
 
 def _ray(cpus: int, port: int, tmp: str) -> str:
-    subprocess.run([RAY, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", f"--num-cpus={cpus}",
-                    "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={tmp}"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            RAY,
+            "start",
+            "--head",
+            "--node-ip-address=127.0.0.1",
+            f"--port={port}",
+            f"--num-cpus={cpus}",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+            f"--temp-dir={tmp}",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return f"127.0.0.1:{port}"
 
 

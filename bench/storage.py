@@ -37,8 +37,9 @@ def synthetic_dataset(root: Path, samples: int, sample_mb: float, per_shard: int
     gt = encode_gt(np.ones((2, 4, 4), np.float32), np.zeros((2, 4, 4), np.uint16))
     for i, key in enumerate(keys):
         meta = {"key": key, "questions": [{"family": "x", "answer": str(i % 7)}], "episode": {"index": i}}
-        writer.stage(Sample(key, {"mp4": rng.bytes(int(sample_mb * (1 << 20))), "json": json.dumps(meta).encode(),
-                                  "gt.npz": gt}))
+        writer.stage(
+            Sample(key, {"mp4": rng.bytes(int(sample_mb * (1 << 20))), "json": json.dumps(meta).encode(), "gt.npz": gt})
+        )
     writer.finalize(keys)
     return root
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from programs.compiler import add_compile_arguments, cmd_compile
 from storage.dataset import DatasetError
 
 from .presets import PRESETS
@@ -64,23 +65,36 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--dynamic-share", type=float, help="share of episodes in which an object moves (default 0.5)")
     r.add_argument("--abstention-share", type=float, help="chance of an abstention item per family and episode")
     r.add_argument("--samples-per-shard", type=_positive_int, help="default 64")
+    r.add_argument("--families", dest="families_dir", help="also ask the compiled families in this folder")
     r.add_argument("--workers", type=_positive_int, default=None, help="render processes (default: cores)")
     r.add_argument("--overwrite", action="store_true", help="replace a finished dataset in --out")
     r.add_argument("--no-progress", action="store_true")
     v = sub.add_parser("verify", help="recompute every answer of a dataset from its shipped JSON")
     v.add_argument("dir", type=Path)
+    v.add_argument("--families", type=Path, help="folder of compiled families (synth compile --out) the run used")
     u = sub.add_parser("push", help="upload a finished dataset to S3 (checksums, resume, manifest last)")
     u.add_argument("dir", type=Path)
     u.add_argument("dest", help="s3://bucket/prefix (endpoint and credentials: standard AWS configuration)")
     u.add_argument("--workers", type=_positive_int, default=4, help="parallel uploads")
+    c = sub.add_parser("compile", help="compile natural-language question families with an LLM and verify them")
+    add_compile_arguments(c)
     ld = sub.add_parser("load", help="read a dataset (folder or s3://) back with datasets.load_dataset")
     ld.add_argument("uri")
     ld.add_argument("--streaming", action="store_true")
     return p
 
 
-RUN_OPTIONS = ("seed", "frames", "fps", "quality", "samples", "questions_per_family", "dynamic_share",
-               "abstention_share", "samples_per_shard")
+RUN_OPTIONS = (
+    "seed",
+    "frames",
+    "fps",
+    "quality",
+    "samples",
+    "questions_per_family",
+    "dynamic_share",
+    "abstention_share",
+    "samples_per_shard",
+)
 
 
 def _cmd_run(args) -> int:
@@ -115,8 +129,15 @@ def _cmd_run(args) -> int:
     flow.progress_hook = progress
     resolution = f"{cfg.width}x{cfg.height}"
     try:
-        manifest = flow.synth(out=str(args.out), preset=args.preset, episodes=args.episodes, resolution=resolution,
-                              workers=args.workers, overwrite=False, **options)
+        manifest = flow.synth(
+            out=str(args.out),
+            preset=args.preset,
+            episodes=args.episodes,
+            resolution=resolution,
+            workers=args.workers,
+            overwrite=False,
+            **options,
+        )
     finally:
         for bar in bars:
             bar.close()
@@ -131,7 +152,7 @@ def _cmd_run(args) -> int:
 def _cmd_verify(args) -> int:
     from .verify import verify_dataset
 
-    checked, problems = verify_dataset(args.dir)
+    checked, problems = verify_dataset(args.dir, families_dir=args.families)
     for p in problems:
         print(f"MISMATCH {p}")
     print(f"{checked} answers checked, {len(problems)} problem(s)")
@@ -162,7 +183,7 @@ def _cmd_load(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {"run": _cmd_run, "verify": _cmd_verify, "push": _cmd_push, "load": _cmd_load}
+    commands = {"run": _cmd_run, "verify": _cmd_verify, "push": _cmd_push, "load": _cmd_load, "compile": cmd_compile}
     try:
         return commands[args.command](args)
     except ValidationError as e:

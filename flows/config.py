@@ -27,6 +27,7 @@ class RunConfig(BaseModel):
     abstention_share: float = Field(0.1, ge=0.0, le=1.0)  # chance per family and episode of an abstention item
     targets: int = Field(3, ge=1, le=10)  # objects each camera path is planned to show
     plan_candidates: int = Field(8, ge=1, le=100)
+    families_dir: str | None = None  # compiled families (synth compile --out) asked besides the library
     min_visible_pixels: int = Field(100, ge=1)
     min_visible_frames: int = Field(2, ge=1)
     samples_per_shard: int = Field(64, ge=1)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from programs.compiler import load_user_families
 from programs.generate import GenerationReport, generate_questions
+from programs.library import FAMILIES
 from programs.sandbox import SandboxPool
 from sim_adapters.blender_backend import BlenderRenderer
 from sim_adapters.planner import Plan, plan_episode
@@ -107,6 +110,13 @@ def render_episode(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> Ren
     media = {"mp4": encode_mp4(buffers.rgb, cfg.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
     timings["encode"] = time.perf_counter() - t
     return Rendered(index, seed, episode.model_dump_json(), media, timings)
+
+
+def families(cfg: RunConfig) -> dict:
+    """The library families plus the run's compiled ones."""
+    if not cfg.families_dir:
+        return FAMILIES
+    return {**FAMILIES, **load_user_families(Path(cfg.families_dir))}
 
 
 def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool, report: GenerationReport | None = None) -> Sample:

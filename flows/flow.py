@@ -52,8 +52,9 @@ def _render_pool(cfg: RunConfig, workers: int | None) -> ProcessPoolExecutor:
 
             threads = max(1, (os.cpu_count() or 1) // n)
             settings = BlenderSettings(quality=cfg.quality, samples=cfg.samples, threads=threads)
-            _pools[key] = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=_init,
-                                              initargs=(settings,))
+            _pools[key] = ProcessPoolExecutor(
+                n, mp_context=multiprocessing.get_context("spawn"), initializer=_init, initargs=(settings,)
+            )
         return _pools[key]
 
 
@@ -97,8 +98,13 @@ def _remote_render():
     return _REMOTE
 
 
-@task(name="render", cache_policy=INPUTS - "ray_address" - "workers", persist_result=True, retries=1,
-      retry_delay_seconds=2)
+@task(
+    name="render",
+    cache_policy=INPUTS - "ray_address" - "workers",
+    persist_result=True,
+    retries=1,
+    retry_delay_seconds=2,
+)
 def render_task(cfg: RunConfig, index: int, dataset: str, ray_address: str | None, workers: int | None) -> Rendered:
     """Sample, plan, render and encode one episode in a worker process. Cached by the config,
     the episode index and the dataset it belongs to."""
@@ -159,6 +165,7 @@ def synth(
     fps: float | None = None,
     questions_per_family: int | None = None,
     samples_per_shard: int | None = None,
+    families_dir: str | None = None,
     degradations: str = "",
     ray_address: str | None = None,
     workers: int | None = None,
@@ -167,10 +174,22 @@ def synth(
     """Generate a verified spatial-reasoning video QA dataset into ``out`` (folder or s3://)."""
     if degradations:
         raise ValueError("degradations are not available yet (the 3DGS degradation stage is not built)")
-    cfg = build_config(preset, episodes=episodes, seed=seed, simulator=simulator, frames=frames,
-                       resolution=resolution, quality=quality, samples=samples, dynamic_share=dynamic_share,
-                       abstention_share=abstention_share, fps=fps, questions_per_family=questions_per_family,
-                       samples_per_shard=samples_per_shard)
+    cfg = build_config(
+        preset,
+        episodes=episodes,
+        seed=seed,
+        simulator=simulator,
+        frames=frames,
+        resolution=resolution,
+        quality=quality,
+        samples=samples,
+        dynamic_share=dynamic_share,
+        abstention_share=abstention_share,
+        fps=fps,
+        questions_per_family=questions_per_family,
+        samples_per_shard=samples_per_shard,
+        families_dir=families_dir,
+    )
     log = get_run_logger()
     root = str(staging_dir(out)) if is_s3(out) else out
     if is_s3(out) and remote_is_finished(out) and not overwrite:
@@ -217,23 +236,39 @@ def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float)
                 previews.append((sample.key, _thumbnail(sample.files["mp4"])))
     table = balance_table(metas)
     abstentions = sum(r["abstentions"] for r in table)
-    rows = [{"what": "episodes", "value": manifest["num_samples"]},
-            {"what": "questions", "value": manifest["num_questions"]},
-            {"what": "abstentions", "value": abstentions},
-            {"what": "degradations", "value": "none"},
-            {"what": "episodes with object motion", "value": sum(bool(m["episode"]["motions"]) for m in metas)},
-            {"what": "wall seconds", "value": round(wall, 1)}]
+    rows = [
+        {"what": "episodes", "value": manifest["num_samples"]},
+        {"what": "questions", "value": manifest["num_questions"]},
+        {"what": "abstentions", "value": abstentions},
+        {"what": "degradations", "value": "none"},
+        {"what": "episodes with object motion", "value": sum(bool(m["episode"]["motions"]) for m in metas)},
+        {"what": "wall seconds", "value": round(wall, 1)},
+    ]
     rows += [{"what": f"seconds in {stage} (sum)", "value": round(sec, 1)} for stage, sec in sorted(timings.items())]
     rows += [{"what": f"questions: {r['family']}", "value": r["questions"]} for r in table]
     create_table_artifact(key="synth-summary", table=rows, description=f"synth run into {out}")
     gallery = " ".join(f"![{key}]({uri})" for key, uri in previews)
-    create_markdown_artifact(key="synth-report", markdown="\n".join([
-        f"# synth dataset: {out}", "",
-        f"{manifest['num_samples']} episodes, {manifest['num_questions']} questions ({abstentions} abstentions).", "",
-        "## Preview (first frame of each episode)", "", gallery, "",
-        "## Answer balance", "", "| family | questions | top answer | top share |", "|---|---|---|---|",
-        *[f"| {r['family']} | {r['questions']} | {r['top']} | {r['top_share']:.0%} |" for r in table],
-    ]))
+    create_markdown_artifact(
+        key="synth-report",
+        markdown="\n".join(
+            [
+                f"# synth dataset: {out}",
+                "",
+                f"{manifest['num_samples']} episodes, {manifest['num_questions']} questions "
+                f"({abstentions} abstentions).",
+                "",
+                "## Preview (first frame of each episode)",
+                "",
+                gallery,
+                "",
+                "## Answer balance",
+                "",
+                "| family | questions | top answer | top share |",
+                "|---|---|---|---|",
+                *[f"| {r['family']} | {r['questions']} | {r['top']} | {r['top_share']:.0%} |" for r in table],
+            ]
+        ),
+    )
     link = out if is_s3(out) else Path(out).resolve().as_uri()
     create_link_artifact(key="synth-dataset", link=link, link_text=out, description="the dataset")
 

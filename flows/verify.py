@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from programs.compiler import load_user_families
 from programs.family import QA
 from programs.generate import recompute
+from programs.library import FAMILIES
 from programs.sandbox import SandboxPool
 from sim_adapters.scene import Episode
 from storage.dataset import MANIFEST, DatasetError, read_tar, sha256
 
 
-def verify_dataset(root: Path) -> tuple[int, list[str]]:
-    """Return (questions checked, problems). Checks shard checksums, then every answer."""
+def verify_dataset(root: Path, families_dir: Path | None = None) -> tuple[int, list[str]]:
+    """Return (questions checked, problems). Checks shard checksums, then every answer (library
+    programs, plus the compiled families in ``families_dir`` if the run used any)."""
+    families = {**FAMILIES, **(load_user_families(families_dir) if families_dir else {})}
     root = Path(root)
     if not (root / MANIFEST).exists():
         raise DatasetError(f"{root} has no {MANIFEST}: not a finished synth dataset")
@@ -21,13 +25,15 @@ def verify_dataset(root: Path) -> tuple[int, list[str]]:
     problems, checked, seen = [], 0, set()
     with SandboxPool() as pool:
         for shard in manifest["shards"]:
-            checked += _verify_shard(root, shard, pool, problems, seen)
+            checked += _verify_shard(root, shard, pool, problems, seen, families)
     if len(seen) != manifest["num_samples"]:
         problems.append(f"manifest lists {manifest['num_samples']} samples, shards hold {len(seen)}")
     return checked, problems
 
 
-def _verify_shard(root: Path, shard: dict, pool: SandboxPool, problems: list[str], seen: set[str]) -> int:
+def _verify_shard(
+    root: Path, shard: dict, pool: SandboxPool, problems: list[str], seen: set[str], families: dict
+) -> int:
     path = root / shard["path"]
     if not path.exists() or sha256(path) != shard["sha256"]:
         problems.append(f"{shard['path']}: missing or checksum mismatch")
@@ -41,7 +47,7 @@ def _verify_shard(root: Path, shard: dict, pool: SandboxPool, problems: list[str
         episode = Episode.model_validate(meta["episode"])
         items = [QA.model_validate(q) for q in meta["questions"]]
         cfg = meta["config"]
-        found = recompute(episode, items, pool, cfg["min_visible_pixels"], cfg["min_visible_frames"])
+        found = recompute(episode, items, pool, cfg["min_visible_pixels"], cfg["min_visible_frames"], families)
         problems += [f"{sample.key}/{p}" for p in found]
         checked += len(items)
     return checked

@@ -31,4 +31,8 @@ fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 echo "bootstrap: pip install -e '.[dev]' into .venv"
 .venv/bin/python -m pip install -q -e '.[dev]'
-.venv/bin/python -c 'import bpy, av, datasets, torchcodec' 
+.venv/bin/python -c 'import bpy, av, datasets, torchcodec'
+if [ "${1:-}" = "--test" ]; then
+  # the small models the LLM-compiler tests run (pinned and sha256-checked in infra/llm_model.py)
+  .venv/bin/python infra/llm_model.py && .venv/bin/python infra/llm_model.py gemma3-270m
+fi

@@ -24,16 +24,27 @@ BIN = Path(sys.executable).parent
 
 
 def stack_env(home: Path, port: int) -> dict[str, str]:
-    return {**os.environ, "PREFECT_HOME": str(home.resolve()), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_CLI_PROMPT": "false",
-            "PREFECT_WORKER_QUERY_SECONDS": "2", "SYNTH_HOME": str(REPO)}
+    return {
+        **os.environ,
+        "PREFECT_HOME": str(home.resolve()),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_CLI_PROMPT": "false",
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+        "SYNTH_HOME": str(REPO),
+    }
 
 
 def deploy(env: dict[str, str]) -> None:
     """Server-side set-up: the process work pool and every deployment in prefect.yaml."""
     prefect = str(BIN / "prefect")
-    subprocess.run([prefect, "work-pool", "create", "synth-pool", "--type", "process", "--overwrite"], env=env,
-                   cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [prefect, "work-pool", "create", "synth-pool", "--type", "process", "--overwrite"],
+        env=env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     subprocess.run([prefect, "deploy", "--all", "--no-prompt"], env=env, cwd=REPO, check=True, capture_output=True)
 
 
@@ -46,8 +57,12 @@ def _spawn(args: list[str], env: dict, log: Path, pid_file: Path) -> None:
 def up(home: Path, port: int) -> None:
     home.mkdir(parents=True, exist_ok=True)
     env = stack_env(home, port)
-    _spawn([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port), "--analytics-off"],
-           env, home / "server.log", home / "server.pid")
+    _spawn(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port), "--analytics-off"],
+        env,
+        home / "server.log",
+        home / "server.pid",
+    )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
@@ -58,8 +73,9 @@ def up(home: Path, port: int) -> None:
     else:
         raise SystemExit(f"Prefect server did not start (see {home / 'server.log'})")
     deploy(env)
-    _spawn([str(BIN / "prefect"), "worker", "start", "--pool", "synth-pool"], env, home / "worker.log",
-           home / "worker.pid")
+    _spawn(
+        [str(BIN / "prefect"), "worker", "start", "--pool", "synth-pool"], env, home / "worker.log", home / "worker.pid"
+    )
     print(f"Prefect UI: http://127.0.0.1:{port}/deployments  (worker on synth-pool; logs in {home})")
     print(f"export PREFECT_API_URL=http://127.0.0.1:{port}/api; prefect deployment run synth/sat-dynamic --watch")
 

@@ -47,13 +47,24 @@ def _stop(proc: subprocess.Popen) -> None:
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("prefect-home")
     port = _port()
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_CLI_PROMPT": "false", "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-           "PREFECT_WORKER_QUERY_SECONDS": "2", "SYNTH_HOME": str(REPO),
-           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_CLI_PROMPT": "false",
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+        "SYNTH_HOME": str(REPO),
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
     log = open(home / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port), "--analytics-off"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port), "--analytics-off"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -66,8 +77,14 @@ def server(tmp_path_factory):
             time.sleep(0.5)
         else:
             pytest.fail("Prefect server did not start within 90 s")
-        cli = lambda *a, **kw: subprocess.run([PREFECT, *a], env=env, cwd=REPO, capture_output=True, text=True,  # noqa: E731
-                                              timeout=kw.get("timeout", 300))
+        cli = lambda *a, **kw: subprocess.run(
+            [PREFECT, *a],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,  # noqa: E731
+            timeout=kw.get("timeout", 300),
+        )
         r = cli("work-pool", "create", "synth-pool", "--type", "process")
         assert r.returncode == 0, r.stderr
         r = cli("deploy", "--all", "--no-prompt")
@@ -80,8 +97,14 @@ def server(tmp_path_factory):
 
 def _worker(server) -> subprocess.Popen:
     log = open(server["home"] / "worker.log", "ab")  # noqa: SIM115
-    return subprocess.Popen([PREFECT, "worker", "start", "--pool", "synth-pool"], env=server["env"], cwd=REPO,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [PREFECT, "worker", "start", "--pool", "synth-pool"],
+        env=server["env"],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def _keys(root: Path) -> list[str]:
@@ -92,8 +115,19 @@ def test_deployment_runs_on_a_worker_with_artifacts(server, tmp_path):
     worker = _worker(server)
     try:
         out = tmp_path / "sat"
-        r = server["cli"]("deployment", "run", "synth/sat-dynamic", "--param", "episodes=2", "--param", f"out={out}",
-                          *SMALL, "--watch", "--watch-interval", "1")
+        r = server["cli"](
+            "deployment",
+            "run",
+            "synth/sat-dynamic",
+            "--param",
+            "episodes=2",
+            "--param",
+            f"out={out}",
+            *SMALL,
+            "--watch",
+            "--watch-interval",
+            "1",
+        )
         assert r.returncode == 0 and "Completed" in r.stdout, r.stdout[-3000:] + r.stderr[-3000:]
     finally:
         _stop(worker)
@@ -141,9 +175,20 @@ def test_worker_killed_mid_run_then_rerun_completes_without_duplicates(server, t
 
 def _chromium(url: str, out: Path, tmp: Path) -> str:
     """Screenshot ``url`` into ``out`` with headless Chromium; return the rendered DOM."""
-    base = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={tmp / 'chromium-profile'}", "--virtual-time-budget=10000", "--window-size=1400,900"]
+    base = [
+        "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp / 'chromium-profile'}",
+        "--virtual-time-budget=10000",
+        "--window-size=1400,900",
+    ]
     r = subprocess.run([*base, f"--screenshot={out}", url], capture_output=True, timeout=120)
     assert out.exists() and out.stat().st_size > 10_000, r.stderr[-2000:]
     r = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True, timeout=120)
@@ -156,8 +201,11 @@ def test_ui_shows_the_deployment_and_the_run_report(server, tmp_path):
     ui = server["api"].removesuffix("/api")
     dom = _chromium(f"{ui}/deployments", tmp_path / "deployments.png", tmp_path)
     assert "sat-dynamic" in dom
-    reports = requests.post(f"{server['api']}/artifacts/filter", json={
-        "artifacts": {"key": {"any_": ["synth-report"]}}, "limit": 1}, timeout=10).json()
+    reports = requests.post(
+        f"{server['api']}/artifacts/filter",
+        json={"artifacts": {"key": {"any_": ["synth-report"]}}, "limit": 1},
+        timeout=10,
+    ).json()
     assert reports, "the first test of this module publishes a report"
     dom = _chromium(f"{ui}/artifacts/artifact/{reports[0]['id']}", tmp_path / "report.png", tmp_path)
     assert "synth dataset" in dom and "Answer balance" in dom and "data:image/jpeg" in dom
