@@ -9,7 +9,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from programs.compiler import add_compile_arguments, cmd_compile
 from storage.dataset import DatasetError
 
 from .presets import PRESETS
@@ -24,14 +23,22 @@ def _output(text: str) -> Path | str:
     return text if text.startswith("s3://") else Path(text)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be positive")
-    return value
+def _positive(kind: type):
+    name = "an integer" if kind is int else "a number"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {name}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} must be positive")
+        return value
+
+    return parse
+
+
+_positive_int = _positive(int)
 
 
 def _resolution(text: str) -> tuple[int, int]:
@@ -77,7 +84,23 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("dest", help="s3://bucket/prefix (endpoint and credentials: standard AWS configuration)")
     u.add_argument("--workers", type=_positive_int, default=4, help="parallel uploads")
     c = sub.add_parser("compile", help="compile natural-language question families with an LLM and verify them")
-    add_compile_arguments(c)
+    c.add_argument("--families", type=Path, required=True, help="YAML file of question families")
+    c.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 ($OPENAI_BASE_URL)")
+    c.add_argument("--model", help="model name at that endpoint ($OPENAI_MODEL)")
+    c.add_argument(
+        "--api-key-env",
+        default="OPENAI_API_KEY",
+        metavar="VAR",
+        help="environment variable that holds the API key (default OPENAI_API_KEY; never logged)",
+    )
+    c.add_argument("--out", type=Path, default=Path("data/families"), help="library of compiled families")
+    c.add_argument("--cache-dir", type=Path, help="reply cache (default ~/.cache/synth/compile)")
+    c.add_argument("--no-cache", action="store_true", help="always ask the model")
+    c.add_argument("--max-attempts", type=_positive_int, default=3, help="attempts per family (default 3)")
+    c.add_argument("--episodes", type=_positive_int, default=6, help="sample episodes for verification (default 6)")
+    c.add_argument("--timeout", type=_positive(float), default=60.0, help="seconds per request (default 60)")
+    c.add_argument("--max-tokens", type=_positive_int, default=256, help="reply length limit (default 256)")
+    c.add_argument("--no-paraphrase", action="store_true", help="skip the paraphrases the YAML asks for")
     ld = sub.add_parser("load", help="read a dataset (folder or s3://) back with datasets.load_dataset")
     ld.add_argument("uri")
     ld.add_argument("--streaming", action="store_true")
@@ -181,9 +204,39 @@ def _cmd_load(args) -> int:
     return 0
 
 
+def _cmd_compile(args) -> int:
+    """Progress on stderr, the report on stdout. Exit 0 if every family was accepted; 1 if any
+    was rejected or hit an endpoint error (accepted ones are still written); 2 for invalid input
+    or no endpoint/model."""
+    from programs.compiler import FamilySpecError, compile_families
+    from programs.llm import LLMError
+
+    try:
+        report = compile_families(
+            args.families,
+            args.base_url,
+            args.model,
+            os.environ.get(args.api_key_env, ""),
+            out_dir=args.out,
+            cache_dir=args.cache_dir,
+            use_cache=not args.no_cache,
+            max_attempts=args.max_attempts,
+            episodes=args.episodes,
+            timeout=args.timeout,
+            max_tokens=args.max_tokens,
+            paraphrase=not args.no_paraphrase,
+            log=lambda msg: print(msg, file=sys.stderr, flush=True),
+        )
+    except (FamilySpecError, LLMError) as e:
+        print(f"synth compile: error: {e}", file=sys.stderr)
+        return 2
+    print(report.format())
+    return 0 if report.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {"run": _cmd_run, "verify": _cmd_verify, "push": _cmd_push, "load": _cmd_load, "compile": cmd_compile}
+    commands = {"run": _cmd_run, "verify": _cmd_verify, "push": _cmd_push, "load": _cmd_load, "compile": _cmd_compile}
     try:
         return commands[args.command](args)
     except ValidationError as e:

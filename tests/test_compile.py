@@ -320,10 +320,9 @@ def test_retry_feeds_the_rejection_back_to_the_model(tmp_path, pool, episodes):
 
 
 def test_the_compile_command_exit_codes(tmp_path, monkeypatch, capsys):
-    import argparse
+    from flows.cli import _cmd_compile, build_parser
 
-    parser = argparse.ArgumentParser()
-    compiler.add_compile_arguments(parser)
+    parser = build_parser()
     path = tmp_path / "f.yaml"
     path.write_text(yaml.safe_dump({"families": LOOP_FAMILIES["families"][:1]}))
     right = "```python\ndef answer(scene, a):\n    return scene.object(a).size[2]\n```"
@@ -333,19 +332,21 @@ def test_the_compile_command_exit_codes(tmp_path, monkeypatch, capsys):
         with FaultServer([Reply(200, chat_body(reply))]) as server:
             out, cache = tmp_path / f"lib{code}", tmp_path / f"cache{code}"
             args = parser.parse_args(
-                f"--families {path} --base-url {server.base_url} --model m --api-key-env MY_KEY --out {out} "
+                f"compile --families {path} --base-url {server.base_url} --model m --api-key-env MY_KEY --out {out} "
                 f"--cache-dir {cache} --episodes 3 --no-paraphrase".split()
             )
-            assert compiler.cmd_compile(args) == code
+            assert _cmd_compile(args) == code
             assert server.requests[0][0]["Authorization"] == f"Bearer {KEY}"
         out, err = capsys.readouterr()
         assert ("ACCEPTED" if code == 0 else "REJECTED") in out and "compiling user_object_height" in err
         assert KEY not in out + err
     path.write_text("families: [{id: x}]")
-    args = parser.parse_args(["--families", str(path), "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
-    assert compiler.cmd_compile(args) == 2 and "needs a question" in capsys.readouterr().err
+    args = parser.parse_args(
+        ["compile", "--families", str(path), "--base-url", "http://127.0.0.1:9/v1", "--model", "m"]
+    )
+    assert _cmd_compile(args) == 2 and "needs a question" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        parser.parse_args(["--families", str(path), "--episodes", "0"])
+        parser.parse_args(["compile", "--families", str(path), "--episodes", "0"])
 
 
 def test_a_server_that_cannot_start_fails_fast(tmp_path):
