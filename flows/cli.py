@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--abstention-share", type=float, help="chance of an abstention item per family and episode")
     r.add_argument("--samples-per-shard", type=_positive_int, help="default 64")
     r.add_argument("--families", dest="families_dir", help="also ask the compiled families in this folder")
+    r.add_argument("--degradations", help="extra variants, e.g. motion_blur:3,fog:2 (see `synth degradations`)")
     r.add_argument("--workers", type=_positive_int, default=None, help="render processes (default: cores)")
     r.add_argument("--overwrite", action="store_true", help="replace a finished dataset in --out")
     r.add_argument("--no-progress", action="store_true")
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--timeout", type=_positive(float), default=60.0, help="seconds per request (default 60)")
     c.add_argument("--max-tokens", type=_positive_int, default=256, help="reply length limit (default 256)")
     c.add_argument("--no-paraphrase", action="store_true", help="skip the paraphrases the YAML asks for")
+    sub.add_parser("degradations", help="list the degradation types (identifier first) and their parameters")
     ld = sub.add_parser("load", help="read a dataset (folder or s3://) back with datasets.load_dataset")
     ld.add_argument("uri")
     ld.add_argument("--streaming", action="store_true")
@@ -117,6 +119,8 @@ RUN_OPTIONS = (
     "dynamic_share",
     "abstention_share",
     "samples_per_shard",
+    "families_dir",
+    "degradations",
 )
 
 
@@ -124,6 +128,7 @@ def _cmd_run(args) -> int:
     """Validate everything up front (one-line errors), then run the Prefect flow ``synth`` in
     ephemeral mode with a progress bar."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from tqdm import tqdm
 
     from storage.dataset import DatasetWriter
@@ -166,7 +171,7 @@ def _cmd_run(args) -> int:
             bar.close()
     print(f"dataset: {args.out if isinstance(args.out, str) else args.out.resolve()}")
     print(
-        f"{manifest['num_samples']} episodes, {manifest['num_questions']} questions in "
+        f"{cfg.episodes} episodes, {manifest['num_samples']} samples, {manifest['num_questions']} questions in "
         f"{len(manifest['shards'])} shard(s); load with datasets.load_dataset('{args.out}')"
     )
     return 0
@@ -234,9 +239,24 @@ def _cmd_compile(args) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_degradations(args) -> int:
+    from degradations import DEGRADATIONS
+
+    for d in DEGRADATIONS.values():
+        print(f"{d.id}\tseverity 1-5\t{d.method}\t{d.description}\tparameters: {', '.join(d.params)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {"run": _cmd_run, "verify": _cmd_verify, "push": _cmd_push, "load": _cmd_load, "compile": _cmd_compile}
+    commands = {
+        "run": _cmd_run,
+        "verify": _cmd_verify,
+        "push": _cmd_push,
+        "load": _cmd_load,
+        "compile": _cmd_compile,
+        "degradations": _cmd_degradations,
+    }
     try:
         return commands[args.command](args)
     except ValidationError as e:

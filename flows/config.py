@@ -28,9 +28,26 @@ class RunConfig(BaseModel):
     targets: int = Field(3, ge=1, le=10)  # objects each camera path is planned to show
     plan_candidates: int = Field(8, ge=1, le=100)
     families_dir: str | None = None  # compiled families (synth compile --out) asked besides the library
+    degradations: str = ""  # e.g. "motion_blur:3,fog:2": one extra sample per episode and variant
     min_visible_pixels: int = Field(100, ge=1)
     min_visible_frames: int = Field(2, ge=1)
     samples_per_shard: int = Field(64, ge=1)
+
+    @field_validator("degradations")
+    @classmethod
+    def _spec(cls, v: str) -> str:
+        if not v.strip():
+            return ""
+        from degradations import parse_spec
+
+        return ",".join(f"{k}:{s}" for k, s in parse_spec(v))
+
+    def variants(self) -> list[tuple[str, int]]:
+        if not self.degradations:
+            return []
+        from degradations import parse_spec
+
+        return parse_spec(self.degradations)
 
     @field_validator("width", "height")
     @classmethod

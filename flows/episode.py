@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from programs.compiler import load_user_families
-from programs.generate import GenerationReport, generate_questions
+from programs.generate import GenerationReport, generate_questions, reanswer
 from programs.library import FAMILIES
 from programs.sandbox import SandboxPool
 from sim_adapters.blender_backend import BlenderRenderer
@@ -26,18 +26,35 @@ MAX_SCENE_ATTEMPTS = 8
 
 
 @dataclass
+class Variant:
+    """A degraded rendition of an episode: its own video, GT, visibility and parameter record."""
+
+    name: str  # e.g. "fog-2" (the sample key's suffix)
+    episode_json: str
+    media: dict[str, bytes]
+    record: dict
+
+
+@dataclass
 class Rendered:
-    """What a render worker sends back: the episode and its encoded media."""
+    """What a render worker sends back: the episode, its encoded media and its degraded variants."""
 
     index: int
     seed: int
     episode_json: str
     media: dict[str, bytes]
     timings: dict[str, float]
+    variants: list[Variant] = field(default_factory=list)
 
 
 def episode_key(index: int) -> str:
     return f"ep{index:07d}"
+
+
+def sample_keys(cfg: RunConfig, index: int) -> list[str]:
+    """The clean sample's key, then one per degradation variant."""
+    key = episode_key(index)
+    return [key, *(f"{key}-{kind}-{severity}" for kind, severity in cfg.variants())]
 
 
 def episode_seed(run_seed: int, index: int, attempt: int = 0) -> int:
@@ -109,7 +126,46 @@ def render_episode(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> Ren
     )
     media = {"mp4": encode_mp4(buffers.rgb, cfg.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
     timings["encode"] = time.perf_counter() - t
-    return Rendered(index, seed, episode.model_dump_json(), media, timings)
+    t = time.perf_counter()
+    variants = degraded_variants(cfg, episode, buffers, seed)
+    timings["degrade"] = time.perf_counter() - t
+    return Rendered(index, seed, episode.model_dump_json(), media, timings, variants)
+
+
+def degraded_variants(cfg: RunConfig, episode: Episode, buffers, seed: int) -> list[Variant]:
+    """Every configured degradation of the episode, from one shared Gaussian model."""
+    if not cfg.variants():
+        return []
+    from degradations import build_splats, degrade
+
+    splats = build_splats(episode, buffers)
+    out = []
+    for kind, severity in cfg.variants():
+        d = degrade(episode, buffers, kind, severity, seed, splats=splats)
+        frames = episode.frames
+        if d.camera_K is not None:
+            frames = [
+                f.model_copy(
+                    update={
+                        "camera": f.camera.model_copy(
+                            update={"K": tuple(tuple(r) for r in K), "distortion": d.distortion}
+                        )
+                    }
+                )
+                for f, K in zip(frames, d.camera_K)
+            ]
+        variant = episode.model_copy(
+            update={
+                "frames": frames,
+                "visibility": d.visibility,
+                "renderer": {**episode.renderer, "degradation": f"{kind}:{severity}"},
+            }
+        )
+        depth = buffers.depth if d.depth is None else d.depth
+        instance = buffers.instance if d.instance is None else d.instance
+        media = {"mp4": encode_mp4(d.rgb, cfg.fps), "gt.npz": encode_gt(depth, instance)}
+        out.append(Variant(f"{kind}-{severity}", variant.model_dump_json(), media, d.record))
+    return out
 
 
 def families(cfg: RunConfig) -> dict:
@@ -119,10 +175,13 @@ def families(cfg: RunConfig) -> dict:
     return {**FAMILIES, **load_user_families(Path(cfg.families_dir))}
 
 
-def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool, report: GenerationReport | None = None) -> Sample:
-    """The main-process half: verified questions in the sandbox, then the sample."""
+def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool, report: GenerationReport | None = None) -> list[Sample]:
+    """The main-process half: verified questions in the sandbox, then the samples (the clean one
+    and one per variant, asking the same questions; a variant's answers are recomputed on its own
+    visibility, and questions it no longer supports become abstentions)."""
     t = time.perf_counter()
     episode = Episode.model_validate_json(rendered.episode_json)
+    asked = families(cfg)
     questions = generate_questions(
         episode,
         np.random.default_rng([rendered.seed, 2]),
@@ -132,14 +191,34 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool, report: Generatio
         min_frames=cfg.min_visible_frames,
         abstention_share=cfg.abstention_share,
         report=report,
+        families=asked,
     )
+    key = episode_key(rendered.index)
+    common = {"index": rendered.index, "seed": rendered.seed, "config": cfg.sample_settings()}
+    samples = [
+        build_sample(
+            key,
+            episode,
+            rendered.media,
+            [q.model_dump(mode="json") for q in questions],
+            variant="clean",
+            degradation=None,
+            **common,
+        )
+    ]
+    for v in rendered.variants:
+        degraded = Episode.model_validate_json(v.episode_json)
+        items = reanswer(degraded, questions, pool, cfg.min_visible_pixels, cfg.min_visible_frames, asked)
+        samples.append(
+            build_sample(
+                f"{key}-{v.name}",
+                degraded,
+                v.media,
+                [q.model_dump(mode="json") for q in items],
+                variant=v.name,
+                degradation=v.record,
+                **common,
+            )
+        )
     rendered.timings["questions"] = time.perf_counter() - t
-    return build_sample(
-        episode_key(rendered.index),
-        episode,
-        rendered.media,
-        [q.model_dump(mode="json") for q in questions],
-        index=rendered.index,
-        seed=rendered.seed,
-        config=cfg.sample_settings(),
-    )
+    return samples

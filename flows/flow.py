@@ -26,7 +26,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.cache_policies import INPUTS
 
 from flows.config import RunConfig
-from flows.episode import Rendered, ask, episode_key
+from flows.episode import Rendered, ask, sample_keys
 from flows.pool import _init, _work, default_workers
 from flows.presets import PRESETS
 from flows.run import staging_dir
@@ -105,37 +105,53 @@ def _remote_render():
     retries=1,
     retry_delay_seconds=2,
 )
-def render_task(cfg: RunConfig, index: int, dataset: str, ray_address: str | None, workers: int | None) -> Rendered:
+def render_task(
+    cfg: RunConfig, index: int, dataset: str, code: str, ray_address: str | None, workers: int | None
+) -> Rendered:
     """Sample, plan, render and encode one episode in a worker process. Cached by the config,
-    the episode index and the dataset it belongs to."""
+    the episode index, the dataset it belongs to and the version of synth's code."""
     if ray_address:
         return _ray_render(ray_address, cfg, index)
     return _render_pool(cfg, workers).submit(_work, cfg, index).result()
 
 
 @task(name="questions")
-def questions_task(cfg: RunConfig, rendered: Rendered) -> Sample:
+def questions_task(cfg: RunConfig, rendered: Rendered) -> list[Sample]:
     """Verified questions for one episode, programs in the sandbox."""
     global _sandbox
     with _lock:  # one sandbox pool per process, used by one task at a time
         if _sandbox is None:
             _sandbox = SandboxPool(workers=1)
         t = time.perf_counter()
-        sample = ask(cfg, rendered, _sandbox)
+        samples = ask(cfg, rendered, _sandbox)
         rendered.timings["questions"] = time.perf_counter() - t
-    return sample
+    return samples
 
 
 @task(name="write")
-def write_task(root: str, config: dict, sample: Sample) -> str:
-    DatasetWriter(Path(root), config).stage(sample)
-    return sample.key
+def write_task(root: str, config: dict, samples: list[Sample]) -> list[str]:
+    writer = DatasetWriter(Path(root), config)
+    for sample in samples:
+        writer.stage(sample)
+    return [s.key for s in samples]
 
 
 @task(name="finalize")
 def finalize_task(root: str, cfg: RunConfig) -> dict:
     writer = DatasetWriter(Path(root), cfg.model_dump(mode="json"), cfg.samples_per_shard)
-    return writer.finalize([episode_key(i) for i in range(cfg.episodes)])
+    return writer.finalize([k for i in range(cfg.episodes) for k in sample_keys(cfg, i)])
+
+
+def code_version() -> str:
+    """Digest of synth's own source files: cached renders never outlive a code change."""
+    import hashlib
+
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for package in ("flows", "sim_adapters", "programs", "storage", "degradations"):
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def build_config(preset: str = "default", **options) -> RunConfig:
@@ -172,8 +188,6 @@ def synth(
     overwrite: bool = False,
 ) -> dict:
     """Generate a verified spatial-reasoning video QA dataset into ``out`` (folder or s3://)."""
-    if degradations:
-        raise ValueError("degradations are not available yet (the 3DGS degradation stage is not built)")
     cfg = build_config(
         preset,
         episodes=episodes,
@@ -189,6 +203,7 @@ def synth(
         questions_per_family=questions_per_family,
         samples_per_shard=samples_per_shard,
         families_dir=families_dir,
+        degradations=degradations or None,
     )
     log = get_run_logger()
     root = str(staging_dir(out)) if is_s3(out) else out
@@ -196,14 +211,15 @@ def synth(
         raise ValueError(f"{out} already holds a finished dataset; pass overwrite=True or choose another out")
     writer = DatasetWriter(Path(root), cfg.model_dump(mode="json"), cfg.samples_per_shard)
     staged = writer.open(overwrite=overwrite or (is_s3(out) and Path(root, "manifest.json").exists()))
-    todo = [i for i in range(cfg.episodes) if episode_key(i) not in staged]
+    todo = [i for i in range(cfg.episodes) if not set(sample_keys(cfg, i)) <= staged]
     done = cfg.episodes - len(todo)
     log.info("synth: %d episodes (%d already staged) into %s, preset %s", cfg.episodes, done, out, preset)
     if progress_hook:
         progress_hook(done, cfg.episodes)
     started = time.perf_counter()
     try:
-        renders = [render_task.submit(cfg, i, str(Path(root).resolve()), ray_address, workers) for i in todo]
+        code = code_version()
+        renders = [render_task.submit(cfg, i, str(Path(root).resolve()), code, ray_address, workers) for i in todo]
         asked = [questions_task.submit(cfg, r) for r in renders]
         written = [write_task.submit(root, cfg.model_dump(mode="json"), s) for s in asked]
         timings: Counter = Counter()
@@ -240,7 +256,7 @@ def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float)
         {"what": "episodes", "value": manifest["num_samples"]},
         {"what": "questions", "value": manifest["num_questions"]},
         {"what": "abstentions", "value": abstentions},
-        {"what": "degradations", "value": "none"},
+        {"what": "degradation variants", "value": manifest["config"].get("degradations") or "none"},
         {"what": "episodes with object motion", "value": sum(bool(m["episode"]["motions"]) for m in metas)},
         {"what": "wall seconds", "value": round(wall, 1)},
     ]

@@ -12,7 +12,7 @@ from storage.dataset import MANIFEST, DatasetError, DatasetWriter, is_finished
 from storage.s3 import is_s3, push, remote_is_finished
 
 from .config import RunConfig
-from .episode import ask, episode_key
+from .episode import ask, sample_keys
 from .pool import render_episodes
 
 
@@ -40,14 +40,16 @@ def run(
         return _run_to_s3(cfg, str(out), overwrite, workers, progress, sandbox_workers)
     writer = DatasetWriter(out, cfg.model_dump(mode="json"), cfg.samples_per_shard)
     staged = writer.open(overwrite=overwrite)
-    keys = [episode_key(i) for i in range(cfg.episodes)]
-    todo = [i for i, k in enumerate(keys) if k not in staged]
+    per_episode = [sample_keys(cfg, i) for i in range(cfg.episodes)]
+    keys = [k for ks in per_episode for k in ks]
+    todo = [i for i, ks in enumerate(per_episode) if not set(ks) <= staged]
     done = cfg.episodes - len(todo)
     if progress:
         progress(done, cfg.episodes)
     with SandboxPool(workers=sandbox_workers) as sandbox:
         for rendered in render_episodes(cfg, todo, workers):
-            writer.stage(ask(cfg, rendered, sandbox))
+            for sample in ask(cfg, rendered, sandbox):
+                writer.stage(sample)
             done += 1
             if progress:
                 progress(done, cfg.episodes)

@@ -233,6 +233,48 @@ def _qa(family, slots, text, number, episode, api, seen, rng, n, abstain=False) 
     )
 
 
+def reanswer(
+    episode: Episode,
+    items: list[QA],
+    pool: SandboxPool,
+    min_pixels: int,
+    min_frames: int,
+    families: dict[str, Family] | None = None,
+) -> list[QA]:
+    """The same questions answered on another rendition of the episode (a degraded variant with
+    its own visibility): each program runs again; where the variant no longer shows what the
+    question needs (an object not seen, or no answer), the item becomes an abstention."""
+    by_program = {f.program_id: f for f in (families or FAMILIES).values()}
+    api = SceneAPI(episode, min_visible_pixels=min_pixels, min_visible_frames=min_frames)
+    live = [q for q in items if not q.abstain]
+    outs = pool.run(
+        episode.model_dump_json(),
+        [Task(by_program[q.program_id].source, q.slots) for q in live],
+        min_pixels,
+        min_frames,
+    )
+    answers = {q.id: out for q, out in zip(live, outs)}
+    result = []
+    for q in items:
+        family = by_program[q.program_id]
+        objs = [q.slots[s] for s in family.object_slots()]
+        out = answers.get(q.id)
+        if q.abstain or out is None:
+            result.append(q)
+            continue
+        text = number = None
+        if out.ok and out.value is not None and check_answer(family, out.value, api) is None:
+            text, number = answer_text(family, out.value, episode)
+        if text is None or not all(api.seen(o) for o in objs) or (q.choices and text not in q.choices):
+            result.append(
+                q.model_copy(update={"answer": ABSTAIN, "value": None, "abstain": True, "evidence_frames": []})
+            )
+        else:
+            evidence = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in objs)]
+            result.append(q.model_copy(update={"answer": text, "value": number, "evidence_frames": evidence}))
+    return result
+
+
 def recompute(
     episode: Episode,
     items: list[QA],
@@ -249,13 +291,20 @@ def recompute(
         family = by_program.get(qa.program_id)
         if family is None:
             problems.append(f"{qa.id}: unknown program {qa.program_id}")
-        elif qa.abstain:
-            if all(api.seen(qa.slots[s]) for s in family.object_slots()):
-                problems.append(f"{qa.id}: abstention, but every object it names is seen in the video")
+        elif qa.abstain and not all(api.seen(qa.slots[s]) for s in family.object_slots()):
+            continue  # an object it names is not seen: abstaining is right
         else:
             tasks.append(Task(family.source, qa.slots))
             owners.append((qa, family))
     for (qa, family), out in zip(owners, pool.run(episode.model_dump_json(), tasks, min_pixels, min_frames)):
+        if qa.abstain:
+            if (
+                out.ok
+                and out.value is not None
+                and (not qa.choices or answer_text(family, out.value, episode)[0] in qa.choices)
+            ):
+                problems.append(f"{qa.id}: abstention, but the video shows every object and the program answers")
+            continue
         if not out.ok or out.value is None:
             problems.append(f"{qa.id}: program gave no answer ({out.error or 'not applicable'})")
             continue

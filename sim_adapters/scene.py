@@ -147,10 +147,12 @@ class Scene(Model):
 
 
 class CameraFrame(Model):
-    """Intrinsics and extrinsics of the camera at one frame (OpenCV convention)."""
+    """Intrinsics and extrinsics of the camera at one frame (OpenCV convention). ``distortion``
+    holds Brown-Conrady (k1, k2, p1, p2, k3) when the frames were distorted (a degradation)."""
 
     K: Matrix3
     world_to_camera: Matrix4
+    distortion: tuple[float, float, float, float, float] | None = None
 
 
 class ObjectPose(Pose):

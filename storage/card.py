@@ -82,6 +82,17 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
         "",
         "World frame: metres, radians, right-handed, +Z up.",
         "",
+        "## Variants",
+        "",
+        "Each episode ships as a clean sample and, when degradations were asked for, one sample per "
+        "degradation (key suffix `-<type>-<severity>`) with the same questions, answered on what that "
+        "video still shows (abstentions where it no longer does). The degradation's parameters are in "
+        "the sample's `json.degradation`.",
+        "",
+        "| variant | samples |",
+        "|---|---|",
+        *[f"| {v} | {n} |" for v, n in sorted(Counter(m.get("variant", "clean") for m in metas).items())],
+        "",
         "## Questions per family and answer balance",
         "",
         "Top answer: the most frequent answer and its share of the family's answered (non-abstention) items.",
