@@ -171,3 +171,24 @@ def test_same_folder_name_never_serves_another_datasets_cache(tmp_path):
     a = datasets.load_dataset(str(first), split="train")[0]["json"]["seed"]
     b = datasets.load_dataset(str(second), split="train")[0]["json"]["seed"]
     assert a != b
+
+
+def test_degradation_variants_ship_the_same_questions(tmp_path):
+    out = tmp_path / "deg"
+    manifest = run(tiny_config(episodes=1, frames=4, degradations="fog:5,lens_distortion:4"), out)
+    samples = _samples(out)
+    assert sorted(samples) == ["ep0000000", "ep0000000-fog-5", "ep0000000-lens_distortion-4"]
+    metas = {k: json.loads(s.files["json"]) for k, s in samples.items()}
+    clean = metas["ep0000000"]
+    assert clean["variant"] == "clean" and clean["degradation"] is None
+    for key in ("ep0000000-fog-5", "ep0000000-lens_distortion-4"):
+        meta = metas[key]
+        assert meta["degradation"]["type"] in key and meta["degradation"]["severity"] in (4, 5)
+        assert [q["question"] for q in meta["questions"]] == [q["question"] for q in clean["questions"]]
+        assert decode_mp4(samples[key].files["mp4"]).shape == (4, 120, 160, 3)
+    lens = metas["ep0000000-lens_distortion-4"]["episode"]["frames"][0]["camera"]
+    assert lens["distortion"] is not None and lens["K"] != clean["episode"]["frames"][0]["camera"]["K"]
+    fogged = sum(q["abstain"] for q in metas["ep0000000-fog-5"]["questions"])
+    assert fogged >= sum(q["abstain"] for q in clean["questions"])
+    assert verify_dataset(out) == (manifest["num_questions"], [])
+    assert "| fog-5 | 1 |" in (out / "README.md").read_text()

@@ -1,0 +1,109 @@
+"""Low light, overexposure and compression: models of the sensor and the codec, applied to
+the rendered frame's linear radiance (these do not move anything in 3D).
+
+Low light: the scene gets a fraction ``light`` of its illumination; a linear sensor collects
+``x * light * FULL_SCALE_E`` photo-electrons per pixel (x = linear radiance in [0, 1]), with
+Poisson shot noise and Gaussian read noise; auto-exposure applies the gain ``1 / light`` that
+restores the mean level, amplifying both; the result is clipped and sRGB-encoded (gamma).
+
+Overexposure: the exposure rises by ``ev`` stops; veiling glare scatters a fraction of every
+pixel's light into a wide point-spread function (three Gaussians of widths 1%, 4% and 12% of
+the image width), so highlights bloom into their surroundings; the sensor clips at full well.
+
+Compression: the frames are encoded with H.264 (libx264, yuv420p) at a high constant rate
+factor and decoded again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from storage.media import decode_mp4, encode_mp4
+
+from . import raster
+from .base import LUMA, Output, Source, to_uint8
+
+LIGHT_FRACTION = (1 / 3, 1 / 6, 1 / 12, 1 / 25, 1 / 50)  # illumination by severity
+FULL_SCALE_E = 1000.0  # photo-electrons at linear radiance 1 under the normal illumination
+READ_NOISE_E = 2.5
+SNR_THRESHOLD = 1.0  # a pixel whose expected signal is below its noise carries no evidence
+EXPOSURE_EV = (1.0, 1.5, 2.0, 2.5, 3.0)
+GLARE_FRACTION = (0.02, 0.04, 0.06, 0.08, 0.10)
+GLARE_WIDTHS = (0.01, 0.04, 0.12)  # Gaussian PSF standard deviations, share of the image width
+CRF = (30, 36, 42, 47, 51)  # x264 constant rate factor by severity (51 is its maximum)
+
+
+def sensor(linear: np.ndarray, light: float, gain: float, rng: np.random.Generator) -> np.ndarray:
+    """Linear radiance -> noisy, gained, clipped linear signal of a photon-counting sensor."""
+    electrons = rng.poisson(linear * light * FULL_SCALE_E) + rng.normal(0.0, READ_NOISE_E, linear.shape)
+    return np.clip(electrons * gain / FULL_SCALE_E, 0.0, 1.0)
+
+
+def snr(linear: np.ndarray, light: float) -> np.ndarray:
+    """Expected per-pixel SNR of the luminance signal: S / sqrt(S + read^2), S in electrons."""
+    s = (linear @ LUMA) * light * FULL_SCALE_E
+    return s / np.sqrt(s + READ_NOISE_E**2)
+
+
+def low_light(src: Source, severity: int, rng: np.random.Generator) -> Output:
+    light = LIGHT_FRACTION[severity - 1]
+    gain = 1.0 / light
+    seed = int(rng.integers(2**63))
+    out, evidence = [], []
+    for i in src.frames:
+        lin = src.linear(i)
+        out.append(sensor(lin, light, gain, np.random.default_rng([seed, i])))  # per frame: any subset agrees
+        inst = src.buffers.instance[i].astype(np.int32)
+        evidence.append(np.where(snr(lin, light) >= SNR_THRESHOLD, inst, raster.NO_ID))
+    params = {
+        "light_fraction": round(light, 6),
+        "gain": round(gain, 3),
+        "full_scale_electrons": FULL_SCALE_E,
+        "read_noise_electrons": READ_NOISE_E,
+        "gamma": "sRGB",
+        "snr_threshold": SNR_THRESHOLD,
+    }
+    return Output(to_uint8(out), params, np.stack(evidence), src.buffers.instance[src.frames].astype(np.int32))
+
+
+def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of an (H, W, C) image through the FFT, edges reflected."""
+    pad = int(np.ceil(3 * sigma))
+    h, w = img.shape[:2]
+    x = np.pad(img, ((pad, pad), (pad, pad), (0, 0)), mode="reflect")
+    fy = np.fft.fftfreq(x.shape[0])[:, None]
+    fx = np.fft.rfftfreq(x.shape[1])[None, :]
+    transfer = np.exp(-2 * np.pi**2 * sigma**2 * (fx**2 + fy**2))[..., None]
+    y = np.fft.irfft2(np.fft.rfft2(x, axes=(0, 1)) * transfer, s=x.shape[:2], axes=(0, 1))
+    return y[pad : pad + h, pad : pad + w]
+
+
+def glare(linear: np.ndarray, fraction: float) -> np.ndarray:
+    """Veiling glare: ``fraction`` of the light spread over the wide point-spread function."""
+    w = linear.shape[1]
+    spread = np.mean([gaussian_blur(linear, s * w) for s in GLARE_WIDTHS], axis=0)
+    return (1.0 - fraction) * linear + fraction * spread
+
+
+def overexposure(src: Source, severity: int, rng: np.random.Generator) -> Output:
+    ev, fraction = EXPOSURE_EV[severity - 1], GLARE_FRACTION[severity - 1]
+    out, evidence = [], []
+    for i in src.frames:
+        exposed = glare(src.linear(i) * 2.0**ev, fraction)
+        out.append(np.clip(exposed, 0.0, 1.0))
+        clipped = (exposed >= 1.0).all(axis=-1)  # saturated in every channel: nothing left to see
+        evidence.append(np.where(clipped, raster.NO_ID, src.buffers.instance[i].astype(np.int32)))
+    params = {
+        "exposure_ev": ev,
+        "glare_fraction": fraction,
+        "glare_psf_sigma_px": [s * src.size[0] for s in GLARE_WIDTHS],
+    }
+    return Output(to_uint8(out), params, np.stack(evidence), src.buffers.instance[src.frames].astype(np.int32))
+
+
+def compression(src: Source, severity: int, rng: np.random.Generator) -> Output:
+    crf = CRF[severity - 1]
+    rgb = decode_mp4(encode_mp4(src.buffers.rgb[src.frames], src.episode.fps, crf=crf))
+    inst = src.buffers.instance[src.frames].astype(np.int32)
+    params = {"codec": "h264", "encoder": "libx264", "pix_fmt": "yuv420p", "preset": "medium", "crf": crf}
+    return Output(rgb, params, inst, inst)
