@@ -62,6 +62,7 @@ bench: bootstrap
 	$(VENV)/bin/python bench/programs.py
 	$(VENV)/bin/python bench/storage.py
 	$(VENV)/bin/python bench/orchestration.py
+	$(VENV)/bin/python bench/degradations.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info
