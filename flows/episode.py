@@ -45,6 +45,7 @@ class Rendered:
     media: dict[str, bytes]
     timings: dict[str, float]
     variants: list[Variant] = field(default_factory=list)
+    contact_sheet: bytes | None = None  # JPEG, types x severities of the first episode (run preview)
 
 
 def episode_key(index: int) -> str:
@@ -127,16 +128,19 @@ def render_episode(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> Ren
     media = {"mp4": encode_mp4(buffers.rgb, cfg.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
     timings["encode"] = time.perf_counter() - t
     t = time.perf_counter()
-    variants = degraded_variants(cfg, episode, buffers, seed)
+    variants, sheet = degraded_variants(cfg, episode, buffers, seed, with_sheet=index == 0)
     timings["degrade"] = time.perf_counter() - t
-    return Rendered(index, seed, episode.model_dump_json(), media, timings, variants)
+    return Rendered(index, seed, episode.model_dump_json(), media, timings, variants, sheet)
 
 
-def degraded_variants(cfg: RunConfig, episode: Episode, buffers, seed: int) -> list[Variant]:
-    """Every configured degradation of the episode, from one shared Gaussian model."""
+def degraded_variants(
+    cfg: RunConfig, episode: Episode, buffers, seed: int, with_sheet: bool = False
+) -> tuple[list[Variant], bytes | None]:
+    """Every configured degradation of the episode, from one shared Gaussian model (and, if
+    asked, a contact sheet of the configured types at every severity)."""
     if not cfg.variants():
-        return []
-    from degradations import build_splats, degrade
+        return [], None
+    from degradations import build_splats, contact_sheet, degrade
 
     splats = build_splats(episode, buffers)
     out = []
@@ -165,7 +169,19 @@ def degraded_variants(cfg: RunConfig, episode: Episode, buffers, seed: int) -> l
         instance = buffers.instance if d.instance is None else d.instance
         media = {"mp4": encode_mp4(d.rgb, cfg.fps), "gt.npz": encode_gt(depth, instance)}
         out.append(Variant(f"{kind}-{severity}", variant.model_dump_json(), media, d.record))
-    return out
+    sheet = None
+    if with_sheet:
+        import io
+
+        from PIL import Image
+
+        kinds = list(dict.fromkeys(k for k, _ in cfg.variants()))
+        buf = io.BytesIO()
+        Image.fromarray(contact_sheet(episode, buffers, kinds=kinds, seed=seed, cell_width=120, splats=splats)).save(
+            buf, format="JPEG", quality=75
+        )
+        sheet = buf.getvalue()
+    return out, sheet
 
 
 def families(cfg: RunConfig) -> dict:

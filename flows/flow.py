@@ -223,9 +223,11 @@ def synth(
         asked = [questions_task.submit(cfg, r) for r in renders]
         written = [write_task.submit(root, cfg.model_dump(mode="json"), s) for s in asked]
         timings: Counter = Counter()
+        sheet = None
         for r, w in zip(renders, written):
             w.result()
             timings.update(r.result().timings)
+            sheet = sheet or r.result().contact_sheet
             done += 1
             log.info("progress: %d/%d episodes", done, cfg.episodes)
             if progress_hook:
@@ -235,11 +237,11 @@ def synth(
     manifest = finalize_task(root, cfg)
     if is_s3(out):
         push(Path(root), out)
-    _publish(out, root, manifest, timings, time.perf_counter() - started)
+    _publish(out, root, manifest, timings, time.perf_counter() - started, sheet)
     return manifest
 
 
-def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float) -> None:
+def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float, sheet: bytes | None) -> None:
     """Summary table, report with a preview gallery, and a link to the dataset."""
     from storage.card import balance_table
     from storage.dataset import read_tar
@@ -253,7 +255,8 @@ def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float)
     table = balance_table(metas)
     abstentions = sum(r["abstentions"] for r in table)
     rows = [
-        {"what": "episodes", "value": manifest["num_samples"]},
+        {"what": "episodes", "value": manifest["config"]["episodes"]},
+        {"what": "samples (episodes x variants)", "value": manifest["num_samples"]},
         {"what": "questions", "value": manifest["num_questions"]},
         {"what": "abstentions", "value": abstentions},
         {"what": "degradation variants", "value": manifest["config"].get("degradations") or "none"},
@@ -264,6 +267,9 @@ def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float)
     rows += [{"what": f"questions: {r['family']}", "value": r["questions"]} for r in table]
     create_table_artifact(key="synth-summary", table=rows, description=f"synth run into {out}")
     gallery = " ".join(f"![{key}]({uri})" for key, uri in previews)
+    if sheet:  # degradation types x severities on the first episode
+        gallery += "\n\n## Degradations (types x severities)\n\n![contact sheet](data:image/jpeg;base64,"
+        gallery += base64.b64encode(sheet).decode() + ")"
     create_markdown_artifact(
         key="synth-report",
         markdown="\n".join(

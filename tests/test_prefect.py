@@ -123,6 +123,8 @@ def test_deployment_runs_on_a_worker_with_artifacts(server, tmp_path):
             "episodes=2",
             "--param",
             f"out={out}",
+            "--param",
+            "degradations=fog:3",
             *SMALL,
             "--watch",
             "--watch-interval",
@@ -132,17 +134,19 @@ def test_deployment_runs_on_a_worker_with_artifacts(server, tmp_path):
     finally:
         _stop(worker)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["num_samples"] == 2 and manifest["config"]["preset"] == "sat-dynamic"
-    assert sorted(_keys(out)) == ["ep0000000", "ep0000001"]
+    assert manifest["num_samples"] == 4 and manifest["config"]["preset"] == "sat-dynamic"
+    assert sorted(_keys(out)) == ["ep0000000", "ep0000000-fog-3", "ep0000001", "ep0000001-fog-3"]
     arts = requests.post(f"{server['api']}/artifacts/filter", json={"limit": 50}, timeout=10).json()
     by_key = {a["key"]: a for a in arts if a.get("key")}
     assert {"synth-summary", "synth-report", "synth-dataset"} <= set(by_key)
     report = by_key["synth-report"]["data"]
     assert "data:image/jpeg;base64," in report and len(report) < 1_000_000
+    assert "Degradations (types x severities)" in report  # the contact sheet of the run's preview
     assert str(out.resolve()) in by_key["synth-dataset"]["data"]
     table = by_key["synth-summary"]["data"]
     rows = {row["what"]: row["value"] for row in (json.loads(table) if isinstance(table, str) else table)}
-    assert int(rows["episodes"]) == 2 and int(rows["questions"]) == manifest["num_questions"]
+    assert int(rows["episodes"]) == 2 and int(rows["samples (episodes x variants)"]) == 4
+    assert int(rows["questions"]) == manifest["num_questions"]
 
 
 def test_worker_killed_mid_run_then_rerun_completes_without_duplicates(server, tmp_path):
