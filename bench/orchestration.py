@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from flows.flow import build_config, synth  # noqa: E402
+from flows.config import build_config  # noqa: E402
+from flows.flow import synth  # noqa: E402
 from flows.run import run  # noqa: E402
 
 RAY = str(Path(sys.executable).with_name("ray"))

@@ -134,11 +134,11 @@ def _cmd_run(args) -> int:
     from storage.dataset import DatasetWriter
     from storage.s3 import is_s3, remote_is_finished
 
-    from .config import RunConfig
+    from .config import build_config
 
     options = {name: getattr(args, name) for name in RUN_OPTIONS if getattr(args, name) is not None}
     size = dict(zip(("width", "height"), args.resolution)) if args.resolution else {}
-    cfg = RunConfig(**{**PRESETS[args.preset], "preset": args.preset, "episodes": args.episodes, **options, **size})
+    cfg = build_config(args.preset, episodes=args.episodes, **options, **size)
     if is_s3(args.out):
         if remote_is_finished(args.out) and not args.overwrite:
             raise DatasetError(f"{args.out} already holds a finished dataset; pass --overwrite or choose another --out")

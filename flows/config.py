@@ -60,3 +60,17 @@ class RunConfig(BaseModel):
         """The options that shape each sample (not how many samples or how they are sharded):
         episode i of a run is the same whatever the run's size."""
         return self.model_dump(mode="json", exclude={"episodes", "samples_per_shard"})
+
+
+def build_config(preset: str = "default", **options) -> RunConfig:
+    """A preset's defaults (flows/presets.py) overridden by the options that are not None;
+    ``resolution`` may be given as "WxH"."""
+    from .presets import PRESETS
+
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; available: {', '.join(sorted(PRESETS))}")
+    resolution = options.pop("resolution", None)
+    if resolution:
+        w, _, h = str(resolution).lower().partition("x")
+        options["width"], options["height"] = int(w), int(h)
+    return RunConfig(**{**PRESETS[preset], "preset": preset, **{k: v for k, v in options.items() if v is not None}})

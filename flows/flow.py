@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import multiprocessing
 import threading
 import time
 from collections import Counter
@@ -25,10 +24,9 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import INPUTS
 
-from flows.config import RunConfig
+from flows.config import RunConfig, build_config
 from flows.episode import Rendered, ask, sample_keys
-from flows.pool import _init, _work, default_workers
-from flows.presets import PRESETS
+from flows.pool import _work, default_workers, start_render_pool
 from flows.run import staging_dir
 from programs.sandbox import SandboxPool
 from sim_adapters.blender_backend import BlenderSettings
@@ -48,13 +46,7 @@ def _render_pool(cfg: RunConfig, workers: int | None) -> ProcessPoolExecutor:
     key = (cfg.quality, cfg.samples, n)
     with _lock:
         if key not in _pools:
-            import os
-
-            threads = max(1, (os.cpu_count() or 1) // n)
-            settings = BlenderSettings(quality=cfg.quality, samples=cfg.samples, threads=threads)
-            _pools[key] = ProcessPoolExecutor(
-                n, mp_context=multiprocessing.get_context("spawn"), initializer=_init, initargs=(settings,)
-            )
+            _pools[key] = start_render_pool(cfg, n)
         return _pools[key]
 
 
@@ -152,17 +144,6 @@ def code_version() -> str:
         for path in sorted((root / package).rglob("*.py")):
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def build_config(preset: str = "default", **options) -> RunConfig:
-    """A preset's defaults overridden by the options that are not None."""
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; available: {', '.join(sorted(PRESETS))}")
-    resolution = options.pop("resolution", None)
-    if resolution:
-        w, _, h = str(resolution).lower().partition("x")
-        options["width"], options["height"] = int(w), int(h)
-    return RunConfig(**{**PRESETS[preset], "preset": preset, **{k: v for k, v in options.items() if v is not None}})
 
 
 @flow(name="synth", log_prints=True)

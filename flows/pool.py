@@ -38,15 +38,20 @@ def default_workers(n_tasks: int, quality: str) -> int:
     return max(1, min(n_tasks, os.cpu_count() or 1))
 
 
+def start_render_pool(cfg: RunConfig, workers: int) -> ProcessPoolExecutor:
+    """``workers`` spawned processes, each with its own Blender sharing the cores between them."""
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    settings = BlenderSettings(quality=cfg.quality, samples=cfg.samples, threads=threads)
+    ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(settings,))
+
+
 def render_episodes(cfg: RunConfig, indices: list[int], workers: int | None = None) -> Iterator[Rendered]:
     """Yield rendered episodes as they finish, in completion order."""
     if not indices:
         return
     workers = workers or default_workers(len(indices), cfg.quality)
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    settings = BlenderSettings(quality=cfg.quality, samples=cfg.samples, threads=threads)
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(settings,)) as pool:
+    with start_render_pool(cfg, workers) as pool:
         pending = {pool.submit(_work, cfg, i) for i in indices[: 2 * workers]}
         queue = list(indices[2 * workers :])
         while pending:

@@ -84,16 +84,21 @@ def _explain(e: Exception, uri: S3Uri) -> DatasetError:
     return DatasetError(f"S3 transfer to {uri} failed: {type(e).__name__}")
 
 
-def _remote_sha(s3, uri: S3Uri, name: str) -> str | None:
+def _head(s3, uri: S3Uri, name: str) -> dict | None:
+    """The object's HEAD response, or None if it does not exist."""
     from botocore.exceptions import ClientError
 
     try:
-        head = s3.head_object(Bucket=uri.bucket, Key=uri.key(name))
+        return s3.head_object(Bucket=uri.bucket, Key=uri.key(name))
     except ClientError as e:
         if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
-    return head.get("Metadata", {}).get(SHA_META)
+
+
+def _remote_sha(s3, uri: S3Uri, name: str) -> str | None:
+    head = _head(s3, uri, name)
+    return None if head is None else head.get("Metadata", {}).get(SHA_META)
 
 
 def _upload(s3, path: Path, uri: S3Uri, digest: str, workers: int) -> None:
@@ -169,17 +174,10 @@ def push(root: Path, dest: str, workers: int = 4, on_uploaded: Callable[[str], N
 
 def remote_is_finished(dest: str) -> bool:
     """Whether ``dest`` already holds a dataset's manifest."""
-    from botocore.exceptions import ClientError
-
     uri = S3Uri.parse(dest)
     try:
-        client().head_object(Bucket=uri.bucket, Key=uri.key(MANIFEST))
-        return True
-    except ClientError as e:
-        if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise _explain(e, uri) from None
-    except Exception as e:  # noqa: BLE001
+        return _head(client(), uri, MANIFEST) is not None
+    except Exception as e:  # noqa: BLE001 - translated into one clear error
         raise _explain(e, uri) from None
 
 
