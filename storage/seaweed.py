@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,9 +129,29 @@ class LocalS3:
         )
         try:
             s3.list_buckets()
-            return True
         except Exception:  # noqa: BLE001 - not up yet
             return False
+        return self._volumes_registered()
+
+    def _volumes_registered(self) -> bool:
+        """After a restart the gateway answers before the volume server has told the master about
+        the volumes already on disk; reads of existing objects fail until it has."""
+        on_disk = {p.stem.rsplit("_", 1)[-1] for p in (self.data_dir / "data").glob("*.dat")}
+        if not on_disk:
+            return True
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.ports['master']}/vol/status", timeout=2) as r:
+                status = json.load(r)
+        except (OSError, ValueError):
+            return False
+        known = {
+            str(v["Id"])
+            for dc in (status.get("Volumes", {}).get("DataCenters") or {}).values()
+            for rack in dc.values()
+            for node in rack.values()
+            for v in node
+        }
+        return on_disk <= known
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._proc is None or self._proc.poll() is not None:
