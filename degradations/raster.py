@@ -12,11 +12,14 @@ centres at ``j + 0.5``, so its K is ours shifted by half a pixel (:func:`gsplat_
 Backends: numba (parallel over 16x16 tiles) when it imports, otherwise numpy (vectorised over
 Gaussian-pixel pairs per row band, identical rules); gsplat's CUDA rasteriser when torch sees a
 CUDA device (gsplat is imported lazily, so nothing CUDA is touched on a CPU machine).
+``$SYNTH_RASTERISER`` (numba, numpy or cuda) overrides the automatic choice, e.g. to reproduce
+a CPU machine's frames on a GPU machine.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,6 +41,7 @@ MAX_IDS = 8  # distinct ids tracked per pixel
 NO_ID = -1
 
 Backend = Literal["auto", "numba", "numpy", "cuda"]
+BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy", "cuda")
 
 
 @dataclass
@@ -391,11 +395,24 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+def resolve(backend: Backend = "auto") -> str:
+    """The rasteriser ``backend`` runs on this machine: ``cuda``, ``numba`` or ``numpy``.
+    ``auto`` takes ``$SYNTH_RASTERISER`` when set, else CUDA when torch sees a device, else numba."""
+    if backend == "auto":
+        backend = os.environ.get("SYNTH_RASTERISER", "").strip().lower() or "auto"
+        if backend not in BACKENDS:
+            raise ValueError(f"SYNTH_RASTERISER={backend!r}: expected one of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        backend = "cuda" if cuda_available() else "numba"
+    if backend == "cuda" and not cuda_available():
+        raise RuntimeError("the cuda rasteriser (gsplat) needs a CUDA device, and torch sees none on this machine")
+    return "numpy" if backend == "numba" and numba is None else backend
+
+
 def backend_name(backend: Backend = "auto") -> str:
-    """Which rasteriser ``backend`` resolves to on this machine."""
-    if backend == "cuda" or (backend == "auto" and cuda_available()):
-        return "gsplat-cuda"
-    return "numpy" if backend == "numpy" or numba is None else "numba"
+    """The name a degradation record gives the rasteriser ``backend`` resolves to."""
+    name = resolve(backend)
+    return "gsplat-cuda" if name == "cuda" else name
 
 
 def gsplat_K(K: np.ndarray) -> np.ndarray:
@@ -407,20 +424,20 @@ def gsplat_K(K: np.ndarray) -> np.ndarray:
 
 
 def _render_cuda(g: Gaussians, colors: np.ndarray, viewmat, K, width, height, eps2d) -> Image:
-    """gsplat's CUDA rasteriser; object ids travel as one-hot colour channels."""
+    """gsplat's CUDA rasteriser; object ids travel as one-hot colour channels, reduced on the GPU."""
     import torch
     from gsplat import rasterization
 
     dev = torch.device("cuda")
     uniq, inv = np.unique(g.ids, return_inverse=True)
-    feats = np.concatenate([colors, np.eye(len(uniq), dtype=np.float32)[inv]], axis=1)
     t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=dev)  # noqa: E731
+    one_hot = torch.nn.functional.one_hot(torch.as_tensor(inv.ravel(), device=dev), len(uniq)).float()
     out, alphas, _ = rasterization(
         t(g.means),
         t(g.quats),
         t(g.scales),
         t(g.opacities),
-        t(feats),
+        torch.cat([t(colors), one_hot], dim=1),
         t(viewmat)[None],
         t(gsplat_K(K))[None],
         width,
@@ -429,15 +446,15 @@ def _render_cuda(g: Gaussians, colors: np.ndarray, viewmat, K, width, height, ep
         render_mode="RGB+ED",
         packed=False,
     )
-    out, alpha = out[0].cpu().numpy(), alphas[0, ..., 0].cpu().numpy()
     n_ch = colors.shape[1]
-    per_id = out[..., n_ch : n_ch + len(uniq)]
-    best = per_id.argmax(axis=-1)
-    best_w = np.take_along_axis(per_id, best[..., None], -1)[..., 0]
+    best_w, best = out[0, ..., n_ch : n_ch + len(uniq)].max(dim=-1)
+    alpha = alphas[0, ..., 0]
+    depth = torch.where(alpha > 0, out[0, ..., -1], torch.inf)  # RGB+ED: expected depth, last
+    best_w, best, alpha, depth, color = (x.cpu().numpy() for x in (best_w, best, alpha, depth, out[0, ..., :n_ch]))
     return Image(
-        color=out[..., :n_ch],
+        color=color,
         alpha=alpha,
-        depth=np.where(alpha > 0, out[..., -1], np.inf).astype(np.float32),  # RGB+ED: expected depth, last
+        depth=depth.astype(np.float32),
         ids=np.where(best_w > 0, uniq[best], NO_ID).astype(np.int32),
         id_weight=best_w.astype(np.float32),
     )
@@ -459,7 +476,8 @@ def render(
     colors = g.colors if colors is None else colors
     opacities = g.opacities if opacities is None else opacities
     viewmat, K = np.asarray(viewmat, np.float64), np.asarray(K, np.float64)
-    if backend == "cuda" or (backend == "auto" and cuda_available()):
+    backend = resolve(backend)
+    if backend == "cuda":
         return _render_cuda(g.with_(opacities=opacities), colors, viewmat, K, width, height, eps2d)
     p = project(g.means, g.quats, g.scales, viewmat, K, width, height, eps2d)
-    return rasterize(p, opacities, colors, g.ids, width, height, "auto" if backend == "auto" else backend)
+    return rasterize(p, opacities, colors, g.ids, width, height, backend)

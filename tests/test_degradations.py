@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -180,6 +183,31 @@ def test_gsplat_cuda_agrees_with_cpu(episode):
     assert np.abs(cpu.color - gpu.color).mean() < 2e-3
     assert np.abs(cpu.alpha - gpu.alpha).mean() < 2e-3
     assert (cpu.ids == gpu.ids).mean() > 0.99
+
+
+def test_rasteriser_choice(monkeypatch):
+    g, K = _dot_scene(), np.array([[100.0, 0, 32], [0, 100.0, 24], [0, 0, 1]])
+    monkeypatch.setenv("SYNTH_RASTERISER", "numpy")
+    assert R.resolve() == "numpy" and R.backend_name() == "numpy"
+    via_env = R.render(g, np.eye(4), K, 64, 48)
+    assert via_env.alpha.max() > 0.5
+    np.testing.assert_array_equal(via_env.color, R.render(g, np.eye(4), K, 64, 48, backend="numpy").color)
+    assert R.resolve("numba") == ("numba" if R.numba else "numpy")  # an explicit choice wins over the variable
+    monkeypatch.setenv("SYNTH_RASTERISER", "opengl")
+    with pytest.raises(ValueError, match="SYNTH_RASTERISER='opengl'"):
+        R.render(g, np.eye(4), K, 64, 48)
+    monkeypatch.delenv("SYNTH_RASTERISER")
+    if not R.cuda_available():
+        assert R.resolve() in ("numba", "numpy")
+        with pytest.raises(RuntimeError, match="needs a CUDA device"):
+            R.render(g, np.eye(4), K, 64, 48, backend="cuda")
+
+
+@pytest.mark.skipif(R.cuda_available(), reason="checks the message a machine without CUDA gets")
+def test_gsplat_benchmark_says_it_needs_cuda(tmp_path):
+    bench = Path(__file__).resolve().parents[1] / "bench" / "gsplat_cuda.py"
+    run = subprocess.run([sys.executable, str(bench), "--load", str(tmp_path)], capture_output=True, text=True)
+    assert run.returncode != 0 and "needs a CUDA device" in run.stderr
 
 
 # -- physics of the types ----------------------------------------------------------------------
