@@ -100,15 +100,7 @@ def main() -> None:
         buffers[quality], secs = timed(renderer.render, scene, plan.frames)
         per_frame[quality] = secs / args.frames
     buf = buffers["photoreal"]
-    ep = Episode(
-        scene=scene,
-        width=W,
-        height=H,
-        fps=FPS,
-        frames=plan.frames,
-        visibility=visibility_table(buf.instance, [o.id for o in scene.objects]),
-        motions=plan.motions,
-    )
+    ep = plan.episode(scene, W, H, FPS, visibility_table(buf.instance, [o.id for o in scene.objects]))
     backend = "numba" if R.numba else "numpy"
     print(f"episode: seed {args.seed}, {args.frames} frames at {W}x{H}, {FPS:g} fps, CPU rasteriser: {backend}")
     print("Blender clean render:")

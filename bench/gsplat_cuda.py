@@ -54,11 +54,7 @@ def render_episode(seed: int, frames: int) -> tuple[Episode, FrameBuffers]:
         buf = renderer.render(scene, plan.frames)
     finally:
         renderer.close()
-    visibility = visibility_table(buf.instance, [o.id for o in scene.objects])
-    ep = Episode(
-        scene=scene, width=W, height=H, fps=FPS, frames=plan.frames, visibility=visibility, motions=plan.motions
-    )
-    return ep, buf
+    return plan.episode(scene, W, H, FPS, visibility_table(buf.instance, [o.id for o in scene.objects])), buf
 
 
 def save(path: Path, ep: Episode, buf: FrameBuffers) -> None:

@@ -131,19 +131,13 @@ def _cmd_run(args) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from tqdm import tqdm
 
-    from storage.dataset import DatasetWriter
-    from storage.s3 import is_s3, remote_is_finished
-
     from .config import build_config
+    from .run import open_run
 
     options = {name: getattr(args, name) for name in RUN_OPTIONS if getattr(args, name) is not None}
     size = dict(zip(("width", "height"), args.resolution)) if args.resolution else {}
     cfg = build_config(args.preset, episodes=args.episodes, **options, **size)
-    if is_s3(args.out):
-        if remote_is_finished(args.out) and not args.overwrite:
-            raise DatasetError(f"{args.out} already holds a finished dataset; pass --overwrite or choose another --out")
-    else:
-        DatasetWriter(args.out, cfg.model_dump(mode="json"), cfg.samples_per_shard).open(overwrite=args.overwrite)
+    open_run(cfg, args.out, overwrite=args.overwrite)  # bad --out fails here, before Prefect starts
     from . import flow
 
     bars: list[tqdm] = []
@@ -163,7 +157,7 @@ def _cmd_run(args) -> int:
             episodes=args.episodes,
             resolution=resolution,
             workers=args.workers,
-            overwrite=False,
+            overwrite=args.overwrite,
             **options,
         )
     finally:

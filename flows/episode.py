@@ -15,7 +15,7 @@ from programs.sandbox import SandboxPool
 from sim_adapters.blender_backend import BlenderRenderer
 from sim_adapters.planner import Plan, plan_episode
 from sim_adapters.registry import scene_source
-from sim_adapters.scene import Coverage, Episode, Scene
+from sim_adapters.scene import Episode, Scene
 from sim_adapters.visibility import visibility_table
 from storage.dataset import Sample, build_sample
 from storage.media import encode_gt, encode_mp4
@@ -104,26 +104,14 @@ def render_episode(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> Ren
     timings["render"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    visibility = visibility_table(buffers.instance, [o.id for o in scene.objects])
-    pixels = {v.id: v.pixels for v in visibility}
-    episode = Episode(
-        scene=scene,
-        width=cfg.width,
-        height=cfg.height,
-        fps=cfg.fps,
-        frames=plan.frames,
-        visibility=visibility,
+    episode = plan.episode(
+        scene,
+        cfg.width,
+        cfg.height,
+        cfg.fps,
+        visibility_table(buffers.instance, [o.id for o in scene.objects]),
+        min_pixels=cfg.min_visible_pixels,
         renderer={"backend": renderer.name, "quality": cfg.quality, "samples": cfg.samples},
-        actions=plan.actions,
-        motions=plan.motions,
-        targets=[
-            Coverage(
-                id=c.id,
-                frames_visible=sum(p >= cfg.min_visible_pixels for p in pixels[c.id]),
-                max_pixels=max(pixels[c.id]),
-            )
-            for c in plan.targets
-        ],
     )
     media = {"mp4": encode_mp4(buffers.rgb, cfg.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
     timings["encode"] = time.perf_counter() - t

@@ -25,13 +25,13 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.cache_policies import INPUTS
 
 from flows.config import RunConfig, build_config
-from flows.episode import Rendered, ask, sample_keys
+from flows.episode import Rendered, ask
 from flows.pool import _work, default_workers, start_render_pool
-from flows.run import staging_dir
+from flows.run import close_run, dataset_root, open_run, writer
 from programs.sandbox import SandboxPool
 from sim_adapters.blender_backend import BlenderSettings
-from storage.dataset import DatasetWriter, Sample
-from storage.s3 import is_s3, push, remote_is_finished
+from storage.dataset import Sample
+from storage.s3 import is_s3
 
 # progress hook for the command line's progress bar (None in deployments)
 progress_hook: Callable[[int, int], None] | None = None
@@ -121,17 +121,17 @@ def questions_task(cfg: RunConfig, rendered: Rendered) -> list[Sample]:
 
 
 @task(name="write")
-def write_task(root: str, config: dict, samples: list[Sample]) -> list[str]:
-    writer = DatasetWriter(Path(root), config)
+def write_task(cfg: RunConfig, root: str, samples: list[Sample]) -> list[str]:
+    w = writer(cfg, root)
     for sample in samples:
-        writer.stage(sample)
+        w.stage(sample)
     return [s.key for s in samples]
 
 
 @task(name="finalize")
-def finalize_task(root: str, cfg: RunConfig) -> dict:
-    writer = DatasetWriter(Path(root), cfg.model_dump(mode="json"), cfg.samples_per_shard)
-    return writer.finalize([k for i in range(cfg.episodes) for k in sample_keys(cfg, i)])
+def finalize_task(cfg: RunConfig, out: str) -> dict:
+    """Shards, card and manifest (last); the push for s3:// targets."""
+    return close_run(cfg, out)
 
 
 def code_version() -> str:
@@ -187,12 +187,8 @@ def synth(
         degradations=degradations or None,
     )
     log = get_run_logger()
-    root = str(staging_dir(out)) if is_s3(out) else out
-    if is_s3(out) and remote_is_finished(out) and not overwrite:
-        raise ValueError(f"{out} already holds a finished dataset; pass overwrite=True or choose another out")
-    writer = DatasetWriter(Path(root), cfg.model_dump(mode="json"), cfg.samples_per_shard)
-    staged = writer.open(overwrite=overwrite or (is_s3(out) and Path(root, "manifest.json").exists()))
-    todo = [i for i in range(cfg.episodes) if not set(sample_keys(cfg, i)) <= staged]
+    todo = open_run(cfg, out, overwrite)
+    root = str(dataset_root(out))
     done = cfg.episodes - len(todo)
     log.info("synth: %d episodes (%d already staged) into %s, preset %s", cfg.episodes, done, out, preset)
     if progress_hook:
@@ -202,7 +198,7 @@ def synth(
         code = code_version()
         renders = [render_task.submit(cfg, i, str(Path(root).resolve()), code, ray_address, workers) for i in todo]
         asked = [questions_task.submit(cfg, r) for r in renders]
-        written = [write_task.submit(root, cfg.model_dump(mode="json"), s) for s in asked]
+        written = [write_task.submit(cfg, root, s) for s in asked]
         timings: Counter = Counter()
         sheet = None
         for r, w in zip(renders, written):
@@ -215,9 +211,7 @@ def synth(
                 progress_hook(done, cfg.episodes)
     finally:
         _shutdown()
-    manifest = finalize_task(root, cfg)
-    if is_s3(out):
-        push(Path(root), out)
+    manifest = finalize_task(cfg, out)
     _publish(out, root, manifest, timings, time.perf_counter() - started, sheet)
     return manifest
 

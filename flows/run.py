@@ -1,4 +1,5 @@
-"""Run a whole generation job into a dataset directory (resumable)."""
+"""Where a run builds its dataset, what is left to do, and how it ends: shared by the Prefect
+flow and the direct (flow-less) run used by the tests and benchmarks as a baseline."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from programs.sandbox import SandboxPool
-from storage.dataset import MANIFEST, DatasetError, DatasetWriter, is_finished
+from storage.dataset import MANIFEST, RUN_FILE, DatasetError, DatasetWriter, is_finished
 from storage.s3 import is_s3, push, remote_is_finished
 
 from .config import RunConfig
@@ -22,6 +23,45 @@ def staging_dir(uri: str) -> Path:
     return base / "staging" / uri.removeprefix("s3://").strip("/")
 
 
+def dataset_root(out: Path | str) -> Path:
+    """The local folder the dataset is built in: ``out``, or its staging folder for s3://."""
+    return staging_dir(str(out)) if is_s3(out) else Path(out)
+
+
+def writer(cfg: RunConfig, root: Path | str) -> DatasetWriter:
+    return DatasetWriter(Path(root), cfg.model_dump(mode="json"), cfg.samples_per_shard)
+
+
+def _built(cfg: RunConfig, root: Path) -> bool:
+    """A finished local build of this very config (for s3://, only its push may be missing)."""
+    return is_finished(root) and json.loads((root / RUN_FILE).read_text()) == cfg.model_dump(mode="json")
+
+
+def open_run(cfg: RunConfig, out: Path | str, overwrite: bool = False) -> list[int]:
+    """Check and prepare ``out`` for ``cfg``; return the episodes still to render. A rerun into an
+    unfinished dataset with the same config resumes; a finished one needs ``overwrite``."""
+    root = dataset_root(out)
+    if is_s3(out):
+        if remote_is_finished(str(out)) and not overwrite:
+            raise DatasetError(f"{out} already holds a finished dataset; pass --overwrite or choose another --out")
+        if _built(cfg, root):
+            return []
+    staged = writer(cfg, root).open(overwrite=overwrite or (is_s3(out) and is_finished(root)))
+    return [i for i in range(cfg.episodes) if not set(sample_keys(cfg, i)) <= staged]
+
+
+def close_run(cfg: RunConfig, out: Path | str) -> dict:
+    """Shards, card and manifest (written last); then, for s3://, the push (resumable)."""
+    root = dataset_root(out)
+    if is_s3(out) and _built(cfg, root):
+        manifest = json.loads((root / MANIFEST).read_text())
+    else:
+        manifest = writer(cfg, root).finalize([k for i in range(cfg.episodes) for k in sample_keys(cfg, i)])
+    if is_s3(out):
+        push(root, str(out))
+    return manifest
+
+
 def run(
     cfg: RunConfig,
     out: Path | str,
@@ -30,47 +70,18 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     sandbox_workers: int = 1,
 ) -> dict:
-    """Generate ``cfg.episodes`` episodes into ``out``; returns the manifest.
-
-    A rerun into an unfinished directory with the same config renders only what is missing.
-    ``out`` may be ``s3://bucket/prefix``: the dataset is built in ``staging_dir(out)`` and then
-    pushed (a rerun resumes whichever of the two was interrupted).
-    """
-    if is_s3(out):
-        return _run_to_s3(cfg, str(out), overwrite, workers, progress, sandbox_workers)
-    writer = DatasetWriter(out, cfg.model_dump(mode="json"), cfg.samples_per_shard)
-    staged = writer.open(overwrite=overwrite)
-    per_episode = [sample_keys(cfg, i) for i in range(cfg.episodes)]
-    keys = [k for ks in per_episode for k in ks]
-    todo = [i for i, ks in enumerate(per_episode) if not set(ks) <= staged]
+    """Generate ``cfg.episodes`` episodes into ``out`` (a folder or ``s3://bucket/prefix``)
+    without Prefect; returns the manifest. Reruns resume whichever step was interrupted."""
+    todo = open_run(cfg, out, overwrite)
+    w = writer(cfg, dataset_root(out))
     done = cfg.episodes - len(todo)
     if progress:
         progress(done, cfg.episodes)
     with SandboxPool(workers=sandbox_workers) as sandbox:
         for rendered in render_episodes(cfg, todo, workers):
             for sample in ask(cfg, rendered, sandbox):
-                writer.stage(sample)
+                w.stage(sample)
             done += 1
             if progress:
                 progress(done, cfg.episodes)
-    return writer.finalize(keys)
-
-
-def _run_to_s3(cfg: RunConfig, uri: str, overwrite: bool, workers, progress, sandbox_workers) -> dict:
-    if remote_is_finished(uri) and not overwrite:
-        raise DatasetError(f"{uri} already holds a finished dataset; pass --overwrite or choose another --out")
-    local = staging_dir(uri)
-    previous = local / "run.json"
-    if is_finished(local) and json.loads(previous.read_text()) == cfg.model_dump(mode="json"):
-        manifest = json.loads((local / MANIFEST).read_text())  # built before; only the push was missing
-    else:
-        manifest = run(
-            cfg,
-            local,
-            overwrite=True if is_finished(local) else overwrite,
-            workers=workers,
-            progress=progress,
-            sandbox_workers=sandbox_workers,
-        )
-    push(local, uri)
-    return manifest
+    return close_run(cfg, out)

@@ -24,7 +24,18 @@ from shapely.ops import unary_union
 
 from .geometry import intrinsics, look_at
 from .procedural import GAP, footprint
-from .scene import Box3D, CameraFrame, Coverage, EgoAction, Frame, ObjectMotion, ObjectPose, Scene
+from .scene import (
+    Box3D,
+    CameraFrame,
+    Coverage,
+    EgoAction,
+    Episode,
+    Frame,
+    ObjectMotion,
+    ObjectPose,
+    ObjectVisibility,
+    Scene,
+)
 
 # frames -> visible pixels per object per frame (measured on the full-resolution pixel scale)
 Measure = Callable[[list[Frame]], dict[int, list[int]]]
@@ -57,6 +68,37 @@ class Plan:
     motions: list[ObjectMotion]
     targets: list[Coverage]
     coverage: float  # share of targets that reach the visibility goal
+
+    def episode(
+        self,
+        scene: Scene,
+        width: int,
+        height: int,
+        fps: float,
+        visibility: list[ObjectVisibility],
+        *,
+        min_pixels: int = 100,
+        renderer: dict[str, str | int | float] | None = None,
+    ) -> Episode:
+        """The episode this plan becomes once its frames are measured: ``visibility`` per object
+        (from the rendered instance masks), the targets' coverage recounted on it."""
+        pixels = {v.id: v.pixels for v in visibility}
+        targets = [
+            Coverage(id=c.id, frames_visible=sum(p >= min_pixels for p in pixels[c.id]), max_pixels=max(pixels[c.id]))
+            for c in self.targets
+        ]
+        return Episode(
+            scene=scene,
+            width=width,
+            height=height,
+            fps=fps,
+            frames=self.frames,
+            visibility=visibility,
+            renderer=renderer or {},
+            actions=self.actions,
+            motions=self.motions,
+            targets=targets,
+        )
 
 
 def _smoothstep(t):

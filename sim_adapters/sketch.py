@@ -31,14 +31,5 @@ def sketch_episode(
     """A planned (camera path, ego actions, object motion) episode with sketched visibility."""
     measure = lambda fr: box_visibility(scene, fr, width, height)  # noqa: E731
     plan = plan_episode(scene, frames, width, height, 8.0, rng, measure, dynamic=dynamic, min_pixels=min_pixels)
-    return Episode(
-        scene=scene,
-        width=width,
-        height=height,
-        fps=8.0,
-        frames=plan.frames,
-        visibility=[ObjectVisibility(id=i, pixels=p) for i, p in measure(plan.frames).items()],
-        actions=plan.actions,
-        motions=plan.motions,
-        targets=plan.targets,
-    )
+    visibility = [ObjectVisibility(id=i, pixels=p) for i, p in measure(plan.frames).items()]
+    return plan.episode(scene, width, height, 8.0, visibility, min_pixels=min_pixels)

@@ -23,7 +23,6 @@ from degradations.sheet import LABEL_H, LABEL_W, contact_sheet
 from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
 from sim_adapters.planner import plan_episode
 from sim_adapters.procedural import sample_scene
-from sim_adapters.scene import Episode
 from sim_adapters.visibility import visibility_table
 
 W, H, FPS, N_FRAMES, SEED = 320, 240, 8.0, 8, 1
@@ -42,15 +41,7 @@ def episode():
         buf = renderer.render(scene, plan.frames)
     finally:
         renderer.close()
-    ep = Episode(
-        scene=scene,
-        width=W,
-        height=H,
-        fps=FPS,
-        frames=plan.frames,
-        visibility=visibility_table(buf.instance, [o.id for o in scene.objects]),
-        motions=plan.motions,
-    )
+    ep = plan.episode(scene, W, H, FPS, visibility_table(buf.instance, [o.id for o in scene.objects]))
     return ep, buf, build_splats(ep, buf)
 
 

@@ -165,7 +165,16 @@ def test_run_straight_to_s3_and_the_cli(aws_env, tmp_path, monkeypatch):
     assert set(_objects(uri)) == {"README.md", "manifest.json", *(s["path"] for s in manifest["shards"])}
     with pytest.raises(DatasetError, match="finished"):
         run(tiny_config(episodes=1, frames=3), uri)
+    before = _objects(uri)
+    assert run(tiny_config(episodes=1, frames=3), uri, overwrite=True) == manifest  # only pushed again
+    assert _objects(uri) == before
     synth = [sys.executable, "-m", "flows.cli"]
+    args = ["--out", uri, "--episodes", "1", "--frames", "3", "--resolution", "160x120", "--quality", "draft"]
+    out = subprocess.run([*synth, "run", *args, "--no-progress"], capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0 and "already holds a finished dataset" in out.stderr
+    out = subprocess.run([*synth, "run", *args, "--overwrite"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert _objects(uri)["manifest.json"] != before["manifest.json"]  # the flow's run (another config) replaced it
     out = subprocess.run([*synth, "load", uri], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and "1 samples" in out.stdout, out.stderr
     out = subprocess.run(
