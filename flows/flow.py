@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import socket
 import threading
 import time
 from collections import Counter
@@ -59,6 +60,21 @@ def _shutdown() -> None:
         if _sandbox is not None:
             _sandbox.close()
             _sandbox = None
+
+
+def check_ray_address(address: str, timeout: float = 5.0) -> None:
+    """Fail fast with a clear error when the Ray head does not answer (``ray.init`` would retry
+    for minutes). ``auto`` (a cluster on this machine) is left to Ray."""
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"ray_address {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as e:
+        raise RuntimeError(f"cannot reach the Ray cluster at {address}: {e.strerror or e}") from e
 
 
 def _ray_render(address: str, cfg: RunConfig, index: int) -> Rendered:
@@ -186,6 +202,8 @@ def synth(
         families_dir=families_dir,
         degradations=degradations or None,
     )
+    if ray_address:
+        check_ray_address(ray_address)
     log = get_run_logger()
     todo = open_run(cfg, out, overwrite)
     root = str(dataset_root(out))

@@ -66,6 +66,20 @@ def _run(out: Path, address: str, tmp: Path) -> dict[str, bytes]:
     return {s.key: s.files["json"] for shard in sorted(out.glob("train-*.tar")) for s in read_tar(shard)}
 
 
+def test_unreachable_ray_head_fails_fast_and_touches_nothing(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    out = tmp_path / "ds"
+    r = subprocess.run(
+        [sys.executable, "-c", RUN, str(out), f"127.0.0.1:{port}"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode != 0 and f"cannot reach the Ray cluster at 127.0.0.1:{port}" in r.stderr
+    assert not out.exists()
+
+
 def test_ray_run_matches_local_run(ray_head, tmp_path):
     local = _run(tmp_path / "local", "", tmp_path)
     on_ray = _run(tmp_path / "ray", ray_head, tmp_path)
