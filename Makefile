@@ -6,7 +6,7 @@ STAMP := $(VENV)/.bootstrapped
 DEMO_OUT ?= data/demo
 DEMO_EPISODES ?= 4
 
-.PHONY: bootstrap demo test test-fast lint format bench clean s3-up s3-down stack-up stack-down llm-demo
+.PHONY: bootstrap demo test test-fast lint format bench clean s3-up s3-down stack-up stack-down deploy llm-demo
 
 bootstrap: $(STAMP)
 
@@ -32,6 +32,9 @@ llm-demo: bootstrap
 
 stack-up: bootstrap
 	$(VENV)/bin/python infra/local_stack.py up --dir data/prefect
+
+deploy: bootstrap  # the work pool and deployments on the server $PREFECT_API_URL names
+	$(VENV)/bin/synth deploy
 
 stack-down:
 	$(VENV)/bin/python infra/local_stack.py down --dir data/prefect

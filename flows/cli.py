@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--families", dest="families_dir", help="also ask the compiled families in this folder")
     r.add_argument("--degradations", help="extra variants, e.g. motion_blur:3,fog:2 (see `synth degradations`)")
     r.add_argument("--workers", type=_positive_int, default=None, help="render processes (default: cores)")
+    r.add_argument("--ray-address", help="render on this Ray cluster (HOST:PORT, ray://HOST:PORT or auto)")
     r.add_argument("--overwrite", action="store_true", help="replace a finished dataset in --out")
     r.add_argument("--no-progress", action="store_true")
     v = sub.add_parser("verify", help="recompute every answer of a dataset from its shipped JSON")
@@ -103,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-tokens", type=_positive_int, default=256, help="reply length limit (default 256)")
     c.add_argument("--no-paraphrase", action="store_true", help="skip the paraphrases the YAML asks for")
     sub.add_parser("degradations", help="list the degradation types (identifier first) and their parameters")
+    d = sub.add_parser("deploy", help="create the synth-pool work pool and the prefect.yaml deployments on a server")
+    d.add_argument("--api-url", help="the server's API (default: $PREFECT_API_URL), e.g. http://127.0.0.1:4200/api")
     ld = sub.add_parser("load", help="read a dataset (folder or s3://) back with datasets.load_dataset")
     ld.add_argument("uri")
     ld.add_argument("--streaming", action="store_true")
@@ -137,8 +140,11 @@ def _cmd_run(args) -> int:
     options = {name: getattr(args, name) for name in RUN_OPTIONS if getattr(args, name) is not None}
     size = dict(zip(("width", "height"), args.resolution)) if args.resolution else {}
     cfg = build_config(args.preset, episodes=args.episodes, **options, **size)
-    open_run(cfg, args.out, overwrite=args.overwrite)  # bad --out fails here, before Prefect starts
     from . import flow
+
+    if args.ray_address:  # bad input fails here, before anything is written or Prefect starts
+        flow.check_ray_address(args.ray_address)
+    open_run(cfg, args.out, overwrite=args.overwrite)
 
     bars: list[tqdm] = []
 
@@ -157,6 +163,7 @@ def _cmd_run(args) -> int:
             episodes=args.episodes,
             resolution=resolution,
             workers=args.workers,
+            ray_address=args.ray_address,
             overwrite=args.overwrite,
             **options,
         )
@@ -241,9 +248,20 @@ def _cmd_degradations(args) -> int:
     return 0
 
 
+def _cmd_deploy(args) -> int:
+    from .deploy import POOL, deploy
+
+    report = deploy(args.api_url)
+    print(report.strip())
+    print(f"work pool {POOL} and the deployments in prefect.yaml are on the server; start a worker with")
+    print(f"  prefect worker start --pool {POOL}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     commands = {
+        "deploy": _cmd_deploy,
         "run": _cmd_run,
         "verify": _cmd_verify,
         "push": _cmd_push,
@@ -257,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         err = e.errors()[0]
         option = {"width": "resolution", "height": "resolution"}.get(str(err["loc"][0]), str(err["loc"][0]))
         print(f"synth: error: invalid --{option.replace('_', '-')}: {err['msg']}", file=sys.stderr)
-    except (DatasetError, ValueError) as e:
+    except (DatasetError, ValueError, RuntimeError) as e:
         print(f"synth: error: {e}", file=sys.stderr)
     except KeyboardInterrupt:
         print("synth: interrupted; rerun the same command to resume", file=sys.stderr)

@@ -19,6 +19,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from flows.deploy import deploy
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -33,19 +35,6 @@ def stack_env(home: Path, port: int) -> dict[str, str]:
         "PREFECT_WORKER_QUERY_SECONDS": "2",
         "SYNTH_HOME": str(REPO),
     }
-
-
-def deploy(env: dict[str, str]) -> None:
-    """Server-side set-up: the process work pool and every deployment in prefect.yaml."""
-    prefect = str(BIN / "prefect")
-    subprocess.run(
-        [prefect, "work-pool", "create", "synth-pool", "--type", "process", "--overwrite"],
-        env=env,
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run([prefect, "deploy", "--all", "--no-prompt"], env=env, cwd=REPO, check=True, capture_output=True)
 
 
 def _spawn(args: list[str], env: dict, log: Path, pid_file: Path) -> None:
@@ -72,7 +61,7 @@ def up(home: Path, port: int) -> None:
             time.sleep(0.5)
     else:
         raise SystemExit(f"Prefect server did not start (see {home / 'server.log'})")
-    deploy(env)
+    deploy(env=env)
     _spawn(
         [str(BIN / "prefect"), "worker", "start", "--pool", "synth-pool"], env, home / "worker.log", home / "worker.pid"
     )

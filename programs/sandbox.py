@@ -195,11 +195,11 @@ class SandboxPool:
                 busy.append((i, idx))
         for i, idx in busy:
             got = self._receive(i)
-            if got is None:  # the worker died or hung: isolate the culprit
+            if isinstance(got, str):  # the worker died or hung: isolate the culprit
                 for j in idx:
                     self._send(i, episode_key, episode_json, [tasks[j]], visibility)
                     one = self._receive(i)
-                    results[j] = one[0] if one else Outcome(False, error=self._death_reason)
+                    results[j] = Outcome(False, error=one) if isinstance(one, str) else one[0]
             else:
                 for j, r in zip(idx, got):
                     results[j] = r
@@ -220,7 +220,8 @@ class SandboxPool:
             self._replace(i)
             self._pool[i].conn.send_bytes(json.dumps(msg).encode())
 
-    def _receive(self, i: int) -> list[Outcome] | None:
+    def _receive(self, i: int) -> list[Outcome] | str:
+        """The batch's outcomes, or why the worker had to be replaced."""
         w = self._pool[i]
         deadline = time.monotonic() + self.limits.wall_seconds_per_batch
         while time.monotonic() < deadline:
@@ -235,10 +236,10 @@ class SandboxPool:
                 ]
             if not w.process.is_alive():
                 break
-        self._death_reason = (
+        reason = (
             f"killed: worker exceeded its limits (exit code {w.process.exitcode})"
             if not w.process.is_alive()
             else f"killed: more than {self.limits.wall_seconds_per_batch} s of wall-clock time"
         )
         self._replace(i)
-        return None
+        return reason

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,23 @@ def test_unwritable_output(tmp_path):
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("synth: error:"), r.stderr
     assert blocker.read_text() == "not a directory"
+
+
+def test_unreachable_ray_address_and_deploy_without_a_server(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    out = tmp_path / "out"
+    for address, message in ((f"127.0.0.1:{port}", "cannot reach the Ray cluster"), ("nonsense", "HOST:PORT")):
+        r = synth("run", "--out", str(out), "--quality", "draft", "--ray-address", address)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and message in lines[0], r.stderr
+    assert not out.exists()  # checked before anything is written
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    r = subprocess.run([*SYNTH, "deploy"], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 2 and "no Prefect server" in r.stderr
 
 
 def test_run_and_verify_from_the_command_line(tmp_path):

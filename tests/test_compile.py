@@ -409,7 +409,7 @@ def compiled(llm_server, tmp_path_factory, pool, episodes):
     path = root / "families.yaml"
     path.write_text(yaml.safe_dump(LOOP_FAMILIES))
     lines: list[str] = []
-    client = ChatClient(llm_server.base_url, MODEL, KEY, timeout=90, max_retries=2)
+    client = ChatClient(llm_server.base_url, MODEL, KEY, timeout=240, max_retries=2)
     start = time.monotonic()
     report = compile_families(
         path,
@@ -562,7 +562,7 @@ def test_the_base_model_gets_nothing_accepted_that_disagrees(tmp_path, pool, epi
     path = tmp_path / "f.yaml"
     path.write_text(yaml.safe_dump({"families": LOOP_FAMILIES["families"][:1]}))
     with LocalServer(ensure_model("gemma3-270m"), alias="gemma3-270m", startup_timeout=120) as server:
-        client = ChatClient(server.base_url, "gemma3-270m", timeout=90, max_retries=1)
+        client = ChatClient(server.base_url, "gemma3-270m", timeout=240, max_retries=1)
         report = compile_families(
             path, out_dir=tmp_path / "lib", cache_dir=tmp_path / "cache", client=client, pool=pool,
             episodes=episodes, references=oracles("object_height"), max_attempts=2, max_tokens=120,

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from flows import deploy
+
 ROOT = Path(__file__).resolve().parents[1]
 INFRA = ROOT / "infra"
 DOCKERFILE = INFRA / "Dockerfile"
@@ -24,7 +26,7 @@ RAYCLUSTER = INFRA / "k8s" / "raycluster.yaml"
 JOB_TEMPLATE = INFRA / "k8s" / "prefect-k8s-job-template.json"
 
 IMAGE = "synth-worker:latest"
-POOL = "synth-pool"
+POOL = deploy.POOL  # "synth-pool"
 SECRET_NAME = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASSWD|CREDENTIAL", re.I)
 # a bare reference, or one that fails when unset (`${X:?msg}`); never a default value for a secret
 SECRET_REF = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*)?\}")
@@ -391,9 +393,9 @@ def test_compose_prefect_server_worker_and_deploy():
         url = urlsplit(env_of(svcs[name])["PREFECT_API_URL"])
         assert (url.scheme, url.hostname, url.port, url.path) == ("http", "prefect-server", port, "/api"), name
         assert svcs[name]["depends_on"]["prefect-server"]["condition"] == "service_healthy", name
-        assert f"prefect work-pool create {POOL} --type process" in command_of(svcs[name]), name
+    assert f"prefect work-pool create {POOL} --type process" in command_of(svcs["worker"])
     assert re.search(rf"prefect worker start --pool {POOL}\b", command_of(svcs["worker"]))
-    assert "prefect deploy --all --no-prompt" in command_of(svcs["deploy"])
+    assert command_of(svcs["deploy"]) == "synth deploy"  # the pool and every deployment (flows/deploy.py)
     assert svcs["deploy"].get("restart") in ("no", None), "deploy is one-shot"
 
 

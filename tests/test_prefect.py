@@ -85,10 +85,11 @@ def server(tmp_path_factory):
             text=True,  # noqa: E731
             timeout=kw.get("timeout", 300),
         )
-        r = cli("work-pool", "create", "synth-pool", "--type", "process")
-        assert r.returncode == 0, r.stderr
-        r = cli("deploy", "--all", "--no-prompt")
+        r = subprocess.run(  # `synth deploy`: the work pool and every deployment in prefect.yaml
+            [sys.executable, "-m", "flows.cli", "deploy"], env=env, capture_output=True, text=True, timeout=300
+        )
         assert r.returncode == 0 and "synth/sat-dynamic" in r.stdout, r.stdout + r.stderr
+        assert json.loads(cli("work-pool", "inspect", "synth-pool", "--output", "json").stdout)["type"] == "process"
         yield {"env": env, "cli": cli, "api": env["PREFECT_API_URL"], "home": home}
     finally:
         _stop(proc)
