@@ -218,8 +218,9 @@ def _register_streaming_fix() -> None:
     fsspec.register_implementation("s3", S3FileSystem, clobber=True)
 
 
-def load(uri: str | Path, split: str = "train", streaming: bool = False):
-    """``datasets.load_dataset`` for a synth dataset in a local folder or under s3://.
+def load(uri: str | Path, split: str = "train", streaming: bool = False, config: str = "default"):
+    """``datasets.load_dataset`` for a synth dataset in a local folder or under s3://; ``config``
+    names one of the card's configs.
 
     From S3, ``streaming=False`` downloads the shards into a local cache addressed by the
     manifest's content, checking every shard's SHA-256, and loads that folder; ``streaming=True``
@@ -228,7 +229,7 @@ def load(uri: str | Path, split: str = "train", streaming: bool = False):
     import yaml
 
     if not is_s3(uri):
-        return datasets.load_dataset(str(uri), split=split, streaming=streaming)
+        return datasets.load_dataset(str(uri), config, split=split, streaming=streaming)
     loc = S3Uri.parse(str(uri))
     s3 = client()
     try:
@@ -237,9 +238,12 @@ def load(uri: str | Path, split: str = "train", streaming: bool = False):
     except Exception as e:  # noqa: BLE001
         raise _explain(e, loc) from None
     manifest = json.loads(manifest_bytes)
+    header = yaml.safe_load(card.decode().split("---")[1])
+    configs = {c["config_name"]: c for c in header["configs"]}
+    if config not in configs:
+        raise DatasetError(f"{loc} has no config {config!r}; it has {', '.join(configs)}")
     if streaming:
-        header = yaml.safe_load(card.decode().split("---")[1])
-        data_files = {f["split"]: f"{loc}/{f['path']}" for f in header["configs"][0]["data_files"]}
+        data_files = {f["split"]: f"{loc}/{f['path']}" for f in configs[config]["data_files"]}
         features = datasets.Features._from_yaml_list(header["dataset_info"]["features"])
         _register_streaming_fix()
         return datasets.load_dataset(
@@ -272,4 +276,4 @@ def load(uri: str | Path, split: str = "train", streaming: bool = False):
         raise _explain(e, loc) from None
     (local / "README.md").write_bytes(card)
     (local / MANIFEST).write_bytes(manifest_bytes)
-    return datasets.load_dataset(str(local), split=split)
+    return datasets.load_dataset(str(local), config, split=split)

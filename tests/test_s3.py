@@ -61,8 +61,10 @@ def test_round_trip_push_and_load(tiny_dataset, aws_env):
     local = {s.key: s for shard in sorted(root.glob("train-*.tar")) for s in read_tar(shard)}
     import datasets
 
+    import storage
+
     for streaming in (False, True):
-        ds = load(uri, streaming=streaming).cast_column("mp4", datasets.Video(decode=False))
+        ds = storage.load(uri, config="default", streaming=streaming).cast_column("mp4", datasets.Video(decode=False))
         rows = list(ds)
         assert sorted(r["__key__"] for r in rows) == sorted(local)
         for r in rows:
@@ -73,6 +75,8 @@ def test_round_trip_push_and_load(tiny_dataset, aws_env):
                 {**q, "slots": {k: v for k, v in q["slots"].items() if v is not None}} for q in r["json"]["questions"]
             ]
             assert loaded == shipped
+    with pytest.raises(DatasetError, match="no config 'fog'; it has default"):
+        load(uri, config="fog")
     again = push(root, uri)  # nothing changed: nothing uploaded
     assert again["uploaded"] == [] and len(again["skipped"]) == len(manifest["shards"]) + 1
 
