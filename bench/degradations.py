@@ -27,7 +27,7 @@ from degradations import DEGRADATIONS, build_splats, degrade  # noqa: E402
 from degradations import raster as R  # noqa: E402
 from degradations.base import Source, fill_holes  # noqa: E402
 from degradations.blur import exposure_times, image_motion  # noqa: E402
-from degradations.gaussians import linear_to_srgb, srgb_to_linear  # noqa: E402
+from degradations.gaussians import linear_to_srgb, psnr, srgb_to_linear  # noqa: E402
 from degradations.path import camera_at, object_poses_at  # noqa: E402
 from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings  # noqa: E402
 from sim_adapters.planner import plan_episode  # noqa: E402
@@ -36,10 +36,6 @@ from sim_adapters.scene import CameraFrame, Episode, Frame, ObjectPose  # noqa: 
 from sim_adapters.visibility import visibility_table  # noqa: E402
 
 W, H, FPS = 320, 240, 8.0
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(255.0**2 / np.mean((a.astype(float) - b.astype(float)) ** 2)))
 
 
 def ssim(a: np.ndarray, b: np.ndarray, sigma: float = 1.5) -> float:

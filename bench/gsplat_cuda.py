@@ -30,7 +30,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from degradations import DEGRADATIONS, build_splats, degrade  # noqa: E402
 from degradations import raster as R  # noqa: E402
-from degradations.gaussians import linear_to_srgb  # noqa: E402
+from degradations.gaussians import linear_to_srgb, psnr  # noqa: E402
 from sim_adapters.render_types import FrameBuffers  # noqa: E402
 from sim_adapters.scene import Episode  # noqa: E402
 
@@ -67,11 +67,6 @@ def load(path: Path) -> tuple[Episode, FrameBuffers]:
     ep = Episode.model_validate_json((path / "episode.json").read_text())
     with np.load(path / "buffers.npz") as z:
         return ep, FrameBuffers(rgb=z["rgb"], depth=z["depth"], instance=z["instance"])
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype(float) - b.astype(float)) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
 
 
 def timed(fn, *args, **kw):

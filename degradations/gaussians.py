@@ -48,6 +48,12 @@ def linear_to_srgb(x: np.ndarray) -> np.ndarray:
     return np.round(s * 255.0).astype(np.uint8)
 
 
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio of two uint8 images in dB (inf when identical)."""
+    mse = np.mean((a.astype(float) - b.astype(float)) ** 2)
+    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
+
+
 @dataclass(frozen=True)
 class Gaussians:
     """N anisotropic 3D Gaussians (gsplat's parameterisation)."""

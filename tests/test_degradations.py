@@ -16,7 +16,7 @@ from degradations import DEGRADATIONS, build_splats, degrade, parse_spec
 from degradations import raster as R
 from degradations.base import Source, fill_holes
 from degradations.blur import exposure_times, image_motion, integrate_exposure
-from degradations.gaussians import KAPPA, Gaussians, frame_surfels, linear_to_srgb, srgb_to_linear
+from degradations.gaussians import KAPPA, Gaussians, frame_surfels, linear_to_srgb, psnr, srgb_to_linear
 from degradations.lens import fit_intrinsics, sample, source_pixels
 from degradations.sensor import FULL_SCALE_E, READ_NOISE_E, sensor
 from degradations.sheet import LABEL_H, LABEL_W, contact_sheet
@@ -44,10 +44,6 @@ def episode():
         renderer.close()
     ep = plan.episode(scene, W, H, FPS, visibility_table(buf.instance, [o.id for o in scene.objects]))
     return ep, buf, build_splats(ep, buf)
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return 10 * math.log10(255.0**2 / np.mean((a.astype(float) - b.astype(float)) ** 2))
 
 
 def moving_frame(episode) -> int:
