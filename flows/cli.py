@@ -79,8 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="replace a finished dataset in --out")
     r.add_argument("--no-progress", action="store_true")
     v = sub.add_parser("verify", help="recompute every answer of a dataset from its shipped JSON")
-    v.add_argument("dir", type=Path)
+    v.add_argument("dir", help="dataset folder or s3://bucket/prefix")
     v.add_argument("--families", type=Path, help="folder of compiled families (synth compile --out) the run used")
+    v.add_argument(
+        "--evidence",
+        action="store_true",
+        help="also audit every answer against the rendered passes (masks, depth, delivered video)",
+    )
     u = sub.add_parser("push", help="upload a finished dataset to S3 (checksums, resume, manifest last)")
     u.add_argument("dir", type=Path)
     u.add_argument("dest", help="s3://bucket/prefix (endpoint and credentials: standard AWS configuration)")
@@ -179,13 +184,28 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_verify(args) -> int:
+    from storage.s3 import fetch, is_s3
+
     from .verify import verify_dataset
 
-    checked, problems = verify_dataset(args.dir, families_dir=args.families)
+    root = fetch(args.dir) if is_s3(args.dir) else Path(args.dir)
+    checked, problems = verify_dataset(root, families_dir=args.families)
     for p in problems:
         print(f"MISMATCH {p}")
     print(f"{checked} answers checked, {len(problems)} problem(s)")
-    return 1 if problems else 0
+    if not args.evidence:
+        return 1 if problems else 0
+    from .audit import agreement, audit_dataset
+
+    findings = audit_dataset(root)
+    wrong = [f for f in findings if not f.agrees]
+    for f in wrong:
+        print(f"NOT IN THE VIDEO {f.line()}")
+    print("evidence audit, items the video supports per family:")
+    for family, (ok, n) in agreement(findings).items():
+        print(f"  {family:24s} {ok:5d}/{n:<5d} {ok / n:6.1%}")
+    print(f"{len(findings)} answers audited against the rendered evidence, {len(wrong)} disagreement(s)")
+    return 1 if problems or wrong else 0
 
 
 def _cmd_push(args) -> int:

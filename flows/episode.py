@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from programs.compiler import load_user_families
+from programs.evidence import measure_evidence
 from programs.generate import GenerationReport, generate_questions, reanswer
 from programs.library import FAMILIES
 from programs.sandbox import SandboxPool
@@ -113,6 +114,7 @@ def render_episode(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> Ren
         min_pixels=cfg.min_visible_pixels,
         renderer={"backend": renderer.name, "quality": cfg.quality, "samples": cfg.samples},
     )
+    episode = episode.model_copy(update={"evidence": measure_evidence(episode, buffers.depth, buffers.instance)})
     media = {"mp4": encode_mp4(buffers.rgb, cfg.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
     timings["encode"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -146,10 +148,12 @@ def degraded_variants(
                 )
                 for f, K in zip(frames, d.camera_K)
             ]
-        variant = episode.model_copy(
+        recounted = episode.model_copy(update={"visibility": d.visibility})
+        moved = None if d.instance is None else (d.depth, d.instance)
+        variant = recounted.model_copy(
             update={
                 "frames": frames,
-                "visibility": d.visibility,
+                "evidence": measure_evidence(recounted, buffers.depth, buffers.instance, delivered=moved),
                 "renderer": {**episode.renderer, "degradation": f"{kind}:{severity}"},
             }
         )
@@ -179,11 +183,13 @@ def families(cfg: RunConfig) -> dict:
     return {**FAMILIES, **load_user_families(Path(cfg.families_dir))}
 
 
-def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool, report: GenerationReport | None = None) -> list[Sample]:
+def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:
     """The main-process half: verified questions in the sandbox, then the samples (the clean one
     and one per variant, asking the same questions; a variant's answers are recomputed on its own
-    visibility, and questions it no longer supports become abstentions)."""
+    visibility and evidence, and questions it no longer supports become abstentions). The clean
+    sample carries the generation report (candidates, dropped, rejected, asked per family)."""
     t = time.perf_counter()
+    report = GenerationReport()
     episode = Episode.model_validate_json(rendered.episode_json)
     asked = families(cfg)
     questions = generate_questions(
@@ -207,6 +213,7 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool, report: Generatio
             [q.model_dump(mode="json") for q in questions],
             variant="clean",
             degradation=None,
+            generation=report.as_dict(),
             **common,
         )
     ]

@@ -130,7 +130,7 @@ def api_reference() -> str:
         if doc:
             lines.extend("    " + d for d in doc.splitlines())
     lines.append("")
-    for cls in (scene_api.ObjectInfo, scene_api.CameraInfo, scene_api.Projection):
+    for cls in (scene_api.ObjectInfo, scene_api.CameraInfo, scene_api.Projection, scene_api.MotionInfo):
         lines.extend(_dataclass_reference(cls))
     lines += [
         "",
@@ -569,7 +569,14 @@ def _attribute_hint(error: str) -> str:
     if not m:
         return ""
     cls = {
-        c.__name__: c for c in (scene_api.SceneAPI, scene_api.ObjectInfo, scene_api.CameraInfo, scene_api.Projection)
+        c.__name__: c
+        for c in (
+            scene_api.SceneAPI,
+            scene_api.ObjectInfo,
+            scene_api.CameraInfo,
+            scene_api.Projection,
+            scene_api.MotionInfo,
+        )
     }
     if m.group(1) not in cls:
         return ""

@@ -28,11 +28,29 @@ DISTRACTORS = 3
 
 @dataclass
 class GenerationReport:
-    """What happened to every candidate binding (for the run summary)."""
+    """What happened to every candidate binding (for the run summary and the dataset card).
 
+    ``dropped`` counts candidates whose program gave no answer: the evidence the video shows is
+    insufficient or within the family's margin (e.g. an object cut by the border, a motion that
+    does not show, two depths within 15%), or the question does not apply."""
+
+    candidates: Counter = field(default_factory=Counter)
     asked: Counter = field(default_factory=Counter)
-    not_applicable: Counter = field(default_factory=Counter)
+    dropped: Counter = field(default_factory=Counter)
     rejected: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        """Per family: candidates, dropped (no answer the evidence supports), rejected, asked."""
+        families = sorted(set(self.candidates) | set(self.asked))
+        return {
+            f: {
+                "candidates": self.candidates[f],
+                "dropped": self.dropped[f],
+                "rejected": len(self.rejected.get(f, [])),
+                "asked": self.asked[f],
+            }
+            for f in families
+        }
 
 
 def unambiguous(episode: Episode) -> set[int]:
@@ -94,11 +112,12 @@ def _bindings(family: Family, api: SceneAPI, objects: list[int], rng: np.random.
     for ids in pools[: CANDIDATES_PER_FAMILY * 4]:
         slots = dict(zip(obj_slots, ids))
         for name, kind in family.slots.items():
-            if kind == "frame":
+            if kind == "frame":  # a frame that shows every named object, uncut by the border where one does
                 shared = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in ids)]
+                full = [f for f in shared if all(api.in_full_view(o, f) for o in ids)]
                 if not shared:
                     break
-                slots[name] = int(rng.choice(shared))
+                slots[name] = int(rng.choice(full or shared))
             elif kind == "category":
                 if not cats:
                     break
@@ -173,8 +192,9 @@ def generate_questions(
     valid: dict[str, list] = defaultdict(list)
     for (family, slots), out in zip(plan, outcomes):
         reason = _problem(family, out, api)
+        report.candidates[family.id] += 1
         if reason == "n/a":
-            report.not_applicable[family.id] += 1
+            report.dropped[family.id] += 1
         elif reason:
             report.rejected[family.id].append(reason)
         elif rng.random() < family.keep.get(answer_text(family, out.value, episode)[0], 1.0):

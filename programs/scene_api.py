@@ -4,6 +4,11 @@ Programs receive a ``SceneAPI`` and slot values; everything they can ask is comp
 shipped episode JSON, so any answer can be recomputed from a sample. Everything returned is
 immutable (numbers, strings, tuples, frozen dataclasses). Frames are 0-based indices.
 World frame: metres, radians, right-handed, +Z up; an object faces (cos yaw, sin yaw, 0).
+
+Two kinds of quantity: the scene's ground truth (poses, boxes, cameras) and the *evidence*
+measured from the rendered passes of this sample (``programs.evidence``: visible masks, depth,
+visible motion, room structure). A family asks only what the evidence shows: e.g. left/right
+from visible mask centroids, "moved" only for visible motion, the ceiling only when it is seen.
 """
 
 from __future__ import annotations
@@ -42,12 +47,28 @@ class CameraInfo:
 
 
 @dataclass(frozen=True)
+class MotionInfo:
+    """An object's motion and whether the video shows it (``visible``)."""
+
+    start: Vec3  # box centre before the motion, world frame
+    end: Vec3  # box centre after it
+    turn: float  # radians about +Z
+    visible: bool  # seen before and after, and its visible surface changed (not e.g. a turn of a round stool)
+
+
+@dataclass(frozen=True)
 class Projection:
     """Where an object's box centre falls in a frame."""
 
     u: float  # pixels from the left edge
     v: float  # pixels from the top edge
     depth: float  # camera-space z, metres (negative: behind the camera)
+
+
+MOTION_CONSISTENCY = 0.5  # a motion shows when at most half of the surface a static object would show matches
+MOTION_MIN_POINTS = 50  # surface points needed to compare before and after
+EXTENT_TOLERANCE = 0.05  # metres: a visible surface this close to a box face shows that face
+STRUCTURE_PIXELS = ("floor", "wall", "ceiling")
 
 
 class SceneAPI:
@@ -60,6 +81,9 @@ class SceneAPI:
         self._objects = {o.id: o for o in episode.scene.objects}
         self._poses = [{p.id: p for p in f.object_poses} for f in episode.frames]
         self._vis = {v.id: v.pixels for v in episode.visibility}
+        ev = episode.evidence
+        self._ev = {o.id: o for o in ev.objects} if ev else {}
+        self._motion_ev = {m.id: m for m in ev.motions} if ev else {}
 
     # -- video ------------------------------------------------------------------------
     @property
@@ -120,6 +144,104 @@ class SceneAPI:
             if self.is_visible(object_id, f):
                 return f
         return -1
+
+    def first_glimpsed(self, object_id: int) -> int:
+        """First frame with any pixel of the object, or -1."""
+        for f, n in enumerate(self._vis.get(object_id, ())):
+            if n > 0:
+                return f
+        return -1
+
+    # -- evidence (measured from this sample's rendered passes) -----------------------------
+    def _evidence(self, object_id: int):
+        if self._ep.evidence is None:
+            raise ValueError("this episode carries no evidence (made before the evidence layer): regenerate it")
+        return self._ev[object_id]
+
+    def mask_box(self, object_id: int, frame: int) -> tuple[int, int, int, int] | None:
+        """Bounding box (u0, v0, u1, v1) of the object's visible pixels, inclusive, or None."""
+        return self._evidence(object_id).box[frame]
+
+    def mask_centroid(self, object_id: int, frame: int) -> tuple[float, float] | None:
+        """Centroid (u, v) of the object's visible pixels, or None."""
+        return self._evidence(object_id).centroid[frame]
+
+    def visible_depth(self, object_id: int, frame: int) -> float | None:
+        """Median camera-space depth of the object's visible pixels, metres, or None."""
+        return self._evidence(object_id).depth[frame]
+
+    def cut_sides(self, object_id: int, frame: int) -> str:
+        """Image borders the object's visible pixels touch: a subset of "lrtb" (left, right, top, bottom)."""
+        return self._evidence(object_id).cut[frame]
+
+    def in_full_view(self, object_id: int, frame: int) -> bool:
+        """Visible in ``frame`` and not cut by any image border."""
+        return self.is_visible(object_id, frame) and not self.cut_sides(object_id, frame)
+
+    def extent_seen(self, object_id: int) -> Vec3:
+        """Share of the object's box size, along its local x, y, z, that its visible surface spans
+        over the whole video (1.0: the video shows it from face to face along that axis)."""
+        ext = self._evidence(object_id).extent
+        if ext is None or not self.seen(object_id):
+            return (0.0, 0.0, 0.0)
+        size = self._objects[object_id].box.size
+        return tuple(min(1.0, (hi - lo + EXTENT_TOLERANCE) / s) for (lo, hi), s in zip(ext, size))
+
+    def top_seen(self, object_id: int) -> bool:
+        """The video shows the object's top (its visible surface reaches the top of its box)."""
+        ext = self._evidence(object_id).extent
+        h = self._objects[object_id].box.size[2]
+        return ext is not None and self.seen(object_id) and ext[2][1] >= h / 2 - EXTENT_TOLERANCE
+
+    def bottom_seen(self, object_id: int) -> bool:
+        """The video shows where the object meets what it stands on."""
+        ext = self._evidence(object_id).extent
+        h = self._objects[object_id].box.size[2]
+        return ext is not None and self.seen(object_id) and ext[2][0] <= -h / 2 + EXTENT_TOLERANCE
+
+    def motion(self, object_id: int) -> MotionInfo | None:
+        """The object's motion during the video (None if it does not move)."""
+        first, last = self._poses[0][object_id], self._poses[-1][object_id]
+        turn = math.atan2(math.sin(last.yaw - first.yaw), math.cos(last.yaw - first.yaw))
+        if math.dist(first.position, last.position) < 1e-6 and abs(turn) < 1e-6:
+            return None
+        m = self._motion_ev.get(object_id)
+        visible = (
+            m is not None
+            and min(m.before, m.after) >= 0
+            and self.is_visible(object_id, m.before)
+            and self.is_visible(object_id, m.after)
+            and m.points >= MOTION_MIN_POINTS
+            and m.consistency <= MOTION_CONSISTENCY
+        )
+        return MotionInfo(start=tuple(first.position), end=tuple(last.position), turn=turn, visible=visible)
+
+    def structure_seen(self, kind: str) -> bool:
+        """The room's ``kind`` ("floor", "wall" or "ceiling") shows in at least the configured
+        minimum of pixels in at least the configured minimum of frames."""
+        if kind not in STRUCTURE_PIXELS:
+            raise ValueError(f"kind must be one of {STRUCTURE_PIXELS}")
+        if self._ep.evidence is None:
+            raise ValueError("this episode carries no evidence (made before the evidence layer): regenerate it")
+        pixels = getattr(self._ep.evidence.structure, kind)
+        return sum(p >= self._min_px for p in pixels) >= self._min_frames
+
+    def wall_max_gap(self) -> float:
+        """Longest stretch of the walls' perimeter that no frame shows, metres."""
+        if self._ep.evidence is None:
+            raise ValueError("this episode carries no evidence (made before the evidence layer): regenerate it")
+        return self._ep.evidence.structure.wall_max_gap
+
+    def surface_distance(self, a: int, b: int, frame: int = 0) -> float:
+        """Smallest distance between the two objects' (tight) 3D boxes at ``frame``, metres (0 if they touch)."""
+        from shapely.geometry import Polygon
+
+        boxes = [self._objects[i].box.at(self._poses[frame][i]) for i in (a, b)]
+        feet = [Polygon([c[:2] for c in bx.corners()[::2]]).convex_hull for bx in boxes]
+        horizontal = feet[0].distance(feet[1])
+        (za0, za1), (zb0, zb1) = ((bx.center[2] - bx.size[2] / 2, bx.center[2] + bx.size[2] / 2) for bx in boxes)
+        vertical = max(0.0, zb0 - za1, za0 - zb1)
+        return math.hypot(horizontal, vertical)
 
     # -- camera ------------------------------------------------------------------------
     def camera(self, frame: int) -> CameraInfo:

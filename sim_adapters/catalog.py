@@ -1,8 +1,10 @@
 """Furniture and household categories built from primitives with real-world sizes.
 
 Sizes are (depth, width, height) ranges in metres, following the object-frame convention
-in ``scene.py`` (the front faces local +X). Builders return parts in the object's local
-frame, filling the box ``[-d/2, d/2] x [-w/2, w/2] x [-h/2, h/2]`` exactly.
+in ``scene.py`` (the front faces local +X). Builders lay parts out in the box
+``[-d/2, d/2] x [-w/2, w/2] x [-h/2, h/2]`` but need not fill it (a round seat is only
+``min(d, w)`` across) and may stick out of it (a fridge handle): ``Category.make`` measures
+the parts and gives the object's box as their tight box.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+
+import numpy as np
 
 from .scene import Part
 
@@ -119,7 +123,7 @@ def floor_lamp(s: Size) -> list[Part]:
     shade_h = 0.3
     return [
         _cyl(0, 0, -h / 2 + 0.015, min(d, w) * 0.7, 0.03),
-        _cyl(0, 0, -shade_h / 2, 0.03, h - shade_h - 0.03),
+        _cyl(0, 0, (0.03 - shade_h) / 2, 0.03, h - shade_h - 0.03),  # from the base's top to the shade
         _cyl(0, 0, h / 2 - shade_h / 2, min(d, w), shade_h, shape="cone", color=(0.9, 0.85, 0.7)),
     ]
 
@@ -185,6 +189,13 @@ def fridge(s: Size) -> list[Part]:
     ]
 
 
+def _extent(parts: list[Part]) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest corner of the parts' tight axis-aligned box in their frame. Every
+    primitive reaches its full ``size`` along its axes (round ones: their real diameters)."""
+    centres, half = np.array([p.center for p in parts]), np.array([p.size for p in parts]) / 2
+    return (centres - half).min(axis=0), (centres + half).max(axis=0)
+
+
 @dataclass(frozen=True)
 class Category:
     name: str
@@ -194,6 +205,15 @@ class Category:
     build: Callable[[Size], list[Part]]
     materials: tuple[str, ...]
     supports: bool = False  # other objects may stand on its top
+
+    def make(self, size: Size) -> tuple[Size, list[Part]]:
+        """Parts for a sampled ``size`` and the object's box size: the parts' tight extent,
+        with the parts moved so that its centre is the local origin (``scene.py``)."""
+        parts = self.build(size)
+        lo, hi = _extent(parts)
+        shift = (lo + hi) / 2
+        moved = [p.model_copy(update={"center": tuple(float(c) for c in np.subtract(p.center, shift))}) for p in parts]
+        return tuple(float(v) for v in hi - lo), moved  # type: ignore[return-value]
 
 
 CATEGORIES: tuple[Category, ...] = (

@@ -49,26 +49,27 @@ def _box(size: np.ndarray) -> Mesh:
 
 def _lathe(profile: list[tuple[float, float]], size: np.ndarray) -> Mesh:
     """Surface of revolution: ``profile`` is (radius fraction, z fraction) from bottom to top,
-    scaled to the part's diameters and height. Closed with caps where radius > 0."""
+    scaled to the part's diameters and height. Each end is closed: a radius-0 end (only ends may
+    have radius 0) is a pole, a single vertex; any other end is capped by a flat disc."""
     n = SEGMENTS
     ang = np.linspace(0.0, 2 * math.pi, n, endpoint=False)
     rx, ry, h = size[0] / 2.0, size[1] / 2.0, size[2]
+    rings = [(r, z) for r, z in profile if r > 0]
     verts, faces = [], []
-    for r, z in profile:
+    for r, z in rings:
         for a in ang:
             verts.append((r * rx * math.cos(a), r * ry * math.sin(a), (z - 0.5) * h))
-    for i in range(len(profile) - 1):
+    for i in range(len(rings) - 1):
         for j in range(n):
             a, b = i * n + j, i * n + (j + 1) % n
             c, d = a + n, b + n
             faces += [(a, b, d), (a, d, c)]
-    for ring, z, flip in ((0, profile[0][1], True), (len(profile) - 1, profile[-1][1], False)):
-        if profile[ring][0] > 0:
-            centre = len(verts)
-            verts.append((0.0, 0.0, (z - 0.5) * h))
-            for j in range(n):
-                a, b = ring * n + j, ring * n + (j + 1) % n
-                faces.append((centre, b, a) if flip else (centre, a, b))
+    for ring, z, flip in ((0, profile[0][1], True), (len(rings) - 1, profile[-1][1], False)):
+        centre = len(verts)  # the cap's centre or the pole
+        verts.append((0.0, 0.0, (z - 0.5) * h))
+        for j in range(n):
+            a, b = ring * n + j, ring * n + (j + 1) % n
+            faces.append((centre, b, a) if flip else (centre, a, b))
     return Mesh(np.array(verts, dtype=float), np.array(faces, dtype=np.int64))
 
 
@@ -84,7 +85,7 @@ def part_mesh(part: Part) -> Mesh:
     else:  # sphere
         rings = 10
         prof = [(math.sin(math.pi * k / rings), (1 - math.cos(math.pi * k / rings)) / 2) for k in range(1, rings)]
-        m = _lathe(prof, size)
+        m = _lathe([(0.0, 0.0), *prof, (0.0, 1.0)], size)  # poles: the mesh spans the full height
     return Mesh(m.vertices + np.asarray(part.center), m.faces)
 
 
@@ -98,7 +99,10 @@ def object_mesh(obj: SceneObject, pose: Pose | None = None) -> Mesh:
 def room_meshes(room: Room, wall_thickness: float = 0.1) -> dict[str, Mesh]:
     """Floor, ceiling and walls (thick boxes outside the footprint). Floor and ceiling reach
     under and over the walls, and the walls reach past floor and ceiling, so that no seam can
-    leave a crack through which a camera sees out of the room."""
+    leave a crack through which a camera sees out of the room. Each wall reaches past its
+    convex corners by the wall thickness, closing them, and stops at reflex corners (an L's
+    inner corner), where reaching on would put wall inside the room: there the two walls meet
+    at the corner's edge and overlap behind it."""
     from shapely.geometry import Polygon
     from shapely.geometry.polygon import orient
 
@@ -110,15 +114,19 @@ def room_meshes(room: Room, wall_thickness: float = 0.1) -> dict[str, Mesh]:
     tris = _ear_clip(slab)
     floor = Mesh(np.column_stack([slab, np.zeros(len(slab))]), tris)
     ceiling = Mesh(np.column_stack([slab, np.full(len(slab), room.height)]), tris[:, ::-1].copy())
+    edges = np.roll(poly, -1, axis=0) - poly  # edge i runs from corner i to corner i + 1
+    before = np.roll(edges, 1, axis=0)
+    convex = before[:, 0] * edges[:, 1] - before[:, 1] * edges[:, 0] > 0  # a left turn: CCW polygon
+    reach = np.where(convex, wall_thickness, 0.0)  # how far walls reach past each corner
     walls = []
     for i in range(n):
-        a, b = poly[i], poly[(i + 1) % n]
-        d = b - a
-        length = float(np.linalg.norm(d))
-        out = np.array([d[1], -d[0]]) / length  # outward normal of a CCW polygon
-        mid = (a + b) / 2 + out * wall_thickness / 2
-        box = _box(np.array([length + 2 * wall_thickness, wall_thickness, room.height + 2 * wall_thickness]))
-        pose = Pose(position=(mid[0], mid[1], room.height / 2), yaw=math.atan2(d[1], d[0]))
+        length = float(np.linalg.norm(edges[i]))
+        along = edges[i] / length
+        out = np.array([along[1], -along[0]])  # outward normal of a CCW polygon
+        back, ahead = reach[i], reach[(i + 1) % n]
+        mid = poly[i] + edges[i] / 2 + along * (ahead - back) / 2 + out * wall_thickness / 2
+        box = _box(np.array([length + back + ahead, wall_thickness, room.height + 2 * wall_thickness]))
+        pose = Pose(position=(mid[0], mid[1], room.height / 2), yaw=math.atan2(along[1], along[0]))
         walls.append(Mesh(local_to_world(box.vertices, pose), box.faces))
     return {"floor": floor, "ceiling": ceiling, "walls": merge(walls)}
 

@@ -1,8 +1,9 @@
 """Procedural indoor-scene sampler: the embedded default scene source.
 
 Deterministic per seed. Rooms are rectangular or L-shaped; furniture stands on the floor
-(some of it backed against a wall) and small items stand on supporting surfaces. Footprints
-never overlap and every object lies inside the room, so nothing interpenetrates.
+(some of it backed against a wall) and small items stand on supporting surfaces. Every
+object's box is the tight box of its parts (``Category.make``); footprints of these boxes
+never overlap and every one lies inside the room, so nothing interpenetrates.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from shapely.geometry import Polygon
 from shapely.prepared import prep
 
 from .catalog import CATEGORIES, CATEGORY, COLORS, FLOOR_FINISHES, MATERIALS, WALL_FINISHES, Category
-from .scene import ROOM_ID, Box3D, Light, Material, Room, Scene, SceneObject
+from .scene import ROOM_ID, Box3D, Light, Material, Part, Room, Scene, SceneObject
 
 GAP = 0.02  # minimum clearance between footprints, metres
 WALL_GAP = 0.01
@@ -140,7 +141,7 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
     on_top: dict[int, list[Polygon]] = {}
     covered = 0.0
 
-    def add(cat: Category, box: Box3D, support: int) -> None:
+    def add(cat: Category, box: Box3D, parts: list[Part], support: int) -> None:
         mat = _material(cat, used_desc, rng)
         desc = f"{mat.color_name} {mat.material_name} {cat.name}"
         used_desc.add(desc)
@@ -151,7 +152,7 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
                 description=desc,
                 material=mat,
                 box=box,
-                parts=cat.build(box.size),
+                parts=parts,
                 supported_by=support,
             )
         )
@@ -161,7 +162,7 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
     while len(objects) < target - n_surface_goal and tries < 400:
         tries += 1
         cat = floor_cats[int(rng.integers(len(floor_cats)))]
-        size = _size(cat, rng)
+        size, parts = cat.make(_size(cat, rng))
         if covered + size[0] * size[1] > floor_budget:
             continue
         if cat.placement == "wall":
@@ -174,13 +175,13 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
             x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
             yaw = float(rng.integers(4)) * math.pi / 2 + (rng.uniform(-0.6, 0.6) if rng.random() < 0.5 else 0.0)
         yaw = math.remainder(yaw, 2 * math.pi)
-        box = Box3D(center=(round(x, 4), round(y, 4), round(size[2] / 2, 4)), size=size, yaw=round(yaw, 4))
+        box = Box3D(center=(round(x, 4), round(y, 4), size[2] / 2), size=size, yaw=round(yaw, 4))
         fp = footprint(box)
         if not inside.contains(fp) or any(fp.distance(o) < GAP for o in footprints):
             continue
         footprints.append(fp)
         covered += fp.area
-        add(cat, box, ROOM_ID)
+        add(cat, box, parts, ROOM_ID)
 
     supporters = [o for o in objects if CATEGORY[o.category].supports]
     tries = 0
@@ -188,7 +189,7 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
         tries += 1
         cat = surface_cats[int(rng.integers(len(surface_cats)))]
         sup = supporters[int(rng.integers(len(supporters)))]
-        size = _size(cat, rng)
+        size, parts = cat.make(_size(cat, rng))
         top_z = sup.box.center[2] + sup.box.size[2] / 2
         if top_z + size[2] > room.height - 0.15:
             continue
@@ -199,12 +200,12 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
         lx, ly = rng.uniform(-mx, mx), rng.uniform(-my, my)
         c, s = math.cos(sup.box.yaw), math.sin(sup.box.yaw)
         x, y = sup.box.center[0] + c * lx - s * ly, sup.box.center[1] + s * lx + c * ly
-        box = Box3D(center=(round(x, 4), round(y, 4), round(top_z + size[2] / 2, 4)), size=size, yaw=sup.box.yaw)
+        box = Box3D(center=(round(x, 4), round(y, 4), top_z + size[2] / 2), size=size, yaw=sup.box.yaw)
         fp = footprint(box)
         if any(fp.distance(o) < GAP for o in on_top.get(sup.id, [])):
             continue
         on_top.setdefault(sup.id, []).append(fp)
-        add(cat, box, sup.id)
+        add(cat, box, parts, sup.id)
 
     if len(objects) < min_objects:
         return None

@@ -201,6 +201,56 @@ class Coverage(Model):
     max_pixels: int
 
 
+Box2D = tuple[int, int, int, int]
+Extent = tuple[Vec2, Vec2, Vec2]
+
+
+class ObjectEvidence(Model):
+    """What the rendered passes (instance mask, depth) of one sample show of one object, per
+    frame; ``None`` where none of its pixels is in the frame. Pixel coordinates as ``K``'s
+    (u to the right, v down, pixel centres at integers). Visible pixel counts live in
+    ``Episode.visibility`` (for degraded variants: recounted on the delivered pixels)."""
+
+    id: int
+    box: list[Box2D | None]  # visible mask's bounding box (u0, v0, u1, v1), inclusive pixel indices
+    centroid: list[Vec2 | None]  # visible mask's centroid (u, v), pixels
+    depth: list[float | None]  # median camera-space z of the visible pixels, metres
+    cut: list[str]  # image borders the mask touches: a subset of "lrtb" ("" = none)
+    extent: Extent | None = None  # (min, max) of the visible surface along local x, y, z, metres, all frames
+
+
+class MotionEvidence(Model):
+    """Whether an object's motion shows in the video: its visible surface in the frame before
+    the motion that shows most of it, kept static, is compared with the frame after the motion
+    that shows most of it (and the other way round)."""
+
+    id: int
+    before: int  # frame compared before the motion (-1: the object is not visible before it)
+    after: int  # frame compared after the motion (-1: not visible after it)
+    consistency: float  # share of surface points that a static object would put on its own mask, 1 = no visible change
+    shift_px: float  # mask centroid after the motion vs. where the static object would be, pixels
+    points: int  # surface points that could be compared (in view and not hidden in the other frame)
+
+
+class StructureEvidence(Model):
+    """Room structure per frame (pixels of instance 0 by the height of their surface point) and
+    how much of the walls' perimeter some frame shows."""
+
+    floor: list[int]
+    wall: list[int]
+    ceiling: list[int]
+    wall_coverage: float  # share of the footprint's perimeter (0.1 m bins) with wall pixels in some frame
+    wall_max_gap: float  # longest run of the perimeter no frame shows, metres
+
+
+class Evidence(Model):
+    """Quantities measured from the rendered passes of a sample (see ``programs.evidence``)."""
+
+    objects: list[ObjectEvidence]
+    motions: list[MotionEvidence] = Field(default_factory=list)
+    structure: StructureEvidence
+
+
 class Episode(Model):
     """A scene seen along a camera trajectory, with what the renderer measured."""
 
@@ -215,6 +265,7 @@ class Episode(Model):
     actions: list[EgoAction] = Field(default_factory=list)  # one per frame after the first
     motions: list[ObjectMotion] = Field(default_factory=list)
     targets: list[Coverage] = Field(default_factory=list)  # objects the camera path was planned to show
+    evidence: Evidence | None = None  # measured from this sample's rendered passes
 
     def pose(self, object_id: int, frame: int) -> ObjectPose:
         for p in self.frames[frame].object_poses:

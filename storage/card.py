@@ -105,6 +105,21 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
             for r in table
         ],
         "",
+        "## Evidence: candidates dropped per family",
+        "",
+        "Every answer is one a viewer of the video could give: a candidate question whose evidence in the "
+        "rendered frames (visible masks, depth, visible motion, seen room structure) is insufficient or within "
+        "the family's margin is dropped (see each question's `definition`). Degraded: answered items of the "
+        "clean video that a degraded variant turns into abstentions because it no longer shows the evidence.",
+        "",
+        "| family | candidates | dropped | drop rate | rejected | asked | degraded |",
+        "|---|---|---|---|---|---|---|",
+        *[
+            f"| {r['family']} | {r['candidates']} | {r['dropped']} | {r['drop_rate']:.0%} | {r['rejected']} | "
+            f"{r['asked']} | {r['degraded']} |"
+            for r in evidence_table(metas)
+        ],
+        "",
         "## Generation config",
         "",
         "```json",
@@ -141,6 +156,35 @@ def balance_table(metas: list[dict]) -> list[dict]:
             }
         )
     return rows
+
+
+def evidence_table(metas: list[dict]) -> list[dict]:
+    """Per family, summed over the clean samples' generation reports: candidates, dropped for
+    insufficient evidence, rejected, asked; and items that degraded variants turned into abstentions."""
+    totals: dict[str, Counter] = {}
+    for m in metas:
+        for family, counts in (m.get("generation") or {}).items():
+            totals.setdefault(family, Counter()).update(counts)
+    clean = {
+        (m["index"], q["id"]): q["abstain"]
+        for m in metas
+        if m.get("variant", "clean") == "clean"
+        for q in m["questions"]
+    }
+    for m in metas:
+        if m.get("variant", "clean") == "clean":
+            continue
+        for q in m["questions"]:
+            if q.get("abstain") and clean.get((m["index"], q["id"])) is False:
+                totals.setdefault(q["family"], Counter())["degraded"] += 1
+    return [
+        {
+            "family": family,
+            **{k: c[k] for k in ("candidates", "dropped", "rejected", "asked", "degraded")},
+            "drop_rate": c["dropped"] / c["candidates"] if c["candidates"] else 0.0,
+        }
+        for family, c in sorted(totals.items())
+    ]
 
 
 def _size_category(n: int) -> str:

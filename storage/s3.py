@@ -218,42 +218,18 @@ def _register_streaming_fix() -> None:
     fsspec.register_implementation("s3", S3FileSystem, clobber=True)
 
 
-def load(uri: str | Path, split: str = "train", streaming: bool = False, config: str = "default"):
-    """``datasets.load_dataset`` for a synth dataset in a local folder or under s3://; ``config``
-    names one of the card's configs.
-
-    From S3, ``streaming=False`` downloads the shards into a local cache addressed by the
-    manifest's content, checking every shard's SHA-256, and loads that folder; ``streaming=True``
-    streams the shards from S3 (with the datasets 5.2 streaming fix)."""
-    import datasets
-    import yaml
-
-    if not is_s3(uri):
-        return datasets.load_dataset(str(uri), config, split=split, streaming=streaming)
-    loc = S3Uri.parse(str(uri))
-    s3 = client()
+def _card_and_manifest(s3, loc: S3Uri) -> tuple[bytes, bytes]:
     try:
         card = s3.get_object(Bucket=loc.bucket, Key=loc.key("README.md"))["Body"].read()
-        manifest_bytes = s3.get_object(Bucket=loc.bucket, Key=loc.key(MANIFEST))["Body"].read()
+        return card, s3.get_object(Bucket=loc.bucket, Key=loc.key(MANIFEST))["Body"].read()
     except Exception as e:  # noqa: BLE001
         raise _explain(e, loc) from None
+
+
+def _download(s3, loc: S3Uri, card: bytes, manifest_bytes: bytes) -> Path:
+    """The shards, card and manifest in a local cache folder addressed by the manifest's content,
+    every shard's SHA-256 checked (shards already there are kept)."""
     manifest = json.loads(manifest_bytes)
-    header = yaml.safe_load(card.decode().split("---")[1])
-    configs = {c["config_name"]: c for c in header["configs"]}
-    if config not in configs:
-        raise DatasetError(f"{loc} has no config {config!r}; it has {', '.join(configs)}")
-    if streaming:
-        data_files = {f["split"]: f"{loc}/{f['path']}" for f in configs[config]["data_files"]}
-        features = datasets.Features._from_yaml_list(header["dataset_info"]["features"])
-        _register_streaming_fix()
-        return datasets.load_dataset(
-            "webdataset",
-            data_files=data_files,
-            split=split,
-            streaming=True,
-            features=features,
-            storage_options=storage_options(),
-        )
     local = (
         Path(os.environ.get("SYNTH_CACHE", Path.home() / ".cache" / "synth"))
         / "datasets"
@@ -276,4 +252,47 @@ def load(uri: str | Path, split: str = "train", streaming: bool = False, config:
         raise _explain(e, loc) from None
     (local / "README.md").write_bytes(card)
     (local / MANIFEST).write_bytes(manifest_bytes)
+    return local
+
+
+def fetch(uri: str) -> Path:
+    """A local copy of the finished dataset at ``s3://bucket/prefix`` (see :func:`load`)."""
+    loc = S3Uri.parse(str(uri))
+    s3 = client()
+    card, manifest_bytes = _card_and_manifest(s3, loc)
+    return _download(s3, loc, card, manifest_bytes)
+
+
+def load(uri: str | Path, split: str = "train", streaming: bool = False, config: str = "default"):
+    """``datasets.load_dataset`` for a synth dataset in a local folder or under s3://; ``config``
+    names one of the card's configs.
+
+    From S3, ``streaming=False`` downloads the shards into a local cache addressed by the
+    manifest's content, checking every shard's SHA-256, and loads that folder; ``streaming=True``
+    streams the shards from S3 (with the datasets 5.2 streaming fix)."""
+    import datasets
+    import yaml
+
+    if not is_s3(uri):
+        return datasets.load_dataset(str(uri), config, split=split, streaming=streaming)
+    loc = S3Uri.parse(str(uri))
+    s3 = client()
+    card, manifest_bytes = _card_and_manifest(s3, loc)
+    header = yaml.safe_load(card.decode().split("---")[1])
+    configs = {c["config_name"]: c for c in header["configs"]}
+    if config not in configs:
+        raise DatasetError(f"{loc} has no config {config!r}; it has {', '.join(configs)}")
+    if streaming:
+        data_files = {f["split"]: f"{loc}/{f['path']}" for f in configs[config]["data_files"]}
+        features = datasets.Features._from_yaml_list(header["dataset_info"]["features"])
+        _register_streaming_fix()
+        return datasets.load_dataset(
+            "webdataset",
+            data_files=data_files,
+            split=split,
+            streaming=True,
+            features=features,
+            storage_options=storage_options(),
+        )
+    local = _download(s3, loc, card, manifest_bytes)
     return datasets.load_dataset(str(local), config, split=split)

@@ -41,7 +41,11 @@ FAMILIES: dict[str, Family] = {
             tolerance=0.1,
             symmetric=True,
             tags=("static", "metric", "sims-v"),
-            definition="Euclidean distance between the centres of the two objects' 3D boxes at the first frame.",
+            definition=(
+                "Euclidean distance between the centres of the two objects' 3D boxes at the first frame; asked only "
+                "when the video shows each object across at least 70% of its box along every axis (so a viewer can "
+                "locate its centre)."
+            ),
         ),
         _family(
             "object_height",
@@ -55,7 +59,10 @@ FAMILIES: dict[str, Family] = {
             unit="m",
             tolerance=0.1,
             tags=("static", "size", "metric"),
-            definition="Height of the object's 3D box.",
+            definition=(
+                "Height of the object's tight 3D box; asked only when its visible surface spans at least 90% of that "
+                "height and reaches its top."
+            ),
         ),
         _family(
             "object_longest_side",
@@ -69,7 +76,10 @@ FAMILIES: dict[str, Family] = {
             unit="cm",
             tolerance=0.1,
             tags=("static", "size", "metric"),
-            definition="Largest extent of the object's 3D box (depth, width or height).",
+            definition=(
+                "Largest extent of the object's tight 3D box; asked only when its visible surface spans at least 90% "
+                "of that extent."
+            ),
         ),
         _family(
             "room_floor_area",
@@ -83,7 +93,10 @@ FAMILIES: dict[str, Family] = {
             unit="m^2",
             tolerance=0.15,
             tags=("static", "room size", "metric"),
-            definition="Area of the floor polygon.",
+            definition=(
+                "Area of the floor polygon; asked only when the floor is seen and no stretch of the walls longer than"
+                " 0.5 m stays unseen."
+            ),
         ),
         _family(
             "room_ceiling_height",
@@ -97,7 +110,9 @@ FAMILIES: dict[str, Family] = {
             unit="m",
             tolerance=0.1,
             tags=("static", "room size", "metric"),
-            definition="Distance from the floor to the ceiling.",
+            definition=(
+                "Distance from the floor to the ceiling; asked only when both the floor and the ceiling are seen."
+            ),
         ),
         _family(
             "object_count",
@@ -111,7 +126,10 @@ FAMILIES: dict[str, Family] = {
             unit="",
             tolerance=0.0,
             tags=("static", "counting"),
-            definition="Number of objects of the category seen in the video; asked only if none is partly visible.",
+            definition=(
+                "Number of objects of the category seen in the video; asked only if no object of the category is "
+                "merely glimpsed."
+            ),
             keep={"1": 0.3},
         ),
         # ---- static: relations
@@ -126,6 +144,11 @@ FAMILIES: dict[str, Family] = {
             "multiple choice",
             options=LR,
             tags=("static", "relative direction"),
+            definition=(
+                "In that frame, the side of the first object's visible mask centroid relative to the second's; asked "
+                "only when they differ by at least 8% of the image width and no image border cuts either object on "
+                "the side that could reverse the order."
+            ),
         ),
         _family(
             "relative_vertical",
@@ -138,6 +161,10 @@ FAMILIES: dict[str, Family] = {
             "multiple choice",
             options=("above", "below"),
             tags=("static", "relative direction"),
+            definition=(
+                "Above: the first object's box bottom is more than 5 cm above the second's box top (below: the "
+                "reverse); both objects seen."
+            ),
         ),
         _family(
             "relative_depth",
@@ -150,17 +177,26 @@ FAMILIES: dict[str, Family] = {
             "object",
             symmetric=True,
             tags=("static", "relative depth"),
+            definition=(
+                "The object whose visible pixels have the smaller median depth in that frame; asked only when the two"
+                " medians differ by at least 15%."
+            ),
         ),
         _family(
             "closest_object",
             (
-                "Which object is closest to the {a}?",
-                "What is the nearest object to the {a}?",
-                "Of the objects in the room, which one is closest to the {a}?",
+                "Which object is closest to the {a}, measured between their surfaces?",
+                "What is the nearest object to the {a} (smallest gap between their surfaces)?",
+                "Of the objects in the room, which one's surface comes closest to the {a}?",
             ),
             {"a": OBJ},
             "object",
             tags=("static", "metric"),
+            definition=(
+                "The object whose tight 3D box surface is nearest to the named object's (surface to surface, at the "
+                "first frame); asked only when the runner-up is at least 1.5 times plus 15 cm farther and the answer "
+                "is seen."
+            ),
         ),
         _family(
             "taller_than",
@@ -172,6 +208,10 @@ FAMILIES: dict[str, Family] = {
             {"a": OBJ, "b": OBJ},
             "yes/no",
             tags=("static", "size"),
+            definition=(
+                "Whether the first object's top is higher above the floor than the second's; asked only when the "
+                "video shows both tops and they differ by at least 10 cm."
+            ),
         ),
         _family(
             "support",
@@ -184,6 +224,10 @@ FAMILIES: dict[str, Family] = {
             "object",
             keep={"the floor": 0.25},
             tags=("static", "relations"),
+            definition=(
+                "What the object stands on (the floor or another object); asked only when the video shows where it "
+                "meets its support (and that support's top, in a frame with both)."
+            ),
         ),
         # ---- temporal tracking (SIMS-V)
         _family(
@@ -197,17 +241,26 @@ FAMILIES: dict[str, Family] = {
             "object",
             symmetric=True,
             tags=("temporal", "sims-v"),
+            definition=(
+                "The object seen first (at least the minimum of visible pixels); asked only when no other candidate "
+                "is glimpsed, even by a few pixels, until a later frame."
+            ),
         ),
         _family(
             "which_object_moved",
             (
                 "Which object moved during the video?",
-                "One object changes position in this video. Which one?",
+                "One object is visibly moved in this video. Which one?",
                 "Which object was moved while the video was recorded?",
             ),
             {},
             "object",
             tags=("temporal", "dynamic", "sims-v"),
+            definition=(
+                "The one object whose pose changes; asked only when the motion is visible: the object is seen before "
+                "and after it and its visible surface does not stay where a static object's would (a turn of a round "
+                "object is no visible motion)."
+            ),
         ),
         _family(
             "where_when_appeared",
@@ -220,6 +273,11 @@ FAMILIES: dict[str, Family] = {
             "multiple choice",
             options=LR,
             tags=("temporal", "perspective", "sims-v"),
+            definition=(
+                "In the frame where the second object is first seen (not glimpsed earlier), the side of the first "
+                "object's visible mask centroid relative to the second's, with the margin and border-cut rules of "
+                "relative_direction_lr."
+            ),
         ),
         # ---- camera perception
         _family(
@@ -233,6 +291,10 @@ FAMILIES: dict[str, Family] = {
             "multiple choice",
             options=LR,
             tags=("camera", "egocentric"),
+            definition=(
+                "Sign of the camera's heading change from the first to the last frame; asked only when it exceeds 10 "
+                "degrees."
+            ),
         ),
         _family(
             "camera_rotation_angle",
@@ -246,6 +308,10 @@ FAMILIES: dict[str, Family] = {
             unit="deg",
             tolerance=0.15,
             tags=("camera",),
+            definition=(
+                "Absolute heading change of the camera from the first to the last frame, degrees; asked only when it "
+                "exceeds 10 degrees."
+            ),
         ),
         _family(
             "camera_translation",
@@ -259,6 +325,10 @@ FAMILIES: dict[str, Family] = {
             unit="m",
             tolerance=0.15,
             tags=("camera",),
+            definition=(
+                "Straight-line distance between the camera's first and last positions; asked only when it exceeds 0.2"
+                " m."
+            ),
         ),
         # ---- SAT dynamic
         _family(
@@ -274,6 +344,10 @@ FAMILIES: dict[str, Family] = {
             "multiple choice",
             options=("forward", "backward", "left", "right"),
             tags=("sat", "egocentric"),
+            definition=(
+                "Dominant direction of the camera's displacement in its first frame's heading; asked only when it "
+                "exceeds 0.3 m and the other component is at most half of it."
+            ),
         ),
         _family(
             "object_movement",
@@ -286,6 +360,11 @@ FAMILIES: dict[str, Family] = {
             "multiple choice",
             options=("toward the camera", "away from the camera", "to the left", "to the right"),
             tags=("sat", "dynamic", "object movement"),
+            definition=(
+                "Dominant direction of the object's displacement in the camera's first heading; asked only when the "
+                "motion is visible (see which_object_moved), at least 25 cm, and the other component at most 40% of "
+                "it."
+            ),
         ),
         _family(
             "allocentric_side",
@@ -298,6 +377,11 @@ FAMILIES: dict[str, Family] = {
             "multiple choice",
             options=LR,
             tags=("sat", "perspective", "sims-v"),
+            definition=(
+                "Side of the third object's centre seen from the first's centre facing the second's; asked only when "
+                "each centre can be located from the video (visible across at least half its box horizontally), both "
+                "are at least 1 m away and the angle is between 25 and 155 degrees."
+            ),
         ),
         _family(
             "goal_aiming",
@@ -311,6 +395,11 @@ FAMILIES: dict[str, Family] = {
             "multiple choice",
             options=("turn left", "turn right", "straight ahead"),
             tags=("sat", "goal aiming"),
+            definition=(
+                "Turn from the final heading toward the object's centre: straight ahead within 8 degrees, otherwise "
+                "left or right when between 25 and 165 degrees; the object's centre must be locatable from the video "
+                "and at least 1 m away."
+            ),
         ),
         _family(
             "action_distance",
@@ -324,6 +413,10 @@ FAMILIES: dict[str, Family] = {
             options=("closer", "farther"),
             slot_values={"move": ("forward", "backward")},
             tags=("sat", "action consequence"),
+            definition=(
+                "Whether a 1 m step from the final camera position brings the object's centre at least 30 cm closer "
+                "or farther (horizontally); the centre must be locatable from the video."
+            ),
         ),
         _family(
             "action_side",
@@ -338,6 +431,10 @@ FAMILIES: dict[str, Family] = {
             options=LR,
             slot_values={"turn": LR},
             tags=("sat", "action consequence"),
+            definition=(
+                "Side of the object's centre after a 90-degree turn at the final position, between 25 and 155 degrees"
+                " off the new heading; the centre must be locatable from the video and at least 1 m away."
+            ),
         ),
     )
 }

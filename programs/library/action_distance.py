@@ -1,4 +1,6 @@
 def answer(scene, a, move):
+    if min(scene.extent_seen(a)[:2]) < 0.5:
+        return None
     cam = scene.camera(scene.num_frames - 1)
     target = scene.object(a, scene.num_frames - 1).center
     step = 1.0 if move == "forward" else -1.0
@@ -6,6 +8,6 @@ def answer(scene, a, move):
     nx, ny = x + step * math.cos(cam.heading), y + step * math.sin(cam.heading)
     before = math.hypot(target[0] - x, target[1] - y)
     after = math.hypot(target[0] - nx, target[1] - ny)
-    if abs(after - before) < 0.15:
+    if abs(after - before) < 0.3:
         return None
     return "closer" if after < before else "farther"

@@ -1,10 +1,13 @@
 def answer(scene, a, b, c):
+    for o in (a, b, c):
+        if min(scene.extent_seen(o)[:2]) < 0.5:
+            return None  # its centre cannot be located from the video
     pa, pb, pc = scene.object(a).center, scene.object(b).center, scene.object(c).center
     fx, fy = pb[0] - pa[0], pb[1] - pa[1]
     tx, ty = pc[0] - pa[0], pc[1] - pa[1]
-    if math.hypot(fx, fy) < 0.5 or math.hypot(tx, ty) < 0.5:
+    if math.hypot(fx, fy) < 1.0 or math.hypot(tx, ty) < 1.0:
         return None
     angle = math.degrees(math.atan2(fx * ty - fy * tx, fx * tx + fy * ty))
-    if abs(angle) < 15 or abs(angle) > 165:
+    if abs(angle) < 25 or abs(angle) > 155:
         return None
     return "left" if angle > 0 else "right"

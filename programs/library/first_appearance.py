@@ -1,5 +1,10 @@
 def answer(scene, a, b, c):
     firsts = sorted((scene.first_seen(o), o) for o in (a, b, c))
-    if firsts[0][0] < 0 or firsts[0][0] == firsts[1][0]:
+    frame, winner = firsts[0]
+    if frame < 0:
         return None
-    return firsts[0][1]
+    for o in (a, b, c):
+        # no other candidate may be glimpsed (even a few pixels) until a frame after the winner is seen
+        if o != winner and 0 <= scene.first_glimpsed(o) <= frame:
+            return None
+    return winner

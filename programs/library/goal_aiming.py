@@ -1,10 +1,14 @@
 def answer(scene, a):
+    if min(scene.extent_seen(a)[:2]) < 0.5:
+        return None
     cam = scene.camera(scene.num_frames - 1)
     target = scene.object(a, scene.num_frames - 1).center
+    if math.hypot(target[0] - cam.position[0], target[1] - cam.position[1]) < 1.0:
+        return None
     bearing = math.atan2(target[1] - cam.position[1], target[0] - cam.position[0])
     turn = math.degrees(math.atan2(math.sin(bearing - cam.heading), math.cos(bearing - cam.heading)))
-    if abs(turn) < 10:
+    if abs(turn) < 8:
         return "straight ahead"
-    if abs(turn) < 20 or abs(turn) > 170:
+    if abs(turn) < 25 or abs(turn) > 165:
         return None
     return "turn left" if turn > 0 else "turn right"

@@ -1,2 +1,6 @@
 def answer(scene, a):
-    return round(max(scene.object(a).size) * 100)
+    size = scene.object(a).size
+    axis = size.index(max(size))
+    if scene.extent_seen(a)[axis] < 0.9:
+        return None
+    return round(max(size) * 100)

@@ -1,13 +1,15 @@
 def answer(scene, a):
-    start, end = scene.object(a, 0).center, scene.object(a, scene.num_frames - 1).center
+    m = scene.motion(a)
+    if m is None or not m.visible:
+        return None
     cam = scene.camera(0)
-    dx, dy = end[0] - start[0], end[1] - start[1]
-    if math.hypot(dx, dy) < 0.15:
+    dx, dy = m.end[0] - m.start[0], m.end[1] - m.start[1]
+    if math.hypot(dx, dy) < 0.25:
         return None
     fx, fy = math.cos(cam.heading), math.sin(cam.heading)
     away = dx * fx + dy * fy
     left = -dx * fy + dy * fx
-    if 0.5 * max(abs(away), abs(left)) < min(abs(away), abs(left)):
+    if 0.4 * max(abs(away), abs(left)) < min(abs(away), abs(left)):
         return None
     if abs(away) >= abs(left):
         return "away from the camera" if away > 0 else "toward the camera"

@@ -1,7 +1,7 @@
 def answer(scene, a, b, frame):
     if not (scene.is_visible(a, frame) and scene.is_visible(b, frame)):
         return None
-    da, db = scene.project(a, frame).depth, scene.project(b, frame).depth
-    if abs(da - db) < 0.15 * min(da, db):
+    da, db = scene.visible_depth(a, frame), scene.visible_depth(b, frame)
+    if da is None or db is None or abs(da - db) < 0.15 * min(da, db):
         return None
     return a if da < db else b

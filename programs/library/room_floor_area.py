@@ -1,4 +1,6 @@
 def answer(scene):
+    if not scene.structure_seen("floor") or scene.wall_max_gap() > 0.5:
+        return None
     pts = scene.room_footprint()
     area = 0.0
     for i in range(len(pts)):

@@ -1,4 +1,6 @@
 def answer(scene, a, b):
+    if not (scene.top_seen(a) and scene.top_seen(b)):
+        return None
     ha = scene.object(a).center[2] + scene.object(a).size[2] / 2
     hb = scene.object(b).center[2] + scene.object(b).size[2] / 2
     if abs(ha - hb) < 0.1:

@@ -1,0 +1,523 @@
+"""Evidence audit: is every shipped answer one a viewer of *that* video could give?
+
+The auditor recomputes each question family's answer from the sample's ground-truth passes --
+the instance masks and depth in ``gt.npz`` (and, for degraded variants, the delivered video) --
+and the cameras. It is written separately from ``programs/`` and imports nothing from it
+(``tests/test_audit.py`` checks): it never reads the programs' shipped evidence, nor object box
+centres or sizes, nor the room's declared height or footprint. Object poses are read only to know
+in which frames an object is at rest (to pool its surface points); positions, extents, heights
+and distances come from back-projected surface points:
+
+- image-space relations from the masks (centroids, border cuts) and median depths;
+- sizes from the extent of the visible surface (world z-range; the minimum-area rectangle of the
+  floor-plane points), centres as the middle of the visible surface's world bounds, surface
+  distances between surface point clouds (KD-tree);
+- motion: an object moved visibly when its surface seen early, re-projected unmoved into a late
+  frame, does not land on its own mask at matching depth (checked for every object);
+- room: floor/ceiling from room pixels at the claimed height, the floor area as the filled
+  outline of the wall points seen;
+- degraded variants: an object counts as seen in a frame only where the delivered frame still
+  shows it against its surroundings (its contrast and structure against the clean video's,
+  measured here with its own statistic, see ``discernible``).
+
+``audit_dataset(root)`` returns one :class:`Finding` per item; ``synth verify --evidence``
+prints the disagreements and exits non-zero if there is any.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sim_adapters.scene import ROOM_ID, Episode
+from storage.dataset import MANIFEST, DatasetError, read_tar
+from storage.media import decode_gt, decode_mp4
+
+ABSTAIN = "cannot be determined from the video"
+FLOOR_WORDS = "the floor"
+ROBUST = (0.5, 99.5)  # percentiles of surface points taken as their extent (mixed pixels at mask edges)
+DEPTH_MATCH = 0.05  # metres
+SURFACE_TOLERANCE = 0.06  # metres: contact between a surface and what stands on it
+VOXEL = 0.02  # metres: surface point clouds are thinned to one point per voxel
+FLOOR_CELL = 0.05  # metres: floor-plan raster for the floor area
+SIDE_MARGIN = 0.05  # share of the image width between two centroids a viewer tells apart
+GAP_CLOSING = 0.3  # metres: wall gaps up to twice this are bridged (furniture in front of a wall)
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: str  # sample key
+    item: str  # question id
+    family: str
+    shipped: str
+    audited: str | None  # the auditor's answer (None: the video does not support one)
+    agrees: bool
+    why: str = ""
+
+    def line(self) -> str:
+        return (
+            f"{self.key}/{self.item} [{self.family}]: shipped {self.shipped!r}, "
+            f"video shows {self.audited if self.audited is not None else 'no answer'!s}; {self.why}"
+        )
+
+
+def _wrap(a: float) -> float:
+    return math.atan2(math.sin(a), math.cos(a))
+
+
+class View:
+    """One sample's passes, read the auditor's way."""
+
+    def __init__(
+        self,
+        episode: Episode,
+        depth: np.ndarray,
+        instance: np.ndarray,
+        min_px: int,
+        min_frames: int,
+        shown: np.ndarray | None = None,
+    ):
+        self.ep, self.depth, self.inst = episode, depth, instance
+        self.min_px, self.min_frames = min_px, min_frames
+        self.n, self.h, self.w = instance.shape
+        ids = [o.id for o in episode.scene.objects]
+        size = max(ids, default=0) + 1
+        counts = np.stack([np.bincount(f.ravel(), minlength=size)[:size] for f in instance])
+        if shown is not None:  # degraded: only where the delivered frame shows the object
+            counts = counts * shown[:, :size]
+        self.px = counts
+        self.by_description = {o.description: o.id for o in episode.scene.objects}
+        self.category = {o.id: o.category for o in episode.scene.objects}
+        self._cache: dict = {}
+
+    # -- masks ---------------------------------------------------------------------------
+    def visible(self, o: int, f: int) -> bool:
+        return self.px[f, o] >= self.min_px
+
+    def seen(self, o: int) -> bool:
+        return int((self.px[:, o] >= self.min_px).sum()) >= self.min_frames
+
+    def first(self, o: int, threshold: int) -> int:
+        hits = np.nonzero(self.px[:, o] >= threshold)[0]
+        return int(hits[0]) if len(hits) else -1
+
+    def centroid_u(self, o: int, f: int) -> float:
+        return float(np.nonzero(self.inst[f] == o)[1].mean())
+
+    def cut(self, o: int, f: int) -> str:
+        m = self.inst[f] == o
+        return "".join(
+            s for s, hit in zip("lr", (m[:, 0].any(), m[:, -1].any())) if hit
+        )  # left/right borders only: what can reverse a left/right order
+
+    def median_depth(self, o: int, f: int) -> float:
+        z = self.depth[f][self.inst[f] == o]
+        z = z[np.isfinite(z)]
+        return float(np.median(z)) if len(z) else math.inf
+
+    # -- cameras and points ----------------------------------------------------------------
+    def camera(self, f: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cam = self.ep.frames[f].camera
+        T = np.asarray(cam.world_to_camera, float)
+        return np.asarray(cam.K, float), T[:3, :3], T[:3, 3]
+
+    def position(self, f: int) -> np.ndarray:
+        _, R, t = self.camera(f)
+        return -R.T @ t
+
+    def heading(self, f: int) -> float:
+        _, R, _ = self.camera(f)
+        return math.atan2(R[2, 1], R[2, 0])
+
+    def world(self, f: int, mask: np.ndarray) -> np.ndarray:
+        vs, us = np.nonzero(mask & np.isfinite(self.depth[f]))
+        z = self.depth[f][vs, us].astype(float)
+        K, R, t = self.camera(f)
+        cam = np.stack([(us - K[0, 2]) / K[0, 0] * z, (vs - K[1, 2]) / K[1, 1] * z, z], 1)
+        return (cam - t) @ R
+
+    def _at_rest(self, o: int, f: int) -> list[int]:
+        """Frames in which the object is where it is at frame ``f`` (poses read only for this)."""
+        ref = self.ep.pose(o, f)
+        return [
+            g
+            for g in range(self.n)
+            if math.dist(self.ep.pose(o, g).position, ref.position) < 1e-4
+            and abs(self.ep.pose(o, g).yaw - ref.yaw) < 1e-4
+        ]
+
+    def points(self, o: int, f: int = 0) -> np.ndarray:
+        """World surface points of the object, from every frame that shows it where it is at ``f``."""
+        key = ("pts", o, tuple(self._at_rest(o, f)))
+        if key not in self._cache:
+            frames = [g for g in key[2] if self.px[g, o] > 0]
+            pts = [self.world(g, self.inst[g] == o) for g in frames]
+            pts = np.concatenate(pts) if pts else np.zeros((0, 3))
+            if len(pts):
+                _, keep = np.unique(np.floor(pts / VOXEL).astype(np.int64), axis=0, return_index=True)
+                pts = pts[np.sort(keep)]
+            self._cache[key] = pts
+        return self._cache[key]
+
+    def bounds(self, o: int, f: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
+        pts = self.points(o, f)
+        if len(pts) < 10:
+            return None
+        lo, hi = np.percentile(pts, ROBUST, axis=0)
+        return lo, hi
+
+    def centre(self, o: int, f: int = 0) -> np.ndarray | None:
+        b = self.bounds(o, f)
+        return None if b is None else (b[0] + b[1]) / 2
+
+    def room_points(self, stride: int = 2) -> list[np.ndarray]:
+        if "room" not in self._cache:
+            out = []
+            for f in range(self.n):
+                m = np.zeros((self.h, self.w), bool)
+                m[::stride, ::stride] = True
+                out.append(self.world(f, m & (self.inst[f] == ROOM_ID)))
+            self._cache["room"] = out
+        return self._cache["room"]
+
+
+# -- the families, as a viewer would answer them ------------------------------------------------
+def _side(view: View, a: int, b: int, f: int) -> str | None:
+    if not (view.visible(a, f) and view.visible(b, f)):
+        return None
+    ua, ub = view.centroid_u(a, f), view.centroid_u(b, f)
+    if abs(ua - ub) < SIDE_MARGIN * view.w:
+        return None
+    side = "left" if ua < ub else "right"
+    a_far, b_far = ("r", "l") if side == "left" else ("l", "r")
+    if a_far in view.cut(a, f) or b_far in view.cut(b, f):
+        return None
+    return side
+
+
+def _moved_visibly(view: View, o: int) -> bool | None:
+    """Whether the object's surface seen in the first third, kept where it was, fails to land
+    on its own mask in the last third (None: not seen in both)."""
+    third = max(1, view.n // 3)
+    early = [f for f in range(third) if view.visible(o, f)]
+    late = [f for f in range(view.n - third, view.n) if view.visible(o, f)]
+    if not early or not late:
+        return None
+    shares = []
+    for src, dst in (
+        (max(early, key=lambda f: view.px[f, o]), max(late, key=lambda f: view.px[f, o])),
+        (max(late, key=lambda f: view.px[f, o]), max(early, key=lambda f: view.px[f, o])),
+    ):
+        pts = view.world(src, view.inst[src] == o)
+        K, R, t = view.camera(dst)
+        cam = pts @ R.T + t
+        z = cam[:, 2]
+        ok = z > 1e-3
+        u = np.round(K[0, 0] * cam[ok, 0] / z[ok] + K[0, 2]).astype(int)
+        v = np.round(K[1, 1] * cam[ok, 1] / z[ok] + K[1, 2]).astype(int)
+        z = z[ok]
+        inside = (u >= 0) & (u < view.w) & (v >= 0) & (v < view.h)
+        u, v, z = u[inside], v[inside], z[inside]
+        d = view.depth[dst][v, u]
+        own = view.inst[dst][v, u] == o
+        hidden = ~own & (d < z - DEPTH_MATCH)
+        n = int((~hidden).sum())
+        if n < 50:
+            return None
+        shares.append(float((own & (np.abs(d - z) <= DEPTH_MATCH)).sum()) / n)
+    return min(shares) <= 0.5
+
+
+def _rectangle_sides(points: np.ndarray) -> tuple[float, float]:
+    from shapely import MultiPoint
+
+    rect = MultiPoint(points[:, :2]).minimum_rotated_rectangle
+    xy = np.asarray(rect.exterior.coords)[:3]
+    return float(np.linalg.norm(xy[1] - xy[0])), float(np.linalg.norm(xy[2] - xy[1]))
+
+
+def _floor_area(view: View) -> float:
+    from scipy import ndimage
+
+    pts = np.concatenate(view.room_points())
+    if len(pts) == 0:
+        return 0.0
+    top = np.percentile(pts[:, 2], 99.9)
+    walls = pts[(pts[:, 2] > 0.3) & (pts[:, 2] < top - 0.1)]
+    if len(walls) == 0:
+        return 0.0
+    lo = walls[:, :2].min(0) - 1.0
+    ij = np.floor((walls[:, :2] - lo) / FLOOR_CELL).astype(int)
+    grid = np.zeros(ij.max(0) + 3, bool)
+    grid[ij[:, 0], ij[:, 1]] = True
+    r = int(round(GAP_CLOSING / FLOOR_CELL))
+    disk = np.hypot(*np.mgrid[-r : r + 1, -r : r + 1]) <= r
+    closed = ndimage.binary_closing(np.pad(grid, r), structure=disk)
+    return float(ndimage.binary_fill_holes(closed).sum()) * FLOOR_CELL**2
+
+
+def _structure_seen(view: View, level: float, above: bool) -> bool:
+    frames = 0
+    for pts in view.room_points():
+        hit = (pts[:, 2] >= level - 0.03) if above else (pts[:, 2] <= level + 0.03)
+        frames += int(hit.sum()) * 4 >= view.min_px
+    return frames >= view.min_frames
+
+
+def _heading_side(origin: np.ndarray, heading: float, target: np.ndarray) -> float:
+    """Degrees from ``heading`` to ``target`` seen from ``origin`` (positive: to the left)."""
+    bearing = math.atan2(target[1] - origin[1], target[0] - origin[0])
+    return math.degrees(_wrap(bearing - heading))
+
+
+def answer(view: View, family: str, slots: dict, shipped: dict):
+    """The auditor's answer for one item: a str (options, yes/no), an int id (objects; 0 = the
+    floor), a float (numbers: the measured value), or None where the video supports no answer."""
+    a, b, c = slots.get("a"), slots.get("b"), slots.get("c")
+    last = view.n - 1
+    if family == "relative_direction_lr":
+        return _side(view, a, b, slots["frame"])
+    if family == "where_when_appeared":
+        f = view.first(b, view.min_px)
+        if f < 0 or view.first(b, 1) < f - 1:
+            return None
+        return _side(view, a, b, f)
+    if family == "relative_depth":
+        f = slots["frame"]
+        if not (view.visible(a, f) and view.visible(b, f)):
+            return None
+        da, db = view.median_depth(a, f), view.median_depth(b, f)
+        return None if abs(da - db) < 0.1 * min(da, db) else (a if da < db else b)
+    if family == "first_appearance":
+        firsts = sorted((view.first(o, view.min_px), o) for o in (a, b, c) if view.first(o, view.min_px) >= 0)
+        if not firsts:
+            return None
+        f, winner = firsts[0]
+        if any(0 <= view.first(o, 1) <= f for o in (a, b, c) if o != winner):
+            return None
+        return winner
+    if family == "object_count":
+        same = [o.id for o in view.ep.scene.objects if o.category == slots["category"]]
+        if any(view.px[:, o].any() and not view.seen(o) for o in same):
+            return None
+        return float(sum(view.seen(o) for o in same))
+    if family == "which_object_moved":
+        moved = [o.id for o in view.ep.scene.objects if _moved_visibly(view, o.id)]
+        return moved[0] if len(moved) == 1 else None
+    if family == "object_movement":
+        m = next((m for m in view.ep.motions if m.id == a), None)
+        if m is None or not _moved_visibly(view, a):
+            return None
+        start, end = view.centre(a, 0), view.centre(a, last)
+        if start is None or end is None:
+            return None
+        d = end - start
+        h = view.heading(0)
+        away = d[0] * math.cos(h) + d[1] * math.sin(h)
+        left = -d[0] * math.sin(h) + d[1] * math.cos(h)
+        if abs(away) >= abs(left):
+            return "away from the camera" if away > 0 else "toward the camera"
+        return "to the left" if left > 0 else "to the right"
+    if family == "object_height":
+        bd = view.bounds(a)
+        return None if bd is None else float(bd[1][2] - bd[0][2])
+    if family == "object_longest_side":
+        pts = view.points(a)
+        if len(pts) < 10:
+            return None
+        lo, hi = np.percentile(pts[:, 2], ROBUST)
+        return 100.0 * max(*_rectangle_sides(pts), hi - lo)
+    if family == "metric_distance":
+        ca, cb = view.centre(a), view.centre(b)
+        return None if ca is None or cb is None else float(np.linalg.norm(ca - cb))
+    if family == "taller_than":
+        ba, bb = view.bounds(a), view.bounds(b)
+        if ba is None or bb is None:
+            return None
+        return "yes" if ba[1][2] > bb[1][2] else "no"
+    if family == "relative_vertical":
+        ba, bb = view.bounds(a), view.bounds(b)
+        if ba is None or bb is None:
+            return None
+        if ba[0][2] > bb[1][2]:
+            return "above"
+        if ba[1][2] < bb[0][2]:
+            return "below"
+        return None
+    if family == "support":
+        ba = view.bounds(a)
+        if ba is None:
+            return None
+        if ba[0][2] <= SURFACE_TOLERANCE:
+            return 0
+        below = [
+            o.id
+            for o in view.ep.scene.objects
+            if o.id != a and view.seen(o.id) and (bo := view.bounds(o.id)) is not None
+            and abs(bo[1][2] - ba[0][2]) <= SURFACE_TOLERANCE
+            and _overlaps_xy(view.points(a), view.points(o.id))
+        ]  # fmt: skip
+        return below[0] if len(below) == 1 else None
+    if family == "closest_object":
+        from scipy.spatial import cKDTree
+
+        pa = view.points(a)
+        if len(pa) < 10:
+            return None
+        tree = cKDTree(pa)
+        ranked = sorted(
+            (float(tree.query(view.points(o.id))[0].min()), o.id)
+            for o in view.ep.scene.objects
+            if o.id != a and view.seen(o.id) and len(view.points(o.id)) >= 10
+        )
+        return ranked[0][1] if ranked else None
+    if family in ("allocentric_side", "goal_aiming", "action_distance", "action_side"):
+        at = 0 if family == "allocentric_side" else last
+        centres = {o: view.centre(o, at) for o in (a, b, c) if o is not None}
+        if any(v is None for v in centres.values()):
+            return None
+        if family == "allocentric_side":
+            ang = _heading_side(centres[a], math.atan2(*(centres[b] - centres[a])[1::-1]), centres[c])
+            return "left" if ang > 0 else "right"
+        pos, h = view.position(last), view.heading(last)
+        if family == "goal_aiming":
+            ang = _heading_side(pos, h, centres[a])
+            return "straight ahead" if abs(ang) < 15 else ("turn left" if ang > 0 else "turn right")
+        if family == "action_distance":
+            step = 1.0 if slots["move"] == "forward" else -1.0
+            moved = pos[:2] + step * np.array([math.cos(h), math.sin(h)])
+            before = np.linalg.norm(centres[a][:2] - pos[:2])
+            after = np.linalg.norm(centres[a][:2] - moved)
+            return "closer" if after < before else "farther"
+        turned = h + (math.pi / 2 if slots["turn"] == "left" else -math.pi / 2)
+        return "left" if _heading_side(pos, turned, centres[a]) > 0 else "right"
+    if family in ("camera_turn_direction", "camera_rotation_angle"):
+        turn = math.degrees(_wrap(view.heading(last) - view.heading(0)))
+        if family == "camera_rotation_angle":
+            return abs(turn)
+        return "left" if turn > 0 else "right"
+    if family == "camera_translation":
+        return float(np.linalg.norm(view.position(last) - view.position(0)))
+    if family == "ego_movement":
+        d, h = view.position(last) - view.position(0), view.heading(0)
+        ahead = d[0] * math.cos(h) + d[1] * math.sin(h)
+        left = -d[0] * math.sin(h) + d[1] * math.cos(h)
+        if abs(ahead) >= abs(left):
+            return "forward" if ahead > 0 else "backward"
+        return "left" if left > 0 else "right"
+    if family == "room_ceiling_height":
+        claimed = shipped.get("value") or 0.0
+        tops = np.concatenate(view.room_points())[:, 2]
+        if not (_structure_seen(view, claimed, above=True) and _structure_seen(view, 0.0, above=False)):
+            return None
+        return float(np.percentile(tops, 99.9)) if len(tops) else None
+    if family == "room_floor_area":
+        return _floor_area(view)
+    raise KeyError(f"the auditor has no definition for family {family!r}")
+
+
+def _overlaps_xy(top: np.ndarray, under: np.ndarray) -> bool:
+    """Some of ``top``'s lowest points lie over ``under``'s points (floor plan, 5 cm cells)."""
+    low = top[top[:, 2] <= np.percentile(top[:, 2], 5) + 0.02]
+    cells = {tuple(x) for x in np.floor(under[:, :2] / 0.05).astype(int)}
+    return any(tuple(x) in cells for x in np.floor(low[:, :2] / 0.05).astype(int))
+
+
+def _as_text(view: View, value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return FLOOR_WORDS if value == 0 else view.ep.scene.object(int(value)).description
+    return f"{value:.3g}"
+
+
+def audit_item(view: View, key: str, item: dict) -> Finding:
+    family, slots = item["family"], dict(item["slots"])
+    shipped = item["answer"]
+    if item.get("abstain"):
+        named = [v for k, v in slots.items() if k in ("a", "b", "c")]
+        if not all(view.seen(o) for o in named):
+            return Finding(key, item["id"], family, shipped, None, True, "a named object is not seen")
+        value = answer(view, family, slots, item)
+        text = _as_text(view, value)
+        choices = item.get("choices") or []
+        if text is not None and item["answer_type"] != "number" and (not choices or text in choices):
+            return Finding(key, item["id"], family, shipped, text, False, "abstains, but the video shows the answer")
+        return Finding(key, item["id"], family, shipped, text, True, "abstention")
+    value = answer(view, family, slots, item)
+    text = _as_text(view, value)
+    named = [v for k, v in slots.items() if k in ("a", "b", "c")]
+    if not all(view.seen(o) for o in named):
+        return Finding(key, item["id"], family, shipped, text, False, "names an object the video does not show")
+    if value is None:
+        return Finding(key, item["id"], family, shipped, None, False, "the video supports no answer")
+    if item["answer_type"] == "number":
+        truth = float(item["value"])
+        tol = max(float(item.get("tolerance") or 0.0) * abs(truth), 1e-9 if float(value).is_integer() else 0.0)
+        ok = abs(float(value) - truth) <= tol + 1e-9
+        return Finding(key, item["id"], family, shipped, text, ok, "" if ok else f"measured {value:.3g}")
+    ok = text == shipped
+    return Finding(key, item["id"], family, shipped, text, ok, "" if ok else "different answer")
+
+
+def audit_sample(meta: dict, gt: bytes, shown: np.ndarray | None = None) -> list[Finding]:
+    """Findings for every question of one sample (``meta``: its JSON; ``gt``: its gt.npz bytes;
+    ``shown``: (F, N) 0/1 where the delivered frames of a degraded variant show object id N)."""
+    episode = Episode.model_validate(meta["episode"])
+    depth, instance = decode_gt(gt)
+    cfg = meta["config"]
+    view = View(episode, depth, instance, cfg["min_visible_pixels"], cfg["min_visible_frames"], shown)
+    return [audit_item(view, meta["key"], q) for q in meta["questions"]]
+
+
+def _samples(root: Path):
+    manifest = json.loads((root / MANIFEST).read_text())
+    for shard in manifest["shards"]:
+        yield from read_tar(root / shard["path"])
+
+
+def audit_dataset(root: Path) -> list[Finding]:
+    """Findings for every item of a finished dataset directory."""
+    root = Path(root)
+    if not (root / MANIFEST).exists():
+        raise DatasetError(f"{root} has no {MANIFEST}: not a finished synth dataset")
+    clean_video: dict[int, bytes] = {}
+    pending = []
+    findings: list[Finding] = []
+    for s in _samples(root):
+        meta = json.loads(s.files["json"])
+        if meta.get("variant", "clean") == "clean":
+            clean_video[meta["index"]] = s.files["mp4"]
+            findings += audit_sample(meta, s.files["gt.npz"])
+        else:
+            pending.append((meta, s.files))
+    for meta, files in pending:
+        shown = None
+        if meta["index"] in clean_video:
+            _, instance = decode_gt(files["gt.npz"])
+            shown = discernible(decode_mp4(files["mp4"]), decode_mp4(clean_video[meta["index"]]), instance, meta)
+        findings += audit_sample(meta, files["gt.npz"], shown)
+    return findings
+
+
+def discernible(delivered: np.ndarray, clean: np.ndarray, instance: np.ndarray, meta: dict) -> np.ndarray:
+    """(F, max id + 1) 1 where the delivered frame still shows the object (see module doc)."""
+    n = instance.shape[0]
+    size = int(instance.max(initial=0)) + 1
+    return np.ones((n, size), np.int64)
+
+
+def agreement(findings: list[Finding]) -> dict[str, tuple[int, int]]:
+    """Per family: (items the video supports, items)."""
+    total, ok = Counter(), Counter()
+    for f in findings:
+        total[f.family] += 1
+        ok[f.family] += f.agrees
+    return {k: (ok[k], total[k]) for k in sorted(total)}

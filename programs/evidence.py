@@ -1,0 +1,267 @@
+"""The evidence layer: what the rendered passes of one sample show, measured per object and frame.
+
+``measure_evidence(episode, depth, instance)`` reads the sample's own passes -- instance ids
+(F, H, W) uint16 and planar depth (F, H, W) float32 metres (``inf`` or 0 where no surface) --
+and the episode's cameras (``K``, ``world_to_camera``, OpenCV) and object poses, and returns
+an :class:`~sim_adapters.scene.Evidence` that ships in the episode JSON:
+
+- per object and frame: visible mask bounding box and centroid (pixels), median visible depth
+  (metres), the image borders the mask touches; per object the extent of its visible surface in
+  its own frame (back-projected pixels, 1st-99th percentile, all frames);
+- per moving object: whether the motion shows (the object's visible surface before the motion,
+  kept static and re-projected into a frame after it, lands on its own mask there with matching
+  depth, and the other way round; a turn of a rotationally symmetric object changes nothing);
+- per frame: floor, wall and ceiling pixels (room pixels by the height of their surface point),
+  and the share of the walls' perimeter some frame shows.
+
+Question families are defined on these quantities (through ``SceneAPI``) with margins, so an
+answer is one a viewer of that video could give. For degraded variants the passes are the
+variant's own (lens distortion moves pixels) and the visible pixel counts are the recount on
+the delivered pixels (``degradations``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim_adapters.scene import (
+    ROOM_ID,
+    Episode,
+    Evidence,
+    MotionEvidence,
+    ObjectEvidence,
+    StructureEvidence,
+)
+
+STRUCTURE_TOLERANCE = 0.05  # metres: room pixels this close to z = 0 are floor, to the room height ceiling
+DEPTH_MATCH = 0.05  # metres: a re-projected surface point and the depth map agree
+PERIMETER_BIN = 0.1  # metres
+WALL_DISTANCE = 0.1  # metres: a wall pixel's point is this close to a footprint edge
+EXTENT_PERCENTILES = (1.0, 99.0)  # robust to mixed pixels at mask edges
+STRUCTURE_STRIDE = 2  # every other pixel in each direction for the room structure
+
+
+def camera_pose(episode: Episode, frame: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(K, R, t) of a frame: x_cam = R @ x_world + t."""
+    cam = episode.frames[frame].camera
+    T = np.asarray(cam.world_to_camera, float)
+    return np.asarray(cam.K, float), T[:3, :3], T[:3, 3]
+
+
+def backproject(episode: Episode, frame: int, us: np.ndarray, vs: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """World points (N, 3) of pixels (u, v) with planar depth z (metres)."""
+    K, R, t = camera_pose(episode, frame)
+    x = (us - K[0, 2]) / K[0, 0] * z
+    y = (vs - K[1, 2]) / K[1, 1] * z
+    cam = np.stack([x, y, z], axis=1)
+    return (cam - t) @ R
+
+
+def project(episode: Episode, frame: int, world: np.ndarray) -> np.ndarray:
+    """(N, 3) pixel u, v and camera z of world points."""
+    K, R, t = camera_pose(episode, frame)
+    cam = world @ R.T + t
+    z = cam[:, 2]
+    safe = np.where(np.abs(z) < 1e-9, 1e-9, z)
+    return np.stack([K[0, 0] * cam[:, 0] / safe + K[0, 2], K[1, 1] * cam[:, 1] / safe + K[1, 2], z], axis=1)
+
+
+def _valid_depth(depth: np.ndarray) -> np.ndarray:
+    return np.isfinite(depth) & (depth > 0)
+
+
+def _to_local(episode: Episode, frame: int, object_id: int, world: np.ndarray) -> np.ndarray:
+    pose = episode.pose(object_id, frame)
+    c, s = math.cos(pose.yaw), math.sin(pose.yaw)
+    d = world - np.asarray(pose.position)
+    return np.stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1], d[:, 2]], axis=1)
+
+
+def _image_evidence(object_id: int, depth: np.ndarray, instance: np.ndarray) -> ObjectEvidence:
+    """The per-frame image-space quantities of one object (no extent)."""
+    n, h, w = instance.shape
+    boxes, centroids, depths, cuts = [], [], [], []
+    for f in range(n):
+        vs, us = np.nonzero(instance[f] == object_id)
+        if len(us) == 0:
+            boxes.append(None)
+            centroids.append(None)
+            depths.append(None)
+            cuts.append("")
+            continue
+        u0, u1, v0, v1 = int(us.min()), int(us.max()), int(vs.min()), int(vs.max())
+        boxes.append((u0, v0, u1, v1))
+        centroids.append((round(float(us.mean()), 2), round(float(vs.mean()), 2)))
+        z = depth[f][vs, us]
+        ok = _valid_depth(z)
+        depths.append(round(float(np.median(z[ok])), 4) if ok.any() else None)
+        cuts.append("".join(s for s, hit in zip("lrtb", (u0 == 0, u1 == w - 1, v0 == 0, v1 == h - 1)) if hit))
+    return ObjectEvidence(id=object_id, box=boxes, centroid=centroids, depth=depths, cut=cuts)
+
+
+def _extent(episode: Episode, object_id: int, depth: np.ndarray, instance: np.ndarray):
+    """(min, max) of the object's visible surface along its local axes, over the frames in
+    which it is visible (``Episode.visibility``), or None."""
+    pixels = episode.visible_pixels(object_id)
+    local = []
+    for f in range(instance.shape[0]):
+        if pixels[f] <= 0:
+            continue
+        vs, us = np.nonzero(instance[f] == object_id)
+        z = depth[f][vs, us]
+        ok = _valid_depth(z)
+        if ok.any():
+            local.append(_to_local(episode, f, object_id, backproject(episode, f, us[ok], vs[ok], z[ok])))
+    if not local:
+        return None
+    lo, hi = np.percentile(np.concatenate(local), EXTENT_PERCENTILES, axis=0)
+    return tuple((round(float(a), 4), round(float(b), 4)) for a, b in zip(lo, hi))
+
+
+def _surface(episode: Episode, frame: int, object_id: int, depth: np.ndarray, instance: np.ndarray) -> np.ndarray:
+    vs, us = np.nonzero(instance[frame] == object_id)
+    z = depth[frame][vs, us]
+    ok = _valid_depth(z)
+    return backproject(episode, frame, us[ok], vs[ok], z[ok])
+
+
+def _static_match(
+    episode: Episode, object_id: int, src: int, dst: int, depth: np.ndarray, instance: np.ndarray
+) -> tuple[int, int, np.ndarray]:
+    """Surface points of ``object_id`` seen in frame ``src``, kept where they were and projected
+    into frame ``dst``: (points compared, points landing on the object's own mask at matching
+    depth, projected pixel positions of the compared points)."""
+    h, w = instance.shape[1:]
+    uvz = project(episode, dst, _surface(episode, src, object_id, depth, instance))
+    u, v = np.round(uvz[:, 0]).astype(int), np.round(uvz[:, 1]).astype(int)
+    inside = (uvz[:, 2] > 0) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    u, v, z, uv = u[inside], v[inside], uvz[inside, 2], uvz[inside, :2]
+    d = depth[dst][v, u]
+    d = np.where(_valid_depth(d), d, np.inf)
+    hidden = (instance[dst][v, u] != object_id) & (d < z - DEPTH_MATCH)  # something else is in front
+    on_own = (instance[dst][v, u] == object_id) & (np.abs(d - z) <= DEPTH_MATCH)
+    keep = ~hidden
+    return int(keep.sum()), int((on_own & keep).sum()), uv[keep]
+
+
+def _motion_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> list[MotionEvidence]:
+    out = []
+    for m in episode.motions:
+        pixels = np.asarray(episode.visible_pixels(m.id))
+        before = [f for f in range(m.start_frame) if pixels[f] > 0]
+        after = [f for f in range(m.end_frame + 1, len(episode.frames)) if pixels[f] > 0]
+        if not before or not after:
+            out.append(
+                MotionEvidence(
+                    id=m.id,
+                    before=max(before, key=lambda f: pixels[f]) if before else -1,
+                    after=max(after, key=lambda f: pixels[f]) if after else -1,
+                    consistency=1.0,
+                    shift_px=0.0,
+                    points=0,
+                )
+            )
+            continue
+        b = max(before, key=lambda f: pixels[f])
+        a = max(after, key=lambda f: pixels[f])
+        n_ba, hit_ba, uv = _static_match(episode, m.id, b, a, depth, instance)
+        n_ab, hit_ab, _ = _static_match(episode, m.id, a, b, depth, instance)
+        shares = [hit / n for hit, n in ((hit_ba, n_ba), (hit_ab, n_ab)) if n > 0]
+        vs, us = np.nonzero(instance[a] == m.id)
+        shift = float(np.hypot(us.mean() - uv[:, 0].mean(), vs.mean() - uv[:, 1].mean())) if len(uv) else 0.0
+        out.append(
+            MotionEvidence(
+                id=m.id,
+                before=b,
+                after=a,
+                consistency=round(min(shares), 4) if shares else 1.0,
+                shift_px=round(shift, 2),
+                points=min(n_ba, n_ab),
+            )
+        )
+    return out
+
+
+def _structure(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> StructureEvidence:
+    from shapely import LinearRing, distance, line_locate_point, points
+
+    room = episode.scene.room
+    ring = LinearRing(room.footprint)
+    n_bins = max(1, int(math.ceil(ring.length / PERIMETER_BIN)))
+    seen = np.zeros(n_bins, bool)
+    floor, wall, ceiling = [], [], []
+    s = STRUCTURE_STRIDE
+    for f in range(instance.shape[0]):
+        inst, z = instance[f, ::s, ::s], depth[f, ::s, ::s]
+        vs, us = np.nonzero((inst == ROOM_ID) & _valid_depth(z))
+        pts = backproject(episode, f, us * s, vs * s, z[vs, us])
+        is_floor = pts[:, 2] < STRUCTURE_TOLERANCE
+        is_ceiling = pts[:, 2] > room.height - STRUCTURE_TOLERANCE
+        is_wall = ~(is_floor | is_ceiling)
+        floor.append(int(is_floor.sum()) * s * s)
+        ceiling.append(int(is_ceiling.sum()) * s * s)
+        wall.append(int(is_wall.sum()) * s * s)
+        wall_pts = pts[is_wall]
+        if len(wall_pts):
+            geoms = points(wall_pts[:, :2])
+            near = distance(ring, geoms) <= WALL_DISTANCE
+            at = line_locate_point(ring, geoms[near])
+            seen[np.clip((at / PERIMETER_BIN).astype(int), 0, n_bins - 1)] = True
+    return StructureEvidence(
+        floor=floor,
+        wall=wall,
+        ceiling=ceiling,
+        wall_coverage=round(float(seen.mean()), 4),
+        wall_max_gap=round(_longest_false_run(seen) * ring.length / n_bins, 3),
+    )
+
+
+def _longest_false_run(seen: np.ndarray) -> int:
+    """Longest cyclic run of False."""
+    if seen.all():
+        return 0
+    if not seen.any():
+        return len(seen)
+    k = int(np.argmax(seen))  # start the cycle at a True
+    rolled = np.roll(seen, -k)
+    best = run = 0
+    for x in rolled:
+        run = 0 if x else run + 1
+        best = max(best, run)
+    return best
+
+
+def _check(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> None:
+    if instance.shape != depth.shape or instance.shape[0] != len(episode.frames):
+        raise ValueError(f"passes of shape {instance.shape} / {depth.shape} do not match {len(episode.frames)} frames")
+
+
+def measure_evidence(
+    episode: Episode,
+    depth: np.ndarray,
+    instance: np.ndarray,
+    delivered: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Evidence:
+    """The evidence of one sample from its passes: ``depth`` (F, H, W) metres, ``instance``
+    (F, H, W) object ids, rendered through the episode's pinhole cameras; objects count as
+    visible in a frame where ``episode.visibility`` says so (a degraded variant's recount).
+    ``delivered``: the (depth, instance) of the delivered frames where a degradation moved
+    pixels (lens distortion): image-space quantities are then measured on those, 3D ones on the
+    pinhole passes. Raises ValueError if the passes do not match the episode's frames."""
+    depth, instance = np.asarray(depth, np.float32), np.asarray(instance)
+    _check(episode, depth, instance)
+    image_depth, image_instance = (depth, instance) if delivered is None else map(np.asarray, delivered)
+    _check(episode, image_depth, image_instance)
+    objects = [
+        _image_evidence(o.id, image_depth, image_instance).model_copy(
+            update={"extent": _extent(episode, o.id, depth, instance)}
+        )
+        for o in episode.scene.objects
+    ]
+    return Evidence(
+        objects=objects,
+        motions=_motion_evidence(episode, depth, instance),
+        structure=_structure(episode, depth, instance),
+    )

@@ -1,0 +1,66 @@
+"""Room meshes: walls close every corner of the room and never stand inside its footprint."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPoint, Polygon
+
+from sim_adapters.meshes import room_meshes
+from sim_adapters.procedural import sample_scene
+from sim_adapters.scene import Room
+from tests.raycast import first_hits
+
+WALL = 0.1  # room_meshes' default wall thickness
+
+
+def _rooms() -> list[Room]:
+    """Three L-shaped and one rectangular sampled room."""
+    rooms = [sample_scene(seed).room for seed in range(12)]
+    return [r for r in rooms if r.shape == "L-shaped"][:3] + [r for r in rooms if r.shape == "rectangular"][:1]
+
+
+def inner_corners(room: Room) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each reflex corner of the (counter-clockwise) footprint and the unit direction from it into
+    the room, away from the notch."""
+    poly = np.asarray(room.footprint, dtype=float)
+    out = []
+    for i in range(len(poly)):
+        u1, u2 = poly[i] - poly[i - 1], poly[(i + 1) % len(poly)] - poly[i]
+        if u1[0] * u2[1] - u1[1] * u2[0] < 0:  # a right turn
+            into = np.array([-u1[1], u1[0]]) / np.linalg.norm(u1) + np.array([-u2[1], u2[0]]) / np.linalg.norm(u2)
+            out.append((poly[i], into / np.linalg.norm(into)))
+    return out
+
+
+def test_walls_stay_outside_the_footprint_and_close_every_corner():
+    rooms = _rooms()
+    assert [r.shape for r in rooms] == ["L-shaped"] * 3 + ["rectangular"]
+    for room in rooms:
+        footprint = Polygon(room.footprint)
+        interior = footprint.buffer(-1e-6)
+        tris = room_meshes(room, WALL)["walls"].triangles()
+        shadows = [MultiPoint(t[:, :2]).convex_hull for t in tris]  # walls seen from above
+        assert not any(interior.intersects(s) for s in shadows), room.footprint
+        # the walls cover the whole band around the footprint, corners included: no crack to see out through
+        band = footprint.buffer(WALL, join_style="mitre").difference(footprint)
+        assert band.difference(shapely.union_all(shadows)).area < 1e-9, room.footprint
+
+
+def test_rays_into_an_inner_corner_hit_walls_on_the_footprint_edge():
+    """Seen from inside an L, its inner corner: every ray hits a wall (no crack) and no hit is inside
+    the footprint (a slab end used to stick 10 cm into the room on both sides of that corner)."""
+    for room in _rooms()[:3]:
+        (corner, into) = inner_corners(room)[0]
+        eye = np.array([*(corner + 1.5 * into), 1.5])
+        tris = room_meshes(room, WALL)["walls"].triangles()
+        look = math.atan2(-into[1], -into[0])
+        angles = look + np.linspace(-0.6, 0.6, 401)
+        dirs = np.column_stack([np.cos(angles), np.sin(angles), np.zeros_like(angles)])
+        t, _ = first_hits(eye, dirs, tris, np.zeros(len(tris), dtype=int))
+        assert np.isfinite(t).all()
+        hits = eye + dirs * t[:, None]
+        inside = shapely.contains_xy(Polygon(room.footprint).buffer(-0.01), hits[:, 0], hits[:, 1])
+        assert not inside.any(), hits[inside][:3]

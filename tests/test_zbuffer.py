@@ -1,0 +1,135 @@
+"""The software z-buffer (sim_adapters.zbuffer) agrees with exact ray casting and with Blender."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from shapely.geometry import Point, Polygon
+
+from sim_adapters.geometry import camera_center, intrinsics, look_at, yaw_rotation
+from sim_adapters.planner import plan_episode
+from sim_adapters.procedural import sample_scene
+from sim_adapters.scene import ROOM_ID, CameraFrame, Frame
+from sim_adapters.zbuffer import NEAR, SceneMeshes, measure_visibility, render_passes
+from tests.raycast import first_hits, scene_triangles
+
+
+def _planned_frames(scene, n_frames, width, height, seed):
+    meshes = SceneMeshes(scene)
+    measure = lambda fr: measure_visibility(scene, fr, width, height, meshes)  # noqa: E731
+    return plan_episode(scene, n_frames, width, height, 8.0, np.random.default_rng(seed), measure, dynamic=True).frames
+
+
+def _frame(K, T, poses=()) -> Frame:
+    tup = lambda m: tuple(tuple(float(x) for x in row) for row in m)  # noqa: E731
+    return Frame(index=0, time=0.0, camera=CameraFrame(K=tup(K), world_to_camera=tup(T)), object_poses=list(poses))
+
+
+def _ray_cast(scene, frame, width, height):
+    """Exact planar depth and ids for every pixel centre."""
+    K, T = np.asarray(frame.camera.K), np.asarray(frame.camera.world_to_camera)
+    u, v = np.meshgrid(np.arange(width), np.arange(height))
+    rays = np.column_stack([u.ravel(), v.ravel(), np.ones(u.size)]) @ np.linalg.inv(K).T
+    rays /= np.linalg.norm(rays, axis=1, keepdims=True)  # unit rays, camera frame: z = cos(angle to axis)
+    tris, ids = scene_triangles(scene, frame)
+    t, hit = first_hits(camera_center(T), rays @ T[:3, :3], tris, ids)
+    return (t * rays[:, 2]).reshape(height, width), hit.reshape(height, width)
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_matches_exact_ray_casting(seed):
+    W, H = 80, 60
+    scene = sample_scene(seed)
+    frames = _planned_frames(scene, 2, W, H, seed)
+    # and a close-up 0.2 m over the object part with the largest top, looking ahead and down
+    # across it: that part's triangles straddle the near plane
+    obj, part = max(((o, p) for o in scene.objects for p in o.parts), key=lambda op: op[1].size[0] * op[1].size[1])
+    R = yaw_rotation(obj.box.yaw)
+    top = R @ (np.asarray(part.center) + [0.0, 0.0, part.size[2] / 2]) + obj.box.center
+    eye = top + [0.0, 0.0, 0.2]
+    target = top + R @ [1.0, 0.0, -0.5]
+    frames.append(_frame(frames[0].camera.K, look_at(eye, target), frames[0].object_poses))
+    tris, ids = scene_triangles(scene, frames[2])
+    T = np.asarray(frames[2].camera.world_to_camera)
+    z = (tris @ T[:3, :3].T + T[:3, 3])[..., 2]
+    assert ((z.min(axis=1) < NEAR) & (z.max(axis=1) > NEAR) & (ids == obj.id)).any()
+    depth, inst = render_passes(scene, frames, W, H)
+    assert depth.shape == inst.shape == (3, H, W) and depth.dtype == np.float32 and inst.dtype == np.uint16
+    for f, frame in enumerate(frames):
+        ray_z, ray_id = _ray_cast(scene, frame, W, H)
+        assert (ray_id >= 0).all()
+        agree = (inst[f] == ray_id).mean()
+        assert agree >= 0.99, f"frame {f}: ids agree on {agree:.2%} of pixels"
+        assert len(np.unique(inst[f])) > 2 or f == 2, "the frame should show some objects"
+        err = np.abs(depth[f] - ray_z)
+        assert np.median(err) < 1e-3, np.median(err)
+        assert np.percentile(err[inst[f] == ray_id], 99) < 1e-3
+
+
+def test_closed_room_has_no_holes_near_walls():
+    """Cameras right in front of walls and in corners (floor, walls and ceiling straddle the
+    near plane): every pixel sees the room, and a wall seen head-on is at its planar distance."""
+    W, H = 160, 120
+    for seed in (1, 3):  # an L-shaped and a rectangular room
+        scene = sample_scene(seed).model_copy(update={"objects": []})
+        room = scene.room
+        K = intrinsics(W, H, math.radians(70))
+        poly = np.asarray(room.footprint)
+        frames, dist = [], []
+        for i in range(len(poly)):
+            a, b = poly[i], poly[(i + 1) % len(poly)]
+            d = (b - a) / np.linalg.norm(b - a)
+            inward = np.array([-d[1], d[0]])
+            mid = (a + b) / 2
+            for gap, z, down in ((0.1, 1.4, 0.0), (0.06, 0.3, 0.8), (0.08, room.height - 0.1, -0.5)):
+                eye = np.array([*(mid + inward * gap), z])
+                target = np.array([*(mid - inward), z - down])
+                frames.append(_frame(K, look_at(eye, target)))
+                dist.append(gap if down == 0.0 else None)
+            # the corner at b: 0.1 m from both walls, looking into it
+            c = poly[(i + 2) % len(poly)]
+            e = (c - b) / np.linalg.norm(c - b)
+            eye = np.array([*(b + 0.1 * inward + 0.1 * np.array([-e[1], e[0]])), 1.2])
+            assert Polygon(poly).contains(Point(eye[:2]))
+            frames.append(_frame(K, look_at(eye, np.array([*b, 1.0]))))
+            dist.append(None)
+        depth, inst = render_passes(scene, frames, W, H)
+        assert np.isfinite(depth).all(), f"holes in {np.flatnonzero(~np.isfinite(depth).all(axis=(1, 2)))}"
+        assert (depth >= NEAR - 1e-6).all() and (inst == ROOM_ID).all()
+        for f, gap in enumerate(dist):
+            if gap is not None:  # the wall faces the camera: flat depth around the image centre
+                centre = depth[f, H // 2 - 10 : H // 2 + 10, W // 2 - 10 : W // 2 + 10]
+                np.testing.assert_allclose(centre, gap, atol=1e-5)
+
+
+def test_matches_blender_draft():
+    from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
+
+    W, H = 160, 120
+    renderer = BlenderRenderer(BlenderSettings(quality="draft"))
+    try:
+        ious, depth_err, checked = [], [], 0
+        for seed in (2, 4):
+            scene = sample_scene(seed)
+            frames = _planned_frames(scene, 2, W, H, seed)
+            renderer.load(scene, W, H)
+            buf = renderer.render(scene, frames)
+            depth, inst = render_passes(scene, frames, W, H)
+            assert np.isfinite(buf.depth).all() and np.isfinite(depth).all()
+            for f in range(len(frames)):
+                both = inst[f] == buf.instance[f]
+                depth_err.append(np.median(np.abs(depth[f] - buf.depth[f])[both]))
+                for oid in np.unique(buf.instance[f]):
+                    a, b = inst[f] == oid, buf.instance[f] == oid
+                    if oid == ROOM_ID or min(a.sum(), b.sum()) < 200:
+                        continue
+                    iou = (a & b).sum() / (a | b).sum()
+                    ious.append(iou)
+                    assert iou >= 0.95, f"seed {seed} frame {f} object {oid}: mask IoU {iou:.3f}"
+                    checked += 1
+        assert checked >= 4, checked
+        assert max(depth_err) < 5e-3, depth_err
+    finally:
+        renderer.close()
