@@ -20,7 +20,7 @@ from sim_adapters.render_types import FrameBuffers
 from sim_adapters.scene import Episode, ObjectVisibility
 
 from . import raster
-from .base import EVIDENCE_WEIGHT, SEVERITIES, Output, Source, recount
+from .base import DISCERNIBILITY, EVIDENCE_WEIGHT, MIN_CONTRAST, MIN_SNR, SEVERITIES, Output, Source, recount
 from .blur import defocus, motion_blur
 from .gaussians import EpisodeSplats, build_splats
 from .lens import lens_distortion
@@ -42,7 +42,7 @@ class Degradation:
     description: str
     params: tuple[str, ...]  # the parameters its record carries
     method: str
-    signal_test: str  # when a pixel of an object still counts as evidence of it
+    signal_test: str  # when a pixel of an object still counts as evidence of it (before the shared discernibility test)
     apply: Callable[[Source, int, np.random.Generator], Output]
 
 
@@ -115,9 +115,9 @@ DEGRADATIONS: dict[str, Degradation] = {
         Degradation(
             "low_light",
             "dim light on a linear sensor: shot and read noise, gain, gamma",
-            ("light_fraction", "gain", "full_scale_electrons", "read_noise_electrons", "gamma", "snr_threshold"),
+            ("light_fraction", "gain", "full_scale_electrons", "read_noise_electrons", "gamma"),
             METHOD_IMAGE,
-            "expected luminance SNR >= 1",
+            "none beyond ownership (whether an object shows through the noise is the discernibility test's call)",
             low_light,
         ),
         Degradation(
@@ -141,7 +141,7 @@ DEGRADATIONS: dict[str, Degradation] = {
             "H.264 encoding at a high constant rate factor",
             ("codec", "encoder", "pix_fmt", "preset", "crf"),
             METHOD_IMAGE,
-            "none: compression is taken to keep every object's evidence",
+            "none beyond ownership (what the codec smooths away is the discernibility test's call)",
             compression,
         ),
     )
@@ -161,7 +161,10 @@ class Degraded:
     instance: np.ndarray | None = None  # (F, H, W) uint16, where pixels moved
 
 
-ANSWERABILITY_RULE = "visible pixels = clean mask pixels x min(1, evidence pixels / evidence pixels without it)"
+ANSWERABILITY_RULE = (
+    "visible pixels = clean mask pixels x min(1, evidence pixels / evidence pixels without it), "
+    "and 0 in a frame where the object is not discernible in the delivered frame"
+)
 
 
 def parse_spec(spec: str) -> list[tuple[str, int]]:
@@ -217,11 +220,14 @@ def degrade(
         "rule": ANSWERABILITY_RULE,
         "pixel_owner": PIXEL_OWNER[d.method],
         "signal_test": d.signal_test,
+        "discernible": DISCERNIBILITY,
+        "min_contrast_levels": MIN_CONTRAST,
+        "min_snr": MIN_SNR,
     }
     return Degraded(
         rgb=out.rgb,
         record=record,
-        visibility=recount(episode, out, selected),
+        visibility=recount(src, out),
         camera_K=None if out.camera_K is None else [K.tolist() for K in out.camera_K],
         distortion=out.distortion,
         depth=None if out.depth is None else out.depth.astype(np.float32),

@@ -5,8 +5,14 @@ which object the degraded pixel still carries evidence of (``evidence``), next t
 measure without the degradation (``reference``). An object's visible pixels under the
 degradation are its clean (rendered instance-mask) pixels scaled by the share of its reference
 evidence pixels that survive: ``round(pixels * min(1, n_evidence / n_reference))`` (unchanged
-where ``n_reference`` is 0). The pipeline applies its usual ``min_pixels`` / ``min_frames``
-rule to these counts, so an object the degradation hides turns its questions into abstentions.
+where ``n_reference`` is 0).
+
+Then one test on the delivered pixels, the same for every type (:func:`discernibility`): in
+each frame the object must still stand out of its surroundings in the degraded uint8 frame,
+measured against the clean frame over the object's mask and a ring around it. An object that
+fails it gets 0 visible pixels in that frame. The pipeline applies its usual ``min_pixels`` /
+``min_frames`` rule to these counts, so an object the degradation hides turns its questions
+into abstentions, and one the delivered video still shows keeps them.
 """
 
 from __future__ import annotations
@@ -25,6 +31,22 @@ from .gaussians import EpisodeSplats, Gaussians, build_splats, linear_to_srgb, s
 EVIDENCE_WEIGHT = 0.5  # a pixel shows an object when that object holds at least half of its radiance
 SEVERITIES = (1, 2, 3, 4, 5)
 LUMA = np.array([0.2126, 0.7152, 0.0722])  # Rec. 709 luminance of linear RGB
+
+# The discernibility test (see :func:`discernibility`); calibrated on rendered episodes, see
+# docs/degradations.md "Answerability under degradation".
+RING_GAP_PX = 1  # the surroundings start this far outside the object's mask (skips its blurred edge)
+RING_WIDTH_PX = 3  # ... and are this wide: the pixels at 2-4 px (Chebyshev) from the mask
+MIN_RING_PX = 8  # fewer surrounding pixels in the frame: nothing to compare with, the object is kept
+MIN_CONTRAST = 4.0  # retained contrast against the surroundings, 8-bit sRGB levels (strongest channel)
+MIN_SNR = 15.0  # matched-filter (Rose) SNR of the retained pattern over the object's area
+QUANTISATION_NOISE = 1 / np.sqrt(12)  # 8-bit levels: the noise floor of any uint8 frame
+DISCERNIBILITY = (
+    f"discernible in the delivered frame: against its surroundings (the pixels {RING_GAP_PX + 1}-"
+    f"{RING_GAP_PX + RING_WIDTH_PX} px outside its mask) the object keeps gain a = <x, y> / <x, x> of its "
+    f"clean contrast pattern x (y: the same in the degraded uint8 frame), with retained contrast "
+    f"a * rms(x) >= {MIN_CONTRAST:g}/255 in its strongest channel and matched-filter SNR "
+    f"a * |x| / sigma >= {MIN_SNR:g} (sigma: the pixel-to-pixel noise of y - a x); else 0 pixels in that frame"
+)
 
 
 @dataclass
@@ -74,6 +96,7 @@ class Output:
     distortion: tuple[float, float, float, float, float] | None = None  # (k1, k2, p1, p2, k3), OpenCV order
     depth: np.ndarray | None = None  # (F, H, W) where the degradation moves pixels
     instance: np.ndarray | None = None
+    clean: np.ndarray | None = None  # (F, H, W, 3) uint8 the clean frames moved the same way, where pixels move
 
 
 def fill_holes(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -125,17 +148,98 @@ def dominant(ids: list[np.ndarray], weights: list[np.ndarray]) -> tuple[np.ndarr
     return (best - 1).reshape(h, w).astype(np.int32), total[pix, best].reshape(h, w)
 
 
-def recount(episode: Episode, out: Output, frames: list[int]) -> list[ObjectVisibility]:
-    """Visible pixels per object per selected frame under the degradation (see module doc)."""
+@dataclass(frozen=True)
+class Discernibility:
+    """How well one object stands out of its surroundings in a degraded frame."""
+
+    gain: float  # share of the clean contrast pattern the degraded frame keeps (negative: reversed)
+    contrast: float  # retained contrast, 8-bit levels, strongest channel
+    snr: float  # matched-filter SNR of the retained pattern against the pixel noise
+
+    @property
+    def ok(self) -> bool:
+        return self.contrast >= MIN_CONTRAST and self.snr >= MIN_SNR
+
+
+def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
+    """Pixels within Chebyshev distance ``r`` of ``mask`` (box sums through cumulative sums)."""
+    h, w = mask.shape
+    c = np.zeros((h + 2 * r + 1, w + 2 * r + 1), np.int32)
+    c[r + 1 : r + 1 + h, r + 1 : r + 1 + w] = mask
+    c = c.cumsum(0).cumsum(1)
+    k = 2 * r + 1
+    return (c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]) > 0
+
+
+def discernibility(clean: np.ndarray, degraded: np.ndarray, mask: np.ndarray) -> Discernibility | None:
+    """The shared delivered-pixel test for one object in one frame.
+
+    ``clean`` and ``degraded`` are (H, W, 3) uint8 sRGB frames in the same geometry, ``mask``
+    the object's (H, W) pixels. Its surroundings are the ring of pixels ``RING_GAP_PX + 1`` to
+    ``RING_GAP_PX + RING_WIDTH_PX`` px outside the mask. Over the mask, ``x`` is the clean
+    frame minus the ring's mean colour (the object's contrast pattern against its surroundings)
+    and ``y`` the same in the degraded frame; ``a = <x, y> / <x, x>`` is the share of that
+    pattern the degraded frame keeps (blur, codec smoothing, fog, clipping lower it; noise does
+    not). Retained contrast: ``a * rms(x)`` in the strongest channel, 8-bit levels. SNR:
+    ``a * |x| / sigma``, the matched filter of the pattern over the object's whole area (a
+    viewer integrates over the object: Rose's criterion), ``sigma`` the pixel-to-pixel noise of
+    the residual ``y - a x`` (from differences of 4-neighbours inside the mask, so smooth codec
+    or blur errors, already counted in ``a``, are not taken for noise), at least the 8-bit
+    quantisation noise. None where the ring has fewer than ``MIN_RING_PX`` pixels in the frame.
+    """
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if rows.size == 0:
+        return None
+    r = RING_GAP_PX + RING_WIDTH_PX
+    h, w = mask.shape
+    y0, y1 = max(rows[0] - r, 0), min(rows[-1] + r + 1, h)
+    x0, x1 = max(cols[0] - r, 0), min(cols[-1] + r + 1, w)
+    m = mask[y0:y1, x0:x1]
+    ring = _dilate(m, r) & ~_dilate(m, RING_GAP_PX)
+    if ring.sum() < MIN_RING_PX:
+        return None
+    c = clean[y0:y1, x0:x1].astype(np.float64)
+    d = degraded[y0:y1, x0:x1].astype(np.float64)
+    c -= c[ring].mean(0)
+    d -= d[ring].mean(0)
+    x, y = c[m], d[m]
+    xx = float((x * x).sum())
+    if xx == 0.0:  # no contrast at all in the clean frame
+        return Discernibility(0.0, 0.0, 0.0)
+    a = float((x * y).sum()) / xx
+    res = d - a * c  # the residual, on the crop, to pair neighbours
+    pairs = [
+        (res[:-1] - res[1:])[m[:-1] & m[1:]],
+        (res[:, :-1] - res[:, 1:])[m[:, :-1] & m[:, 1:]],
+    ]
+    diffs = np.concatenate(pairs)  # a difference of two pixels has twice the noise variance
+    # (a one-pixel-thin object has no pairs: its residual's spread stands in)
+    sigma = float(np.sqrt((diffs * diffs).mean() / 2.0)) if diffs.size else float((y - a * x).std())
+    sigma = max(sigma, QUANTISATION_NOISE)
+    contrast = a * float(np.sqrt((x * x).mean(0)).max())
+    return Discernibility(a, contrast, a * float(np.sqrt(xx)) / sigma)
+
+
+def recount(src: Source, out: Output) -> list[ObjectVisibility]:
+    """Visible pixels per object per selected frame under the degradation (see module doc):
+    the ownership share, then 0 where :func:`discernibility` fails on the delivered frame."""
+    episode, frames = src.episode, src.frames
+    masks = src.buffers.instance[frames] if out.instance is None else out.instance
+    clean = src.buffers.rgb[frames] if out.clean is None else out.clean
     result = []
     for obj in episode.scene.objects:
-        clean = episode.visible_pixels(obj.id)
+        counts = episode.visible_pixels(obj.id)
         pixels = []
         for j, f in enumerate(frames):
             n_ref = int((out.reference[j] == obj.id).sum())
             n_ev = int((out.evidence[j] == obj.id).sum())
             share = 1.0 if n_ref == 0 else min(1.0, n_ev / n_ref)
-            pixels.append(int(round(clean[f] * share)))
+            n = int(round(counts[f] * share))
+            if n > 0:
+                test = discernibility(clean[j], out.rgb[j], masks[j] == obj.id)
+                if test is not None and not test.ok:
+                    n = 0
+            pixels.append(n)
         result.append(ObjectVisibility(id=obj.id, pixels=pixels))
     return result
 

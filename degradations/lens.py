@@ -127,6 +127,7 @@ def lens_distortion(src: Source, severity: int, rng: np.random.Generator) -> Out
         inst.append(sample(src.buffers.instance[i], where, nearest=True))
         Ks.append(K_new)
     instance = np.stack(inst)
+    rgb = to_uint8(out)
     params = {
         "model": "brown-conrady",
         "distortion": list(coeffs),  # exact: with camera_K it reprojects onto the degraded frames
@@ -134,7 +135,7 @@ def lens_distortion(src: Source, severity: int, rng: np.random.Generator) -> Out
         "focal_scale": float(Ks[0][0, 0] / src.K(src.frames[0])[0, 0]),
     }
     return Output(
-        to_uint8(out),
+        rgb,
         params,
         instance.astype(np.int32),
         src.buffers.instance[src.frames].astype(np.int32),
@@ -142,4 +143,5 @@ def lens_distortion(src: Source, severity: int, rng: np.random.Generator) -> Out
         distortion=coeffs,
         depth=np.stack(depth),
         instance=instance,
+        clean=rgb,  # the clean frame seen through the distorted camera is the delivered frame itself
     )

@@ -5,13 +5,15 @@ Low light: the scene gets a fraction ``light`` of its illumination; a linear sen
 ``x * light * FULL_SCALE_E`` photo-electrons per pixel (x = linear radiance in [0, 1]), with
 Poisson shot noise and Gaussian read noise; auto-exposure applies the gain ``1 / light`` that
 restores the mean level, amplifying both; the result is clipped and sRGB-encoded (gamma).
+Whether an object still shows through the noise is the shared discernibility test's call
+(``base.discernibility``: a viewer integrates over the object's area), not a per-pixel SNR.
 
 Overexposure: the exposure rises by ``ev`` stops; veiling glare scatters a fraction of every
 pixel's light into a wide point-spread function (three Gaussians of widths 1%, 4% and 12% of
 the image width), so highlights bloom into their surroundings; the sensor clips at full well.
 
 Compression: the frames are encoded with H.264 (libx264, yuv420p) at a high constant rate
-factor and decoded again.
+factor and decoded again; what the codec smooths away is the discernibility test's call.
 """
 
 from __future__ import annotations
@@ -21,12 +23,11 @@ import numpy as np
 from storage.media import decode_mp4, encode_mp4
 
 from . import raster
-from .base import LUMA, Output, Source, to_uint8
+from .base import Output, Source, to_uint8
 
 LIGHT_FRACTION = (1 / 3, 1 / 6, 1 / 12, 1 / 25, 1 / 50)  # illumination by severity
 FULL_SCALE_E = 1000.0  # photo-electrons at linear radiance 1 under the normal illumination
 READ_NOISE_E = 2.5
-SNR_THRESHOLD = 1.0  # a pixel whose expected signal is below its noise carries no evidence
 EXPOSURE_EV = (1.0, 1.5, 2.0, 2.5, 3.0)
 GLARE_FRACTION = (0.02, 0.04, 0.06, 0.08, 0.10)
 GLARE_WIDTHS = (0.01, 0.04, 0.12)  # Gaussian PSF standard deviations, share of the image width
@@ -39,31 +40,20 @@ def sensor(linear: np.ndarray, light: float, gain: float, rng: np.random.Generat
     return np.clip(electrons * gain / FULL_SCALE_E, 0.0, 1.0)
 
 
-def snr(linear: np.ndarray, light: float) -> np.ndarray:
-    """Expected per-pixel SNR of the luminance signal: S / sqrt(S + read^2), S in electrons."""
-    s = (linear @ LUMA) * light * FULL_SCALE_E
-    return s / np.sqrt(s + READ_NOISE_E**2)
-
-
 def low_light(src: Source, severity: int, rng: np.random.Generator) -> Output:
     light = LIGHT_FRACTION[severity - 1]
     gain = 1.0 / light
     seed = int(rng.integers(2**63))
-    out, evidence = [], []
-    for i in src.frames:
-        lin = src.linear(i)
-        out.append(sensor(lin, light, gain, np.random.default_rng([seed, i])))  # per frame: any subset agrees
-        inst = src.buffers.instance[i].astype(np.int32)
-        evidence.append(np.where(snr(lin, light) >= SNR_THRESHOLD, inst, raster.NO_ID))
+    out = [sensor(src.linear(i), light, gain, np.random.default_rng([seed, i])) for i in src.frames]  # per frame
     params = {
         "light_fraction": round(light, 6),
         "gain": round(gain, 3),
         "full_scale_electrons": FULL_SCALE_E,
         "read_noise_electrons": READ_NOISE_E,
         "gamma": "sRGB",
-        "snr_threshold": SNR_THRESHOLD,
     }
-    return Output(to_uint8(out), params, np.stack(evidence), src.buffers.instance[src.frames].astype(np.int32))
+    inst = src.buffers.instance[src.frames].astype(np.int32)
+    return Output(to_uint8(out), params, inst, inst)
 
 
 def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:

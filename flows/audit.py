@@ -12,8 +12,9 @@ and distances come from back-projected surface points:
 - sizes from the extent of the visible surface (world z-range; the minimum-area rectangle of the
   floor-plane points), centres as the middle of the visible surface's world bounds, surface
   distances between surface point clouds (KD-tree);
-- motion: an object moved visibly when its surface seen early, re-projected unmoved into a late
-  frame, does not land on its own mask at matching depth (checked for every object);
+- motion: an object moved visibly when its surface seen in the first half of the video,
+  re-projected unmoved into the second half, does not land on its own mask at matching depth
+  (checked for every object);
 - room: floor/ceiling from room pixels at the claimed height, the floor area as the filled
   outline of the wall points seen;
 - degraded variants: an object counts as seen in a frame only where the delivered frame still
@@ -42,6 +43,7 @@ ABSTAIN = "cannot be determined from the video"
 FLOOR_WORDS = "the floor"
 ROBUST = (0.5, 99.5)  # percentiles of surface points taken as their extent (mixed pixels at mask edges)
 DEPTH_MATCH = 0.05  # metres
+DEPTH_SHARE = 0.02  # of the distance: depth agreement far from the camera
 SURFACE_TOLERANCE = 0.06  # metres: contact between a surface and what stands on it
 VOXEL = 0.02  # metres: surface point clouds are thinned to one point per voxel
 FLOOR_CELL = 0.05  # metres: floor-plan raster for the floor area
@@ -151,21 +153,22 @@ class View:
             and abs(self.ep.pose(o, g).yaw - ref.yaw) < 1e-4
         ]
 
-    def points(self, o: int, f: int = 0) -> np.ndarray:
-        """World surface points of the object, from every frame that shows it where it is at ``f``."""
-        key = ("pts", o, tuple(self._at_rest(o, f)))
+    def points(self, o: int, f: int = 0, thin: bool = True) -> np.ndarray:
+        """World surface points of the object, from every frame that shows it where it is at ``f``
+        (``thin``: one point per 2 cm voxel)."""
+        key = ("pts", o, tuple(self._at_rest(o, f)), thin)
         if key not in self._cache:
             frames = [g for g in key[2] if self.px[g, o] > 0]
             pts = [self.world(g, self.inst[g] == o) for g in frames]
             pts = np.concatenate(pts) if pts else np.zeros((0, 3))
-            if len(pts):
+            if len(pts) and thin:
                 _, keep = np.unique(np.floor(pts / VOXEL).astype(np.int64), axis=0, return_index=True)
                 pts = pts[np.sort(keep)]
             self._cache[key] = pts
         return self._cache[key]
 
     def bounds(self, o: int, f: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
-        pts = self.points(o, f)
+        pts = self.points(o, f, thin=False)
         if len(pts) < 10:
             return None
         lo, hi = np.percentile(pts, ROBUST, axis=0)
@@ -200,36 +203,59 @@ def _side(view: View, a: int, b: int, f: int) -> str | None:
     return side
 
 
-def _moved_visibly(view: View, o: int) -> bool | None:
-    """Whether the object's surface seen in the first third, kept where it was, fails to land
-    on its own mask in the last third (None: not seen in both)."""
-    third = max(1, view.n // 3)
-    early = [f for f in range(third) if view.visible(o, f)]
-    late = [f for f in range(view.n - third, view.n) if view.visible(o, f)]
-    if not early or not late:
+def _static_share(view: View, o: int, src: int, dst: int) -> float | None:
+    """Share of the object's surface seen in ``src`` that, kept where it was, lands on the
+    object at matching depth in ``dst`` (points hidden there behind anything are left out)."""
+    pts = view.world(src, view.inst[src] == o)
+    K, R, t = view.camera(dst)
+    cam = pts @ R.T + t
+    z = cam[:, 2]
+    ok = z > 1e-3
+    u = np.round(K[0, 0] * cam[ok, 0] / z[ok] + K[0, 2]).astype(int)
+    v = np.round(K[1, 1] * cam[ok, 1] / z[ok] + K[1, 2]).astype(int)
+    z = z[ok]
+    inside = (u >= 0) & (u < view.w) & (v >= 0) & (v < view.h)
+    u, v, z = u[inside], v[inside], z[inside]
+    d = view.depth[dst][v, u]
+    tol = np.maximum(DEPTH_MATCH, DEPTH_SHARE * z)  # a pixel spans more depth far away and at grazing angles
+    shown = d >= z - tol
+    if shown.sum() < 50:
         return None
-    shares = []
-    for src, dst in (
-        (max(early, key=lambda f: view.px[f, o]), max(late, key=lambda f: view.px[f, o])),
-        (max(late, key=lambda f: view.px[f, o]), max(early, key=lambda f: view.px[f, o])),
-    ):
-        pts = view.world(src, view.inst[src] == o)
-        K, R, t = view.camera(dst)
-        cam = pts @ R.T + t
-        z = cam[:, 2]
-        ok = z > 1e-3
-        u = np.round(K[0, 0] * cam[ok, 0] / z[ok] + K[0, 2]).astype(int)
-        v = np.round(K[1, 1] * cam[ok, 1] / z[ok] + K[1, 2]).astype(int)
-        z = z[ok]
-        inside = (u >= 0) & (u < view.w) & (v >= 0) & (v < view.h)
-        u, v, z = u[inside], v[inside], z[inside]
-        d = view.depth[dst][v, u]
-        own = view.inst[dst][v, u] == o
-        hidden = ~own & (d < z - DEPTH_MATCH)
-        n = int((~hidden).sum())
-        if n < 50:
-            return None
-        shares.append(float((own & (np.abs(d - z) <= DEPTH_MATCH)).sum()) / n)
+    match = np.zeros(len(z), bool)
+    for du in (-1, 0, 1):  # within a pixel: rounding must not unseat thin parts (legs, poles)
+        for dv in (-1, 0, 1):
+            uu, vv = np.clip(u + du, 0, view.w - 1), np.clip(v + dv, 0, view.h - 1)
+            match |= (view.inst[dst][vv, uu] == o) & (np.abs(view.depth[dst][vv, uu] - z) <= tol)
+    return float((match & shown).sum() / shown.sum())
+
+
+def _moved_visibly(view: View, o: int) -> bool | None:
+    """Whether the object's surface seen early in the video, kept where it was, fails to land on
+    its own mask later, or the other way round. Early: the first frame that shows it and the one
+    that shows most of it in the first half; late: the last one and the one showing most of it in
+    the second half (no motion metadata is read). None: not seen early and late."""
+    shows = [f for f in range(view.n) if view.visible(o, f)]
+    half = view.n // 2
+    early = {
+        f
+        for f in (shows[:1] + [max((g for g in shows if g < half), key=lambda g: view.px[g, o], default=-1)])
+        if f >= 0
+    }
+    late = {
+        f
+        for f in (shows[-1:] + [max((g for g in shows if g >= half), key=lambda g: view.px[g, o], default=-1)])
+        if f >= 0
+    }
+    shares = [
+        x
+        for e in early
+        for f in late
+        if e < f
+        for x in (_static_share(view, o, e, f), _static_share(view, o, f, e))
+        if x is not None
+    ]
+    if not shares:
+        return None
     return min(shares) <= 0.5
 
 
@@ -327,7 +353,7 @@ def answer(view: View, family: str, slots: dict, shipped: dict):
         bd = view.bounds(a)
         return None if bd is None else float(bd[1][2] - bd[0][2])
     if family == "object_longest_side":
-        pts = view.points(a)
+        pts = view.points(a, thin=False)
         if len(pts) < 10:
             return None
         lo, hi = np.percentile(pts[:, 2], ROBUST)
@@ -422,10 +448,14 @@ def answer(view: View, family: str, slots: dict, shipped: dict):
 
 
 def _overlaps_xy(top: np.ndarray, under: np.ndarray) -> bool:
-    """Some of ``top``'s lowest points lie over ``under``'s points (floor plan, 5 cm cells)."""
+    """``top``'s lowest points stand within the floor-plan outline of ``under``'s top surface."""
+    from shapely import MultiPoint, Point
+
     low = top[top[:, 2] <= np.percentile(top[:, 2], 5) + 0.02]
-    cells = {tuple(x) for x in np.floor(under[:, :2] / 0.05).astype(int)}
-    return any(tuple(x) in cells for x in np.floor(low[:, :2] / 0.05).astype(int))
+    surface = under[under[:, 2] >= np.percentile(under[:, 2], ROBUST[1]) - 0.03]
+    if len(surface) < 3:
+        return False
+    return MultiPoint(surface[:, :2]).convex_hull.buffer(0.02).contains(Point(low[:, :2].mean(0)))
 
 
 def _as_text(view: View, value) -> str | None:

@@ -499,11 +499,13 @@ BINDINGS_PER_EPISODE = 8
 
 
 def sample_episodes(n: int = 6, seed: int = 0, frames: int = 8, width: int = 160, height: int = 120) -> list[Episode]:
-    """Procedural episodes without rendering (see sim_adapters.sketch): verification inputs."""
+    """Procedural episodes from the software z-buffer (sim_adapters.sketch), with their evidence."""
     from sim_adapters.procedural import sample_scene
-    from sim_adapters.sketch import sketch_episode
+    from sim_adapters.sketch import sketch_episode, sketch_passes
 
-    return [
+    from .evidence import with_evidence
+
+    episodes = [
         sketch_episode(
             sample_scene(910_000 + 1000 * seed + i),
             frames,
@@ -515,6 +517,7 @@ def sample_episodes(n: int = 6, seed: int = 0, frames: int = 8, width: int = 160
         )
         for i in range(n)
     ]
+    return [with_evidence(ep, *sketch_passes(ep)) for ep in episodes]
 
 
 # where reference answers come from: a library family, or an oracle(episode, slots, min_pixels, min_frames)

@@ -35,8 +35,9 @@ from sim_adapters.scene import (
     StructureEvidence,
 )
 
-STRUCTURE_TOLERANCE = 0.05  # metres: room pixels this close to z = 0 are floor, to the room height ceiling
+STRUCTURE_TOLERANCE = 0.02  # metres: room pixels this close to z = 0 are floor, to the room height ceiling
 DEPTH_MATCH = 0.05  # metres: a re-projected surface point and the depth map agree
+DEPTH_SHARE = 0.02  # ... or within this share of its distance (far away, grazing angles)
 PERIMETER_BIN = 0.1  # metres
 WALL_DISTANCE = 0.1  # metres: a wall pixel's point is this close to a footprint edge
 EXTENT_PERCENTILES = (1.0, 99.0)  # robust to mixed pixels at mask edges
@@ -140,8 +141,13 @@ def _static_match(
     u, v, z, uv = u[inside], v[inside], uvz[inside, 2], uvz[inside, :2]
     d = depth[dst][v, u]
     d = np.where(_valid_depth(d), d, np.inf)
-    hidden = (instance[dst][v, u] != object_id) & (d < z - DEPTH_MATCH)  # something else is in front
-    on_own = (instance[dst][v, u] == object_id) & (np.abs(d - z) <= DEPTH_MATCH)
+    tol = np.maximum(DEPTH_MATCH, DEPTH_SHARE * z)  # a pixel spans more depth far away and at grazing angles
+    hidden = d < z - tol  # something (perhaps the object itself) is in front
+    on_own = np.zeros(len(z), bool)
+    for du in (-1, 0, 1):  # within a pixel: rounding must not unseat thin parts (legs, poles)
+        for dv in (-1, 0, 1):
+            uu, vv = np.clip(u + du, 0, w - 1), np.clip(v + dv, 0, h - 1)
+            on_own |= (instance[dst][vv, uu] == object_id) & (np.abs(depth[dst][vv, uu] - z) <= tol)
     keep = ~hidden
     return int(keep.sum()), int((on_own & keep).sum()), uv[keep]
 
@@ -265,3 +271,8 @@ def measure_evidence(
         motions=_motion_evidence(episode, depth, instance),
         structure=_structure(episode, depth, instance),
     )
+
+
+def with_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> Episode:
+    """The episode carrying the evidence measured from its passes (see :func:`measure_evidence`)."""
+    return episode.model_copy(update={"evidence": measure_evidence(episode, depth, instance)})

@@ -67,7 +67,7 @@ class Projection:
 
 MOTION_CONSISTENCY = 0.5  # a motion shows when at most half of the surface a static object would show matches
 MOTION_MIN_POINTS = 50  # surface points needed to compare before and after
-EXTENT_TOLERANCE = 0.05  # metres: a visible surface this close to a box face shows that face
+FACE_TOLERANCE = 0.05  # metres (at most 10% of the object's height): a visible surface this close to a face shows it
 STRUCTURE_PIXELS = ("floor", "wall", "ceiling")
 
 
@@ -185,19 +185,19 @@ class SceneAPI:
         if ext is None or not self.seen(object_id):
             return (0.0, 0.0, 0.0)
         size = self._objects[object_id].box.size
-        return tuple(min(1.0, (hi - lo + EXTENT_TOLERANCE) / s) for (lo, hi), s in zip(ext, size))
+        return tuple(min(1.0, (hi - lo) / s) for (lo, hi), s in zip(ext, size))
 
     def top_seen(self, object_id: int) -> bool:
         """The video shows the object's top (its visible surface reaches the top of its box)."""
         ext = self._evidence(object_id).extent
         h = self._objects[object_id].box.size[2]
-        return ext is not None and self.seen(object_id) and ext[2][1] >= h / 2 - EXTENT_TOLERANCE
+        return ext is not None and self.seen(object_id) and ext[2][1] >= h / 2 - min(FACE_TOLERANCE, 0.1 * h)
 
     def bottom_seen(self, object_id: int) -> bool:
         """The video shows where the object meets what it stands on."""
         ext = self._evidence(object_id).extent
         h = self._objects[object_id].box.size[2]
-        return ext is not None and self.seen(object_id) and ext[2][0] <= -h / 2 + EXTENT_TOLERANCE
+        return ext is not None and self.seen(object_id) and ext[2][0] <= -h / 2 + min(FACE_TOLERANCE, 0.1 * h)
 
     def motion(self, object_id: int) -> MotionInfo | None:
         """The object's motion during the video (None if it does not move)."""

@@ -16,10 +16,19 @@ from sim_adapters.zbuffer import NEAR, SceneMeshes, measure_visibility, render_p
 from tests.raycast import first_hits, scene_triangles
 
 
-def _planned_frames(scene, n_frames, width, height, seed):
+def _test_frames(scene, width, height, seed) -> tuple[list[Frame], int]:
+    """Two planned frames (a dynamic episode) and a close-up 0.2 m over the object part with
+    the largest top, looking ahead and down across it, so that this part's triangles straddle
+    the near plane; also the id of that part's object."""
     meshes = SceneMeshes(scene)
     measure = lambda fr: measure_visibility(scene, fr, width, height, meshes)  # noqa: E731
-    return plan_episode(scene, n_frames, width, height, 8.0, np.random.default_rng(seed), measure, dynamic=True).frames
+    rng = np.random.default_rng(seed)
+    frames = plan_episode(scene, 2, width, height, 8.0, rng, measure, dynamic=True).frames
+    obj, part = max(((o, p) for o in scene.objects for p in o.parts), key=lambda op: op[1].size[0] * op[1].size[1])
+    R = yaw_rotation(obj.box.yaw)
+    top = R @ (np.asarray(part.center) + [0.0, 0.0, part.size[2] / 2]) + obj.box.center
+    eye, target = top + [0.0, 0.0, 0.2], top + R @ [1.0, 0.0, -0.5]
+    return [*frames, _frame(frames[0].camera.K, look_at(eye, target), frames[0].object_poses)], obj.id
 
 
 def _frame(K, T, poses=()) -> Frame:
@@ -42,19 +51,11 @@ def _ray_cast(scene, frame, width, height):
 def test_matches_exact_ray_casting(seed):
     W, H = 80, 60
     scene = sample_scene(seed)
-    frames = _planned_frames(scene, 2, W, H, seed)
-    # and a close-up 0.2 m over the object part with the largest top, looking ahead and down
-    # across it: that part's triangles straddle the near plane
-    obj, part = max(((o, p) for o in scene.objects for p in o.parts), key=lambda op: op[1].size[0] * op[1].size[1])
-    R = yaw_rotation(obj.box.yaw)
-    top = R @ (np.asarray(part.center) + [0.0, 0.0, part.size[2] / 2]) + obj.box.center
-    eye = top + [0.0, 0.0, 0.2]
-    target = top + R @ [1.0, 0.0, -0.5]
-    frames.append(_frame(frames[0].camera.K, look_at(eye, target), frames[0].object_poses))
+    frames, close_id = _test_frames(scene, W, H, seed)
     tris, ids = scene_triangles(scene, frames[2])
     T = np.asarray(frames[2].camera.world_to_camera)
     z = (tris @ T[:3, :3].T + T[:3, 3])[..., 2]
-    assert ((z.min(axis=1) < NEAR) & (z.max(axis=1) > NEAR) & (ids == obj.id)).any()
+    assert ((z.min(axis=1) < NEAR) & (z.max(axis=1) > NEAR) & (ids == close_id)).any()
     depth, inst = render_passes(scene, frames, W, H)
     assert depth.shape == inst.shape == (3, H, W) and depth.dtype == np.float32 and inst.dtype == np.uint16
     for f, frame in enumerate(frames):
@@ -113,7 +114,7 @@ def test_matches_blender_draft():
         ious, depth_err, checked = [], [], 0
         for seed in (2, 4):
             scene = sample_scene(seed)
-            frames = _planned_frames(scene, 2, W, H, seed)
+            frames, _ = _test_frames(scene, W, H, seed)
             renderer.load(scene, W, H)
             buf = renderer.render(scene, frames)
             depth, inst = render_passes(scene, frames, W, H)

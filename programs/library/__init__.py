@@ -42,8 +42,8 @@ FAMILIES: dict[str, Family] = {
             symmetric=True,
             tags=("static", "metric", "sims-v"),
             definition=(
-                "Euclidean distance between the centres of the two objects' 3D boxes at the first frame; asked only "
-                "when the video shows each object across at least 70% of its box along every axis (so a viewer can "
+                "Euclidean distance between the centres of the two objects' 3D boxes; asked only when neither moves "
+                "and the video shows each object across at least 70% of its box along every axis (so a viewer can "
                 "locate its centre)."
             ),
         ),
@@ -194,8 +194,8 @@ FAMILIES: dict[str, Family] = {
             tags=("static", "metric"),
             definition=(
                 "The object whose tight 3D box surface is nearest to the named object's (surface to surface, at the "
-                "first frame); asked only when the runner-up is at least 1.5 times plus 15 cm farther and the answer "
-                "is seen."
+                "first frame); asked only when the runner-up is at least 1.5 times plus 15 cm farther, both objects "
+                "are seen across at least half their box horizontally and neither moves."
             ),
         ),
         _family(

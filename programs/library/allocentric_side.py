@@ -1,4 +1,6 @@
 def answer(scene, a, b, c):
+    if any(scene.motion(o) is not None for o in (a, b, c)):
+        return None  # which position would be meant?
     for o in (a, b, c):
         if min(scene.extent_seen(o)[:2]) < 0.5:
             return None  # its centre cannot be located from the video

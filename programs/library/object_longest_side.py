@@ -1,6 +1,6 @@
 def answer(scene, a):
     size = scene.object(a).size
     axis = size.index(max(size))
-    if scene.extent_seen(a)[axis] < 0.9:
+    if scene.extent_seen(a)[axis] < 0.93:
         return None
     return round(max(size) * 100)

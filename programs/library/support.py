@@ -1,4 +1,6 @@
 def answer(scene, a):
+    if scene.motion(a) is not None:
+        return None
     if not scene.bottom_seen(a):
         return None
     below = scene.object(a).supported_by

@@ -1,4 +1,6 @@
 def answer(scene, a, b):
+    if scene.motion(a) is not None or scene.motion(b) is not None:
+        return None
     if not (scene.top_seen(a) and scene.top_seen(b)):
         return None
     ha = scene.object(a).center[2] + scene.object(a).size[2] / 2
