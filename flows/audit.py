@@ -5,8 +5,9 @@ the instance masks and depth in ``gt.npz`` (and, for degraded variants, the deli
 and the cameras. It is written separately from ``programs/`` and imports nothing from it
 (``tests/test_audit.py`` checks): it never reads the programs' shipped evidence, nor object box
 centres or sizes, nor the room's declared height or footprint. Object poses are read only to know
-in which frames an object is at rest (to pool its surface points); positions, extents, heights
-and distances come from back-projected surface points:
+in which frames an object is at rest (to pool its surface points) and, for sizes only, to add
+up the views of an object that moved; positions, extents, heights and distances come from
+back-projected surface points:
 
 - image-space relations from the masks (centroids, border cuts) and median depths;
 - sizes from the extent of the visible surface (world z-range; the minimum-area rectangle of the
@@ -166,6 +167,18 @@ class View:
                 pts = pts[np.sort(keep)]
             self._cache[key] = pts
         return self._cache[key]
+
+    def body_points(self, o: int) -> np.ndarray:
+        """The object's surface points from every frame, each frame's brought into the object's
+        own frame by its pose then (so a moved object's views add up; for sizes only)."""
+        out = []
+        for g in range(self.n):
+            if self.px[g, o] > 0:
+                pose = self.ep.pose(o, g)
+                c, s = math.cos(pose.yaw), math.sin(pose.yaw)
+                d = self.world(g, self.inst[g] == o) - np.asarray(pose.position)
+                out.append(np.stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1], d[:, 2]], 1))
+        return np.concatenate(out) if out else np.zeros((0, 3))
 
     def bounds(self, o: int, f: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
         pts = self.points(o, f, thin=False)
@@ -350,10 +363,10 @@ def answer(view: View, family: str, slots: dict, shipped: dict):
             return "away from the camera" if away > 0 else "toward the camera"
         return "to the left" if left > 0 else "to the right"
     if family == "object_height":
-        bd = view.bounds(a)
-        return None if bd is None else float(bd[1][2] - bd[0][2])
+        pts = view.body_points(a)
+        return None if len(pts) < 10 else float(np.subtract(*np.percentile(pts[:, 2], ROBUST[::-1])))
     if family == "object_longest_side":
-        pts = view.points(a, thin=False)
+        pts = view.body_points(a)
         if len(pts) < 10:
             return None
         lo, hi = np.percentile(pts[:, 2], ROBUST)

@@ -325,8 +325,13 @@ def test_the_compile_command_exit_codes(tmp_path, monkeypatch, capsys):
     parser = build_parser()
     path = tmp_path / "f.yaml"
     path.write_text(yaml.safe_dump({"families": LOOP_FAMILIES["families"][:1]}))
-    right = "```python\ndef answer(scene, a):\n    return scene.object(a).size[2]\n```"
-    wrong = "```python\ndef answer(scene, a):\n    return 1.0\n```"
+    # verified against the library family, so it must keep its evidence rule (asked only when the
+    # video shows the object's whole height): the metadata answer alone would answer where it drops
+    right = (
+        "```python\ndef answer(scene, a):\n    if scene.extent_seen(a)[2] < 0.93 or not scene.top_seen(a):\n"
+        "        return None\n    return scene.object(a).size[2]\n```"
+    )
+    wrong = "```python\ndef answer(scene, a):\n    return scene.object(a).size[2]\n```"
     monkeypatch.setenv("MY_KEY", KEY)
     for reply, code in ((right, 0), (wrong, 1)):
         with FaultServer([Reply(200, chat_body(reply))]) as server:

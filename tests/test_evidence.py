@@ -297,3 +297,19 @@ def test_first_appearance_is_not_asked_when_another_candidate_was_glimpsed():
 def _table_episode() -> Episode:
     scene = _scene([_object("box", 1, (0, 0)), _object("stool", 2, (1, 0)), _object("chair", 3, (-1, 1))])
     return Episode(scene=scene, width=W, height=H, fps=8.0, frames=_frames(scene, [((3, 0, 1.4), (0, 0, 0.3))] * 4))
+
+
+def test_floor_area_only_when_every_wall_is_seen(renderer, pool):
+    """Turning on the spot shows every wall: the floor area is asked; a glance at one wall is not enough."""
+    scene = _scene([_object("box", 1, (1.0, 1.0))], half=2.5)
+    eye = np.array([0.0, 0.0, 1.6])
+    turn = [(eye, eye + [math.cos(a), math.sin(a), -0.45]) for a in np.radians(np.arange(0, 360, 30))]
+    ep, depth, inst = _episode(renderer, scene, _frames(scene, turn))
+    assert ep.evidence.structure.wall_max_gap <= 0.5
+    assert _program(pool, ep, "room_floor_area") == 25.0
+    shipped = _item(ep, "room_floor_area", {}, "25", 25.0)
+    assert audit_item(_view(ep, depth, inst), "ep", shipped).agrees
+    ep, depth, inst = _episode(renderer, scene, _frames(scene, turn[:3]))
+    assert ep.evidence.structure.wall_max_gap > 0.5
+    assert _program(pool, ep, "room_floor_area") is None
+    assert not audit_item(_view(ep, depth, inst), "ep", shipped).agrees

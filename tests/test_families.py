@@ -18,6 +18,9 @@ from sim_adapters.sketch import sketch_passes
 from tests.cheap import cheap_episode
 
 MIN_PX, MIN_FRAMES = 30, 2
+# the floor area needs (nearly) every wall in view: short planned paths never show that much
+# (see tests/test_evidence.py::test_floor_area_only_when_every_wall_is_seen)
+NEEDS_A_SURVEY = {"room_floor_area"}
 N_EPISODES = 200
 
 
@@ -83,6 +86,9 @@ def test_every_family_is_asked_and_no_answer_dominates(generated):
                 answers[q.family][q.answer] += 1
     assert not report.rejected, dict(report.rejected)
     for fid, family in FAMILIES.items():
+        if fid in NEEDS_A_SURVEY:
+            assert report.candidates[fid] > 0 and not answers[fid], "asked without the walls in view"
+            continue
         counts = answers[fid]
         assert sum(counts.values()) >= 10, f"{fid}: only {sum(counts.values())} items"
         assert len(counts) >= 2, f"{fid} is trivial: always {counts}"

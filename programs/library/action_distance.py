@@ -1,6 +1,9 @@
 def answer(scene, a, move):
     if min(scene.extent_seen(a)[:2]) < 0.5:
         return None
+    moved = scene.motion(a)
+    if moved is not None and not moved.visible:
+        return None  # where it ended up is not shown
     cam = scene.camera(scene.num_frames - 1)
     target = scene.object(a, scene.num_frames - 1).center
     step = 1.0 if move == "forward" else -1.0

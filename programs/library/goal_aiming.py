@@ -1,6 +1,9 @@
 def answer(scene, a):
     if min(scene.extent_seen(a)[:2]) < 0.5:
         return None
+    moved = scene.motion(a)
+    if moved is not None and not moved.visible:
+        return None  # where it ended up is not shown
     cam = scene.camera(scene.num_frames - 1)
     target = scene.object(a, scene.num_frames - 1).center
     if math.hypot(target[0] - cam.position[0], target[1] - cam.position[1]) < 1.0:
