@@ -415,7 +415,8 @@ FAMILIES: dict[str, Family] = {
             tags=("sat", "action consequence"),
             definition=(
                 "Whether a 1 m step from the final camera position brings the object's centre at least 30 cm closer "
-                "or farther (horizontally); the centre must be locatable from the video. An object that moves counts only when its move is seen."
+                "or farther (horizontally); the centre must be locatable from the video."
+                " An object that moves counts only when its move is seen."
             ),
         ),
         _family(
@@ -433,7 +434,8 @@ FAMILIES: dict[str, Family] = {
             tags=("sat", "action consequence"),
             definition=(
                 "Side of the object's centre after a 90-degree turn at the final position, between 25 and 155 degrees"
-                " off the new heading; the centre must be locatable from the video and at least 1 m away. An object that moves counts only when its move is seen."
+                " off the new heading; the centre must be locatable from the video and at least 1 m away."
+                " An object that moves counts only when its move is seen."
             ),
         ),
     )
