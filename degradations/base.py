@@ -38,14 +38,14 @@ RING_GAP_PX = 1  # the surroundings start this far outside the object's mask (sk
 RING_WIDTH_PX = 3  # ... and are this wide: the pixels at 2-4 px (Chebyshev) from the mask
 MIN_RING_PX = 8  # fewer surrounding pixels in the frame: nothing to compare with, the object is kept
 MIN_CONTRAST = 4.0  # retained contrast against the surroundings, 8-bit sRGB levels (strongest channel)
-MIN_SNR = 15.0  # matched-filter (Rose) SNR of the retained pattern over the object's area
+MIN_SNR = 15.0  # matched-filter (Rose) SNR of the retained pattern over the object's area, against clutter
 QUANTISATION_NOISE = 1 / np.sqrt(12)  # 8-bit levels: the noise floor of any uint8 frame
 DISCERNIBILITY = (
     f"discernible in the delivered frame: against its surroundings (the pixels {RING_GAP_PX + 1}-"
     f"{RING_GAP_PX + RING_WIDTH_PX} px outside its mask) the object keeps gain a = <x, y> / <x, x> of its "
     f"clean contrast pattern x (y: the same in the degraded uint8 frame), with retained contrast "
     f"a * rms(x) >= {MIN_CONTRAST:g}/255 in its strongest channel and matched-filter SNR "
-    f"a * |x| / sigma >= {MIN_SNR:g} (sigma: the pixel-to-pixel noise of y - a x); else 0 pixels in that frame"
+    f"a * |x| / rms(y - a x) >= {MIN_SNR:g} over the object's pixels and channels; else 0 pixels in that frame"
 )
 
 
@@ -178,14 +178,15 @@ def discernibility(clean: np.ndarray, degraded: np.ndarray, mask: np.ndarray) ->
     the object's (H, W) pixels. Its surroundings are the ring of pixels ``RING_GAP_PX + 1`` to
     ``RING_GAP_PX + RING_WIDTH_PX`` px outside the mask. Over the mask, ``x`` is the clean
     frame minus the ring's mean colour (the object's contrast pattern against its surroundings)
-    and ``y`` the same in the degraded frame; ``a = <x, y> / <x, x>`` is the share of that
-    pattern the degraded frame keeps (blur, codec smoothing, fog, clipping lower it; noise does
-    not). Retained contrast: ``a * rms(x)`` in the strongest channel, 8-bit levels. SNR:
-    ``a * |x| / sigma``, the matched filter of the pattern over the object's whole area (a
-    viewer integrates over the object: Rose's criterion), ``sigma`` the pixel-to-pixel noise of
-    the residual ``y - a x`` (from differences of 4-neighbours inside the mask, so smooth codec
-    or blur errors, already counted in ``a``, are not taken for noise), at least the 8-bit
-    quantisation noise. None where the ring has fewer than ``MIN_RING_PX`` pixels in the frame.
+    and ``y`` the same in the degraded frame. ``a = <x, y> / <x, x>`` is the share of that
+    pattern the degraded frame keeps (fog, glare, codec smoothing and blur lower it; noise
+    does not); ``y - a x`` is everything else on the object: sensor noise, codec blocks and
+    smear, particles, blur from its neighbours. Retained contrast: ``a * rms(x)`` in the
+    strongest channel, 8-bit levels. SNR: ``a * |x| / sigma`` with ``sigma = rms(y - a x)`` (at
+    least the 8-bit quantisation noise), the matched filter of the pattern over the object's
+    whole area: a viewer integrates over the object (Rose's criterion), so a large object shows
+    through noise that hides a small one. None where the ring has fewer than ``MIN_RING_PX``
+    pixels in the frame (nothing to compare with).
     """
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     if rows.size == 0:
@@ -200,22 +201,13 @@ def discernibility(clean: np.ndarray, degraded: np.ndarray, mask: np.ndarray) ->
         return None
     c = clean[y0:y1, x0:x1].astype(np.float64)
     d = degraded[y0:y1, x0:x1].astype(np.float64)
-    c -= c[ring].mean(0)
-    d -= d[ring].mean(0)
-    x, y = c[m], d[m]
+    x = c[m] - c[ring].mean(0)
+    y = d[m] - d[ring].mean(0)
     xx = float((x * x).sum())
-    if xx == 0.0:  # no contrast at all in the clean frame
+    if xx == 0.0:  # the object does not differ from its surroundings even in the clean frame
         return Discernibility(0.0, 0.0, 0.0)
     a = float((x * y).sum()) / xx
-    res = d - a * c  # the residual, on the crop, to pair neighbours
-    pairs = [
-        (res[:-1] - res[1:])[m[:-1] & m[1:]],
-        (res[:, :-1] - res[:, 1:])[m[:, :-1] & m[:, 1:]],
-    ]
-    diffs = np.concatenate(pairs)  # a difference of two pixels has twice the noise variance
-    # (a one-pixel-thin object has no pairs: its residual's spread stands in)
-    sigma = float(np.sqrt((diffs * diffs).mean() / 2.0)) if diffs.size else float((y - a * x).std())
-    sigma = max(sigma, QUANTISATION_NOISE)
+    sigma = max(float(np.sqrt(((y - a * x) ** 2).mean())), QUANTISATION_NOISE)
     contrast = a * float(np.sqrt((x * x).mean(0)).max())
     return Discernibility(a, contrast, a * float(np.sqrt(xx)) / sigma)
 

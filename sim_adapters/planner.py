@@ -9,7 +9,9 @@ visible in at least ``min_frames`` frames with at least ``min_pixels`` pixels. T
 candidate wins and its coverage is recorded.
 
 Dynamic episodes first move one object (slide, rotate or lift) over part of the episode,
-without interpenetration; the moved object becomes a target.
+without interpenetration; the moved object becomes a target, and candidates that show it both
+before the motion starts and after it ends win over those that do not (a motion nobody sees
+cannot be asked about).
 """
 
 from __future__ import annotations
@@ -308,7 +310,13 @@ def plan_episode(
             for i in chosen
         ]
         score = sum(min(c.frames_visible, min_frames) for c in cover) / (min_frames * len(cover))
-        key = (score, sum(min(c.frames_visible, n_frames) for c in cover))
+        # a motion a viewer can see: the moved object in view before it starts and after it ends
+        shown = (
+            motion is not None
+            and any(p >= min_pixels for p in vis.get(motion[0].id, [])[: motion[0].start_frame])
+            and any(p >= min_pixels for p in vis.get(motion[0].id, [])[motion[0].end_frame + 1 :])
+        )
+        key = (shown, score, sum(min(c.frames_visible, n_frames) for c in cover))
         if best_key is None or key > best_key:
             best, best_key = (frames, _ego_actions(pos, head), cover), key
     if best is None:
