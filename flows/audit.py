@@ -394,14 +394,14 @@ def answer(view: View, family: str, slots: dict, shipped: dict):
             return None
         if ba[0][2] <= SURFACE_TOLERANCE:
             return 0
-        below = [
-            o.id
+        under = [
+            (_resting_share(view.points(a), view.points(o.id)), o.id)
             for o in view.ep.scene.objects
             if o.id != a and view.seen(o.id) and (bo := view.bounds(o.id)) is not None
             and abs(bo[1][2] - ba[0][2]) <= SURFACE_TOLERANCE
-            and _overlaps_xy(view.points(a), view.points(o.id))
         ]  # fmt: skip
-        return below[0] if len(below) == 1 else None
+        best = max(under, default=(0.0, None))
+        return best[1] if best[0] > 0 else None
     if family == "closest_object":
         from scipy.spatial import cKDTree
 
@@ -460,15 +460,17 @@ def answer(view: View, family: str, slots: dict, shipped: dict):
     raise KeyError(f"the auditor has no definition for family {family!r}")
 
 
-def _overlaps_xy(top: np.ndarray, under: np.ndarray) -> bool:
-    """``top``'s lowest points stand within the floor-plan outline of ``under``'s top surface."""
-    from shapely import MultiPoint, Point
+def _resting_share(top: np.ndarray, under: np.ndarray) -> float:
+    """Share of ``top``'s lowest points that stand over the floor-plan outline of ``under``'s
+    visible top surface (3 cm slack)."""
+    from shapely import MultiPoint, contains_xy
 
     low = top[top[:, 2] <= np.percentile(top[:, 2], 5) + 0.02]
     surface = under[under[:, 2] >= np.percentile(under[:, 2], ROBUST[1]) - 0.03]
-    if len(surface) < 3:
-        return False
-    return MultiPoint(surface[:, :2]).convex_hull.buffer(0.02).contains(Point(low[:, :2].mean(0)))
+    if len(surface) < 3 or not len(low):
+        return 0.0
+    outline = MultiPoint(surface[:, :2]).convex_hull.buffer(0.03)
+    return float(contains_xy(outline, low[:, 0], low[:, 1]).mean())
 
 
 def _as_text(view: View, value) -> str | None:

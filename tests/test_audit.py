@@ -1,0 +1,105 @@
+"""The evidence audit (flows/audit.py): it is independent of the programs, it catches answers the
+video does not support, and every family's emitted answers agree with it on rendered runs."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from flows.audit import agreement, audit_dataset
+from flows.config import RunConfig
+from flows.run import run
+from programs.family import ABSTAIN
+from programs.library import FAMILIES
+from storage.dataset import DatasetWriter, read_tar
+
+ROOT = Path(__file__).resolve().parents[1]
+SYNTH = str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "synth")
+NEEDS_A_SURVEY = {"room_floor_area"}  # see tests/test_families.py
+
+
+def test_the_auditor_reads_nothing_from_the_programs():
+    """Written apart from programs/: no import of it, no shipped evidence, no box sizes or centres."""
+    tree = ast.parse((ROOT / "flows" / "audit.py").read_text())
+    imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not [m for m in imported if m and m.split(".")[0] == "programs"], imported
+    attributes = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    assert not attributes & {"evidence", "box", "size", "footprint", "height", "supported_by"}, attributes
+
+
+def _samples(root: Path) -> list:
+    manifest = json.loads((root / "manifest.json").read_text())
+    return [s for shard in manifest["shards"] for s in read_tar(root / shard["path"])]
+
+
+def _rewrite(src: Path, dst: Path, edit) -> Path:
+    """A copy of a finished dataset whose sample JSONs went through ``edit(meta)``."""
+    config = json.loads((src / "run.json").read_text())
+    writer = DatasetWriter(dst, config, samples_per_shard=64)
+    writer.open()
+    keys = []
+    for s in _samples(src):
+        meta = json.loads(s.files["json"])
+        edit(meta)
+        s.files["json"] = json.dumps(meta, sort_keys=True).encode()
+        writer.stage(s)
+        keys.append(s.key)
+    writer.finalize(keys)
+    return dst
+
+
+def _flip(meta: dict) -> None:
+    """Give every answered item another of its options (what a wrong label looks like)."""
+    for q in meta["questions"]:
+        others = [c for c in q["choices"] if c not in (q["answer"], ABSTAIN)]
+        if q["answer_type"] == "yes/no" and not q["abstain"]:
+            q["answer"] = "no" if q["answer"] == "yes" else "yes"
+        elif not q["abstain"] and others:
+            q["answer"] = others[0]
+        elif q["answer_type"] == "number" and not q["abstain"] and q["value"]:
+            q["value"] = q["value"] * 1.5 + 1
+            q["answer"] = f"{q['value']:g}"
+
+
+def test_the_auditor_agrees_with_a_run_and_catches_wrong_answers(tiny_dataset, tmp_path):
+    root, _ = tiny_dataset
+    findings = audit_dataset(root)
+    assert findings and all(f.agrees for f in findings), [f.line() for f in findings if not f.agrees]
+    wrong = audit_dataset(_rewrite(root, tmp_path / "wrong", _flip))
+    flipped = [f for f in wrong if f.why != "abstention" and f.why != "a named object is not seen"]
+    missed = [f for f in flipped if f.agrees]
+    assert flipped and len(missed) <= 0.01 * len(flipped), [f.line() for f in missed]
+
+
+def test_verify_evidence_prints_the_items_and_exits_non_zero(tiny_dataset, tmp_path):
+    root, _ = tiny_dataset
+    ok = subprocess.run([SYNTH, "verify", str(root), "--evidence"], capture_output=True, text=True, timeout=600)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "0 disagreement(s)" in ok.stdout and "evidence audit" in ok.stdout
+    bad = _rewrite(root, tmp_path / "bad", _flip)
+    out = subprocess.run([SYNTH, "verify", str(bad), "--evidence"], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 1
+    lines = [line for line in out.stdout.splitlines() if line.startswith("NOT IN THE VIDEO")]
+    assert lines and "shipped" in lines[0] and "video shows" in lines[0]
+
+
+@pytest.mark.slow
+def test_every_family_agrees_with_the_auditor_on_100_draft_episodes(tmp_path):
+    """The issue's bar: >= 99% of emitted items per family on >= 100 draft episodes (sat-dynamic
+    settings, 320x240, 16 frames)."""
+    cfg = RunConfig(episodes=100, seed=2024, quality="draft", dynamic_share=0.75, samples_per_shard=64)
+    out = tmp_path / "ds"
+    run(cfg, out)
+    rates = agreement(audit_dataset(out))
+    print("auditor agreement per family:", {f: f"{ok}/{n}" for f, (ok, n) in rates.items()})
+    for family in FAMILIES:
+        if family in NEEDS_A_SURVEY:
+            continue
+        ok, n = rates.get(family, (0, 0))
+        assert n >= 5, f"{family}: only {n} items in 100 episodes"
+        assert ok >= 0.99 * n, f"{family}: the video supports {ok} of {n} items"
