@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml infra/bootstrap.sh
 
 demo: bootstrap
 	$(VENV)/bin/synth run --episodes $(DEMO_EPISODES) --seed 0 --out $(DEMO_OUT) --overwrite
-	$(VENV)/bin/synth verify $(DEMO_OUT)
+	$(VENV)/bin/synth verify $(DEMO_OUT) --evidence
 	$(VENV)/bin/python infra/s3_local.py start --dir data/s3 --bucket synth-demo
 	set -a; . data/s3/env; set +a; \
 	  $(VENV)/bin/synth push $(DEMO_OUT) s3://synth-demo/demo && \

@@ -91,8 +91,14 @@ class View:
         ids = [o.id for o in episode.scene.objects]
         size = max(ids, default=0) + 1
         counts = np.stack([np.bincount(f.ravel(), minlength=size)[:size] for f in instance])
+        self.raw = counts
         if shown is not None:  # degraded: only where the delivered frame shows the object
-            counts = counts * shown[:, :size]
+            full = np.ones((self.n, size))
+            full[:, : min(size, shown.shape[1])] = shown[:, :size]
+            counts = counts * (full >= 0.5)  # unless it plainly cannot be made out
+            self.plain = self.raw * (full >= 1.0)  # plainly shown
+        else:
+            self.plain = counts
         self.px = counts
         self.by_description = {o.description: o.id for o in episode.scene.objects}
         self.category = {o.id: o.category for o in episode.scene.objects}
@@ -104,6 +110,10 @@ class View:
 
     def seen(self, o: int) -> bool:
         return int((self.px[:, o] >= self.min_px).sum()) >= self.min_frames
+
+    def plainly_seen(self, o: int) -> bool:
+        """Seen, counting only frames that plainly show it (degraded variants)."""
+        return int((self.plain[:, o] >= self.min_px).sum()) >= self.min_frames
 
     def first(self, o: int, threshold: int) -> int:
         hits = np.nonzero(self.px[:, o] >= threshold)[0]
@@ -488,7 +498,7 @@ def audit_item(view: View, key: str, item: dict) -> Finding:
     shipped = item["answer"]
     if item.get("abstain"):
         named = [v for k, v in slots.items() if k in ("a", "b", "c")]
-        if not all(view.seen(o) for o in named):
+        if not all(view.plainly_seen(o) for o in named):
             return Finding(key, item["id"], family, shipped, None, True, "a named object is not seen")
         value = answer(view, family, slots, item)
         text = _as_text(view, value)
@@ -514,7 +524,7 @@ def audit_item(view: View, key: str, item: dict) -> Finding:
 
 def audit_sample(meta: dict, gt: bytes, shown: np.ndarray | None = None) -> list[Finding]:
     """Findings for every question of one sample (``meta``: its JSON; ``gt``: its gt.npz bytes;
-    ``shown``: (F, N) 0/1 where the delivered frames of a degraded variant show object id N)."""
+    ``shown``: for a degraded variant, :func:`discernible` of its delivered frames)."""
     episode = Episode.model_validate(meta["episode"])
     depth, instance = decode_gt(gt)
     cfg = meta["config"]
@@ -552,11 +562,51 @@ def audit_dataset(root: Path) -> list[Finding]:
     return findings
 
 
+PLAIN_CONTRAST = 8.0  # luminance levels (of 255) between an object and its surroundings: plainly there
+FAINT_CONTRAST = 3.0  # below this it cannot be made out
+PLAIN_STRUCTURE = 0.7  # correlation of the object's neighbourhood with the clean video's: its shape is kept
+FAINT_STRUCTURE = 0.3
+RING = 3  # pixels around the mask that count as its surroundings
+
+
 def discernible(delivered: np.ndarray, clean: np.ndarray, instance: np.ndarray, meta: dict) -> np.ndarray:
-    """(F, max id + 1) 1 where the delivered frame still shows the object (see module doc)."""
+    """(F, max id + 1): 1 where the delivered frame plainly shows the object, 0 where it cannot be
+    made out, 0.5 in between (the auditor does not decide there). Measured on the decoded videos'
+    luminance (Rec. 601): the object's contrast against a ring of its surroundings (3x3 mean) and
+    the correlation of its neighbourhood with the clean video's (5x5 mean). Degradations that move
+    pixels (lens distortion) are not compared to the clean video: every object counts as shown."""
+    from scipy import ndimage
+
     n = instance.shape[0]
     size = int(instance.max(initial=0)) + 1
-    return np.ones((n, size), np.int64)
+    shown = np.ones((n, size))
+    if (meta.get("degradation") or {}).get("type") == "lens_distortion":
+        return shown
+    weights = np.array([0.299, 0.587, 0.114])
+    for f in range(n):
+        d, c = delivered[f].astype(float) @ weights, clean[f].astype(float) @ weights
+        d3, c3 = ndimage.uniform_filter(d, 3), ndimage.uniform_filter(c, 3)
+        d5, c5 = ndimage.uniform_filter(d, 5), ndimage.uniform_filter(c, 5)
+        boxes = ndimage.find_objects(instance[f].astype(np.int64))
+        for o, box in enumerate(boxes, start=1):
+            if box is None:
+                continue
+            ys, xs = (slice(max(0, b.start - RING - 2), b.stop + RING + 2) for b in box)
+            mask = instance[f][ys, xs] == o
+            ring = ndimage.binary_dilation(mask, iterations=RING) & ~mask
+            if not ring.any():
+                continue
+            contrast_d = abs(d3[ys, xs][mask].mean() - d3[ys, xs][ring].mean())
+            contrast_c = abs(c3[ys, xs][mask].mean() - c3[ys, xs][ring].mean())
+            pd, pc = d5[ys, xs].ravel(), c5[ys, xs].ravel()
+            r = float(np.corrcoef(pd, pc)[0, 1]) if pd.std() > 1e-6 and pc.std() > 1e-6 else 1.0
+            if contrast_c < PLAIN_CONTRAST:  # hard to see in the clean video too: no judgement here
+                continue
+            if contrast_d < FAINT_CONTRAST or r < FAINT_STRUCTURE:
+                shown[f, o] = 0.0
+            elif contrast_d < PLAIN_CONTRAST or r < PLAIN_STRUCTURE:
+                shown[f, o] = 0.5
+    return shown
 
 
 def agreement(findings: list[Finding]) -> dict[str, tuple[int, int]]:

@@ -103,3 +103,29 @@ def test_every_family_agrees_with_the_auditor_on_100_draft_episodes(tmp_path):
         ok, n = rates.get(family, (0, 0))
         assert n >= 5, f"{family}: only {n} items in 100 episodes"
         assert ok >= 0.99 * n, f"{family}: the video supports {ok} of {n} items"
+
+
+@pytest.mark.slow
+def test_degraded_variants_agree_with_the_auditor(tmp_path):
+    """Every degradation type at severities 1, 3 and 5 on 20 episodes (8 frames at 160x120 to fit
+    the suite's budget): what each variant asks or abstains on matches what its delivered video
+    shows, both ways (nothing plainly visible abstained on, nothing that cannot be made out asked)."""
+    from degradations import DEGRADATIONS
+
+    spec = ",".join(f"{kind}:{severity}" for kind in DEGRADATIONS for severity in (1, 3, 5))
+    cfg = RunConfig(
+        episodes=20, seed=31, quality="draft", frames=8, width=160, height=120, min_visible_pixels=30,
+        degradations=spec, samples_per_shard=128,
+    )  # fmt: skip
+    out = tmp_path / "deg"
+    run(cfg, out)
+    findings = [f for f in audit_dataset(out) if "-" in f.key]  # the degraded samples
+    assert len({f.key for f in findings}) == 20 * len(DEGRADATIONS) * 3
+    rates = agreement(findings)
+    print("auditor agreement on degraded variants:", {f: f"{ok}/{n}" for f, (ok, n) in rates.items()})
+    wrong = [f for f in findings if not f.agrees]
+    for family, (ok, n) in rates.items():
+        assert ok >= 0.99 * n, (family, [f.line() for f in wrong if f.family == family][:5])
+    kinds = {k: [f for f in findings if f"-{k}-" in f.key] for k in DEGRADATIONS}
+    for kind, items in kinds.items():
+        assert sum(f.agrees for f in items) >= 0.99 * len(items), (kind, [f.line() for f in items if not f.agrees][:5])
