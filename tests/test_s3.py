@@ -181,6 +181,8 @@ def test_run_straight_to_s3_and_the_cli(aws_env, tmp_path, monkeypatch):
     assert _objects(uri)["manifest.json"] != before["manifest.json"]  # the flow's run (another config) replaced it
     out = subprocess.run([*synth, "load", uri], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and "1 samples" in out.stdout, out.stderr
+    out = subprocess.run([*synth, "verify", uri, "--evidence"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "0 disagreement(s)" in out.stdout, out.stdout + out.stderr
     out = subprocess.run(
         [*synth, "push", str(tmp_path / "cache" / "staging" / uri[5:]), uri],
         capture_output=True,
