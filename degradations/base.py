@@ -38,7 +38,7 @@ RING_GAP_PX = 1  # the surroundings start this far outside the object's mask (sk
 RING_WIDTH_PX = 3  # ... and are this wide: the pixels at 2-4 px (Chebyshev) from the mask
 MIN_RING_PX = 8  # fewer surrounding pixels in the frame: nothing to compare with, the object is kept
 MIN_CONTRAST = 4.0  # retained contrast against the surroundings, 8-bit sRGB levels (strongest channel)
-MIN_SNR = 15.0  # matched-filter (Rose) SNR of the retained pattern over the object's area, against clutter
+MIN_SNR = 18.0  # matched-filter (Rose) SNR of the retained pattern over the object's area, against clutter
 QUANTISATION_NOISE = 1 / np.sqrt(12)  # 8-bit levels: the noise floor of any uint8 frame
 DISCERNIBILITY = (
     f"discernible in the delivered frame: against its surroundings (the pixels {RING_GAP_PX + 1}-"

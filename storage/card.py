@@ -167,7 +167,7 @@ def evidence_table(metas: list[dict]) -> list[dict]:
         for family, counts in (m.get("generation") or {}).items():
             totals.setdefault(family, Counter()).update(counts)
     clean = {
-        (m["index"], q["id"]): q["abstain"]
+        (m.get("index"), q["id"]): q.get("abstain")
         for m in metas
         if m.get("variant", "clean") == "clean"
         for q in m["questions"]
@@ -176,7 +176,7 @@ def evidence_table(metas: list[dict]) -> list[dict]:
         if m.get("variant", "clean") == "clean":
             continue
         for q in m["questions"]:
-            if q.get("abstain") and clean.get((m["index"], q["id"])) is False:
+            if q.get("abstain") and clean.get((m.get("index"), q["id"])) is False:
                 totals.setdefault(q["family"], Counter())["degraded"] += 1
     return [
         {

@@ -4,14 +4,16 @@ The rule under test is ``degradations.base.discernibility`` (retained contrast a
 SNR of the object's clean pattern against its surroundings). The criteria here are written
 independently of it, with other statistics:
 
-- plainly visible: the object has >= 400 pixels and, after a 5x5 box filter of the degraded
-  frame, its core (>= 100 pixels whose window lies inside it and inside the frame) differs in
+- plainly visible: the object has >= 400 pixels; after a 5x5 box filter of the degraded
+  frame its core (>= 100 pixels whose window lies inside it and inside the frame) differs in
   mean colour from the ring 3-6 px around it by at least 8/255 and by at least 4 times the
   residual noise there (the std of the box-filtered degraded minus clean frame over the ring);
+  and its outline still stands out (mean gradient on its edge >= 1.2x that of its
+  surroundings 4-6 px out);
 - cannot be made out: a small object (<= 300 pixels) that in the clean frame had a crisp
-  outline (mean gradient on its edge >= 2x that of its surroundings, 4-6 px out) and a mean
-  colour >= 10/255 away from its surroundings; in the degraded frame its outline is gone (edge
-  gradient no stronger than the surroundings') and its mean colour is within 6/255 of theirs.
+  outline (edge gradient >= 2x its surroundings') and a mean colour >= 10/255 away from its
+  surroundings; in the degraded frame its outline is gone (edge gradient no stronger than the
+  surroundings') and its mean colour is within 6/255 of theirs.
 """
 
 from __future__ import annotations
@@ -62,6 +64,20 @@ def _gradient(img: np.ndarray) -> np.ndarray:
     return np.sqrt(gx**2 + gy**2).max(-1)
 
 
+def _outline(img: np.ndarray, mask: np.ndarray) -> float:
+    """Mean gradient on the object's edge over that of its surroundings 4-6 px out."""
+    edge = _within(mask, 1) & _within(~mask, 1)
+    ring = _within(mask, 6) & ~_within(mask, 3)
+    g = _gradient(img)
+    return g[edge].mean() / max(g[ring].mean(), 0.5)
+
+
+def _mean_contrast(img: np.ndarray, mask: np.ndarray) -> float:
+    ring = _within(mask, 6) & ~_within(mask, 3)
+    img = img.astype(np.float64)
+    return float(np.abs(img[mask].mean(0) - img[ring].mean(0)).max())
+
+
 def plainly_visible(clean: np.ndarray, degraded: np.ndarray, mask: np.ndarray) -> bool:
     if mask.sum() < 400:
         return False
@@ -73,27 +89,14 @@ def plainly_visible(clean: np.ndarray, degraded: np.ndarray, mask: np.ndarray) -
     bd, bc = _box(degraded, 2), _box(clean, 2)
     diff = np.abs(bd[core].mean(0) - bd[ring].mean(0))
     noise = (bd - bc)[ring].std(0)
-    return bool(((diff >= 8) & (diff >= 4 * noise)).any())
+    return bool(((diff >= 8) & (diff >= 4 * noise)).any()) and _outline(degraded, mask) >= 1.2
 
 
 def cannot_be_made_out(clean: np.ndarray, degraded: np.ndarray, mask: np.ndarray) -> bool:
     if mask.sum() > 300:
         return False
-    edge = _within(mask, 1) & _within(~mask, 1)
-    ring = _within(mask, 6) & ~_within(mask, 3)
-    if edge.sum() < 5 or ring.sum() < 20:
-        return False
-
-    def outline(img: np.ndarray) -> float:
-        g = _gradient(img)
-        return g[edge].mean() / max(g[ring].mean(), 0.5)
-
-    def mean_contrast(img: np.ndarray) -> float:
-        img = img.astype(np.float64)
-        return float(np.abs(img[mask].mean(0) - img[ring].mean(0)).max())
-
-    was_clear = outline(clean) >= 2.0 and mean_contrast(clean) >= 10
-    return was_clear and outline(degraded) <= 1.0 and mean_contrast(degraded) <= 6
+    was_clear = _outline(clean, mask) >= 2.0 and _mean_contrast(clean, mask) >= 10
+    return was_clear and _outline(degraded, mask) <= 1.0 and _mean_contrast(degraded, mask) <= 6
 
 
 # -- the rule on synthetic patches -------------------------------------------------------------
