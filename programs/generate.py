@@ -37,15 +37,17 @@ class GenerationReport:
     candidates: Counter = field(default_factory=Counter)
     asked: Counter = field(default_factory=Counter)
     dropped: Counter = field(default_factory=Counter)
+    why: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # the programs' reasons
     rejected: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
-    def as_dict(self) -> dict[str, dict[str, int]]:
-        """Per family: candidates, dropped (no answer the evidence supports), rejected, asked."""
+    def as_dict(self) -> dict[str, dict]:
+        """Per family: candidates, dropped (no answer the evidence supports) and why, rejected, asked."""
         families = sorted(set(self.candidates) | set(self.asked))
         return {
             f: {
                 "candidates": self.candidates[f],
                 "dropped": self.dropped[f],
+                "why": dict(self.why.get(f, {})),
                 "rejected": len(self.rejected.get(f, [])),
                 "asked": self.asked[f],
             }
@@ -195,6 +197,7 @@ def generate_questions(
         report.candidates[family.id] += 1
         if reason == "n/a":
             report.dropped[family.id] += 1
+            report.why[family.id][out.why or "no answer"] += 1
         elif reason:
             report.rejected[family.id].append(reason)
         elif rng.random() < family.keep.get(answer_text(family, out.value, episode)[0], 1.0):

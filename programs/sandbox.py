@@ -45,6 +45,7 @@ class Outcome:
     value: object = None
     error: str = ""
     deterministic: bool = True
+    why: str = ""  # for a None answer: the reason the program gave with ``scene.drop(reason)``
 
 
 def _digest(text: str) -> str:
@@ -111,9 +112,11 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
                 if pid not in programs:
                     programs[pid] = load_program(msg["programs"][pid], f"<program {pid[:12]}>")
                 fn = programs[pid]
+                api._take_drop_reason()
                 value, first = call(fn, api, slots)
+                why = api._take_drop_reason()
                 _, second = call(fn, api, slots)
-                out.append({"ok": True, "value": value, "deterministic": first == second})
+                out.append({"ok": True, "value": value, "deterministic": first == second, "why": why})
             except _CallTimeout:
                 out.append({"ok": False, "error": f"killed: more than {limits.cpu_seconds_per_call} s of CPU"})
             except MemoryError:
@@ -231,7 +234,7 @@ class SandboxPool:
                 except (EOFError, OSError):
                     break
                 return [
-                    Outcome(r["ok"], r.get("value"), r.get("error", ""), r.get("deterministic", True))
+                    Outcome(r["ok"], r.get("value"), r.get("error", ""), r.get("deterministic", True), r.get("why", ""))
                     for r in data["results"]
                 ]
             if not w.process.is_alive():

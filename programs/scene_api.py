@@ -81,9 +81,21 @@ class SceneAPI:
         self._objects = {o.id: o for o in episode.scene.objects}
         self._poses = [{p.id: p for p in f.object_poses} for f in episode.frames]
         self._vis = {v.id: v.pixels for v in episode.visibility}
+        self._why = ""
         ev = episode.evidence
         self._ev = {o.id: o for o in ev.objects} if ev else {}
         self._motion_ev = {m.id: m for m in ev.motions} if ev else {}
+
+    # -- giving no answer --------------------------------------------------------------
+    def drop(self, reason: str) -> None:
+        """Return ``scene.drop("why")`` instead of None to give no answer and say why (e.g. "cut by
+        the border", "within the margin"): the generation report counts the reasons per family."""
+        self._why = str(reason)[:80]
+
+    def _take_drop_reason(self) -> str:
+        """The reason given by the last ``drop`` since the last call of this method ("" if none)."""
+        why, self._why = self._why, ""
+        return why
 
     # -- video ------------------------------------------------------------------------
     @property

@@ -113,11 +113,11 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
         "the family's margin is dropped (see each question's `definition`). Degraded: answered items of the "
         "clean video that a degraded variant turns into abstentions because it no longer shows the evidence.",
         "",
-        "| family | candidates | dropped | drop rate | rejected | asked | degraded |",
-        "|---|---|---|---|---|---|---|",
+        "| family | candidates | dropped | drop rate | rejected | asked | degraded | main reasons for dropping |",
+        "|---|---|---|---|---|---|---|---|",
         *[
             f"| {r['family']} | {r['candidates']} | {r['dropped']} | {r['drop_rate']:.0%} | {r['rejected']} | "
-            f"{r['asked']} | {r['degraded']} |"
+            f"{r['asked']} | {r['degraded']} | {r['why']} |"
             for r in evidence_table(metas)
         ],
         "",
@@ -161,11 +161,14 @@ def balance_table(metas: list[dict]) -> list[dict]:
 
 def evidence_table(metas: list[dict]) -> list[dict]:
     """Per family, summed over the clean samples' generation reports: candidates, dropped for
-    insufficient evidence, rejected, asked; and items that degraded variants turned into abstentions."""
+    insufficient evidence (and the programs' three most frequent reasons), rejected, asked; and
+    items that degraded variants turned into abstentions."""
     totals: dict[str, Counter] = {}
+    why: dict[str, Counter] = {}
     for m in metas:
         for family, counts in (m.get("generation") or {}).items():
-            totals.setdefault(family, Counter()).update(counts)
+            totals.setdefault(family, Counter()).update({k: v for k, v in counts.items() if k != "why"})
+            why.setdefault(family, Counter()).update(counts.get("why") or {})
     clean = {
         (m.get("index"), q["id"]): q.get("abstain")
         for m in metas
@@ -183,6 +186,7 @@ def evidence_table(metas: list[dict]) -> list[dict]:
             "family": family,
             **{k: c[k] for k in ("candidates", "dropped", "rejected", "asked", "degraded")},
             "drop_rate": c["dropped"] / c["candidates"] if c["candidates"] else 0.0,
+            "why": ", ".join(f"{reason} ({n})" for reason, n in why.get(family, Counter()).most_common(3)),
         }
         for family, c in sorted(totals.items())
     ]

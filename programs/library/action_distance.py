@@ -1,9 +1,9 @@
 def answer(scene, a, move):
     if min(scene.extent_seen(a)[:2]) < 0.5:
-        return None
+        return scene.drop("too little of it seen")
     moved = scene.motion(a)
     if moved is not None and not moved.visible:
-        return None  # where it ended up is not shown
+        return scene.drop("motion not visible")
     cam = scene.camera(scene.num_frames - 1)
     target = scene.object(a, scene.num_frames - 1).center
     step = 1.0 if move == "forward" else -1.0
@@ -12,5 +12,5 @@ def answer(scene, a, move):
     before = math.hypot(target[0] - x, target[1] - y)
     after = math.hypot(target[0] - nx, target[1] - ny)
     if abs(after - before) < 0.3:
-        return None
+        return scene.drop("within the margin")
     return "closer" if after < before else "farther"

@@ -6,7 +6,7 @@ def answer(scene):
     ahead = dx * fx + dy * fy
     left = -dx * fy + dy * fx
     if max(abs(ahead), abs(left)) < 0.3 or 0.5 * max(abs(ahead), abs(left)) < min(abs(ahead), abs(left)):
-        return None
+        return scene.drop("within the margin")
     if abs(ahead) >= abs(left):
         return "forward" if ahead > 0 else "backward"
     return "left" if left > 0 else "right"

@@ -1,6 +1,8 @@
 def answer(scene):
-    if not scene.structure_seen("floor") or scene.wall_max_gap() > 0.5:
-        return None
+    if not scene.structure_seen("floor"):
+        return scene.drop("floor not seen")
+    if scene.wall_max_gap() > 0.5:
+        return scene.drop("walls not all seen")
     pts = scene.room_footprint()
     area = 0.0
     for i in range(len(pts)):

@@ -1,10 +1,10 @@
 def answer(scene, a, b):
     if scene.motion(a) is not None or scene.motion(b) is not None:
-        return None
+        return scene.drop("moves")
     if not (scene.top_seen(a) and scene.top_seen(b)):
-        return None
+        return scene.drop("top not seen")
     ha = scene.object(a).center[2] + scene.object(a).size[2] / 2
     hb = scene.object(b).center[2] + scene.object(b).size[2] / 2
     if abs(ha - hb) < 0.1:
-        return None
+        return scene.drop("within the margin")
     return "yes" if ha > hb else "no"
