@@ -318,6 +318,12 @@ def _structure_seen(view: View, level: float, above: bool) -> bool:
     return frames >= view.min_frames
 
 
+def _in_heading(d: np.ndarray, heading: float) -> tuple[float, float]:
+    """A displacement's components (ahead, to the left) for a viewer facing ``heading``."""
+    c, s = math.cos(heading), math.sin(heading)
+    return float(d[0] * c + d[1] * s), float(-d[0] * s + d[1] * c)
+
+
 def _heading_side(origin: np.ndarray, heading: float, target: np.ndarray) -> float:
     """Degrees from ``heading`` to ``target`` seen from ``origin`` (positive: to the left)."""
     bearing = math.atan2(target[1] - origin[1], target[0] - origin[0])
@@ -365,10 +371,7 @@ def answer(view: View, family: str, slots: dict, shipped: dict):
         start, end = view.centre(a, 0), view.centre(a, last)
         if start is None or end is None:
             return None
-        d = end - start
-        h = view.heading(0)
-        away = d[0] * math.cos(h) + d[1] * math.sin(h)
-        left = -d[0] * math.sin(h) + d[1] * math.cos(h)
+        away, left = _in_heading(end - start, view.heading(0))
         if abs(away) >= abs(left):
             return "away from the camera" if away > 0 else "toward the camera"
         return "to the left" if left > 0 else "to the right"
@@ -453,9 +456,7 @@ def answer(view: View, family: str, slots: dict, shipped: dict):
     if family == "camera_translation":
         return float(np.linalg.norm(view.position(last) - view.position(0)))
     if family == "ego_movement":
-        d, h = view.position(last) - view.position(0), view.heading(0)
-        ahead = d[0] * math.cos(h) + d[1] * math.sin(h)
-        left = -d[0] * math.sin(h) + d[1] * math.cos(h)
+        ahead, left = _in_heading(view.position(last) - view.position(0), view.heading(0))
         if abs(ahead) >= abs(left):
             return "forward" if ahead > 0 else "backward"
         return "left" if left > 0 else "right"

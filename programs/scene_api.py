@@ -186,6 +186,22 @@ class SceneAPI:
         """Image borders the object's visible pixels touch: a subset of "lrtb" (left, right, top, bottom)."""
         return self._evidence(object_id).cut[frame]
 
+    def image_side(self, a: int, b: int, frame: int, margin: float = 0.08) -> str | None:
+        """ "left" or "right": the side of ``a``'s visible mask centroid relative to ``b``'s in
+        ``frame``. None (with the reason, as ``drop``) unless both are visible, the centroids are
+        at least ``margin`` x the image width apart, and no image border cuts either object on
+        the side that could reverse the order (a cut object's centre lies further out there)."""
+        if not (self.is_visible(a, frame) and self.is_visible(b, frame)):
+            return self.drop("not both visible in the frame")
+        ua, ub = self.mask_centroid(a, frame)[0], self.mask_centroid(b, frame)[0]
+        if abs(ua - ub) < margin * self.width:
+            return self.drop("within the margin")
+        side = "left" if ua < ub else "right"
+        a_far, b_far = ("r", "l") if side == "left" else ("l", "r")
+        if a_far in self.cut_sides(a, frame) or b_far in self.cut_sides(b, frame):
+            return self.drop("cut by the border")
+        return side
+
     def in_full_view(self, object_id: int, frame: int) -> bool:
         """Visible in ``frame`` and not cut by any image border."""
         return self.is_visible(object_id, frame) and not self.cut_sides(object_id, frame)
