@@ -154,7 +154,7 @@ class Discernibility:
 
     gain: float  # share of the clean contrast pattern the degraded frame keeps (negative: reversed)
     contrast: float  # retained contrast, 8-bit levels, strongest channel
-    snr: float  # matched-filter SNR of the retained pattern against the pixel noise
+    snr: float  # matched-filter SNR of the retained pattern against everything else on the object
 
     @property
     def ok(self) -> bool:

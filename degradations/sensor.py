@@ -44,7 +44,8 @@ def low_light(src: Source, severity: int, rng: np.random.Generator) -> Output:
     light = LIGHT_FRACTION[severity - 1]
     gain = 1.0 / light
     seed = int(rng.integers(2**63))
-    out = [sensor(src.linear(i), light, gain, np.random.default_rng([seed, i])) for i in src.frames]  # per frame
+    # one generator per frame: any subset of frames gets the same noise
+    out = [sensor(src.linear(i), light, gain, np.random.default_rng([seed, i])) for i in src.frames]
     params = {
         "light_fraction": round(light, 6),
         "gain": round(gain, 3),
