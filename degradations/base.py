@@ -39,13 +39,16 @@ RING_WIDTH_PX = 3  # ... and are this wide: the pixels at 2-4 px (Chebyshev) fro
 MIN_RING_PX = 8  # fewer surrounding pixels in the frame: nothing to compare with, the object is kept
 MIN_CONTRAST = 4.0  # retained contrast against the surroundings, 8-bit sRGB levels (strongest channel)
 MIN_SNR = 18.0  # matched-filter (Rose) SNR of the retained pattern over the object's area, against clutter
+BLUR_MATCH_STEPS = (0.5, 1.0)  # blur types: the clean pattern is also matched blurred by these shares of the blur
 QUANTISATION_NOISE = 1 / np.sqrt(12)  # 8-bit levels: the noise floor of any uint8 frame
 DISCERNIBILITY = (
     f"discernible in the delivered frame: against its surroundings (the pixels {RING_GAP_PX + 1}-"
     f"{RING_GAP_PX + RING_WIDTH_PX} px outside its mask) the object keeps gain a = <x, y> / <x, x> of its "
     f"clean contrast pattern x (y: the same in the degraded uint8 frame), with retained contrast "
     f"a * rms(x) >= {MIN_CONTRAST:g}/255 in its strongest channel and matched-filter SNR "
-    f"a * |x| / rms(y - a x) >= {MIN_SNR:g} over the object's pixels and channels; else 0 pixels in that frame"
+    f"a * |x| / rms(y - a x) >= {MIN_SNR:g} over the object's pixels and channels (for blur types x is also taken "
+    f"from the clean frame blurred by {' and '.join(f'{k:g}' for k in BLUR_MATCH_STEPS)} x the type's blur, "
+    f"whichever the degraded frame matches best: blur is not noise); else 0 pixels in that frame"
 )
 
 
@@ -97,6 +100,7 @@ class Output:
     depth: np.ndarray | None = None  # (F, H, W) where the degradation moves pixels
     instance: np.ndarray | None = None
     clean: np.ndarray | None = None  # (F, H, W, 3) uint8 the clean frames moved the same way, where pixels move
+    blur_sigma_px: list[float] | None = None  # per frame, the blur's Gaussian-equivalent sigma (blur types)
 
 
 def fill_holes(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -155,10 +159,16 @@ class Discernibility:
     gain: float  # share of the clean contrast pattern the degraded frame keeps (negative: reversed)
     contrast: float  # retained contrast, 8-bit levels, strongest channel
     snr: float  # matched-filter SNR of the retained pattern against everything else on the object
+    blur_px: float = 0.0  # the blur (Gaussian sigma) of the clean pattern that the degraded frame matches best
+
+    @property
+    def margin(self) -> float:
+        """How far it clears the weaker of the two thresholds (>= 1: discernible)."""
+        return min(self.contrast / MIN_CONTRAST, self.snr / MIN_SNR)
 
     @property
     def ok(self) -> bool:
-        return self.contrast >= MIN_CONTRAST and self.snr >= MIN_SNR
+        return self.margin >= 1.0
 
 
 def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
@@ -171,7 +181,9 @@ def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
     return (c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]) > 0
 
 
-def discernibility(clean: np.ndarray, degraded: np.ndarray, mask: np.ndarray) -> Discernibility | None:
+def discernibility(
+    clean: np.ndarray, degraded: np.ndarray, mask: np.ndarray, blur_sigma_px: float = 0.0
+) -> Discernibility | None:
     """The shared delivered-pixel test for one object in one frame.
 
     ``clean`` and ``degraded`` are (H, W, 3) uint8 sRGB frames in the same geometry, ``mask``
@@ -188,28 +200,37 @@ def discernibility(clean: np.ndarray, degraded: np.ndarray, mask: np.ndarray) ->
     through noise that hides a small one. None where the ring has fewer than ``MIN_RING_PX``
     pixels in the frame (nothing to compare with).
     """
+    from scipy.ndimage import gaussian_filter
+
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     if rows.size == 0:
         return None
     r = RING_GAP_PX + RING_WIDTH_PX
+    scales = [0.0, *(k * blur_sigma_px for k in BLUR_MATCH_STEPS if blur_sigma_px > 0.25)]
+    pad = r + int(np.ceil(3 * max(scales)))
     h, w = mask.shape
-    y0, y1 = max(rows[0] - r, 0), min(rows[-1] + r + 1, h)
-    x0, x1 = max(cols[0] - r, 0), min(cols[-1] + r + 1, w)
+    y0, y1 = max(rows[0] - pad, 0), min(rows[-1] + pad + 1, h)
+    x0, x1 = max(cols[0] - pad, 0), min(cols[-1] + pad + 1, w)
     m = mask[y0:y1, x0:x1]
     ring = _dilate(m, r) & ~_dilate(m, RING_GAP_PX)
     if ring.sum() < MIN_RING_PX:
         return None
     c = clean[y0:y1, x0:x1].astype(np.float64)
     d = degraded[y0:y1, x0:x1].astype(np.float64)
-    x = c[m] - c[ring].mean(0)
     y = d[m] - d[ring].mean(0)
-    xx = float((x * x).sum())
-    if xx == 0.0:  # the object does not differ from its surroundings even in the clean frame
-        return Discernibility(0.0, 0.0, 0.0)
-    a = float((x * y).sum()) / xx
-    sigma = max(float(np.sqrt(((y - a * x) ** 2).mean())), QUANTISATION_NOISE)
-    contrast = a * float(np.sqrt((x * x).mean(0)).max())
-    return Discernibility(a, contrast, a * float(np.sqrt(xx)) / sigma)
+    best = None
+    for scale in scales:
+        cs = c if scale == 0 else gaussian_filter(c, (scale, scale, 0), mode="nearest")
+        x = cs[m] - cs[ring].mean(0)
+        xx = float((x * x).sum())
+        if xx == 0.0:
+            continue
+        a = float((x * y).sum()) / xx
+        sigma = max(float(np.sqrt(((y - a * x) ** 2).mean())), QUANTISATION_NOISE)
+        found = Discernibility(a, a * float(np.sqrt((x * x).mean(0)).max()), a * float(np.sqrt(xx)) / sigma, scale)
+        if best is None or found.margin > best.margin:
+            best = found
+    return best or Discernibility(0.0, 0.0, 0.0)  # not different from its surroundings even when clean
 
 
 def recount(src: Source, out: Output) -> list[ObjectVisibility]:
@@ -228,7 +249,8 @@ def recount(src: Source, out: Output) -> list[ObjectVisibility]:
             share = 1.0 if n_ref == 0 else min(1.0, n_ev / n_ref)
             n = int(round(counts[f] * share))
             if n > 0:
-                test = discernibility(clean[j], out.rgb[j], masks[j] == obj.id)
+                blur = 0.0 if out.blur_sigma_px is None else out.blur_sigma_px[j]
+                test = discernibility(clean[j], out.rgb[j], masks[j] == obj.id, blur)
                 if test is not None and not test.ok:
                     n = 0
             pixels.append(n)

@@ -89,7 +89,8 @@ def motion_blur(src: Source, severity: int, rng: np.random.Generator) -> Output:
         "subframes": subframes,
         "blur_px": blur_px,
     }
-    return Output(to_uint8(rgb), params, np.stack(evidence), np.stack(reference))
+    sigma = [b / np.sqrt(12) for b in blur_px]  # a uniform streak of length b
+    return Output(to_uint8(rgb), params, np.stack(evidence), np.stack(reference), blur_sigma_px=sigma)
 
 
 def circle_of_confusion(z: np.ndarray, focus: float, f_number: float, f_px: float, width: int) -> np.ndarray:
@@ -127,4 +128,5 @@ def defocus(src: Source, severity: int, rng: np.random.Generator) -> Output:
         "coc_px_at_95th_depth": far_coc,
         "renderer": raster.backend_name("numba"),  # screen-space widening: the CPU rasteriser
     }
-    return Output(to_uint8(rgb), params, np.stack(evidence), np.stack(reference))
+    sigma = [c / 4.0 for c in far_coc]  # the disc's Gaussian stand-in above (variance coc^2 / 16), far surfaces
+    return Output(to_uint8(rgb), params, np.stack(evidence), np.stack(reference), blur_sigma_px=sigma)

@@ -69,6 +69,27 @@ class Finding:
         )
 
 
+def _lens(k, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Brown-Conrady (OpenCV order k1, k2, p1, p2, k3) distortion of normalised coordinates."""
+    if k is None:
+        return x, y
+    k1, k2, p1, p2, k3 = k
+    r2 = x * x + y * y
+    radial = 1 + r2 * (k1 + r2 * (k2 + r2 * k3))
+    return x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x), y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+
+
+def _pinhole(k, xd: np.ndarray, yd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`_lens` (Newton-free fixed point, as OpenCV's undistortPoints)."""
+    if k is None:
+        return xd, yd
+    x, y = xd.copy(), yd.copy()
+    for _ in range(40):
+        dx, dy = _lens(k, x, y)
+        x, y = x + (xd - dx), y + (yd - dy)
+    return x, y
+
+
 def _wrap(a: float) -> float:
     return math.atan2(math.sin(a), math.cos(a))
 
@@ -84,6 +105,7 @@ class View:
         min_px: int,
         min_frames: int,
         shown: np.ndarray | None = None,
+        strict: bool = False,
     ):
         self.ep, self.depth, self.inst = episode, depth, instance
         self.min_px, self.min_frames = min_px, min_frames
@@ -91,14 +113,13 @@ class View:
         ids = [o.id for o in episode.scene.objects]
         size = max(ids, default=0) + 1
         counts = np.stack([np.bincount(f.ravel(), minlength=size)[:size] for f in instance])
-        self.raw = counts
         if shown is not None:  # degraded: only where the delivered frame shows the object
             full = np.ones((self.n, size))
             full[:, : min(size, shown.shape[1])] = shown[:, :size]
-            counts = counts * (full >= 0.5)  # unless it plainly cannot be made out
-            self.plain = self.raw * (full >= 1.0)  # plainly shown
-        else:
-            self.plain = counts
+            # strict: only where it plainly shows; else wherever it can be made out at all
+            counts = counts * (full >= (1.0 if strict else 0.5))
+        if strict:  # plainly seen: clearly above the pixel threshold too
+            counts = np.where(counts >= PLAIN_PIXELS * min_px, counts, 0)
         self.px = counts
         self.by_description = {o.description: o.id for o in episode.scene.objects}
         self.category = {o.id: o.category for o in episode.scene.objects}
@@ -110,10 +131,6 @@ class View:
 
     def seen(self, o: int) -> bool:
         return int((self.px[:, o] >= self.min_px).sum()) >= self.min_frames
-
-    def plainly_seen(self, o: int) -> bool:
-        """Seen, counting only frames that plainly show it (degraded variants)."""
-        return int((self.plain[:, o] >= self.min_px).sum()) >= self.min_frames
 
     def first(self, o: int, threshold: int) -> int:
         hits = np.nonzero(self.px[:, o] >= threshold)[0]
@@ -151,8 +168,15 @@ class View:
         vs, us = np.nonzero(mask & np.isfinite(self.depth[f]))
         z = self.depth[f][vs, us].astype(float)
         K, R, t = self.camera(f)
-        cam = np.stack([(us - K[0, 2]) / K[0, 0] * z, (vs - K[1, 2]) / K[1, 1] * z, z], 1)
+        x, y = _pinhole(self.ep.frames[f].camera.distortion, (us - K[0, 2]) / K[0, 0], (vs - K[1, 2]) / K[1, 1])
+        cam = np.stack([x * z, y * z, z], 1)
         return (cam - t) @ R
+
+    def pixels(self, f: int, cam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel (u, v) of camera-space points in frame ``f`` (through its lens distortion, if any)."""
+        K, _, _ = self.camera(f)
+        x, y = _lens(self.ep.frames[f].camera.distortion, cam[:, 0] / cam[:, 2], cam[:, 1] / cam[:, 2])
+        return K[0, 0] * x + K[0, 2], K[1, 1] * y + K[1, 2]
 
     def _at_rest(self, o: int, f: int) -> list[int]:
         """Frames in which the object is where it is at frame ``f`` (poses read only for this)."""
@@ -230,13 +254,11 @@ def _static_share(view: View, o: int, src: int, dst: int) -> float | None:
     """Share of the object's surface seen in ``src`` that, kept where it was, lands on the
     object at matching depth in ``dst`` (points hidden there behind anything are left out)."""
     pts = view.world(src, view.inst[src] == o)
-    K, R, t = view.camera(dst)
+    _, R, t = view.camera(dst)
     cam = pts @ R.T + t
+    cam = cam[cam[:, 2] > 1e-3]
+    u, v = (np.round(x).astype(int) for x in view.pixels(dst, cam))
     z = cam[:, 2]
-    ok = z > 1e-3
-    u = np.round(K[0, 0] * cam[ok, 0] / z[ok] + K[0, 2]).astype(int)
-    v = np.round(K[1, 1] * cam[ok, 1] / z[ok] + K[1, 2]).astype(int)
-    z = z[ok]
     inside = (u >= 0) & (u < view.w) & (v >= 0) & (v < view.h)
     u, v, z = u[inside], v[inside], z[inside]
     d = view.depth[dst][v, u]
@@ -494,12 +516,16 @@ def _as_text(view: View, value) -> str | None:
     return f"{value:.3g}"
 
 
-def audit_item(view: View, key: str, item: dict) -> Finding:
+def audit_item(view: View, key: str, item: dict, plain: View | None = None) -> Finding:
+    """One item against the video: an answer must be what ``view`` shows; an abstention is wrong
+    only where ``plain`` (the same sample counting only what plainly shows; default ``view``)
+    shows every object it names and the answer."""
     family, slots = item["family"], dict(item["slots"])
     shipped = item["answer"]
     if item.get("abstain"):
+        view = plain or view
         named = [v for k, v in slots.items() if k in ("a", "b", "c")]
-        if not all(view.plainly_seen(o) for o in named):
+        if not all(view.seen(o) for o in named):
             return Finding(key, item["id"], family, shipped, None, True, "a named object is not seen")
         value = answer(view, family, slots, item)
         text = _as_text(view, value)
@@ -529,8 +555,10 @@ def audit_sample(meta: dict, gt: bytes, shown: np.ndarray | None = None) -> list
     episode = Episode.model_validate(meta["episode"])
     depth, instance = decode_gt(gt)
     cfg = meta["config"]
-    view = View(episode, depth, instance, cfg["min_visible_pixels"], cfg["min_visible_frames"], shown)
-    return [audit_item(view, meta["key"], q) for q in meta["questions"]]
+    px, frames = cfg["min_visible_pixels"], cfg["min_visible_frames"]
+    view = View(episode, depth, instance, px, frames, shown)
+    plain = None if shown is None else View(episode, depth, instance, px, frames, shown, strict=True)
+    return [audit_item(view, meta["key"], q, plain) for q in meta["questions"]]
 
 
 def _samples(root: Path):
@@ -563,19 +591,25 @@ def audit_dataset(root: Path) -> list[Finding]:
     return findings
 
 
+PLAIN_PIXELS = 1.5  # x the visible-pixel threshold: clearly above it, not at its edge
 PLAIN_CONTRAST = 8.0  # luminance levels (of 255) between an object and its surroundings: plainly there
 FAINT_CONTRAST = 3.0  # below this it cannot be made out
-PLAIN_STRUCTURE = 0.7  # correlation of the object's neighbourhood with the clean video's: its shape is kept
+PLAIN_KEPT = 0.5  # share of its clean contrast the delivered frame keeps (fog lowers it: then undecided)
+PLAIN_ROSE = 30.0  # contrast x sqrt(pixels) / noise: far above Rose's detection threshold (~5)
+FAINT_ROSE = 5.0
+PLAIN_STRUCTURE = 0.7  # correlation of the object and its ring with the clean video's: its shape is kept
 FAINT_STRUCTURE = 0.3
 RING = 3  # pixels around the mask that count as its surroundings
 
 
 def discernible(delivered: np.ndarray, clean: np.ndarray, instance: np.ndarray, meta: dict) -> np.ndarray:
     """(F, max id + 1): 1 where the delivered frame plainly shows the object, 0 where it cannot be
-    made out, 0.5 in between (the auditor does not decide there). Measured on the decoded videos'
-    luminance (Rec. 601): the object's contrast against a ring of its surroundings (3x3 mean) and
-    the correlation of its neighbourhood with the clean video's (5x5 mean). Degradations that move
-    pixels (lens distortion) are not compared to the clean video: every object counts as shown."""
+    made out, 0.5 in between (the auditor does not decide there). Measured on the decoded videos
+    (3x3 mean) in the colour channel where the object stands out most in the clean video: its
+    contrast against a ring of its surroundings, the share of its clean contrast that is kept,
+    the correlation of the object and its ring with the clean video's, and Rose's SNR (contrast x
+    sqrt(pixels) / the noise the delivered frame adds). Degradations that move pixels (lens
+    distortion) are not compared to the clean video: every object counts as shown."""
     from scipy import ndimage
 
     n = instance.shape[0]
@@ -583,11 +617,9 @@ def discernible(delivered: np.ndarray, clean: np.ndarray, instance: np.ndarray, 
     shown = np.ones((n, size))
     if (meta.get("degradation") or {}).get("type") == "lens_distortion":
         return shown
-    weights = np.array([0.299, 0.587, 0.114])
     for f in range(n):
-        d, c = delivered[f].astype(float) @ weights, clean[f].astype(float) @ weights
-        d3, c3 = ndimage.uniform_filter(d, 3), ndimage.uniform_filter(c, 3)
-        d5, c5 = ndimage.uniform_filter(d, 5), ndimage.uniform_filter(c, 5)
+        d, c = delivered[f].astype(float), clean[f].astype(float)
+        d3, c3 = (ndimage.uniform_filter(x, (3, 3, 1)) for x in (d, c))
         boxes = ndimage.find_objects(instance[f].astype(np.int64))
         for o, box in enumerate(boxes, start=1):
             if box is None:
@@ -597,15 +629,25 @@ def discernible(delivered: np.ndarray, clean: np.ndarray, instance: np.ndarray, 
             ring = ndimage.binary_dilation(mask, iterations=RING) & ~mask
             if not ring.any():
                 continue
-            contrast_d = abs(d3[ys, xs][mask].mean() - d3[ys, xs][ring].mean())
-            contrast_c = abs(c3[ys, xs][mask].mean() - c3[ys, xs][ring].mean())
-            pd, pc = d5[ys, xs].ravel(), c5[ys, xs].ravel()
+            near = mask | ring
+            # the colour channel in which the object stands out most in the clean video
+            k = int(np.abs(c3[ys, xs][mask].mean(0) - c3[ys, xs][ring].mean(0)).argmax())
+            dk, ck = d3[ys, xs, k], c3[ys, xs, k]
+            contrast_d = abs(dk[mask].mean() - dk[ring].mean())
+            contrast_c = abs(ck[mask].mean() - ck[ring].mean())
+            pd, pc = dk[near], ck[near]
             r = float(np.corrcoef(pd, pc)[0, 1]) if pd.std() > 1e-6 and pc.std() > 1e-6 else 1.0
+            # per-pixel noise: high frequencies the delivered frame has beyond the clean one's
+            hd, hc = (x[ys, xs, k] - ndimage.uniform_filter(x[ys, xs, k], 3) for x in (d, c))
+            noise = np.sqrt(max(float(hd[near].var() - hc[near].var()), 0.0) * 9 / 8)
+            rose = contrast_d * np.sqrt(mask.sum()) / max(noise, 1.0)  # Rose's SNR of the object's mean
             if contrast_c < PLAIN_CONTRAST:  # hard to see in the clean video too: no judgement here
+                shown[f, o] = 0.5
                 continue
-            if contrast_d < FAINT_CONTRAST or r < FAINT_STRUCTURE:
+            kept = contrast_d / contrast_c
+            if contrast_d < FAINT_CONTRAST or r < FAINT_STRUCTURE or rose < FAINT_ROSE:
                 shown[f, o] = 0.0
-            elif contrast_d < PLAIN_CONTRAST or r < PLAIN_STRUCTURE:
+            elif contrast_d < PLAIN_CONTRAST or kept < PLAIN_KEPT or r < PLAIN_STRUCTURE or rose < PLAIN_ROSE:
                 shown[f, o] = 0.5
     return shown
 

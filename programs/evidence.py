@@ -156,9 +156,18 @@ def _motion_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) 
     out = []
     for m in episode.motions:
         pixels = np.asarray(episode.visible_pixels(m.id))
-        before = [f for f in range(m.start_frame) if pixels[f] > 0]
-        after = [f for f in range(m.end_frame + 1, len(episode.frames)) if pixels[f] > 0]
-        if not before or not after:
+        n = len(episode.frames)
+        # compare the frame before the motion that shows most of the object with the one after it
+        # that does; failing those, a frame in mid-motion: seen moving is seen moved
+        before = [f for f in range(m.start_frame + 1) if pixels[f] > 0] or [
+            f for f in range(m.end_frame) if pixels[f] > 0
+        ][:1]
+        after = [f for f in range(m.end_frame, n) if pixels[f] > 0] or [
+            f for f in range(m.start_frame + 1, n) if pixels[f] > 0
+        ][-1:]
+        if before and after and max(before) >= min(after):  # one frame on each side at least
+            before, after = [min(before)], [max(after)]
+        if not before or not after or before[0] >= after[-1]:
             out.append(
                 MotionEvidence(
                     id=m.id,

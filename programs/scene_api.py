@@ -54,6 +54,7 @@ class MotionInfo:
     end: Vec3  # box centre after it
     turn: float  # radians about +Z
     visible: bool  # seen before and after, and its visible surface changed (not e.g. a turn of a round stool)
+    seen_after: bool  # seen where it ends up (after the motion, or at least late in it)
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,10 @@ class SceneAPI:
             and m.points >= MOTION_MIN_POINTS
             and m.consistency <= MOTION_CONSISTENCY
         )
-        return MotionInfo(start=tuple(first.position), end=tuple(last.position), turn=turn, visible=visible)
+        seen_after = m is not None and m.after >= 0 and self.is_visible(object_id, m.after)
+        return MotionInfo(
+            start=tuple(first.position), end=tuple(last.position), turn=turn, visible=visible, seen_after=seen_after
+        )
 
     def structure_seen(self, kind: str) -> bool:
         """The room's ``kind`` ("floor", "wall" or "ceiling") shows in at least the configured

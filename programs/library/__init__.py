@@ -398,7 +398,7 @@ FAMILIES: dict[str, Family] = {
             definition=(
                 "Turn from the final heading toward the object's centre: straight ahead within 8 degrees, otherwise "
                 "left or right when between 25 and 165 degrees; the object's centre must be locatable from the video "
-                "and at least 1 m away. An object that moves counts only when its move is seen."
+                "and at least 1 m away. A moved object counts only when seen where it ends up."
             ),
         ),
         _family(
@@ -416,7 +416,7 @@ FAMILIES: dict[str, Family] = {
             definition=(
                 "Whether a 1 m step from the final camera position brings the object's centre at least 30 cm closer "
                 "or farther (horizontally); the centre must be locatable from the video."
-                " An object that moves counts only when its move is seen."
+                " A moved object counts only when seen where it ends up."
             ),
         ),
         _family(
@@ -435,7 +435,7 @@ FAMILIES: dict[str, Family] = {
             definition=(
                 "Side of the object's centre after a 90-degree turn at the final position, between 25 and 155 degrees"
                 " off the new heading; the centre must be locatable from the video and at least 1 m away."
-                " An object that moves counts only when its move is seen."
+                " A moved object counts only when seen where it ends up."
             ),
         ),
     )

@@ -2,8 +2,8 @@ def answer(scene, a):
     if min(scene.extent_seen(a)[:2]) < 0.5:
         return scene.drop("too little of it seen")
     moved = scene.motion(a)
-    if moved is not None and not moved.visible:
-        return scene.drop("motion not visible")
+    if moved is not None and not moved.seen_after:
+        return scene.drop("not seen where it ends up")
     cam = scene.camera(scene.num_frames - 1)
     target = scene.object(a, scene.num_frames - 1).center
     if math.hypot(target[0] - cam.position[0], target[1] - cam.position[1]) < 1.0:
