@@ -125,7 +125,8 @@ DEGRADATIONS: dict[str, Degradation] = {
             "extra exposure stops, veiling glare (bloom) and sensor clipping",
             ("exposure_ev", "glare_fraction", "glare_psf_sigma_px"),
             METHOD_IMAGE,
-            "not clipped in all three channels",
+            "none beyond ownership (a clipped object against unclipped surroundings is a visible silhouette: "
+            "the discernibility test's call)",
             overexposure,
         ),
         Degradation(

@@ -22,7 +22,6 @@ import numpy as np
 
 from storage.media import decode_mp4, encode_mp4
 
-from . import raster
 from .base import Output, Source, to_uint8
 
 LIGHT_FRACTION = (1 / 3, 1 / 6, 1 / 12, 1 / 25, 1 / 50)  # illumination by severity
@@ -78,18 +77,18 @@ def glare(linear: np.ndarray, fraction: float) -> np.ndarray:
 
 def overexposure(src: Source, severity: int, rng: np.random.Generator) -> Output:
     ev, fraction = EXPOSURE_EV[severity - 1], GLARE_FRACTION[severity - 1]
-    out, evidence = [], []
+    out = []
     for i in src.frames:
-        exposed = glare(src.linear(i) * 2.0**ev, fraction)
-        out.append(np.clip(exposed, 0.0, 1.0))
-        clipped = (exposed >= 1.0).all(axis=-1)  # saturated in every channel: nothing left to see
-        evidence.append(np.where(clipped, raster.NO_ID, src.buffers.instance[i].astype(np.int32)))
+        # a clipped object still shows as a silhouette where its surroundings are not clipped:
+        # whether it can be made out is the shared discernibility test's call, not a per-pixel one
+        out.append(np.clip(glare(src.linear(i) * 2.0**ev, fraction), 0.0, 1.0))
+    inst = src.buffers.instance[src.frames].astype(np.int32)
     params = {
         "exposure_ev": ev,
         "glare_fraction": fraction,
         "glare_psf_sigma_px": [s * src.size[0] for s in GLARE_WIDTHS],
     }
-    return Output(to_uint8(out), params, np.stack(evidence), src.buffers.instance[src.frames].astype(np.int32))
+    return Output(to_uint8(out), params, inst, inst)
 
 
 def compression(src: Source, severity: int, rng: np.random.Generator) -> Output:

@@ -534,6 +534,13 @@ def audit_item(view: View, key: str, item: dict, plain: View | None = None) -> F
             return Finding(key, item["id"], family, shipped, text, False, "abstains, but the video shows the answer")
         return Finding(key, item["id"], family, shipped, text, True, "abstention")
     value = answer(view, family, slots, item)
+    if family == "object_count" and plain is not None and not item.get("abstain"):
+        # objects the auditor leaves undecided may or may not count: any count in between agrees
+        low = answer(plain, family, slots, item)
+        if low is not None and value is not None and min(low, value) <= float(item["value"]) <= max(low, value):
+            value = float(item["value"])
+        elif value is None:
+            value = low
     text = _as_text(view, value)
     named = [v for k, v in slots.items() if k in ("a", "b", "c")]
     if not all(view.seen(o) for o in named):
@@ -549,16 +556,50 @@ def audit_item(view: View, key: str, item: dict, plain: View | None = None) -> F
     return Finding(key, item["id"], family, shipped, text, ok, "" if ok else "different answer")
 
 
-def audit_sample(meta: dict, gt: bytes, shown: np.ndarray | None = None) -> list[Finding]:
+@dataclass(frozen=True)
+class Clean:
+    """What the clean sample of an episode shows: pixels per frame and object, answered items."""
+
+    pixels: np.ndarray  # (F, max id + 1)
+    answered: frozenset[str]
+
+
+def _counts(instance: np.ndarray) -> np.ndarray:
+    size = int(instance.max(initial=0)) + 1
+    return np.stack([np.bincount(f.ravel(), minlength=size) for f in instance])
+
+
+def audit_sample(meta: dict, gt: bytes, shown: np.ndarray | None = None, clean: Clean | None = None) -> list[Finding]:
     """Findings for every question of one sample (``meta``: its JSON; ``gt``: its gt.npz bytes;
-    ``shown``: for a degraded variant, :func:`discernible` of its delivered frames)."""
+    for a degraded variant ``shown``, :func:`discernible` of its delivered frames, and ``clean``,
+    what its clean sample shows). A variant's abstention is wrong only where the clean video
+    answered it, the variant plainly shows every object it names wherever the clean video shows
+    it (at least 90% of its pixels: nothing was hidden), and the variant shows the answer."""
     episode = Episode.model_validate(meta["episode"])
     depth, instance = decode_gt(gt)
     cfg = meta["config"]
     px, frames = cfg["min_visible_pixels"], cfg["min_visible_frames"]
     view = View(episode, depth, instance, px, frames, shown)
-    plain = None if shown is None else View(episode, depth, instance, px, frames, shown, strict=True)
-    return [audit_item(view, meta["key"], q, plain) for q in meta["questions"]]
+    if shown is None:
+        return [audit_item(view, meta["key"], q) for q in meta["questions"]]
+    plain = View(episode, depth, instance, px, frames, shown, strict=True)
+    out = []
+    for q in meta["questions"]:
+        found = audit_item(view, meta["key"], q, plain)
+        if q.get("abstain") and not found.agrees and clean is not None:
+            named = [v for k, v in q["slots"].items() if k in ("a", "b", "c")]
+            hidden = q["id"] not in clean.answered or any(_less_shown(plain, clean.pixels, o) for o in named)
+            if hidden:
+                found = Finding(found.key, found.item, found.family, found.shipped, found.audited, True, "less shown")
+        out.append(found)
+    return out
+
+
+def _less_shown(plain: View, clean: np.ndarray, o: int) -> bool:
+    """Some frame that shows the object in the clean video shows less of it plainly here."""
+    ref = clean[:, o] if o < clean.shape[1] else np.zeros(plain.n)
+    here = plain.px[:, o] if o < plain.px.shape[1] else np.zeros(plain.n)
+    return bool(((ref >= plain.min_px) & (here < 0.9 * ref)).any())
 
 
 def _samples(root: Path):
@@ -573,12 +614,15 @@ def audit_dataset(root: Path) -> list[Finding]:
     if not (root / MANIFEST).exists():
         raise DatasetError(f"{root} has no {MANIFEST}: not a finished synth dataset")
     clean_video: dict[int, bytes] = {}
+    clean: dict[int, Clean] = {}
     pending = []
     findings: list[Finding] = []
     for s in _samples(root):
         meta = json.loads(s.files["json"])
         if meta.get("variant", "clean") == "clean":
             clean_video[meta["index"]] = s.files["mp4"]
+            answered = frozenset(q["id"] for q in meta["questions"] if not q.get("abstain"))
+            clean[meta["index"]] = Clean(_counts(decode_gt(s.files["gt.npz"])[1]), answered)
             findings += audit_sample(meta, s.files["gt.npz"])
         else:
             pending.append((meta, s.files))
@@ -587,13 +631,13 @@ def audit_dataset(root: Path) -> list[Finding]:
         if meta["index"] in clean_video:
             _, instance = decode_gt(files["gt.npz"])
             shown = discernible(decode_mp4(files["mp4"]), decode_mp4(clean_video[meta["index"]]), instance, meta)
-        findings += audit_sample(meta, files["gt.npz"], shown)
+        findings += audit_sample(meta, files["gt.npz"], shown, clean.get(meta["index"]))
     return findings
 
 
 PLAIN_PIXELS = 1.5  # x the visible-pixel threshold: clearly above it, not at its edge
 PLAIN_CONTRAST = 8.0  # luminance levels (of 255) between an object and its surroundings: plainly there
-FAINT_CONTRAST = 3.0  # below this it cannot be made out
+FAINT_CONTRAST = 2.0  # below this it cannot be made out
 PLAIN_KEPT = 0.5  # share of its clean contrast the delivered frame keeps (fog lowers it: then undecided)
 PLAIN_ROSE = 30.0  # contrast x sqrt(pixels) / noise: far above Rose's detection threshold (~5)
 FAINT_ROSE = 5.0

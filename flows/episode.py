@@ -148,17 +148,16 @@ def degraded_variants(
                 )
                 for f, K in zip(frames, d.camera_K)
             ]
-        recounted = episode.model_copy(update={"visibility": d.visibility})
-        moved = None if d.instance is None else (d.depth, d.instance)
-        variant = recounted.model_copy(
+        depth = buffers.depth if d.depth is None else d.depth
+        instance = buffers.instance if d.instance is None else d.instance
+        variant = episode.model_copy(
             update={
                 "frames": frames,
-                "evidence": measure_evidence(recounted, buffers.depth, buffers.instance, delivered=moved),
+                "visibility": d.visibility,
                 "renderer": {**episode.renderer, "degradation": f"{kind}:{severity}"},
             }
         )
-        depth = buffers.depth if d.depth is None else d.depth
-        instance = buffers.instance if d.instance is None else d.instance
+        variant = variant.model_copy(update={"evidence": measure_evidence(variant, depth, instance)})
         media = {"mp4": encode_mp4(d.rgb, cfg.fps), "gt.npz": encode_gt(depth, instance)}
         out.append(Variant(f"{kind}-{severity}", variant.model_dump_json(), media, d.record))
     sheet = None

@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 
+from sim_adapters.geometry import distort, undistort
 from sim_adapters.scene import (
     ROOM_ID,
     Episode,
@@ -52,21 +53,28 @@ def camera_pose(episode: Episode, frame: int) -> tuple[np.ndarray, np.ndarray, n
 
 
 def backproject(episode: Episode, frame: int, us: np.ndarray, vs: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """World points (N, 3) of pixels (u, v) with planar depth z (metres)."""
+    """World points (N, 3) of pixels (u, v) with planar depth z (metres), through the frame's
+    lens distortion if it has one (a degraded variant)."""
     K, R, t = camera_pose(episode, frame)
-    x = (us - K[0, 2]) / K[0, 0] * z
-    y = (vs - K[1, 2]) / K[1, 1] * z
-    cam = np.stack([x, y, z], axis=1)
+    xy = np.stack([(us - K[0, 2]) / K[0, 0], (vs - K[1, 2]) / K[1, 1]], axis=1)
+    distortion = episode.frames[frame].camera.distortion
+    if distortion is not None:
+        xy = undistort(xy, distortion)
+    cam = np.concatenate([xy * z[:, None], z[:, None]], axis=1)
     return (cam - t) @ R
 
 
 def project(episode: Episode, frame: int, world: np.ndarray) -> np.ndarray:
-    """(N, 3) pixel u, v and camera z of world points."""
+    """(N, 3) pixel u, v (through the frame's lens distortion, if any) and camera z of world points."""
     K, R, t = camera_pose(episode, frame)
     cam = world @ R.T + t
     z = cam[:, 2]
     safe = np.where(np.abs(z) < 1e-9, 1e-9, z)
-    return np.stack([K[0, 0] * cam[:, 0] / safe + K[0, 2], K[1, 1] * cam[:, 1] / safe + K[1, 2], z], axis=1)
+    xy = cam[:, :2] / safe[:, None]
+    distortion = episode.frames[frame].camera.distortion
+    if distortion is not None:
+        xy = distort(xy, distortion)
+    return np.stack([K[0, 0] * xy[:, 0] + K[0, 2], K[1, 1] * xy[:, 1] + K[1, 2], z], axis=1)
 
 
 def _valid_depth(depth: np.ndarray) -> np.ndarray:
@@ -248,31 +256,16 @@ def _longest_false_run(seen: np.ndarray) -> int:
     return best
 
 
-def _check(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> None:
+def measure_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> Evidence:
+    """The evidence of one sample from its own passes: ``depth`` (F, H, W) metres, ``instance``
+    (F, H, W) object ids, seen through the episode's cameras (lens distortion included, for a
+    variant that has it); objects count as visible in a frame where ``episode.visibility`` says
+    so (a degraded variant's recount). Raises ValueError if the passes do not match the frames."""
+    depth, instance = np.asarray(depth, np.float32), np.asarray(instance)
     if instance.shape != depth.shape or instance.shape[0] != len(episode.frames):
         raise ValueError(f"passes of shape {instance.shape} / {depth.shape} do not match {len(episode.frames)} frames")
-
-
-def measure_evidence(
-    episode: Episode,
-    depth: np.ndarray,
-    instance: np.ndarray,
-    delivered: tuple[np.ndarray, np.ndarray] | None = None,
-) -> Evidence:
-    """The evidence of one sample from its passes: ``depth`` (F, H, W) metres, ``instance``
-    (F, H, W) object ids, rendered through the episode's pinhole cameras; objects count as
-    visible in a frame where ``episode.visibility`` says so (a degraded variant's recount).
-    ``delivered``: the (depth, instance) of the delivered frames where a degradation moved
-    pixels (lens distortion): image-space quantities are then measured on those, 3D ones on the
-    pinhole passes. Raises ValueError if the passes do not match the episode's frames."""
-    depth, instance = np.asarray(depth, np.float32), np.asarray(instance)
-    _check(episode, depth, instance)
-    image_depth, image_instance = (depth, instance) if delivered is None else map(np.asarray, delivered)
-    _check(episode, image_depth, image_instance)
     objects = [
-        _image_evidence(o.id, image_depth, image_instance).model_copy(
-            update={"extent": _extent(episode, o.id, depth, instance)}
-        )
+        _image_evidence(o.id, depth, instance).model_copy(update={"extent": _extent(episode, o.id, depth, instance)})
         for o in episode.scene.objects
     ]
     return Evidence(

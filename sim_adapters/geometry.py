@@ -63,3 +63,31 @@ def project(camera: CameraFrame, points: np.ndarray) -> tuple[np.ndarray, np.nda
     with np.errstate(divide="ignore", invalid="ignore"):
         uv = uvw[:, :2] / uvw[:, 2:3]
     return uv, z
+
+
+Coeffs = tuple[float, float, float, float, float]  # Brown-Conrady (k1, k2, p1, p2, k3), OpenCV order
+
+
+def distort(xn: np.ndarray, c: Coeffs) -> np.ndarray:
+    """Normalised (N, 2) points -> distorted normalised points."""
+    k1, k2, p1, p2, k3 = c
+    x, y = xn[:, 0], xn[:, 1]
+    r2 = x * x + y * y
+    radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
+    return np.stack(
+        [x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x), y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y], 1
+    )
+
+
+def undistort(xd: np.ndarray, c: Coeffs, iterations: int = 30) -> np.ndarray:
+    """Inverse of :func:`distort` by fixed-point iteration (as OpenCV's undistortPoints)."""
+    k1, k2, p1, p2, k3 = c
+    x = xd.copy()
+    for _ in range(iterations):
+        u, v = x[:, 0], x[:, 1]
+        r2 = u * u + v * v
+        radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
+        dx = 2 * p1 * u * v + p2 * (r2 + 2 * u * u)
+        dy = p1 * (r2 + 2 * v * v) + 2 * p2 * u * v
+        x = np.stack([(xd[:, 0] - dx) / radial, (xd[:, 1] - dy) / radial], 1)
+    return x
