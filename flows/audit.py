@@ -689,7 +689,8 @@ def discernible(delivered: np.ndarray, clean: np.ndarray, instance: np.ndarray, 
                 shown[f, o] = 0.5
                 continue
             kept = contrast_d / contrast_c
-            if contrast_d < FAINT_CONTRAST or r < FAINT_STRUCTURE or rose < FAINT_ROSE:
+            pattern = float(np.sqrt(((dk[mask] - dk[ring].mean()) ** 2).mean()))  # its outline and inner detail too
+            if max(contrast_d, pattern) < FAINT_CONTRAST or r < FAINT_STRUCTURE or rose < FAINT_ROSE:
                 shown[f, o] = 0.0
             elif contrast_d < PLAIN_CONTRAST or kept < PLAIN_KEPT or r < PLAIN_STRUCTURE or rose < PLAIN_ROSE:
                 shown[f, o] = 0.5
