@@ -690,7 +690,8 @@ def discernible(delivered: np.ndarray, clean: np.ndarray, instance: np.ndarray, 
                 continue
             kept = contrast_d / contrast_c
             pattern = float(np.sqrt(((dk[mask] - dk[ring].mean()) ** 2).mean()))  # its outline and inner detail too
-            if max(contrast_d, pattern) < FAINT_CONTRAST or r < FAINT_STRUCTURE or rose < FAINT_ROSE:
+            # cannot be made out: no contrast left, or neither its shape nor its mean stands out of the noise
+            if max(contrast_d, pattern) < FAINT_CONTRAST or (r < FAINT_STRUCTURE and rose < FAINT_ROSE):
                 shown[f, o] = 0.0
             elif contrast_d < PLAIN_CONTRAST or kept < PLAIN_KEPT or r < PLAIN_STRUCTURE or rose < PLAIN_ROSE:
                 shown[f, o] = 0.5
