@@ -40,7 +40,6 @@ from sim_adapters.scene import ROOM_ID, Episode
 from storage.dataset import MANIFEST, DatasetError, read_tar
 from storage.media import decode_gt, decode_mp4
 
-ABSTAIN = "cannot be determined from the video"
 FLOOR_WORDS = "the floor"
 ROBUST = (0.5, 99.5)  # percentiles of surface points taken as their extent (mixed pixels at mask edges)
 DEPTH_MATCH = 0.05  # metres

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from programs.compiler import load_user_families
-from programs.evidence import measure_evidence
+from programs.evidence import with_evidence
 from programs.generate import GenerationReport, generate_questions, reanswer
 from programs.library import FAMILIES
 from programs.sandbox import SandboxPool
@@ -114,7 +114,7 @@ def render_episode(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> Ren
         min_pixels=cfg.min_visible_pixels,
         renderer={"backend": renderer.name, "quality": cfg.quality, "samples": cfg.samples},
     )
-    episode = episode.model_copy(update={"evidence": measure_evidence(episode, buffers.depth, buffers.instance)})
+    episode = with_evidence(episode, buffers.depth, buffers.instance)
     media = {"mp4": encode_mp4(buffers.rgb, cfg.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
     timings["encode"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -150,14 +150,17 @@ def degraded_variants(
             ]
         depth = buffers.depth if d.depth is None else d.depth
         instance = buffers.instance if d.instance is None else d.instance
-        variant = episode.model_copy(
-            update={
-                "frames": frames,
-                "visibility": d.visibility,
-                "renderer": {**episode.renderer, "degradation": f"{kind}:{severity}"},
-            }
+        variant = with_evidence(
+            episode.model_copy(
+                update={
+                    "frames": frames,
+                    "visibility": d.visibility,
+                    "renderer": {**episode.renderer, "degradation": f"{kind}:{severity}"},
+                }
+            ),
+            depth,
+            instance,
         )
-        variant = variant.model_copy(update={"evidence": measure_evidence(variant, depth, instance)})
         media = {"mp4": encode_mp4(d.rgb, cfg.fps), "gt.npz": encode_gt(depth, instance)}
         out.append(Variant(f"{kind}-{severity}", variant.model_dump_json(), media, d.record))
     sheet = None

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from sim_adapters.geometry import distort, undistort
+from sim_adapters.geometry import distort, to_camera, undistort, world_to_local
 from sim_adapters.scene import (
     ROOM_ID,
     Episode,
@@ -66,8 +66,8 @@ def backproject(episode: Episode, frame: int, us: np.ndarray, vs: np.ndarray, z:
 
 def project(episode: Episode, frame: int, world: np.ndarray) -> np.ndarray:
     """(N, 3) pixel u, v (through the frame's lens distortion, if any) and camera z of world points."""
-    K, R, t = camera_pose(episode, frame)
-    cam = world @ R.T + t
+    K = np.asarray(episode.frames[frame].camera.K, float)
+    cam = to_camera(episode.frames[frame].camera, world)
     z = cam[:, 2]
     safe = np.where(np.abs(z) < 1e-9, 1e-9, z)
     xy = cam[:, :2] / safe[:, None]
@@ -81,17 +81,12 @@ def _valid_depth(depth: np.ndarray) -> np.ndarray:
     return np.isfinite(depth) & (depth > 0)
 
 
-def _to_local(episode: Episode, frame: int, object_id: int, world: np.ndarray) -> np.ndarray:
-    pose = episode.pose(object_id, frame)
-    c, s = math.cos(pose.yaw), math.sin(pose.yaw)
-    d = world - np.asarray(pose.position)
-    return np.stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1], d[:, 2]], axis=1)
-
-
-def _image_evidence(object_id: int, depth: np.ndarray, instance: np.ndarray) -> ObjectEvidence:
-    """The per-frame image-space quantities of one object (no extent)."""
+def _object_evidence(episode: Episode, object_id: int, depth: np.ndarray, instance: np.ndarray) -> ObjectEvidence:
+    """One object's image-space quantities per frame, and the extent of its visible surface in
+    its own frame over the frames in which it is visible (``Episode.visibility``)."""
     n, h, w = instance.shape
-    boxes, centroids, depths, cuts = [], [], [], []
+    visible = episode.visible_pixels(object_id)
+    boxes, centroids, depths, cuts, local = [], [], [], [], []
     for f in range(n):
         vs, us = np.nonzero(instance[f] == object_id)
         if len(us) == 0:
@@ -107,26 +102,14 @@ def _image_evidence(object_id: int, depth: np.ndarray, instance: np.ndarray) -> 
         ok = _valid_depth(z)
         depths.append(round(float(np.median(z[ok])), 4) if ok.any() else None)
         cuts.append("".join(s for s, hit in zip("lrtb", (u0 == 0, u1 == w - 1, v0 == 0, v1 == h - 1)) if hit))
-    return ObjectEvidence(id=object_id, box=boxes, centroid=centroids, depth=depths, cut=cuts)
-
-
-def _extent(episode: Episode, object_id: int, depth: np.ndarray, instance: np.ndarray):
-    """(min, max) of the object's visible surface along its local axes, over the frames in
-    which it is visible (``Episode.visibility``), or None."""
-    pixels = episode.visible_pixels(object_id)
-    local = []
-    for f in range(instance.shape[0]):
-        if pixels[f] <= 0:
-            continue
-        vs, us = np.nonzero(instance[f] == object_id)
-        z = depth[f][vs, us]
-        ok = _valid_depth(z)
-        if ok.any():
-            local.append(_to_local(episode, f, object_id, backproject(episode, f, us[ok], vs[ok], z[ok])))
-    if not local:
-        return None
-    lo, hi = np.percentile(np.concatenate(local), EXTENT_PERCENTILES, axis=0)
-    return tuple((round(float(a), 4), round(float(b), 4)) for a, b in zip(lo, hi))
+        if visible[f] > 0 and ok.any():
+            world = backproject(episode, f, us[ok], vs[ok], z[ok])
+            local.append(world_to_local(world, episode.pose(object_id, f)))
+    extent = None
+    if local:
+        lo, hi = np.percentile(np.concatenate(local), EXTENT_PERCENTILES, axis=0)
+        extent = tuple((round(float(a), 4), round(float(b), 4)) for a, b in zip(lo, hi))
+    return ObjectEvidence(id=object_id, box=boxes, centroid=centroids, depth=depths, cut=cuts, extent=extent)
 
 
 def _surface(episode: Episode, frame: int, object_id: int, depth: np.ndarray, instance: np.ndarray) -> np.ndarray:
@@ -264,12 +247,8 @@ def measure_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) 
     depth, instance = np.asarray(depth, np.float32), np.asarray(instance)
     if instance.shape != depth.shape or instance.shape[0] != len(episode.frames):
         raise ValueError(f"passes of shape {instance.shape} / {depth.shape} do not match {len(episode.frames)} frames")
-    objects = [
-        _image_evidence(o.id, depth, instance).model_copy(update={"extent": _extent(episode, o.id, depth, instance)})
-        for o in episode.scene.objects
-    ]
     return Evidence(
-        objects=objects,
+        objects=[_object_evidence(episode, o.id, depth, instance) for o in episode.scene.objects],
         motions=_motion_evidence(episode, depth, instance),
         structure=_structure(episode, depth, instance),
     )

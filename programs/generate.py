@@ -30,15 +30,18 @@ DISTRACTORS = 3
 class GenerationReport:
     """What happened to every candidate binding (for the run summary and the dataset card).
 
-    ``dropped`` counts candidates whose program gave no answer: the evidence the video shows is
-    insufficient or within the family's margin (e.g. an object cut by the border, a motion that
-    does not show, two depths within 15%), or the question does not apply."""
+    ``why`` counts, per family, the candidates whose program gave no answer, by the reason it gave:
+    the evidence the video shows is insufficient or within the family's margin (e.g. an object cut
+    by the border, a motion that does not show, two depths within 15%), or the question does not
+    apply."""
 
     candidates: Counter = field(default_factory=Counter)
     asked: Counter = field(default_factory=Counter)
-    dropped: Counter = field(default_factory=Counter)
-    why: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # the programs' reasons
+    why: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # dropped, by reason
     rejected: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def dropped(self, family: str) -> int:
+        return sum(self.why.get(family, Counter()).values())
 
     def as_dict(self) -> dict[str, dict]:
         """Per family: candidates, dropped (no answer the evidence supports) and why, rejected, asked."""
@@ -46,7 +49,7 @@ class GenerationReport:
         return {
             f: {
                 "candidates": self.candidates[f],
-                "dropped": self.dropped[f],
+                "dropped": self.dropped(f),
                 "why": dict(self.why.get(f, {})),
                 "rejected": len(self.rejected.get(f, [])),
                 "asked": self.asked[f],
@@ -196,7 +199,6 @@ def generate_questions(
         reason = _problem(family, out, api)
         report.candidates[family.id] += 1
         if reason == "n/a":
-            report.dropped[family.id] += 1
             report.why[family.id][out.why or "no answer"] += 1
         elif reason:
             report.rejected[family.id].append(reason)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sim_adapters.scene import Episode
+from sim_adapters.scene import Episode, Evidence
 
 Vec3 = tuple[float, float, float]
 
@@ -166,9 +166,13 @@ class SceneAPI:
         return -1
 
     # -- evidence (measured from this sample's rendered passes) -----------------------------
-    def _evidence(self, object_id: int):
+    def _require_evidence(self) -> Evidence:
         if self._ep.evidence is None:
             raise ValueError("this episode carries no evidence (made before the evidence layer): regenerate it")
+        return self._ep.evidence
+
+    def _evidence(self, object_id: int):
+        self._require_evidence()
         return self._ev[object_id]
 
     def mask_box(self, object_id: int, frame: int) -> tuple[int, int, int, int] | None:
@@ -253,24 +257,19 @@ class SceneAPI:
         minimum of pixels in at least the configured minimum of frames."""
         if kind not in STRUCTURE_PIXELS:
             raise ValueError(f"kind must be one of {STRUCTURE_PIXELS}")
-        if self._ep.evidence is None:
-            raise ValueError("this episode carries no evidence (made before the evidence layer): regenerate it")
-        pixels = getattr(self._ep.evidence.structure, kind)
+        pixels = getattr(self._require_evidence().structure, kind)
         return sum(p >= self._min_px for p in pixels) >= self._min_frames
 
     def wall_max_gap(self) -> float:
         """Longest stretch of the walls' perimeter that no frame shows, metres."""
-        if self._ep.evidence is None:
-            raise ValueError("this episode carries no evidence (made before the evidence layer): regenerate it")
-        return self._ep.evidence.structure.wall_max_gap
+        return self._require_evidence().structure.wall_max_gap
 
     def surface_distance(self, a: int, b: int, frame: int = 0) -> float:
         """Smallest distance between the two objects' (tight) 3D boxes at ``frame``, metres (0 if they touch)."""
-        from shapely.geometry import Polygon
+        from sim_adapters.geometry import footprint
 
         boxes = [self._objects[i].box.at(self._poses[frame][i]) for i in (a, b)]
-        feet = [Polygon([c[:2] for c in bx.corners()[::2]]).convex_hull for bx in boxes]
-        horizontal = feet[0].distance(feet[1])
+        horizontal = footprint(boxes[0]).distance(footprint(boxes[1]))
         (za0, za1), (zb0, zb1) = ((bx.center[2] - bx.size[2] / 2, bx.center[2] + bx.size[2] / 2) for bx in boxes)
         vertical = max(0.0, zb0 - za1, za0 - zb1)
         return math.hypot(horizontal, vertical)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from shapely.geometry import Polygon
 
-from .scene import CameraFrame, Pose
+from .scene import Box3D, CameraFrame, Pose
 
 
 def yaw_rotation(yaw: float) -> np.ndarray:
@@ -18,6 +19,22 @@ def yaw_rotation(yaw: float) -> np.ndarray:
 def local_to_world(points: np.ndarray, pose: Pose) -> np.ndarray:
     """Map (N, 3) points from an object's local frame to the world frame."""
     return points @ yaw_rotation(pose.yaw).T + np.asarray(pose.position)
+
+
+def world_to_local(points: np.ndarray, pose: Pose) -> np.ndarray:
+    """Map (N, 3) world points into an object's local frame (inverse of :func:`local_to_world`)."""
+    return (points - np.asarray(pose.position)) @ yaw_rotation(pose.yaw)
+
+
+def footprint(box: Box3D) -> Polygon:
+    """The box's floor-plane rectangle."""
+    c, s = math.cos(box.yaw), math.sin(box.yaw)
+    hx, hy = box.size[0] / 2, box.size[1] / 2
+    pts = [
+        (box.center[0] + c * x - s * y, box.center[1] + s * x + c * y)
+        for x, y in ((-hx, -hy), (hx, -hy), (hx, hy), (-hx, hy))
+    ]
+    return Polygon(pts)
 
 
 def intrinsics(width: int, height: int, hfov: float) -> np.ndarray:

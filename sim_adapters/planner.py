@@ -24,8 +24,8 @@ import numpy as np
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import unary_union
 
-from .geometry import intrinsics, look_at
-from .procedural import GAP, footprint
+from .geometry import footprint, intrinsics, look_at
+from .procedural import GAP
 from .scene import (
     Box3D,
     CameraFrame,

@@ -15,21 +15,11 @@ from shapely.geometry import Polygon
 from shapely.prepared import prep
 
 from .catalog import CATEGORIES, CATEGORY, COLORS, FLOOR_FINISHES, MATERIALS, WALL_FINISHES, Category
+from .geometry import footprint
 from .scene import ROOM_ID, Box3D, Light, Material, Part, Room, Scene, SceneObject
 
 GAP = 0.02  # minimum clearance between footprints, metres
 WALL_GAP = 0.01
-
-
-def footprint(box: Box3D) -> Polygon:
-    """The box's floor-plane rectangle."""
-    c, s = math.cos(box.yaw), math.sin(box.yaw)
-    hx, hy = box.size[0] / 2, box.size[1] / 2
-    pts = [
-        (box.center[0] + c * x - s * y, box.center[1] + s * x + c * y)
-        for x, y in ((-hx, -hy), (hx, -hy), (hx, hy), (-hx, hy))
-    ]
-    return Polygon(pts)
 
 
 def _room(rng: np.random.Generator) -> Room:

@@ -29,20 +29,25 @@ from tests.splats import random_gaussians
 W, H, FPS, N_FRAMES, SEED = 320, 240, 8.0, 8, 1
 
 
-@pytest.fixture(scope="module")
-def episode():
-    """A small real episode (draft Blender, dynamic) and its Gaussians."""
+def draft_episode(seed: int, n_frames: int, width: int, height: int, fps: float):
+    """A small real episode (draft Blender, dynamic) and its rendered buffers."""
     renderer = BlenderRenderer(BlenderSettings(quality="draft"))
     try:
-        scene = sample_scene(SEED)
-        renderer.load(scene, W, H)
+        scene = sample_scene(seed)
+        renderer.load(scene, width, height)
         plan = plan_episode(
-            scene, N_FRAMES, W, H, FPS, np.random.default_rng(SEED), renderer.measure_visibility, dynamic=True
+            scene, n_frames, width, height, fps, np.random.default_rng(seed), renderer.measure_visibility, dynamic=True
         )
         buf = renderer.render(scene, plan.frames)
     finally:
         renderer.close()
-    ep = plan.episode(scene, W, H, FPS, visibility_table(buf.instance, [o.id for o in scene.objects]))
+    return plan.episode(scene, width, height, fps, visibility_table(buf.instance, [o.id for o in scene.objects])), buf
+
+
+@pytest.fixture(scope="module")
+def episode():
+    """A small real episode (draft Blender, dynamic) and its Gaussians."""
+    ep, buf = draft_episode(SEED, N_FRAMES, W, H, FPS)
     return ep, buf, build_splats(ep, buf)
 
 

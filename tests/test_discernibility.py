@@ -25,11 +25,8 @@ from degradations import DEGRADATIONS, build_splats, degrade
 from degradations.base import MIN_CONTRAST, MIN_SNR, SEVERITIES, discernibility
 from degradations.gaussians import srgb_to_linear
 from degradations.sensor import FULL_SCALE_E, LIGHT_FRACTION, READ_NOISE_E
-from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
-from sim_adapters.planner import plan_episode
-from sim_adapters.procedural import sample_scene
-from sim_adapters.visibility import visibility_table
 from storage.media import decode_mp4, encode_mp4
+from tests.test_degradations import draft_episode
 
 W, H, FPS, N_FRAMES, SEEDS = 160, 120, 8.0, 8, (1, 2, 3)
 MIN_VISIBLE_PIXELS = 100  # the pipeline's default min_visible_pixels
@@ -147,24 +144,10 @@ def test_codec_loses_a_small_object_and_keeps_a_large_one():
 
 
 # -- on a rendered episode ---------------------------------------------------------------------
-def _render(seed: int):
-    renderer = BlenderRenderer(BlenderSettings(quality="draft"))
-    try:
-        scene = sample_scene(seed)
-        renderer.load(scene, W, H)
-        plan = plan_episode(
-            scene, N_FRAMES, W, H, FPS, np.random.default_rng(seed), renderer.measure_visibility, dynamic=True
-        )
-        buf = renderer.render(scene, plan.frames)
-    finally:
-        renderer.close()
-    return plan.episode(scene, W, H, FPS, visibility_table(buf.instance, [o.id for o in scene.objects])), buf
-
-
 @pytest.fixture(scope="module")
 def episodes():
     """Small real episodes (draft Blender, 160x120, dynamic), one per seed."""
-    return [_render(seed) for seed in SEEDS]
+    return [draft_episode(seed, N_FRAMES, W, H, FPS) for seed in SEEDS]
 
 
 @pytest.fixture(scope="module")

@@ -68,7 +68,7 @@ def test_camera_path_is_smooth_collision_free_and_matches_its_actions():
 
 
 def test_object_motion_has_no_interpenetration():
-    from sim_adapters.procedural import footprint
+    from sim_adapters.geometry import footprint
 
     moved = 0
     for seed in range(40):
