@@ -104,10 +104,12 @@ def _particle_box(src: Source) -> tuple[np.ndarray, np.ndarray]:
     """Box around the camera path within PARTICLE_RANGE_M, clipped to the room."""
     views = [camera_at(src.episode, f.time) for f in src.episode.frames]
     centres = np.array([-T[:3, :3].T @ T[:3, 3] for T in views])
-    room = src.episode.scene.room
-    fp = np.asarray(room.footprint)
+    rooms = src.episode.scene.rooms
+    if not rooms:
+        return centres.min(0) - PARTICLE_RANGE_M, centres.max(0) + PARTICLE_RANGE_M
+    fp = np.concatenate([np.asarray(r.footprint) for r in rooms])
     lo = np.maximum(centres.min(0) - PARTICLE_RANGE_M, [*fp.min(0), 0.0])
-    hi = np.minimum(centres.max(0) + PARTICLE_RANGE_M, [*fp.max(0), room.height])
+    hi = np.minimum(centres.max(0) + PARTICLE_RANGE_M, [*fp.max(0), max(r.height for r in rooms)])
     return lo, hi
 
 

@@ -576,8 +576,7 @@ def audit_sample(meta: dict, gt: bytes, shown: np.ndarray | None = None, clean: 
     it (at least 90% of its pixels: nothing was hidden), and the variant shows the answer."""
     episode = Episode.model_validate(meta["episode"])
     depth, instance = decode_gt(gt)
-    cfg = meta["config"]
-    px, frames = cfg["min_visible_pixels"], cfg["min_visible_frames"]
+    px, frames = episode.visibility_rule.min_pixels, episode.visibility_rule.min_frames
     view = View(episode, depth, instance, px, frames, shown)
     if shown is None:
         return [audit_item(view, meta["key"], q) for q in meta["questions"]]

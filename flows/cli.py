@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from storage.dataset import DatasetError
 
-from .presets import PRESETS
+from .flags import add_config_flags
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,42 +41,22 @@ def _positive(kind: type):
 _positive_int = _positive(int)
 
 
-def _resolution(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 320x240") from None
-    if w <= 0 or h <= 0:
-        raise argparse.ArgumentTypeError(f"{text}: width and height must be positive")
-    return w, h
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="synth", description="Verifiable spatial-reasoning video QA datasets from simulators.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     r = sub.add_parser("run", help="generate a dataset")
     r.add_argument("--out", type=_output, required=True, help="output directory or s3://bucket/prefix")
-    r.add_argument("--preset", choices=sorted(PRESETS), default="default", help="named defaults (flows/presets.py)")
-    r.add_argument("--episodes", type=_positive_int, default=4)
-    r.add_argument("--seed", type=int, help="run seed (default 0)")
-    r.add_argument("--frames", type=_positive_int, help="frames per episode (default 16)")
-    r.add_argument("--resolution", type=_resolution, metavar="WxH", help="default 320x240")
-    r.add_argument("--fps", type=float, help="default 8")
+    add_config_flags(r)
     r.add_argument(
-        "--quality",
-        choices=("photoreal", "draft"),
-        help="photoreal = Cycles (default; datasets), draft = Workbench (previews, tests)",
+        "--workers", type=_positive_int, default=None, help="render processes (default: as the renderer prefers)"
     )
-    r.add_argument("--samples", type=_positive_int, help="Cycles samples per pixel (default 8)")
-    r.add_argument("--questions-per-family", type=_positive_int, help="default 3")
-    r.add_argument("--dynamic-share", type=float, help="share of episodes in which an object moves (default 0.5)")
-    r.add_argument("--abstention-share", type=float, help="chance of an abstention item per family and episode")
-    r.add_argument("--samples-per-shard", type=_positive_int, help="default 64")
-    r.add_argument("--families", dest="families_dir", help="also ask the compiled families in this folder")
-    r.add_argument("--degradations", help="extra variants, e.g. motion_blur:3,fog:2 (see `synth degradations`)")
-    r.add_argument("--workers", type=_positive_int, default=None, help="render processes (default: cores)")
     r.add_argument("--ray-address", help="render on this Ray cluster (HOST:PORT, ray://HOST:PORT or auto)")
     r.add_argument("--overwrite", action="store_true", help="replace a finished dataset in --out")
+    r.add_argument(
+        "--resume-across-versions",
+        action="store_true",
+        help="resume a run that an earlier version of synth's code started (both versions are recorded)",
+    )
     r.add_argument("--no-progress", action="store_true")
     v = sub.add_parser("verify", help="recompute every answer of a dataset from its shipped JSON")
     v.add_argument("dir", help="dataset folder or s3://bucket/prefix")
@@ -117,21 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-RUN_OPTIONS = (
-    "seed",
-    "frames",
-    "fps",
-    "quality",
-    "samples",
-    "questions_per_family",
-    "dynamic_share",
-    "abstention_share",
-    "samples_per_shard",
-    "families_dir",
-    "degradations",
-)
-
-
 def _cmd_run(args) -> int:
     """Validate everything up front (one-line errors), then run the Prefect flow ``synth`` in
     ephemeral mode with a progress bar."""
@@ -139,17 +104,15 @@ def _cmd_run(args) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from tqdm import tqdm
 
-    from .config import build_config
+    from .flags import config_from_args
     from .run import open_run
 
-    options = {name: getattr(args, name) for name in RUN_OPTIONS if getattr(args, name) is not None}
-    size = dict(zip(("width", "height"), args.resolution)) if args.resolution else {}
-    cfg = build_config(args.preset, episodes=args.episodes, **options, **size)
+    cfg = config_from_args(args)
     from . import flow
 
     if args.ray_address:  # bad input fails here, before anything is written or Prefect starts
         flow.check_ray_address(args.ray_address)
-    open_run(cfg, args.out, overwrite=args.overwrite)
+    open_run(cfg, args.out, overwrite=args.overwrite, across_versions=args.resume_across_versions)
 
     bars: list[tqdm] = []
 
@@ -160,17 +123,14 @@ def _cmd_run(args) -> int:
         bars[0].refresh()
 
     flow.progress_hook = progress
-    resolution = f"{cfg.width}x{cfg.height}"
     try:
         manifest = flow.synth(
+            config=cfg,
             out=str(args.out),
-            preset=args.preset,
-            episodes=args.episodes,
-            resolution=resolution,
             workers=args.workers,
             ray_address=args.ray_address,
             overwrite=args.overwrite,
-            **options,
+            resume_across_versions=args.resume_across_versions,
         )
     finally:
         for bar in bars:
@@ -234,7 +194,8 @@ def _cmd_compile(args) -> int:
     """Progress on stderr, the report on stdout. Exit 0 if every family was accepted; 1 if any
     was rejected or hit an endpoint error (accepted ones are still written); 2 for invalid input
     or no endpoint/model."""
-    from programs.compiler import FamilySpecError, compile_families
+    from programs.compiler import compile_families
+    from programs.family import FamilySpecError
     from programs.llm import LLMError
 
     try:
@@ -292,9 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return commands[args.command](args)
     except ValidationError as e:
+        from .flags import flag_for
+
         err = e.errors()[0]
-        option = {"width": "resolution", "height": "resolution"}.get(str(err["loc"][0]), str(err["loc"][0]))
-        print(f"synth: error: invalid --{option.replace('_', '-')}: {err['msg']}", file=sys.stderr)
+        print(f"synth: error: invalid {flag_for(err['loc'])}: {err['msg']}", file=sys.stderr)
     except (DatasetError, ValueError, RuntimeError) as e:
         print(f"synth: error: {e}", file=sys.stderr)
     except KeyboardInterrupt:

@@ -1,37 +1,84 @@
-"""Typed run configuration shared by the CLI and the flow."""
+"""The one run configuration: ``RunConfig`` is the Prefect flow's parameter (the UI renders its
+form and validates it from this model) and the source of ``synth run``'s flags (``flows.cli``
+generates them from its fields: names, types, defaults and help)."""
 
 from __future__ import annotations
 
-from typing import Literal
+import typing
+from dataclasses import dataclass
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.fields import FieldInfo
+
+from sim_adapters.registry import SIMULATORS, RendererConfig, default_renderer
+from sim_adapters.scene import VideoSpec, VisibilityRule
+
+from .presets import PRESETS
+
+
+def _merge(base: dict, over: dict) -> dict:
+    """``over`` on top of ``base``, nested dicts merged (a different renderer backend replaces)."""
+    out = dict(base)
+    for k, v in over.items():
+        b = out.get(k)
+        nested = isinstance(b, dict) and isinstance(v, dict)
+        if nested and v.get("backend", b.get("backend")) == b.get("backend", v.get("backend")):
+            out[k] = _merge(b, v)
+        else:
+            out[k] = v
+    return out
 
 
 class RunConfig(BaseModel):
-    """Everything that determines the data a run produces (not how fast it runs)."""
+    """Everything that determines the data a run produces (not how fast it runs or where it goes)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    episodes: int = Field(1, ge=1)
-    seed: int = Field(0, ge=0)
-    simulator: Literal["procedural"] = "procedural"
-    frames: int = Field(16, ge=2, le=10_000)
-    width: int = Field(320, ge=16, le=8192)
-    height: int = Field(240, ge=16, le=8192)
-    fps: float = Field(8.0, gt=0, le=240)
-    quality: Literal["photoreal", "draft"] = "photoreal"
-    samples: int = Field(8, ge=1, le=4096)  # Cycles samples per pixel (photoreal)
-    preset: str = "default"
-    questions_per_family: int = Field(3, ge=1)
-    dynamic_share: float = Field(0.5, ge=0.0, le=1.0)  # episodes in which an object moves
-    abstention_share: float = Field(0.1, ge=0.0, le=1.0)  # chance per family and episode of an abstention item
-    targets: int = Field(3, ge=1, le=10)  # objects each camera path is planned to show
-    plan_candidates: int = Field(8, ge=1, le=100)
-    families_dir: str | None = None  # compiled families (synth compile --out) asked besides the library
-    degradations: str = ""  # e.g. "motion_blur:3,fog:2": one extra sample per episode and variant
-    min_visible_pixels: int = Field(100, ge=1)
-    min_visible_frames: int = Field(2, ge=1)
-    samples_per_shard: int = Field(64, ge=1)
+    preset: str = Field("default", description="named defaults (flows/presets.py) that explicit options override")
+    episodes: int = Field(4, ge=1, description="episodes to generate")
+    seed: int = Field(0, ge=0, description="run seed: episode i of a run is the same whatever the run's size")
+    simulator: str = Field("procedural", description="scene source (sim_adapters/registry.py)")
+    renderer: RendererConfig = Field(
+        default_factory=default_renderer,
+        description="renderer backend and its settings",
+    )
+    video: VideoSpec = Field(default_factory=VideoSpec, description="frames, size and rate of each video")
+    visibility: VisibilityRule = Field(
+        default_factory=VisibilityRule, description="when an object counts as visible (planner, programs, audit)"
+    )
+    questions_per_family: int = Field(3, ge=1, description="questions asked per family and episode")
+    dynamic_share: float = Field(0.5, ge=0.0, le=1.0, description="share of episodes in which an object moves")
+    abstention_share: float = Field(
+        0.1, ge=0.0, le=1.0, description="chance per family and episode of an abstention item"
+    )
+    targets: int = Field(3, ge=1, le=10, description="objects each camera path is planned to show")
+    plan_candidates: int = Field(8, ge=1, le=100, description="camera paths tried per episode")
+    families: str | None = Field(
+        None, description="also ask the compiled families in this folder (synth compile --out)"
+    )
+    degradations: str = Field(
+        "", description="extra variants, e.g. motion_blur:3,fog:2: one more sample per episode and variant"
+    )
+    samples_per_shard: int = Field(64, ge=1, description="samples per WebDataset shard")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        """The preset's defaults under the given values."""
+        if not isinstance(data, dict):
+            return data
+        name = data.get("preset", "default")
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; available: {', '.join(sorted(PRESETS))}")
+        return _merge(PRESETS[name], data)
+
+    @field_validator("simulator")
+    @classmethod
+    def _simulator(cls, v: str) -> str:
+        if v not in SIMULATORS:
+            raise ValueError(f"unknown simulator {v!r}; available: {', '.join(sorted(SIMULATORS))}")
+        return v
 
     @field_validator("degradations")
     @classmethod
@@ -49,12 +96,26 @@ class RunConfig(BaseModel):
 
         return parse_spec(self.degradations)
 
-    @field_validator("width", "height")
     @classmethod
-    def _even(cls, v: int) -> int:
-        if v % 2:
-            raise ValueError("must be even (H.264 yuv420p)")
-        return v
+    def from_options(cls, renderer_backend: str | None = None, **options: Any) -> RunConfig:
+        """A config from flat options named like ``FLAGS`` (``frames=8, quality="draft",
+        min_pixels=30``), as the command line gives them. ``KeyError`` for an option that is not
+        a field, or belongs to another renderer than ``renderer_backend`` (default: the preset's)."""
+        backend = renderer_backend or cls(preset=options.get("preset", "default")).renderer.backend
+        data: dict[str, Any] = {}
+        for name, value in options.items():
+            flag = FLAGS.get(name)
+            if flag is None:
+                raise KeyError(f"option {name} is not a RunConfig field")
+            if flag.backends and backend not in flag.backends:
+                raise KeyError(f"option {name} does not apply to renderer {backend!r}")
+            node = data
+            for part in flag.path[:-1]:
+                node = node.setdefault(part, {})
+            node[flag.path[-1]] = value
+        if renderer_backend or RENDERER in data:
+            data.setdefault(RENDERER, {})["backend"] = backend
+        return cls(**data)
 
     def sample_settings(self) -> dict:
         """The options that shape each sample (not how many samples or how they are sharded):
@@ -62,15 +123,39 @@ class RunConfig(BaseModel):
         return self.model_dump(mode="json", exclude={"episodes", "samples_per_shard"})
 
 
-def build_config(preset: str = "default", **options) -> RunConfig:
-    """A preset's defaults (flows/presets.py) overridden by the options that are not None;
-    ``resolution`` may be given as "WxH"."""
-    from .presets import PRESETS
+RENDERER = "renderer"
 
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; available: {', '.join(sorted(PRESETS))}")
-    resolution = options.pop("resolution", None)
-    if resolution:
-        w, _, h = str(resolution).lower().partition("x")
-        options["width"], options["height"] = int(w), int(h)
-    return RunConfig(**{**PRESETS[preset], "preset": preset, **{k: v for k, v in options.items() if v is not None}})
+
+@dataclass(frozen=True)
+class Flag:
+    """One leaf field of ``RunConfig``: a command-line flag and a flat option."""
+
+    path: tuple[str, ...]  # where the value goes in RunConfig's nested form
+    field: FieldInfo
+    backends: tuple[str, ...] = ()  # renderer settings: the backends that have this field
+
+
+def renderer_models() -> list[type[BaseModel]]:
+    union = typing.get_args(RunConfig.model_fields[RENDERER].annotation)
+    return [m for m in union if isinstance(m, type) and issubclass(m, BaseModel)]
+
+
+def _leaves(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> dict[str, Flag]:
+    out: dict[str, Flag] = {}
+    for name, f in model.model_fields.items():
+        ann = f.annotation
+        if name == RENDERER and not prefix:
+            for settings in renderer_models():
+                backend = settings.model_fields["backend"].default
+                for leaf, g in settings.model_fields.items():
+                    if leaf != "backend":
+                        known = out.get(leaf)
+                        out[leaf] = Flag((RENDERER, leaf), g, (known.backends if known else ()) + (backend,))
+        elif isinstance(ann, type) and issubclass(ann, BaseModel):
+            out.update(_leaves(ann, (*prefix, name)))
+        else:
+            out[name] = Flag((*prefix, name), f)
+    return out
+
+
+FLAGS: dict[str, Flag] = _leaves(RunConfig)

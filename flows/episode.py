@@ -8,20 +8,21 @@ from pathlib import Path
 
 import numpy as np
 
-from programs.compiler import load_user_families
 from programs.evidence import with_evidence
+from programs.family_io import load_user_families
 from programs.generate import GenerationReport, generate_questions, reanswer
 from programs.library import FAMILIES
 from programs.sandbox import SandboxPool
-from sim_adapters.blender_backend import BlenderRenderer
+from sim_adapters.backend import Renderer, RenderSession
 from sim_adapters.planner import Plan, plan_episode
 from sim_adapters.registry import scene_source
 from sim_adapters.scene import Episode, Scene
 from sim_adapters.visibility import visibility_table
-from storage.dataset import Sample, build_sample
+from storage.dataset import Sample, SampleMeta, build_sample
 from storage.media import encode_gt, encode_mp4
 
 from .config import RunConfig
+from .version import code_version
 
 MAX_SCENE_ATTEMPTS = 8
 
@@ -64,58 +65,57 @@ def episode_seed(run_seed: int, index: int, attempt: int = 0) -> int:
     return int(np.random.SeedSequence([run_seed, index, attempt]).generate_state(1, np.uint32)[0])
 
 
-def plan_inputs(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> tuple[int, Scene, Plan]:
-    """Seed, scene (loaded into the renderer) and plan of episode ``index``. A scene that leaves
-    no feasible camera path is replaced by the next attempt's, deterministically."""
+def plan_inputs(cfg: RunConfig, index: int, renderer: Renderer) -> tuple[int, Scene, Plan, RenderSession]:
+    """Seed, scene (open in the renderer), plan and render session of episode ``index``. A scene
+    that leaves no feasible camera path is replaced by the next attempt's, deterministically."""
     for attempt in range(MAX_SCENE_ATTEMPTS):
         seed = episode_seed(cfg.seed, index, attempt)
         scene = scene_source(cfg.simulator)(seed)
         rng = np.random.default_rng([seed, 1])
-        renderer.load(scene, cfg.width, cfg.height)
+        session = renderer.open(scene, cfg.video)
         try:
             plan = plan_episode(
                 scene,
-                cfg.frames,
-                cfg.width,
-                cfg.height,
-                cfg.fps,
+                cfg.video,
+                cfg.visibility,
+                renderer.intrinsics(cfg.video),
                 rng,
-                renderer.measure_visibility,
+                session.measure_visibility,
                 dynamic=bool(rng.random() < cfg.dynamic_share),
                 n_targets=cfg.targets,
                 candidates=cfg.plan_candidates,
-                min_pixels=cfg.min_visible_pixels,
-                min_frames=cfg.min_visible_frames,
             )
         except ValueError:
+            session.close()
             continue
-        return seed, scene, plan
+        return seed, scene, plan, session
     raise RuntimeError(f"episode {index}: no scene with a feasible camera path in {MAX_SCENE_ATTEMPTS} attempts")
 
 
-def render_episode(cfg: RunConfig, index: int, renderer: BlenderRenderer) -> Rendered:
+def render_episode(cfg: RunConfig, index: int, renderer: Renderer) -> Rendered:
     """The worker-process half: sample, plan, render, encode."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    seed, scene, plan = plan_inputs(cfg, index, renderer)
+    seed, scene, plan, session = plan_inputs(cfg, index, renderer)
     timings["sample+plan"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    buffers = renderer.render(scene, plan.frames)
+    try:
+        buffers = session.render(plan.frames)
+    finally:
+        session.close()
     timings["render"] = time.perf_counter() - t
 
     t = time.perf_counter()
     episode = plan.episode(
         scene,
-        cfg.width,
-        cfg.height,
-        cfg.fps,
+        cfg.video,
+        cfg.visibility,
         visibility_table(buffers.instance, [o.id for o in scene.objects]),
-        min_pixels=cfg.min_visible_pixels,
-        renderer={"backend": renderer.name, "quality": cfg.quality, "samples": cfg.samples},
+        renderer=cfg.renderer.describe(),
     )
     episode = with_evidence(episode, buffers.depth, buffers.instance)
-    media = {"mp4": encode_mp4(buffers.rgb, cfg.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
+    media = {"mp4": encode_mp4(buffers.rgb, cfg.video.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
     timings["encode"] = time.perf_counter() - t
     t = time.perf_counter()
     variants, sheet = degraded_variants(cfg, episode, buffers, seed, with_sheet=index == 0)
@@ -161,7 +161,7 @@ def degraded_variants(
             depth,
             instance,
         )
-        media = {"mp4": encode_mp4(d.rgb, cfg.fps), "gt.npz": encode_gt(depth, instance)}
+        media = {"mp4": encode_mp4(d.rgb, cfg.video.fps), "gt.npz": encode_gt(depth, instance)}
         out.append(Variant(f"{kind}-{severity}", variant.model_dump_json(), media, d.record))
     sheet = None
     if with_sheet:
@@ -180,9 +180,9 @@ def degraded_variants(
 
 def families(cfg: RunConfig) -> dict:
     """The library families plus the run's compiled ones."""
-    if not cfg.families_dir:
+    if not cfg.families:
         return FAMILIES
-    return {**FAMILIES, **load_user_families(Path(cfg.families_dir))}
+    return {**FAMILIES, **load_user_families(Path(cfg.families))}
 
 
 def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:
@@ -199,39 +199,23 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:
         np.random.default_rng([rendered.seed, 2]),
         pool,
         per_family=cfg.questions_per_family,
-        min_pixels=cfg.min_visible_pixels,
-        min_frames=cfg.min_visible_frames,
         abstention_share=cfg.abstention_share,
         report=report,
         families=asked,
     )
     key = episode_key(rendered.index)
     common = {"index": rendered.index, "seed": rendered.seed, "config": cfg.sample_settings()}
-    samples = [
-        build_sample(
-            key,
-            episode,
-            rendered.media,
-            [q.model_dump(mode="json") for q in questions],
-            variant="clean",
-            degradation=None,
-            generation=report.as_dict(),
-            **common,
-        )
-    ]
+    common["code_version"] = code_version()
+    meta = SampleMeta(
+        key=key, variant="clean", episode=episode, questions=questions, generation=report.as_dict(), **common
+    )
+    samples = [build_sample(meta, rendered.media)]
     for v in rendered.variants:
         degraded = Episode.model_validate_json(v.episode_json)
-        items = reanswer(degraded, questions, pool, cfg.min_visible_pixels, cfg.min_visible_frames, asked)
-        samples.append(
-            build_sample(
-                f"{key}-{v.name}",
-                degraded,
-                v.media,
-                [q.model_dump(mode="json") for q in items],
-                variant=v.name,
-                degradation=v.record,
-                **common,
-            )
+        items = reanswer(degraded, questions, pool, asked)
+        meta = SampleMeta(
+            key=f"{key}-{v.name}", variant=v.name, episode=degraded, questions=items, degradation=v.record, **common
         )
+        samples.append(build_sample(meta, v.media))
     rendered.timings["questions"] = time.perf_counter() - t
     return samples

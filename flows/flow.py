@@ -25,12 +25,12 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import INPUTS
 
-from flows.config import RunConfig, build_config
+from flows.config import RunConfig
 from flows.episode import Rendered, ask
 from flows.pool import _work, default_workers, start_render_pool
 from flows.run import close_run, dataset_root, open_run, writer
+from flows.version import code_version
 from programs.sandbox import SandboxPool
-from sim_adapters.blender_backend import BlenderSettings
 from storage.dataset import Sample
 from storage.s3 import is_s3
 
@@ -43,8 +43,8 @@ _sandbox: SandboxPool | None = None
 
 
 def _render_pool(cfg: RunConfig, workers: int | None) -> ProcessPoolExecutor:
-    n = workers or default_workers(cfg.episodes, cfg.quality)
-    key = (cfg.quality, cfg.samples, n)
+    n = workers or default_workers(cfg.episodes, cfg)
+    key = (cfg.renderer, n)
     with _lock:
         if key not in _pools:
             _pools[key] = start_render_pool(cfg, n)
@@ -89,7 +89,7 @@ _REMOTE = None
 
 
 def _remote_render():
-    """A Ray task that renders in a Ray worker process (one Blender per process, reused)."""
+    """A Ray task that renders in a Ray worker process (one renderer per process, reused)."""
     global _REMOTE
     if _REMOTE is None:
         import ray
@@ -98,8 +98,8 @@ def _remote_render():
         def render_on_ray(cfg: RunConfig, index: int) -> Rendered:
             from flows import pool
 
-            if pool._renderer is None:
-                pool._init(BlenderSettings(quality=cfg.quality, samples=cfg.samples, threads=1))
+            if pool._renderer is None or pool._renderer.settings != cfg.renderer:
+                pool._init(cfg.renderer, threads=1)
             return pool._work(cfg, index)
 
         _REMOTE = render_on_ray
@@ -150,65 +150,29 @@ def finalize_task(cfg: RunConfig, out: str) -> dict:
     return close_run(cfg, out)
 
 
-def code_version() -> str:
-    """Digest of synth's own source files: cached renders never outlive a code change."""
-    import hashlib
-
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for package in ("flows", "sim_adapters", "programs", "storage", "degradations"):
-        for path in sorted((root / package).rglob("*.py")):
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 @flow(name="synth", log_prints=True)
 def synth(
+    config: RunConfig = RunConfig(),  # noqa: B008 - pydantic models are immutable
     out: str = "data/synth",
-    preset: str = "default",
-    episodes: int = 4,
-    seed: int | None = None,
-    simulator: str | None = None,
-    frames: int | None = None,
-    resolution: str | None = None,
-    quality: str | None = None,
-    samples: int | None = None,
-    dynamic_share: float | None = None,
-    abstention_share: float | None = None,
-    fps: float | None = None,
-    questions_per_family: int | None = None,
-    samples_per_shard: int | None = None,
-    families_dir: str | None = None,
-    degradations: str = "",
     ray_address: str | None = None,
     workers: int | None = None,
     overwrite: bool = False,
+    resume_across_versions: bool = False,
 ) -> dict:
-    """Generate a verified spatial-reasoning video QA dataset into ``out`` (folder or s3://)."""
-    cfg = build_config(
-        preset,
-        episodes=episodes,
-        seed=seed,
-        simulator=simulator,
-        frames=frames,
-        resolution=resolution,
-        quality=quality,
-        samples=samples,
-        dynamic_share=dynamic_share,
-        abstention_share=abstention_share,
-        fps=fps,
-        questions_per_family=questions_per_family,
-        samples_per_shard=samples_per_shard,
-        families_dir=families_dir,
-        degradations=degradations or None,
-    )
+    """Generate a verified spatial-reasoning video QA dataset into ``out`` (folder or s3://).
+
+    ``config`` is everything that shapes the data (``flows.config.RunConfig``; ``preset`` fills
+    in what is not given). The rest says where it goes and how it runs: ``ray_address`` renders on
+    a Ray cluster, ``workers`` sets local render processes, ``overwrite`` replaces a finished
+    dataset, ``resume_across_versions`` resumes a run an earlier version of synth started."""
+    cfg = config
     if ray_address:
         check_ray_address(ray_address)
     log = get_run_logger()
-    todo = open_run(cfg, out, overwrite)
+    todo = open_run(cfg, out, overwrite, across_versions=resume_across_versions)
     root = str(dataset_root(out))
     done = cfg.episodes - len(todo)
-    log.info("synth: %d episodes (%d already staged) into %s, preset %s", cfg.episodes, done, out, preset)
+    log.info("synth: %d episodes (%d already staged) into %s, preset %s", cfg.episodes, done, out, cfg.preset)
     if progress_hook:
         progress_hook(done, cfg.episodes)
     started = time.perf_counter()

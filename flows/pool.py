@@ -1,4 +1,5 @@
-"""Worker processes that render episodes, one Blender per process."""
+"""Worker processes that render episodes, one renderer per process (Blender holds one global
+scene per process, so renders never share a process)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,21 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
+from sim_adapters.backend import Renderer
+from sim_adapters.registry import open_renderer
 
 from .config import RunConfig
 from .episode import Rendered, render_episode
 
-_renderer: BlenderRenderer | None = None
+_renderer: Renderer | None = None
 
 
-def _init(settings: BlenderSettings) -> None:
+def _init(settings, threads: int = 0) -> None:
     global _renderer
     # A parent that imported bpy hands its sys.path to spawned children, including Blender's
     # own scripts/modules folder, whose pure-Python ``bpy`` would shadow the wheel's module.
     sys.path[:] = [p for p in sys.path if not ("/scripts/" in p and ("bpy" in p or "blender" in p))]
-    _renderer = BlenderRenderer(settings)
+    _renderer = open_renderer(settings, threads)
 
 
 def _work(cfg: RunConfig, index: int) -> Rendered:
@@ -29,28 +31,23 @@ def _work(cfg: RunConfig, index: int) -> Rendered:
     return render_episode(cfg, index, _renderer)
 
 
-def default_workers(n_tasks: int, quality: str) -> int:
-    """Cycles uses every core of one process as well as several processes do (measured in
-    bench/render.py: 2 single-threaded processes were slower than 1 with 2 threads); Workbench
-    is single-threaded, so draft renders get a process per core."""
-    if quality == "photoreal":
-        return 1
-    return max(1, min(n_tasks, os.cpu_count() or 1))
+def default_workers(n_tasks: int, cfg: RunConfig) -> int:
+    """As many processes as the renderer makes good use of (``RendererSettings.processes``)."""
+    return max(1, min(n_tasks, cfg.renderer.processes(os.cpu_count() or 1)))
 
 
 def start_render_pool(cfg: RunConfig, workers: int) -> ProcessPoolExecutor:
-    """``workers`` spawned processes, each with its own Blender sharing the cores between them."""
+    """``workers`` spawned processes, each with its own renderer sharing the cores between them."""
     threads = max(1, (os.cpu_count() or 1) // workers)
-    settings = BlenderSettings(quality=cfg.quality, samples=cfg.samples, threads=threads)
     ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(settings,))
+    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(cfg.renderer, threads))
 
 
 def render_episodes(cfg: RunConfig, indices: list[int], workers: int | None = None) -> Iterator[Rendered]:
     """Yield rendered episodes as they finish, in completion order."""
     if not indices:
         return
-    workers = workers or default_workers(len(indices), cfg.quality)
+    workers = workers or default_workers(len(indices), cfg)
     with start_render_pool(cfg, workers) as pool:
         pending = {pool.submit(_work, cfg, i) for i in indices[: 2 * workers]}
         queue = list(indices[2 * workers :])

@@ -1,4 +1,4 @@
-"""Named run presets: defaults that explicit options override."""
+"""Named run presets: defaults that explicit options override (nested as in ``RunConfig``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ PRESETS: dict[str, dict] = {
     # static and dynamic episodes, every question family, abstentions
     "default": {},
     # SAT-dynamic: most episodes move an object; every family, including the five SAT dynamic ones
-    "sat-dynamic": {"dynamic_share": 0.75, "frames": 16, "abstention_share": 0.1},
+    "sat-dynamic": {"dynamic_share": 0.75, "video": {"frames": 16}, "abstention_share": 0.1},
     # static scenes only (no object motion)
     "static": {"dynamic_share": 0.0},
 }

@@ -15,6 +15,7 @@ from storage.s3 import is_s3, push, remote_is_finished
 from .config import RunConfig
 from .episode import ask, sample_keys
 from .pool import render_episodes
+from .version import code_version
 
 
 def staging_dir(uri: str) -> Path:
@@ -29,7 +30,7 @@ def dataset_root(out: Path | str) -> Path:
 
 
 def writer(cfg: RunConfig, root: Path | str) -> DatasetWriter:
-    return DatasetWriter(Path(root), cfg.model_dump(mode="json"), cfg.samples_per_shard)
+    return DatasetWriter(Path(root), cfg.model_dump(mode="json"), cfg.samples_per_shard, code_version())
 
 
 def _built(cfg: RunConfig, root: Path) -> bool:
@@ -37,16 +38,19 @@ def _built(cfg: RunConfig, root: Path) -> bool:
     return is_finished(root) and json.loads((root / RUN_FILE).read_text()) == cfg.model_dump(mode="json")
 
 
-def open_run(cfg: RunConfig, out: Path | str, overwrite: bool = False) -> list[int]:
+def open_run(cfg: RunConfig, out: Path | str, overwrite: bool = False, across_versions: bool = False) -> list[int]:
     """Check and prepare ``out`` for ``cfg``; return the episodes still to render. A rerun into an
-    unfinished dataset with the same config resumes; a finished one needs ``overwrite``."""
+    unfinished dataset with the same config and code version resumes (another code version only
+    with ``across_versions``); a finished one needs ``overwrite``."""
     root = dataset_root(out)
     if is_s3(out):
         if remote_is_finished(str(out)) and not overwrite:
             raise DatasetError(f"{out} already holds a finished dataset; pass --overwrite or choose another --out")
         if _built(cfg, root):
             return []
-    staged = writer(cfg, root).open(overwrite=overwrite or (is_s3(out) and is_finished(root)))
+    staged = writer(cfg, root).open(
+        overwrite=overwrite or (is_s3(out) and is_finished(root)), across_versions=across_versions
+    )
     return [i for i in range(cfg.episodes) if not set(sample_keys(cfg, i)) <= staged]
 
 
@@ -69,10 +73,11 @@ def run(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     sandbox_workers: int = 1,
+    across_versions: bool = False,
 ) -> dict:
     """Generate ``cfg.episodes`` episodes into ``out`` (a folder or ``s3://bucket/prefix``)
     without Prefect; returns the manifest. Reruns resume whichever step was interrupted."""
-    todo = open_run(cfg, out, overwrite)
+    todo = open_run(cfg, out, overwrite, across_versions)
     w = writer(cfg, dataset_root(out))
     done = cfg.episodes - len(todo)
     if progress:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from programs.compiler import load_user_families
-from programs.family import QA
+from programs.family_io import load_user_families
 from programs.generate import recompute
 from programs.library import FAMILIES
 from programs.sandbox import SandboxPool
-from sim_adapters.scene import Episode
-from storage.dataset import MANIFEST, DatasetError, read_tar, sha256
+from storage.dataset import MANIFEST, DatasetError, SampleMeta, read_tar, sha256
 
 
 def verify_dataset(root: Path, families_dir: Path | None = None) -> tuple[int, list[str]]:
@@ -43,11 +41,9 @@ def _verify_shard(
         if sample.key in seen:
             problems.append(f"{sample.key}: duplicate sample")
         seen.add(sample.key)
-        meta = json.loads(sample.files["json"])
-        episode = Episode.model_validate(meta["episode"])
-        items = [QA.model_validate(q) for q in meta["questions"]]
-        cfg = meta["config"]
-        found = recompute(episode, items, pool, cfg["min_visible_pixels"], cfg["min_visible_frames"], families)
+        meta = SampleMeta.model_validate_json(sample.files["json"])
+        items = meta.questions
+        found = recompute(meta.episode, items, pool, families)
         problems += [f"{sample.key}/{p}" for p in found]
         checked += len(items)
     return checked

@@ -250,7 +250,7 @@ def measure_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) 
     return Evidence(
         objects=[_object_evidence(episode, o.id, depth, instance) for o in episode.scene.objects],
         motions=_motion_evidence(episode, depth, instance),
-        structure=_structure(episode, depth, instance),
+        structure=_structure(episode, depth, instance) if len(episode.scene.rooms) == 1 else None,
     )
 
 

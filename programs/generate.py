@@ -59,9 +59,13 @@ class GenerationReport:
 
 
 def unambiguous(episode: Episode) -> set[int]:
-    """Objects whose description names exactly one object in the scene."""
+    """Objects whose description names exactly one object in the scene, and whose look-alikes
+    (``sim_adapters.describe``) the video shows too: "the taller chair" needs both chairs seen."""
     counts = Counter(o.description for o in episode.scene.objects)
-    return {o.id for o in episode.scene.objects if counts[o.description] == 1}
+    api = SceneAPI(episode)
+    return {
+        o.id for o in episode.scene.objects if counts[o.description] == 1 and all(api.seen(i) for i in o.look_alikes)
+    }
 
 
 def check_answer(family: Family, value, api: SceneAPI) -> str | None:
@@ -178,8 +182,6 @@ def generate_questions(
     rng: np.random.Generator,
     pool: SandboxPool,
     per_family: int = 3,
-    min_pixels: int = 100,
-    min_frames: int = 2,
     abstention_share: float = 0.1,
     families: dict[str, Family] | None = None,
     report: GenerationReport | None = None,
@@ -187,13 +189,13 @@ def generate_questions(
     """Up to ``per_family`` verified questions per family, plus abstention items."""
     families = families or FAMILIES
     report = report or GenerationReport()
-    api = SceneAPI(episode, min_visible_pixels=min_pixels, min_visible_frames=min_frames)
+    api = SceneAPI(episode)
     clear = unambiguous(episode)
     seen = sorted(o for o in clear if api.seen(o))
     unseen = sorted(o for o in clear if not api.glimpsed(o))
 
     plan = [(family, slots) for family in families.values() for slots in _bindings(family, api, seen, rng)]
-    outcomes = pool.run(episode.model_dump_json(), [Task(f.source, s) for f, s in plan], min_pixels, min_frames)
+    outcomes = pool.run(episode.model_dump_json(), [Task(f.source, s) for f, s in plan])
     valid: dict[str, list] = defaultdict(list)
     for (family, slots), out in zip(plan, outcomes):
         reason = _problem(family, out, api)
@@ -262,21 +264,17 @@ def reanswer(
     episode: Episode,
     items: list[QA],
     pool: SandboxPool,
-    min_pixels: int,
-    min_frames: int,
     families: dict[str, Family] | None = None,
 ) -> list[QA]:
     """The same questions answered on another rendition of the episode (a degraded variant with
     its own visibility): each program runs again; where the variant no longer shows what the
     question needs (an object not seen, or no answer), the item becomes an abstention."""
     by_program = {f.program_id: f for f in (families or FAMILIES).values()}
-    api = SceneAPI(episode, min_visible_pixels=min_pixels, min_visible_frames=min_frames)
+    api = SceneAPI(episode)
     live = [q for q in items if not q.abstain]
     outs = pool.run(
         episode.model_dump_json(),
         [Task(by_program[q.program_id].source, q.slots) for q in live],
-        min_pixels,
-        min_frames,
     )
     answers = {q.id: out for q, out in zip(live, outs)}
     result = []
@@ -304,13 +302,11 @@ def recompute(
     episode: Episode,
     items: list[QA],
     pool: SandboxPool,
-    min_pixels: int,
-    min_frames: int,
     families: dict[str, Family] | None = None,
 ) -> list[str]:
     """Re-run every item's program on the shipped episode; a message per mismatch."""
     by_program = {f.program_id: f for f in (families or FAMILIES).values()}
-    api = SceneAPI(episode, min_visible_pixels=min_pixels, min_visible_frames=min_frames)
+    api = SceneAPI(episode)
     problems, tasks, owners = [], [], []
     for qa in items:
         family = by_program.get(qa.program_id)
@@ -321,7 +317,7 @@ def recompute(
         else:
             tasks.append(Task(family.source, qa.slots))
             owners.append((qa, family))
-    for (qa, family), out in zip(owners, pool.run(episode.model_dump_json(), tasks, min_pixels, min_frames)):
+    for (qa, family), out in zip(owners, pool.run(episode.model_dump_json(), tasks)):
         if qa.abstain:
             if (
                 out.ok

@@ -104,7 +104,7 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
         if key not in episodes:
             if len(episodes) > 8:
                 episodes.clear()
-            episodes[key] = SceneAPI(Episode.model_validate_json(msg["episode"]), *msg["visibility"])
+            episodes[key] = SceneAPI(Episode.model_validate_json(msg["episode"]))
         api = episodes[key]
         out = []
         for pid, slots in msg["tasks"]:
@@ -183,24 +183,23 @@ class SandboxPool:
             w.process.join(5)
         self._pool = []
 
-    def run(self, episode_json: str, tasks: list[Task], min_pixels: int = 1, min_frames: int = 1) -> list[Outcome]:
-        """Run every task against one episode (visibility thresholds as given); results in task order."""
+    def run(self, episode_json: str, tasks: list[Task]) -> list[Outcome]:
+        """Run every task against one episode (visible by its own ``visibility_rule``); results in task order."""
         if not tasks:
             return []
-        episode_key = _digest(f"{min_pixels}/{min_frames}/{episode_json}")
-        visibility = (min_pixels, min_frames)
+        episode_key = _digest(episode_json)
         chunks = [list(range(k, len(tasks), len(self._pool))) for k in range(len(self._pool))]
         results: list[Outcome | None] = [None] * len(tasks)
         busy = []
         for i, idx in enumerate(chunks):
             if idx:
-                self._send(i, episode_key, episode_json, [tasks[j] for j in idx], visibility)
+                self._send(i, episode_key, episode_json, [tasks[j] for j in idx])
                 busy.append((i, idx))
         for i, idx in busy:
             got = self._receive(i)
             if isinstance(got, str):  # the worker died or hung: isolate the culprit
                 for j in idx:
-                    self._send(i, episode_key, episode_json, [tasks[j]], visibility)
+                    self._send(i, episode_key, episode_json, [tasks[j]])
                     one = self._receive(i)
                     results[j] = Outcome(False, error=one) if isinstance(one, str) else one[0]
             else:
@@ -208,12 +207,11 @@ class SandboxPool:
                     results[j] = r
         return results  # type: ignore[return-value]
 
-    def _send(self, i: int, key: str, episode_json: str, tasks: list[Task], visibility: tuple[int, int]) -> None:
+    def _send(self, i: int, key: str, episode_json: str, tasks: list[Task]) -> None:
         programs = {_digest(t.program): t.program for t in tasks}
         msg = {
             "episode_key": key,
             "episode": episode_json,
-            "visibility": visibility,
             "programs": programs,
             "tasks": [[_digest(t.program), t.slots] for t in tasks],
         }

@@ -73,12 +73,12 @@ STRUCTURE_PIXELS = ("floor", "wall", "ceiling")
 
 
 class SceneAPI:
-    """Read-only view of one episode."""
+    """Read-only view of one episode; what counts as visible is the episode's ``visibility_rule``."""
 
-    def __init__(self, episode: Episode, min_visible_pixels: int = 1, min_visible_frames: int = 1):
+    def __init__(self, episode: Episode):
         self._ep = episode
-        self._min_px = min_visible_pixels
-        self._min_frames = min_visible_frames
+        self._min_px = episode.visibility_rule.min_pixels
+        self._min_frames = episode.visibility_rule.min_frames
         self._objects = {o.id: o for o in episode.scene.objects}
         self._poses = [{p.id: p for p in f.object_poses} for f in episode.frames]
         self._vis = {v.id: v.pixels for v in episode.visibility}
@@ -257,12 +257,16 @@ class SceneAPI:
         minimum of pixels in at least the configured minimum of frames."""
         if kind not in STRUCTURE_PIXELS:
             raise ValueError(f"kind must be one of {STRUCTURE_PIXELS}")
-        pixels = getattr(self._require_evidence().structure, kind)
-        return sum(p >= self._min_px for p in pixels) >= self._min_frames
+        structure = self._require_evidence().structure
+        if structure is None:  # the scene declares no single room
+            return False
+        return sum(p >= self._min_px for p in getattr(structure, kind)) >= self._min_frames
 
     def wall_max_gap(self) -> float:
-        """Longest stretch of the walls' perimeter that no frame shows, metres."""
-        return self._require_evidence().structure.wall_max_gap
+        """Longest stretch of the walls' perimeter that no frame shows, metres (inf when the scene
+        declares no single room)."""
+        structure = self._require_evidence().structure
+        return math.inf if structure is None else structure.wall_max_gap
 
     def surface_distance(self, a: int, b: int, frame: int = 0) -> float:
         """Smallest distance between the two objects' (tight) 3D boxes at ``frame``, metres (0 if they touch)."""

@@ -12,46 +12,52 @@ Two quality levels, chosen by measurement on 2 CPU cores at 320x240 (bench/rende
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
-from .meshes import Mesh, merge, part_mesh, room_meshes
-from .render_types import FrameBuffers
-from .scene import ROOM_ID, Frame, Material, Scene
+from .backend import BackendUnavailable, RendererSettings
+from .geometry import intrinsics
+from .meshes import Mesh, asset_path, merge, part_mesh, room_meshes
+from .render_types import FrameBuffers, linear_to_srgb8
+from .scene import ROOM_ID, Frame, Material, Scene, SceneObject, VideoSpec
 
 Quality = Literal["photoreal", "draft"]
 BACKGROUND_DEPTH = 1e9  # Blender writes 1e10 where no surface is hit
 
 
-@dataclass(frozen=True)
-class BlenderSettings:
-    quality: Quality = "photoreal"
-    samples: int = 8
-    max_bounces: int = 2
-    threads: int = 0  # 0 = all cores of this process
+class BlenderSettings(RendererSettings):
+    """Blender (``bpy``, CPU, headless)."""
+
+    backend: Literal["blender"] = "blender"
+    quality: Quality = Field(
+        "photoreal", description="photoreal = Cycles (datasets), draft = Workbench (previews, tests)"
+    )
+    samples: int = Field(8, ge=1, le=4096, description="Cycles samples per pixel (photoreal)")
+    max_bounces: int = Field(2, ge=0, le=64, description="Cycles light bounces (photoreal)")
+    hfov_deg: float = Field(70.0, gt=1, lt=179, description="horizontal field of view, degrees")
+
+    def processes(self, cores: int) -> int:
+        """Cycles uses every core of one process as well as several processes do (measured in
+        bench/render.py: 2 single-threaded processes were slower than 1 with 2 threads);
+        Workbench is single-threaded, so draft renders get a process per core."""
+        return 1 if self.quality == "photoreal" else cores
 
 
 def _import_bpy():
     try:
         import bpy
     except ImportError as e:  # pragma: no cover - depends on the install
-        raise RuntimeError(
+        raise BackendUnavailable(
             "the Blender backend needs the 'bpy' wheel (pip install 'bpy==4.5.*') and the "
             "system libraries libx11-6 libxrender1 libxfixes3 libxi6 libxkbcommon0 libsm6 libgl1 libegl1"
         ) from e
     return bpy
-
-
-def linear_to_srgb8(rgb: np.ndarray) -> np.ndarray:
-    """Scene-linear float RGB -> sRGB uint8 (Blender's 'Standard' view transform)."""
-    x = np.clip(rgb, 0.0, 1.0)
-    s = np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055)
-    return np.round(s * 255.0).astype(np.uint8)
 
 
 @contextlib.contextmanager
@@ -74,15 +80,27 @@ def _quiet_output():
 
 
 class BlenderRenderer:
-    """Builds a Blender scene from a ``Scene`` and renders ``Frame``s of it."""
+    """Builds a Blender scene from a ``Scene`` and renders ``Frame``s of it (any K: the camera's
+    focal length and principal point follow each frame's intrinsics). One handler per kind of
+    geometry: primitive parts (``_parts_object``) and glTF mesh assets (``_asset_object``).
+    ``threads``: render threads of this process (0 = all cores)."""
 
     name = "blender"
 
-    def __init__(self, settings: BlenderSettings | None = None):
+    def __init__(self, settings: BlenderSettings | None = None, threads: int = 0):
         self.settings = settings or BlenderSettings()
+        self.threads = threads
         self.bpy = _import_bpy()
         self._tmp = tempfile.mkdtemp(prefix="synth-blender-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
         self._objects: dict[int, object] = {}
+
+    def intrinsics(self, video: VideoSpec) -> np.ndarray:
+        return intrinsics(video.width, video.height, math.radians(self.settings.hfov_deg))
+
+    def open(self, scene: Scene, video: VideoSpec) -> BlenderSession:
+        """Load ``scene`` (``bpy`` holds one scene: opening another replaces it)."""
+        self.load(scene, video.width, video.height)
+        return BlenderSession(self)
 
     # -- scene construction -------------------------------------------------------------
     def _material(self, name: str, m: Material | tuple[float, float, float], rough=0.5, metal=0.0):
@@ -129,9 +147,9 @@ class BlenderRenderer:
         bs.render.image_settings.color_depth = "32"
         bs.render.image_settings.exr_codec = "NONE"
         bs.view_settings.view_transform = "Standard"
-        bs.render.threads_mode = "FIXED" if self.settings.threads else "AUTO"
-        if self.settings.threads:
-            bs.render.threads = self.settings.threads
+        bs.render.threads_mode = "FIXED" if self.threads else "AUTO"
+        if self.threads:
+            bs.render.threads = self.threads
         world = bpy.data.worlds.new("world")
         world.use_nodes = True
         world.node_tree.nodes["Background"].inputs["Color"].default_value = (0.05, 0.05, 0.05, 1.0)
@@ -140,24 +158,21 @@ class BlenderRenderer:
         vl.use_pass_z = True
         vl.use_pass_object_index = True
 
-        room = scene.room
-        rm = room_meshes(room)
-        self._mesh_object(
-            "room",
-            [(rm["floor"], 0), (rm["walls"], 1), (rm["ceiling"], 2)],
-            [
-                self._material("floor", room.floor),
-                self._material("wall", room.wall),
-                self._material("ceiling", room.ceiling),
-            ],
-            ROOM_ID,
-        )
+        for k, room in enumerate(scene.rooms):
+            rm = room_meshes(room)
+            self._mesh_object(
+                "room" if k == 0 else f"room.{k}",
+                [(rm["floor"], 0), (rm["walls"], 1), (rm["ceiling"], 2)],
+                [
+                    self._material(f"floor.{k}", room.floor),
+                    self._material(f"wall.{k}", room.wall),
+                    self._material(f"ceiling.{k}", room.ceiling),
+                ],
+                ROOM_ID,
+            )
         for obj in scene.objects:
-            overrides = sorted({p.color for p in obj.parts if p.color is not None})
-            mats = [self._material(f"{obj.name}.0", obj.material)]
-            mats += [self._material(f"{obj.name}.{k + 1}", c, rough=0.6) for k, c in enumerate(overrides)]
-            parts = [(part_mesh(p), 0 if p.color is None else overrides.index(p.color) + 1) for p in obj.parts]
-            self._objects[obj.id] = self._mesh_object(obj.name, parts, mats, obj.id)
+            make = self._asset_object if obj.mesh is not None else self._parts_object
+            self._objects[obj.id] = make(obj, scene.asset_root)
         for k, light in enumerate(scene.lights):
             data = bpy.data.lights.new(f"light{k}", type=light.kind.upper())
             data.energy = light.energy
@@ -174,6 +189,41 @@ class BlenderRenderer:
         cam.data.sensor_width = 36.0
         cam.data.clip_start, cam.data.clip_end = 0.05, 100.0
         self._configure_engine()
+
+    def _parts_object(self, obj: SceneObject, asset_root: str):
+        overrides = sorted({p.color for p in obj.parts if p.color is not None})
+        mats = [self._material(f"{obj.name}.0", obj.material)]
+        mats += [self._material(f"{obj.name}.{k + 1}", c, rough=0.6) for k, c in enumerate(overrides)]
+        parts = [(part_mesh(p), 0 if p.color is None else overrides.index(p.color) + 1) for p in obj.parts]
+        return self._mesh_object(obj.name, parts, mats, obj.id)
+
+    def _asset_object(self, obj: SceneObject, asset_root: str):
+        """Import a glTF asset (with its materials) under an empty that carries the object's
+        pose; the asset's transform into the local frame sits between them."""
+        from mathutils import Matrix
+
+        bpy = self.bpy
+        path = str(asset_path(obj.mesh, asset_root))
+        before = set(bpy.data.objects)
+        with _quiet_output():
+            bpy.ops.import_scene.gltf(filepath=path)
+        imported = [o for o in bpy.data.objects if o not in before]
+        holder = bpy.data.objects.new(obj.name, None)
+        self.bpy.context.scene.collection.objects.link(holder)
+        inner = bpy.data.objects.new(f"{obj.name}.asset", None)
+        self.bpy.context.scene.collection.objects.link(inner)
+        inner.parent = holder
+        # glTF importers convert +Y up to Blender's +Z up; undo that so that the declared
+        # transform (asset coordinates as written in the file -> local frame) applies as is
+        y_up = Matrix(((1, 0, 0, 0), (0, 0, 1, 0), (0, -1, 0, 0), (0, 0, 0, 1))).inverted()
+        inner.matrix_parent_inverse = Matrix(np.asarray(obj.mesh.transform).tolist()) @ y_up
+        for ob in imported:
+            if ob.parent is None:
+                ob.parent = inner
+            if ob.type == "MESH":
+                ob.pass_index = obj.id
+        holder["synth_meshes"] = [ob.name for ob in imported if ob.type == "MESH"]
+        return holder
 
     def _configure_engine(self) -> None:
         bs = self.bpy.context.scene
@@ -218,7 +268,10 @@ class BlenderRenderer:
         for pose in frame.object_poses:
             ob = self._objects[pose.id]
             ob.location = pose.position
-            ob.rotation_euler = (0.0, 0.0, pose.yaw)
+            if pose.upright:  # Euler about Z: the renders of upright objects stay bit-identical to earlier data
+                ob.rotation_mode, ob.rotation_euler = "XYZ", (0.0, 0.0, pose.yaw)
+            else:
+                ob.rotation_mode, ob.rotation_quaternion = "QUATERNION", pose.rotation
 
     def _render_exr(self) -> dict[str, np.ndarray]:
         import OpenEXR
@@ -236,8 +289,8 @@ class BlenderRenderer:
         os.remove(path)
         return channels
 
-    def render(self, scene: Scene, frames: list[Frame]) -> FrameBuffers:
-        """Render every frame of an already ``load``-ed scene."""
+    def render(self, frames: list[Frame]) -> FrameBuffers:
+        """Render every frame of the open scene."""
         bs = self.bpy.context.scene
         h, w = bs.render.resolution_y, bs.render.resolution_x
         n = len(frames)
@@ -289,7 +342,7 @@ class BlenderRenderer:
         shading.light, shading.color_type, bs.display.render_aa = "FLAT", "OBJECT", "OFF"
         for ob in bs.objects:
             if ob.type == "MESH":
-                i = ob.pass_index
+                i = ob.pass_index  # asset meshes carry their object's id too
                 ob.color = ((i & 255) / 255.0, (i >> 8) / 255.0, 0.0, 1.0)
         ch = self._render_exr()
         shading.light, shading.color_type, bs.display.render_aa = saved
@@ -301,3 +354,19 @@ class BlenderRenderer:
         import shutil
 
         shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+class BlenderSession:
+    """The scene open in a ``BlenderRenderer``."""
+
+    def __init__(self, renderer: BlenderRenderer):
+        self.renderer = renderer
+
+    def render(self, frames: list[Frame]) -> FrameBuffers:
+        return self.renderer.render(frames)
+
+    def measure_visibility(self, frames: list[Frame]) -> dict[int, list[int]]:
+        return self.renderer.measure_visibility(frames)
+
+    def close(self) -> None:
+        """Nothing to free: the next ``open`` replaces the scene."""

@@ -216,6 +216,23 @@ class Category:
         return tuple(float(v) for v in hi - lo), moved  # type: ignore[return-value]
 
 
+# categories a dynamic episode may move (small, free-standing things people move around)
+MOVABLE = frozenset(
+    {
+        "chair",
+        "stool",
+        "box",
+        "trash bin",
+        "potted plant",
+        "armchair",
+        "floor lamp",
+        "vase",
+        "bowl",
+        "laptop",
+        "table lamp",
+    }
+)
+
 CATEGORIES: tuple[Category, ...] = (
     Category("bed", (1.9, 0.9, 0.9), (2.1, 1.8, 1.1), "wall", bed, ("wooden", "fabric"), False),
     Category("sofa", (0.8, 1.6, 0.8), (1.0, 2.4, 0.95), "wall", sofa, ("fabric", "leather")),

@@ -16,18 +16,26 @@ def yaw_rotation(yaw: float) -> np.ndarray:
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
+def rotation(pose: Pose | Box3D) -> np.ndarray:
+    """3x3 local-to-world rotation of a pose or box (about +Z only for upright ones)."""
+    return yaw_rotation(pose.yaw) if pose.upright else np.asarray(pose.matrix())
+
+
 def local_to_world(points: np.ndarray, pose: Pose) -> np.ndarray:
     """Map (N, 3) points from an object's local frame to the world frame."""
-    return points @ yaw_rotation(pose.yaw).T + np.asarray(pose.position)
+    return points @ rotation(pose).T + np.asarray(pose.position)
 
 
 def world_to_local(points: np.ndarray, pose: Pose) -> np.ndarray:
     """Map (N, 3) world points into an object's local frame (inverse of :func:`local_to_world`)."""
-    return (points - np.asarray(pose.position)) @ yaw_rotation(pose.yaw)
+    return (points - np.asarray(pose.position)) @ rotation(pose)
 
 
 def footprint(box: Box3D) -> Polygon:
-    """The box's floor-plane rectangle."""
+    """The box's floor-plane outline: its rectangle when upright, else the convex hull of its
+    corners seen from above."""
+    if not box.upright:
+        return Polygon([c[:2] for c in box.corners()]).convex_hull
     c, s = math.cos(box.yaw), math.sin(box.yaw)
     hx, hy = box.size[0] / 2, box.size[1] / 2
     pts = [

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from .geometry import local_to_world
-from .scene import Part, Pose, Room, SceneObject
+from .geometry import local_to_world, yaw_rotation
+from .scene import MeshAsset, Part, Pose, Room, SceneObject
 
 SEGMENTS = 24  # around cylinders, cones and spheres
 
@@ -89,10 +90,38 @@ def part_mesh(part: Part) -> Mesh:
     return Mesh(m.vertices + np.asarray(part.center), m.faces)
 
 
-def object_mesh(obj: SceneObject, pose: Pose | None = None) -> Mesh:
+def asset_path(asset: MeshAsset, asset_root: str = "") -> Path:
+    """Where a mesh asset's file is; ``FileNotFoundError`` naming it when it is not there."""
+    path = Path(asset.uri)
+    if not path.is_absolute() and asset_root:
+        path = Path(asset_root) / path
+    if not path.is_file():
+        raise FileNotFoundError(f"mesh asset {asset.uri!r} not found (looked for {path})")
+    return path
+
+
+def asset_mesh(asset: MeshAsset, asset_root: str = "") -> Mesh:
+    """A glTF asset's triangles (every mesh of its default scene, node transforms applied) in
+    the object's local frame (``asset.transform`` applied), read with trimesh."""
+    import trimesh
+
+    loaded = trimesh.load(asset_path(asset, asset_root), force="mesh", process=False)
+    T = np.asarray(asset.transform, dtype=float)
+    vertices = np.asarray(loaded.vertices, dtype=float) @ T[:3, :3].T + T[:3, 3]
+    return Mesh(vertices, np.asarray(loaded.faces, dtype=np.int64))
+
+
+def local_mesh(obj: SceneObject, asset_root: str = "") -> Mesh:
+    """The object's triangles in its local frame: its parts, or its mesh asset."""
+    if obj.mesh is not None:
+        return asset_mesh(obj.mesh, asset_root)
+    return merge([part_mesh(p) for p in obj.parts])
+
+
+def object_mesh(obj: SceneObject, pose: Pose | None = None, asset_root: str = "") -> Mesh:
     """The object's mesh in the world frame at ``pose`` (default: its rest pose)."""
-    pose = pose or Pose(position=obj.box.center, yaw=obj.box.yaw)
-    local = merge([part_mesh(p) for p in obj.parts])
+    pose = pose or Pose(position=obj.box.center, rotation=obj.box.rotation)
+    local = local_mesh(obj, asset_root)
     return Mesh(local_to_world(local.vertices, pose), local.faces)
 
 
@@ -126,8 +155,8 @@ def room_meshes(room: Room, wall_thickness: float = 0.1) -> dict[str, Mesh]:
         back, ahead = reach[i], reach[(i + 1) % n]
         mid = poly[i] + edges[i] / 2 + along * (ahead - back) / 2 + out * wall_thickness / 2
         box = _box(np.array([length + back + ahead, wall_thickness, room.height + 2 * wall_thickness]))
-        pose = Pose(position=(mid[0], mid[1], room.height / 2), yaw=math.atan2(along[1], along[0]))
-        walls.append(Mesh(local_to_world(box.vertices, pose), box.faces))
+        turn = yaw_rotation(math.atan2(along[1], along[0]))
+        walls.append(Mesh(box.vertices @ turn.T + np.array([mid[0], mid[1], room.height / 2]), box.faces))
     return {"floor": floor, "ceiling": ceiling, "walls": merge(walls)}
 
 

@@ -1,11 +1,14 @@
 """Task-aware camera planning (InfiniBench-style) with ego actions and object motion.
 
+It depends only on the scene model (rooms or a navigable floor region, object boxes, which
+objects may move) and on the renderer's camera model (the intrinsics ``K`` it can honour).
+
 Given a scene and the objects an episode is about, the planner samples candidate paths built
 from discrete ego actions (move forward/backward, step left/right, turn left/right), each
 eased over its share of the frames, with bounded linear and angular speed, at eye height,
 inside the room and clear of furniture. Candidates are scored by coverage *measured from
 instance masks* (a low-resolution id render supplied by the caller): each target should be
-visible in at least ``min_frames`` frames with at least ``min_pixels`` pixels. The best
+visible by the episode's ``VisibilityRule`` (``min_frames`` frames of ``min_pixels`` pixels). The best
 candidate wins and its coverage is recorded.
 
 Dynamic episodes first move one object (slide, rotate or lift) over part of the episode,
@@ -24,8 +27,7 @@ import numpy as np
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import unary_union
 
-from .geometry import footprint, intrinsics, look_at
-from .procedural import GAP
+from .geometry import footprint, look_at
 from .scene import (
     Box3D,
     CameraFrame,
@@ -37,30 +39,19 @@ from .scene import (
     ObjectPose,
     ObjectVisibility,
     Scene,
+    VideoSpec,
+    VisibilityRule,
 )
 
 # frames -> visible pixels per object per frame (measured on the full-resolution pixel scale)
 Measure = Callable[[list[Frame]], dict[int, list[int]]]
 
-HFOV = math.radians(70.0)
 WALL_CLEARANCE = 0.4  # metres between the camera and walls
 FURNITURE_CLEARANCE = 0.3  # metres between the camera and floor-standing furniture
 MAX_SPEED = 1.0  # m/s
 MAX_TURN_RATE = math.radians(60)  # rad/s
 PITCH = math.radians(-12)
-MOVABLE = {
-    "chair",
-    "stool",
-    "box",
-    "trash bin",
-    "potted plant",
-    "armchair",
-    "floor lamp",
-    "vase",
-    "bowl",
-    "laptop",
-    "table lamp",
-}
+MOTION_GAP = 0.02  # metres a moved object keeps from others
 
 
 @dataclass(frozen=True)
@@ -74,26 +65,23 @@ class Plan:
     def episode(
         self,
         scene: Scene,
-        width: int,
-        height: int,
-        fps: float,
+        video: VideoSpec,
+        rule: VisibilityRule,
         visibility: list[ObjectVisibility],
-        *,
-        min_pixels: int = 100,
         renderer: dict[str, str | int | float] | None = None,
     ) -> Episode:
         """The episode this plan becomes once its frames are measured: ``visibility`` per object
         (from the rendered instance masks), the targets' coverage recounted on it."""
         pixels = {v.id: v.pixels for v in visibility}
+        n = rule.min_pixels
         targets = [
-            Coverage(id=c.id, frames_visible=sum(p >= min_pixels for p in pixels[c.id]), max_pixels=max(pixels[c.id]))
+            Coverage(id=c.id, frames_visible=sum(p >= n for p in pixels[c.id]), max_pixels=max(pixels[c.id]))
             for c in self.targets
         ]
         return Episode(
             scene=scene,
-            width=width,
-            height=height,
-            fps=fps,
+            video=video,
+            visibility_rule=rule,
             frames=self.frames,
             visibility=visibility,
             renderer=renderer or {},
@@ -112,14 +100,26 @@ def _tup(m: np.ndarray):
 
 
 def _rest_poses(scene: Scene) -> dict[int, ObjectPose]:
-    return {o.id: ObjectPose(id=o.id, position=o.box.center, yaw=o.box.yaw) for o in scene.objects}
+    return {o.id: ObjectPose(id=o.id, position=o.box.center, rotation=o.box.rotation) for o in scene.objects}
+
+
+def floor_region(scene: Scene) -> Polygon:
+    """Where things may stand: the source's navigable polygons, else its rooms' floors."""
+    polys = [Polygon(p) for p in scene.navigable] or [Polygon(r.footprint) for r in scene.rooms]
+    if not polys:
+        raise ValueError(f"scene {scene.seed} declares no rooms and no navigable floor")
+    return polys[0] if len(polys) == 1 else unary_union(polys)
+
+
+def _ceiling(scene: Scene) -> float:
+    return min((r.height for r in scene.rooms), default=math.inf)
 
 
 def plan_motion(scene: Scene, n_frames: int, rng: np.random.Generator) -> tuple[ObjectMotion, list[dict]] | None:
     """Move one object that supports nothing; per-frame poses of every object, or None."""
     supporters = {o.supported_by for o in scene.objects}
-    movable = [o for o in scene.objects if o.category in MOVABLE and o.id not in supporters]
-    room = Polygon(scene.room.footprint)
+    movable = [o for o in scene.objects if o.movable and o.id not in supporters]
+    room = floor_region(scene)
     if n_frames < 4 or not movable:
         return None
     for _ in range(30):
@@ -137,6 +137,8 @@ def plan_motion(scene: Scene, n_frames: int, rng: np.random.Generator) -> tuple[
             turn = float(rng.choice([-1, 1]) * rng.uniform(math.radians(45), math.radians(90)))
         else:
             shift = np.array([0.0, 0.0, rng.uniform(0.15, 0.3)])
+        if turn and not obj.box.upright:
+            continue  # a tipped-over object is not turned about +Z
         end_box = Box3D(center=tuple(np.asarray(obj.box.center) + shift), size=obj.box.size, yaw=obj.box.yaw + turn)
         if not _motion_is_free(scene, obj, end_box, room):
             continue
@@ -153,7 +155,8 @@ def plan_motion(scene: Scene, n_frames: int, rng: np.random.Generator) -> tuple[
             s = float(_smoothstep(np.clip((f - start) / (end - start), 0.0, 1.0)))
             p = _rest_poses(scene)
             c = np.asarray(obj.box.center) + s * shift
-            p[obj.id] = ObjectPose(id=obj.id, position=tuple(float(x) for x in c), yaw=obj.box.yaw + s * turn)
+            rot = {"yaw": obj.box.yaw + s * turn} if turn else {"rotation": obj.box.rotation}
+            p[obj.id] = ObjectPose(id=obj.id, position=tuple(float(x) for x in c), **rot)
             poses.append(p)
         return motion, poses
     return None
@@ -165,7 +168,11 @@ def _motion_is_free(scene: Scene, obj, end_box: Box3D, room: Polygon) -> bool:
         Box3D(
             center=tuple(np.asarray(obj.box.center) * (1 - t) + np.asarray(end_box.center) * t),
             size=obj.box.size,
-            yaw=obj.box.yaw * (1 - t) + end_box.yaw * t,
+            **(
+                {"yaw": obj.box.yaw * (1 - t) + end_box.yaw * t}
+                if end_box.rotation != obj.box.rotation
+                else {"rotation": obj.box.rotation}
+            ),
         )
         for t in np.linspace(0, 1, 9)
     ]
@@ -177,20 +184,20 @@ def _motion_is_free(scene: Scene, obj, end_box: Box3D, room: Polygon) -> bool:
         return False
     zlo = min(b.center[2] - b.size[2] / 2 for b in steps)
     zhi = max(b.center[2] + b.size[2] / 2 for b in steps)
-    if zhi > scene.room.height - 0.05:
+    if zhi > _ceiling(scene) - 0.05:
         return False
     for other in scene.objects:
         if other.id == obj.id:
             continue
         olo, ohi = other.box.center[2] - other.box.size[2] / 2, other.box.center[2] + other.box.size[2] / 2
-        if min(zhi, ohi) - max(zlo, olo) > 1e-6 and swept.distance(footprint(other.box)) < GAP:
+        if min(zhi, ohi) - max(zlo, olo) > 1e-6 and swept.distance(footprint(other.box)) < MOTION_GAP:
             return False
     return True
 
 
 def free_space(scene: Scene, moved: Polygon | None = None) -> Polygon:
     """Floor region where the camera may stand (clear of walls, furniture and a moved object)."""
-    room = Polygon(scene.room.footprint).buffer(-WALL_CLEARANCE)
+    room = floor_region(scene).buffer(-WALL_CLEARANCE)
     blocks = [footprint(o.box).buffer(FURNITURE_CLEARANCE) for o in scene.objects if o.supported_by == 0]
     if moved is not None:
         blocks.append(moved.buffer(FURNITURE_CLEARANCE))
@@ -259,19 +266,20 @@ def _ego_actions(pos: np.ndarray, head: np.ndarray) -> list[EgoAction]:
 
 def plan_episode(
     scene: Scene,
-    n_frames: int,
-    width: int,
-    height: int,
-    fps: float,
+    video: VideoSpec,
+    rule: VisibilityRule,
+    K: np.ndarray,
     rng: np.random.Generator,
     measure: Measure,
     dynamic: bool = False,
     n_targets: int = 3,
     candidates: int = 8,
-    min_pixels: int = 100,
-    min_frames: int = 2,
 ) -> Plan:
-    """Choose targets (and a motion), then the candidate path that covers them best."""
+    """Choose targets (and a motion), then the candidate path that covers them best. ``K`` is
+    the 3x3 intrinsic matrix the renderer honours at ``video``'s size (``Renderer.intrinsics``);
+    ``measure`` counts visible pixels per object per frame (``RenderSession.measure_visibility``)."""
+    n_frames, fps = video.frames, video.fps
+    min_pixels, min_frames = rule.min_pixels, rule.min_frames
     motion = plan_motion(scene, n_frames, rng) if dynamic else None
     poses = motion[1] if motion else [_rest_poses(scene)] * n_frames
     ids = [o.id for o in scene.objects]
@@ -285,7 +293,7 @@ def plan_episode(
     free = free_space(scene, moved_fp)
     if free.is_empty:
         raise ValueError(f"scene {scene.seed} leaves no free floor space for a camera")
-    K = _tup(intrinsics(width, height, HFOV))
+    K = _tup(np.asarray(K, dtype=float))
     centers = np.array([scene.object(i).box.center for i in chosen])
     best, best_key = None, None
     tries = 0

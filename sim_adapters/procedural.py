@@ -14,7 +14,7 @@ import numpy as np
 from shapely.geometry import Polygon
 from shapely.prepared import prep
 
-from .catalog import CATEGORIES, CATEGORY, COLORS, FLOOR_FINISHES, MATERIALS, WALL_FINISHES, Category
+from .catalog import CATEGORIES, CATEGORY, COLORS, FLOOR_FINISHES, MATERIALS, MOVABLE, WALL_FINISHES, Category
 from .geometry import footprint
 from .scene import ROOM_ID, Box3D, Light, Material, Part, Room, Scene, SceneObject
 
@@ -144,6 +144,7 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
                 box=box,
                 parts=parts,
                 supported_by=support,
+                movable=cat.name in MOVABLE,
             )
         )
 
@@ -199,4 +200,4 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
 
     if len(objects) < min_objects:
         return None
-    return Scene(seed=seed, simulator="procedural", room=room, lights=_lights(room, rng), objects=objects)
+    return Scene(seed=seed, simulator="procedural", rooms=[room], lights=_lights(room, rng), objects=objects)

@@ -1,12 +1,48 @@
-"""Scene sources and renderer backends, registered by name (Kubric-style plugins)."""
+"""Scene sources and renderer backends, registered by name (Kubric-style plugins).
+
+To add a simulator: write its scene source (seed or reference -> ``Scene``) and, if it renders,
+its renderer module with a settings model tagged ``backend: Literal["<name>"]`` (see
+``sim_adapters.backend``), then add one line to each table below. Nothing else in synth imports
+a backend: the flow, the worker pool and the planner go through ``scene_source`` and
+``open_renderer``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from dataclasses import dataclass
+from typing import Annotated
 
+from pydantic import Field
+
+from .backend import BackendUnavailable, Renderer, SceneSource
+from .blender_backend import BlenderSettings
+from .describe import describe
 from .scene import Scene
+from .zbuffer_backend import ZBufferSettings
 
-SceneSource = Callable[[int], Scene]
+# the renderer settings a run configuration may hold, told apart by their ``backend`` tag
+RendererConfig = Annotated[BlenderSettings | ZBufferSettings, Field(discriminator="backend")]
+
+
+def default_renderer() -> BlenderSettings:
+    """The embedded default: Blender, photoreal."""
+    return BlenderSettings()
+
+
+@dataclass(frozen=True)
+class RendererEntry:
+    module: str
+    cls: str
+    needs: str  # what to install when the module cannot load
+
+
+RENDERERS: dict[str, RendererEntry] = {
+    "blender": RendererEntry(
+        "sim_adapters.blender_backend", "BlenderRenderer", "the 'bpy' wheel (pip install 'bpy==4.5.*')"
+    ),
+    "zbuffer": RendererEntry("sim_adapters.zbuffer_backend", "ZBufferRenderer", "numba (pip install numba)"),
+}
 
 
 def _procedural(seed: int) -> Scene:
@@ -19,7 +55,23 @@ SIMULATORS: dict[str, SceneSource] = {"procedural": _procedural}
 
 
 def scene_source(name: str) -> SceneSource:
+    """The registered scene source ``name``, its look-alike objects told apart (``describe``);
+    ``ValueError`` listing the available ones."""
     try:
-        return SIMULATORS[name]
+        source = SIMULATORS[name]
     except KeyError:
         raise ValueError(f"unknown simulator {name!r}; available: {', '.join(sorted(SIMULATORS))}") from None
+    return lambda seed: describe(source(seed))
+
+
+def open_renderer(settings, threads: int = 0) -> Renderer:
+    """A renderer for ``settings`` (one of ``RendererConfig``); ``threads``: render threads of
+    this process (0 = all). ``BackendUnavailable`` names what to install when it cannot load."""
+    entry = RENDERERS.get(settings.backend)
+    if entry is None:
+        raise ValueError(f"unknown renderer {settings.backend!r}; available: {', '.join(sorted(RENDERERS))}")
+    try:
+        module = importlib.import_module(entry.module)
+    except ImportError as e:
+        raise BackendUnavailable(f"renderer {settings.backend!r} needs {entry.needs}: {e}") from e
+    return getattr(module, entry.cls)(settings, threads=threads)

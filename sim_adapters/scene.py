@@ -2,12 +2,21 @@
 
 Conventions (the only place they are written down):
 - Units are metres and radians.
-- The world frame is right-handed with +Z up. The floor is the plane z = 0.
+- The world frame is right-handed with +Z up. The floor is the plane z = 0. Sources whose
+  simulator uses another frame (AI2-THOR: left-handed, +Y up; Habitat: +Y up) convert once,
+  in their adapter.
 - An object's local frame has its origin at the centre of its 3D box; local +X is the
   direction the object faces (its front), local +Y is its left side, local +Z is up.
-  ``size = (depth along +X, width along +Y, height along +Z)``. ``yaw`` rotates the local
-  frame about world +Z, counter-clockwise seen from above, so an object faces
-  ``(cos yaw, sin yaw, 0)``.
+  ``size = (depth along +X, width along +Y, height along +Z)``. ``rotation`` is the unit
+  quaternion ``(w, x, y, z)`` (scalar first, as Blender and Habitat write it) that maps the
+  local frame to the world frame. ``yaw`` is the heading of local +X seen from above,
+  counter-clockwise from world +X: an upright object faces ``(cos yaw, sin yaw, 0)``, and
+  ``Box3D(..., yaw=a)`` / ``Pose(..., yaw=a)`` build the rotation about +Z by ``a``.
+- Geometry is a list of primitive ``parts`` in the local frame, or a ``MeshAsset`` (a glTF
+  file and the 4x4 transform from the asset's frame into the local frame).
+- A scene has zero, one or several rooms (floor polygon + height); ``navigable`` optionally
+  gives the floor region a camera may stand on when the source knows it better (a navmesh,
+  reachable positions) or declares no rooms.
 - Cameras follow OpenCV: ``K`` is the 3x3 intrinsic matrix with pixel centres at integer
   coordinates (the top-left pixel's centre is (0, 0)); ``world_to_camera`` is a 4x4 matrix
   mapping world points to camera coordinates with +X right, +Y down, +Z forward. Depth maps
@@ -24,7 +33,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Vec2 = tuple[float, float]
 Vec3 = tuple[float, float, float]
@@ -36,46 +45,101 @@ Matrix4 = tuple[
     tuple[float, float, float, float],
 ]
 
+Quat = tuple[float, float, float, float]  # (w, x, y, z), unit length
+
 ROOM_ID = 0
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
+IDENTITY: Quat = (1.0, 0.0, 0.0, 0.0)
 
 
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Pose(Model):
-    """Position of an object's box centre and its yaw, in the world frame."""
+def yaw_quaternion(yaw: float) -> Quat:
+    """The rotation about +Z by ``yaw`` radians."""
+    return (math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2))
+
+
+def quaternion_matrix(q: Quat) -> tuple[Vec3, Vec3, Vec3]:
+    """3x3 rotation matrix of a unit quaternion (w, x, y, z) (rows)."""
+    w, x, y, z = q
+    return (
+        (1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)),
+        (2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)),
+        (2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)),
+    )
+
+
+def _rotation_from_yaw(data):
+    """Accept ``yaw=`` (and schema 1.0 JSON, which stored yaw only) for ``rotation``."""
+    if isinstance(data, dict) and "yaw" in data:
+        data = dict(data)
+        yaw = data.pop("yaw")
+        if "rotation" in data:
+            raise ValueError("give rotation or yaw, not both")
+        data["rotation"] = yaw_quaternion(float(yaw))
+    return data
+
+
+class Oriented(Model):
+    rotation: Quat = IDENTITY
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaw_in(cls, data):
+        return _rotation_from_yaw(data)
+
+    @field_validator("rotation")
+    @classmethod
+    def _unit(cls, q: Quat) -> Quat:
+        n = math.sqrt(sum(v * v for v in q))
+        if abs(n - 1.0) > 1e-6:
+            raise ValueError(f"rotation {q} is not a unit quaternion (w, x, y, z)")
+        return q
+
+    @property
+    def yaw(self) -> float:
+        """Heading of local +X seen from above (radians, counter-clockwise from world +X)."""
+        w, x, y, z = self.rotation
+        if x == 0.0 and y == 0.0:
+            return 2.0 * math.atan2(z, w)
+        R = quaternion_matrix(self.rotation)
+        return math.atan2(R[1][0], R[0][0])
+
+    @property
+    def upright(self) -> bool:
+        """Whether the rotation is about +Z only (local +Z stays up)."""
+        return quaternion_matrix(self.rotation)[2][2] > 1 - 1e-9
+
+    def matrix(self) -> tuple[Vec3, Vec3, Vec3]:
+        return quaternion_matrix(self.rotation)
+
+
+class Pose(Oriented):
+    """Position of an object's box centre and its rotation, in the world frame."""
 
     position: Vec3
-    yaw: float = 0.0
 
 
-class Box3D(Model):
-    """Oriented 3D box: centre, size (depth, width, height) and yaw about +Z."""
+class Box3D(Oriented):
+    """Oriented 3D box: centre, size (depth, width, height along local x, y, z) and rotation."""
 
     center: Vec3
     size: Vec3
-    yaw: float = 0.0
 
     def at(self, pose: Pose) -> Box3D:
-        return Box3D(center=pose.position, size=self.size, yaw=pose.yaw)
+        return Box3D(center=pose.position, size=self.size, rotation=pose.rotation)
 
     def corners(self) -> list[Vec3]:
         """The 8 corners in the world frame."""
-        c, s = math.cos(self.yaw), math.sin(self.yaw)
+        R = self.matrix()
         out = []
         for dx in (-0.5, 0.5):
             for dy in (-0.5, 0.5):
                 for dz in (-0.5, 0.5):
                     lx, ly, lz = dx * self.size[0], dy * self.size[1], dz * self.size[2]
-                    out.append(
-                        (
-                            self.center[0] + c * lx - s * ly,
-                            self.center[1] + s * lx + c * ly,
-                            self.center[2] + lz,
-                        )
-                    )
+                    out.append(tuple(self.center[i] + R[i][0] * lx + R[i][1] * ly + R[i][2] * lz for i in range(3)))
         return out
 
 
@@ -98,14 +162,36 @@ class Material(Model):
     metallic: float = 0.0
 
 
+class MeshAsset(Model):
+    """A mesh file an object's geometry comes from: ``uri`` is a glTF 2.0 file (``.glb`` or
+    ``.gltf``; an absolute path, or relative to the scene's ``asset_root``); ``transform`` maps
+    the asset's coordinates into the object's local frame (4x4, row-major; glTF files are +Y up,
+    so a Y-up asset needs the +Y -> +Z rotation here). Materials come from the file."""
+
+    uri: str
+    transform: Matrix4 = ((1.0, 0.0, 0.0, 0.0), (0.0, 1.0, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0), (0.0, 0.0, 0.0, 1.0))
+
+
 class SceneObject(Model):
     id: int = Field(ge=1, le=65535)
-    category: str
-    description: str  # e.g. "red wooden chair": unique-enough words usable in questions
-    material: Material
+    category: str  # the source's class name ("chair"; AI2-THOR's objectType, lower case words)
+    description: str  # words usable in questions ("red wooden chair", "taller chair"); see ``describe``
+    material: Material | None = None  # colour/material (primitive parts); mesh assets bring their own
     box: Box3D  # rest pose (frame 0)
-    parts: list[Part]
+    parts: list[Part] = Field(default_factory=list)
+    mesh: MeshAsset | None = None
     supported_by: int = ROOM_ID  # id of the object it stands on; ROOM_ID = the floor
+    movable: bool = False  # the source allows moving it (dynamic episodes move only these)
+    look_alikes: list[int] = Field(default_factory=list)  # ids the source described with the same words
+    source_id: str = ""  # the simulator's own id (THOR's objectId, a Habitat instance's semantic id)
+
+    @model_validator(mode="after")
+    def _geometry(self) -> SceneObject:
+        if bool(self.parts) == (self.mesh is not None):
+            raise ValueError(f"object {self.id}: give primitive parts or a mesh asset (exactly one)")
+        if self.parts and self.material is None:
+            raise ValueError(f"object {self.id}: primitive parts need a material")
+        return self
 
     @property
     def name(self) -> str:
@@ -113,12 +199,13 @@ class SceneObject(Model):
 
 
 class Room(Model):
-    shape: Literal["rectangular", "L-shaped"]
+    shape: Literal["rectangular", "L-shaped", "polygon"]
     footprint: list[Vec2]  # floor polygon, counter-clockwise, metres
     height: float
     wall: Material
     floor: Material
     ceiling: Material
+    name: str = ""  # the source's room name or type ("Kitchen"), if any
 
 
 class Light(Model):
@@ -130,14 +217,33 @@ class Light(Model):
 
 
 class Scene(Model):
-    """A static scene description: room, lights and objects at rest."""
+    """A static scene description: rooms, lights and objects at rest."""
 
     schema_version: str = SCHEMA_VERSION
     seed: int
     simulator: str
-    room: Room
-    lights: list[Light]
+    reference: str = ""  # what the source loaded (a scene name, a house file), empty for sampled scenes
+    rooms: list[Room] = Field(default_factory=list)
+    navigable: list[list[Vec2]] = Field(default_factory=list)  # floor polygons a camera may stand on
+    lights: list[Light] = Field(default_factory=list)
     objects: list[SceneObject]
+    asset_root: str = ""  # folder that relative ``MeshAsset.uri``s resolve against
+
+    @model_validator(mode="before")
+    @classmethod
+    def _schema_1(cls, data):
+        """Schema 1.0 had exactly one ``room``."""
+        if isinstance(data, dict) and "room" in data:
+            data = {k: v for k, v in data.items() if k != "room"} | {"rooms": [data["room"]]}
+            data["schema_version"] = SCHEMA_VERSION
+        return data
+
+    @property
+    def room(self) -> Room:
+        """The scene's only room; ``ValueError`` when it declares none or several."""
+        if len(self.rooms) != 1:
+            raise ValueError(f"scene {self.seed} declares {len(self.rooms)} rooms, not one")
+        return self.rooms[0]
 
     def object(self, object_id: int) -> SceneObject:
         for obj in self.objects:
@@ -248,7 +354,32 @@ class Evidence(Model):
 
     objects: list[ObjectEvidence]
     motions: list[MotionEvidence] = Field(default_factory=list)
-    structure: StructureEvidence
+    structure: StructureEvidence | None  # None unless the scene declares exactly one room
+
+
+class VideoSpec(Model):
+    """The video an episode is rendered as."""
+
+    frames: int = Field(16, ge=2, le=10_000, description="frames per episode")
+    width: int = Field(320, ge=16, le=8192, description="image width in pixels (even: H.264 yuv420p)")
+    height: int = Field(240, ge=16, le=8192, description="image height in pixels (even)")
+    fps: float = Field(8.0, gt=0, le=240, description="frames per second")
+
+    @field_validator("width", "height")
+    @classmethod
+    def _even(cls, v: int) -> int:
+        if v % 2:
+            raise ValueError("must be even (H.264 yuv420p)")
+        return v
+
+
+class VisibilityRule(Model):
+    """When an object counts as visible: at least ``min_pixels`` pixels of its instance mask in a
+    frame, in at least ``min_frames`` frames of the video. The planner aims for it, programs and
+    the auditor judge by it; it travels with the episode so that nobody can forget it."""
+
+    min_pixels: int = Field(100, ge=1, description="pixels of an object's mask for it to count as visible in a frame")
+    min_frames: int = Field(2, ge=1, description="frames an object must be visible in to be asked about")
 
 
 class Episode(Model):
@@ -256,9 +387,8 @@ class Episode(Model):
 
     schema_version: str = SCHEMA_VERSION
     scene: Scene
-    width: int = Field(gt=0)
-    height: int = Field(gt=0)
-    fps: float = Field(gt=0)
+    video: VideoSpec
+    visibility_rule: VisibilityRule = VisibilityRule()
     frames: list[Frame]
     visibility: list[ObjectVisibility] = Field(default_factory=list)
     renderer: dict[str, str | int | float] = Field(default_factory=dict)
@@ -266,6 +396,35 @@ class Episode(Model):
     motions: list[ObjectMotion] = Field(default_factory=list)
     targets: list[Coverage] = Field(default_factory=list)  # objects the camera path was planned to show
     evidence: Evidence | None = None  # measured from this sample's rendered passes
+
+    @model_validator(mode="before")
+    @classmethod
+    def _schema_1(cls, data):
+        """Schema 1.0 had ``width``, ``height`` and ``fps`` at the top."""
+        if isinstance(data, dict) and "width" in data:
+            data = dict(data)
+            n = len(data.get("frames", [])) or 2
+            data["video"] = {"frames": n, **{k: data.pop(k) for k in ("width", "height", "fps")}}
+            data["schema_version"] = SCHEMA_VERSION
+        return data
+
+    @model_validator(mode="after")
+    def _frame_count(self) -> Episode:
+        if len(self.frames) != self.video.frames:
+            raise ValueError(f"episode has {len(self.frames)} frames, its video spec says {self.video.frames}")
+        return self
+
+    @property
+    def width(self) -> int:
+        return self.video.width
+
+    @property
+    def height(self) -> int:
+        return self.video.height
+
+    @property
+    def fps(self) -> float:
+        return self.video.fps
 
     def pose(self, object_id: int, frame: int) -> ObjectPose:
         for p in self.frames[frame].object_poses:

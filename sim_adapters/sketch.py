@@ -11,21 +11,23 @@ from __future__ import annotations
 import numpy as np
 
 from .planner import plan_episode
-from .scene import Episode, ObjectVisibility, Scene
-from .zbuffer import SceneMeshes, measure_visibility, render_passes
+from .scene import Episode, ObjectVisibility, Scene, VideoSpec, VisibilityRule
+from .zbuffer import render_passes
+from .zbuffer_backend import ZBufferRenderer
 
 
 def sketch_episode(
-    scene: Scene, frames: int, width: int, height: int, rng: np.random.Generator, dynamic: bool, min_pixels: int
+    scene: Scene, video: VideoSpec, rule: VisibilityRule, rng: np.random.Generator, dynamic: bool
 ) -> Episode:
     """A planned (camera path, ego actions, object motion) episode whose visibility (for
     planning and in the episode) is counted on z-buffered instance masks."""
-    meshes = SceneMeshes(scene)
-    measure = lambda fr: measure_visibility(scene, fr, width, height, meshes)  # noqa: E731
-    plan = plan_episode(scene, frames, width, height, 8.0, rng, measure, dynamic=dynamic, min_pixels=min_pixels)
-    visibility = [ObjectVisibility(id=i, pixels=p) for i, p in measure(plan.frames).items()]
-    renderer = {"backend": "zbuffer"}
-    return plan.episode(scene, width, height, 8.0, visibility, min_pixels=min_pixels, renderer=renderer)
+    renderer = ZBufferRenderer()
+    session = renderer.open(scene, video)
+    plan = plan_episode(
+        scene, video, rule, renderer.intrinsics(video), rng, session.measure_visibility, dynamic=dynamic
+    )
+    visibility = [ObjectVisibility(id=i, pixels=p) for i, p in session.measure_visibility(plan.frames).items()]
+    return plan.episode(scene, video, rule, visibility, renderer=renderer.settings.describe())
 
 
 def sketch_passes(episode: Episode) -> tuple[np.ndarray, np.ndarray]:

@@ -21,10 +21,11 @@ import math
 import numpy as np
 from numba import njit
 
-from .geometry import yaw_rotation
-from .meshes import merge, part_mesh, room_meshes
+from .geometry import local_to_world
+from .meshes import Mesh, local_mesh, merge, room_meshes
 from .scene import ROOM_ID, Frame, Scene
 
+_EMPTY = Mesh(np.zeros((0, 3)), np.zeros((0, 3), np.int64))
 NEAR = 0.05  # metres, the near clipping plane (Blender's camera clip_start)
 
 
@@ -121,10 +122,10 @@ class SceneMeshes:
     its local frame (placed at each frame's pose like ``meshes.object_mesh``)."""
 
     def __init__(self, scene: Scene):
-        room = merge(list(room_meshes(scene.room).values()))
+        room = merge([m for r in scene.rooms for m in room_meshes(r).values()] or [_EMPTY])
         self.room_vertices = room.vertices
         self.room_faces = room.faces
-        self.local = {o.id: merge([part_mesh(p) for p in o.parts]) for o in scene.objects}
+        self.local = {o.id: local_mesh(o, scene.asset_root) for o in scene.objects}
 
     def frame_mesh(self, frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """World vertices (V, 3), faces (T, 3) and instance id per face (T,) at ``frame``."""
@@ -132,7 +133,7 @@ class SceneMeshes:
         offset = len(self.room_vertices)
         for pose in frame.object_poses:
             m = self.local[pose.id]
-            verts.append(m.vertices @ yaw_rotation(pose.yaw).T + np.asarray(pose.position))
+            verts.append(local_to_world(m.vertices, pose))
             faces.append(m.faces + offset)
             ids.append(np.full(len(m.faces), pose.id))
             offset += len(m.vertices)

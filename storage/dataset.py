@@ -3,6 +3,7 @@
 Layout of a finished dataset::
 
     run.json              the configuration that produced it (written first)
+    versions.json         the versions of synth's code that wrote its samples, in order
     train-00000.tar ...   WebDataset shards: {key}.mp4, {key}.json, {key}.gt.npz
     README.md             dataset card with YAML ``configs`` for ``datasets.load_dataset``
     manifest.json         written last: a directory without it is an unfinished run
@@ -22,13 +23,18 @@ import shutil
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
+from programs.family import QA
 from sim_adapters.scene import Episode
 
 from .card import dataset_card
 
 SPLIT = "train"
 RUN_FILE = "run.json"
+VERSIONS = "versions.json"
 MANIFEST = "manifest.json"
 STAGING = ".staging"
 EXTENSIONS = ("mp4", "json", "gt.npz")
@@ -87,16 +93,18 @@ def sha256(path: Path) -> str:
 class DatasetWriter:
     """Writes one dataset directory; resumable, never overwrites a finished one silently."""
 
-    def __init__(self, root: Path, config: dict, samples_per_shard: int = 64):
+    def __init__(self, root: Path, config: dict, samples_per_shard: int = 64, code_version: str = ""):
         if samples_per_shard < 1:
             raise ValueError("samples_per_shard must be >= 1")
         self.root = Path(root)
         self.config = config
+        self.code_version = code_version
         self.samples_per_shard = samples_per_shard
         self.staging = self.root / STAGING
 
-    def open(self, overwrite: bool = False) -> set[str]:
-        """Prepare the directory; return the keys of samples already staged by an earlier run."""
+    def open(self, overwrite: bool = False, across_versions: bool = False) -> set[str]:
+        """Prepare the directory; return the keys of samples already staged by an earlier run.
+        Resuming a run that another code version started needs ``across_versions``."""
         root = self.root
         if root.exists() and not root.is_dir():
             raise DatasetError(f"output {root} exists and is not a directory")
@@ -118,9 +126,19 @@ class DatasetWriter:
                 self._remove_dataset_files()
         elif root.exists() and any(root.iterdir()):
             raise DatasetError(f"output {root} is not empty and is not a synth dataset")
+        versions = self.versions()
+        if versions and versions[-1] != self.code_version:
+            if not across_versions:
+                raise DatasetError(
+                    f"{root} holds an unfinished run started by synth code {versions[-1]}, this is "
+                    f"{self.code_version}; pass --resume-across-versions to finish it with both "
+                    "(recorded in versions.json and the manifest), or --overwrite"
+                )
+            versions.append(self.code_version)
         try:
             self.staging.mkdir(parents=True, exist_ok=True)
             _atomic_write(root / RUN_FILE, json.dumps(self.config, indent=2, sort_keys=True).encode())
+            _atomic_write(root / VERSIONS, json.dumps(versions or [self.code_version]).encode())
         except OSError as e:
             raise DatasetError(f"cannot write to {root}: {e.strerror or e}") from e
         return {p.name[: -len(".tar")] for p in self.staging.glob("*.tar")}
@@ -131,9 +149,15 @@ class DatasetWriter:
             self.root / "README.md",
             self.root / MANIFEST,
             self.root / RUN_FILE,
+            self.root / VERSIONS,
         ]:
             p.unlink(missing_ok=True)
         shutil.rmtree(self.staging, ignore_errors=True)
+
+    def versions(self) -> list[str]:
+        """Code versions that wrote this directory's samples (empty for a new one)."""
+        path = self.root / VERSIONS
+        return json.loads(path.read_text()) if path.exists() else []
 
     def stage(self, sample: Sample) -> None:
         missing = [e for e in EXTENSIONS if e not in sample.files]
@@ -158,6 +182,7 @@ class DatasetWriter:
             "format": "webdataset",
             "split": SPLIT,
             "config": self.config,
+            "code_versions": self.versions(),
             "num_samples": len(keys),
             "num_questions": sum(len(m["questions"]) for m in metas),
             "shards": shards,
@@ -172,8 +197,35 @@ def is_finished(root: Path) -> bool:
     return (Path(root) / MANIFEST).exists()
 
 
-def build_sample(key: str, episode: Episode, media: dict[str, bytes], questions: list[dict], **extra) -> Sample:
-    """One sample: encoded media (``mp4``, ``gt.npz``, see ``storage.media``) and the metadata
-    JSON (episode, questions, ``extra``)."""
-    meta = {"key": key, "episode": episode.model_dump(mode="json"), "questions": questions, **extra}
-    return Sample(key, {**media, "json": json.dumps(meta, sort_keys=True).encode()})
+class FamilyGeneration(BaseModel):
+    """How one family's candidates fared in an episode (``programs.generate.GenerationReport``)."""
+
+    candidates: int
+    dropped: int  # no answer the evidence supports
+    why: dict[str, int]  # dropped, per reason the program gave
+    rejected: int  # the program failed or gave an invalid answer
+    asked: int
+
+
+class SampleMeta(BaseModel):
+    """The JSON of one sample (``{key}.json``): the episode it shows, its questions and where
+    they come from. ``config`` is the run's ``RunConfig`` minus run size and sharding."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    index: int  # episode index in the run
+    seed: int  # the episode's seed (derived from the run seed)
+    variant: str  # "clean" or "<degradation>-<severity>"
+    episode: Episode
+    questions: list[QA]
+    config: dict[str, Any]
+    degradation: dict[str, Any] | None = None  # the variant's degradation parameters
+    generation: dict[str, FamilyGeneration] | None = None  # clean samples: per family
+    code_version: str  # synth's code that wrote it (flows.version)
+
+
+def build_sample(meta: SampleMeta, media: dict[str, bytes]) -> Sample:
+    """One sample: encoded media (``mp4``, ``gt.npz``, see ``storage.media``) and its JSON."""
+    data = json.loads(meta.model_dump_json())
+    return Sample(meta.key, {**media, "json": json.dumps(data, sort_keys=True).encode()})
