@@ -13,11 +13,11 @@ from programs.family_io import load_user_families
 from programs.generate import GenerationReport, generate_questions, reanswer
 from programs.library import FAMILIES
 from programs.sandbox import SandboxPool
-from sim_adapters.backend import Renderer, RenderSession
-from sim_adapters.planner import Plan, plan_episode
+from sim_adapters.backend import Renderer
+from sim_adapters.planner import NoCameraPath
 from sim_adapters.registry import scene_source
-from sim_adapters.scene import Episode, Scene
-from sim_adapters.visibility import visibility_table
+from sim_adapters.scene import Episode
+from sim_adapters.shoot import shoot
 from storage.dataset import Sample, SampleMeta, build_sample
 from storage.media import encode_gt, encode_mp4
 
@@ -65,55 +65,38 @@ def episode_seed(run_seed: int, index: int, attempt: int = 0) -> int:
     return int(np.random.SeedSequence([run_seed, index, attempt]).generate_state(1, np.uint32)[0])
 
 
-def plan_inputs(cfg: RunConfig, index: int, renderer: Renderer) -> tuple[int, Scene, Plan, RenderSession]:
-    """Seed, scene (open in the renderer), plan and render session of episode ``index``. A scene
-    that leaves no feasible camera path is replaced by the next attempt's, deterministically."""
+def shoot_episode(cfg: RunConfig, index: int, renderer: Renderer, timings: dict[str, float]):
+    """Seed, episode and rendered buffers of episode ``index``. A scene that leaves no feasible
+    camera path is replaced by the next attempt's, deterministically."""
     for attempt in range(MAX_SCENE_ATTEMPTS):
         seed = episode_seed(cfg.seed, index, attempt)
+        t = time.perf_counter()
         scene = scene_source(cfg.simulator)(seed)
+        timings["scene"] = time.perf_counter() - t
         rng = np.random.default_rng([seed, 1])
-        session = renderer.open(scene, cfg.video)
         try:
-            plan = plan_episode(
+            episode, buffers = shoot(
+                renderer,
                 scene,
                 cfg.video,
                 cfg.visibility,
-                renderer.intrinsics(cfg.video),
                 rng,
-                session.measure_visibility,
                 dynamic=bool(rng.random() < cfg.dynamic_share),
-                n_targets=cfg.targets,
+                targets=cfg.targets,
                 candidates=cfg.plan_candidates,
+                timings=timings,
             )
-        except ValueError:
-            session.close()
+        except NoCameraPath:
             continue
-        return seed, scene, plan, session
+        return seed, episode, buffers
     raise RuntimeError(f"episode {index}: no scene with a feasible camera path in {MAX_SCENE_ATTEMPTS} attempts")
 
 
 def render_episode(cfg: RunConfig, index: int, renderer: Renderer) -> Rendered:
-    """The worker-process half: sample, plan, render, encode."""
+    """The worker-process half: scene, plan, render, encode."""
     timings: dict[str, float] = {}
+    seed, episode, buffers = shoot_episode(cfg, index, renderer, timings)
     t = time.perf_counter()
-    seed, scene, plan, session = plan_inputs(cfg, index, renderer)
-    timings["sample+plan"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    try:
-        buffers = session.render(plan.frames)
-    finally:
-        session.close()
-    timings["render"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    episode = plan.episode(
-        scene,
-        cfg.video,
-        cfg.visibility,
-        visibility_table(buffers.instance, [o.id for o in scene.objects]),
-        renderer=cfg.renderer.describe(),
-    )
     episode = with_evidence(episode, buffers.depth, buffers.instance)
     media = {"mp4": encode_mp4(buffers.rgb, cfg.video.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
     timings["encode"] = time.perf_counter() - t

@@ -54,6 +54,10 @@ PITCH = math.radians(-12)
 MOTION_GAP = 0.02  # metres a moved object keeps from others
 
 
+class NoCameraPath(ValueError):
+    """The scene leaves no collision-free camera path (the caller may try another scene)."""
+
+
 @dataclass(frozen=True)
 class Plan:
     frames: list[Frame]
@@ -292,7 +296,7 @@ def plan_episode(
         moved_fp = unary_union([footprint(scene.object(m.id).box.at(poses[f][m.id])) for f in range(n_frames)])
     free = free_space(scene, moved_fp)
     if free.is_empty:
-        raise ValueError(f"scene {scene.seed} leaves no free floor space for a camera")
+        raise NoCameraPath(f"scene {scene.seed} leaves no free floor space for a camera")
     K = _tup(np.asarray(K, dtype=float))
     centers = np.array([scene.object(i).box.center for i in chosen])
     best, best_key = None, None
@@ -328,7 +332,7 @@ def plan_episode(
         if best_key is None or key > best_key:
             best, best_key = (frames, _ego_actions(pos, head), cover), key
     if best is None:
-        raise ValueError(f"no collision-free camera path found in scene {scene.seed}")
+        raise NoCameraPath(f"no collision-free camera path found in scene {scene.seed}")
     frames, actions, cover = best
     achieved = sum(c.frames_visible >= min_frames for c in cover) / len(cover)
     return Plan(frames=frames, actions=actions, motions=[motion[0]] if motion else [], targets=cover, coverage=achieved)

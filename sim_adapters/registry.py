@@ -13,9 +13,9 @@ import importlib
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter
 
-from .backend import BackendUnavailable, Renderer, SceneSource
+from .backend import BackendUnavailable, Renderer, RendererSettings, SceneSource
 from .blender_backend import BlenderSettings
 from .describe import describe
 from .scene import Scene
@@ -62,6 +62,11 @@ def scene_source(name: str) -> SceneSource:
     except KeyError:
         raise ValueError(f"unknown simulator {name!r}; available: {', '.join(sorted(SIMULATORS))}") from None
     return lambda seed: describe(source(seed))
+
+
+def renderer_settings(backend: str, **options) -> RendererSettings:
+    """Validated settings of the renderer ``backend`` (e.g. ``renderer_settings("blender", quality="draft")``)."""
+    return TypeAdapter(RendererConfig).validate_python({"backend": backend, **options})
 
 
 def open_renderer(settings, threads: int = 0) -> Renderer:

@@ -360,7 +360,7 @@ class Evidence(Model):
 class VideoSpec(Model):
     """The video an episode is rendered as."""
 
-    frames: int = Field(16, ge=2, le=10_000, description="frames per episode")
+    frames: int = Field(16, ge=1, le=10_000, description="frames per episode")
     width: int = Field(320, ge=16, le=8192, description="image width in pixels (even: H.264 yuv420p)")
     height: int = Field(240, ge=16, le=8192, description="image height in pixels (even)")
     fps: float = Field(8.0, gt=0, le=240, description="frames per second")

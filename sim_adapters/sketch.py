@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .planner import plan_episode
-from .scene import Episode, ObjectVisibility, Scene, VideoSpec, VisibilityRule
+from .scene import Episode, Scene, VideoSpec, VisibilityRule
+from .shoot import shoot
 from .zbuffer import render_passes
 from .zbuffer_backend import ZBufferRenderer
 
@@ -21,13 +21,8 @@ def sketch_episode(
 ) -> Episode:
     """A planned (camera path, ego actions, object motion) episode whose visibility (for
     planning and in the episode) is counted on z-buffered instance masks."""
-    renderer = ZBufferRenderer()
-    session = renderer.open(scene, video)
-    plan = plan_episode(
-        scene, video, rule, renderer.intrinsics(video), rng, session.measure_visibility, dynamic=dynamic
-    )
-    visibility = [ObjectVisibility(id=i, pixels=p) for i, p in session.measure_visibility(plan.frames).items()]
-    return plan.episode(scene, video, rule, visibility, renderer=renderer.settings.describe())
+    episode, _ = shoot(ZBufferRenderer(), scene, video, rule, rng, dynamic=dynamic)
+    return episode
 
 
 def sketch_passes(episode: Episode) -> tuple[np.ndarray, np.ndarray]:

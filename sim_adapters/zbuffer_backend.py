@@ -57,6 +57,9 @@ class ZBufferSession:
         for o in scene.objects:
             self.colors[o.id] = o.material.rgb if o.material is not None else ASSET_GREY
 
+    def close(self) -> None:
+        pass
+
     def measure_visibility(self, frames: list[Frame]) -> dict[int, list[int]]:
         return measure_visibility(self.scene, frames, self.video.width, self.video.height, self.meshes)
 

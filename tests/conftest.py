@@ -10,9 +10,9 @@ from flows.run import run
 def tiny_config(**overrides) -> RunConfig:
     """A small, fast configuration: draft renders, few frames, low resolution."""
     base = dict(
-        episodes=3, seed=5, frames=6, width=160, height=120, quality="draft", samples_per_shard=2, min_visible_pixels=20
+        episodes=3, seed=5, frames=6, width=160, height=120, quality="draft", samples_per_shard=2, min_pixels=20
     )
-    return RunConfig(**{**base, **overrides})
+    return RunConfig.from_options(**{**base, **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -15,31 +15,32 @@ import pytest
 import yaml
 
 from infra.llm_server import LocalServer, ServerError
-from programs import compiler, scene_api
-from programs.compiler import (
-    FamilySpecError,
-    _samples,
-    api_reference,
-    api_version,
-    compile_families,
-    extract_program,
-    keep_paraphrases,
-    load_family_specs,
-    load_user_families,
-    reference_values,
-    verify_program,
-)
+from programs import compiler, family_io, scene_api
+from programs.compiler import compile_families
+from programs.family import FamilySpecError, template_slots
+from programs.family_io import load_family_specs, load_user_families
 from programs.generate import GenerationReport, _bindings, generate_questions, unambiguous
 from programs.llm import ChatClient, LLMError
+from programs.parsing import ParseError, extract_program, keep_paraphrases
+from programs.prompting import api_reference, api_version
 from programs.sandbox import SandboxPool, Task
 from programs.scene_api import SceneAPI
+from programs.verification import (
+    MIN_FRAMES,
+    MIN_PIXELS,
+    agree,
+    draw_samples,
+    reference_values,
+    sample_episodes,
+    verify_program,
+)
 from tests.cheap import cheap_episode
 from tests.conftest_llm import MODEL, FaultServer, Reply, chat_body, llm_server_fixture  # noqa: F401
 from tests.oracles import oracle
 
 EXAMPLE_YAML = Path(compiler.__file__).with_name("user_families.example.yaml")
 KEY = "sk-synth-test-7f3c9e1d0b2a4c6e"  # must never be written anywhere
-PX, FR = compiler.MIN_PIXELS, compiler.MIN_FRAMES
+PX, FR = MIN_PIXELS, MIN_FRAMES
 
 
 def oracles(*families: str) -> dict:
@@ -54,12 +55,12 @@ def pool():
 
 @pytest.fixture(scope="module")
 def episodes():
-    return compiler.sample_episodes(4, seed=3)
+    return sample_episodes(4, seed=3)
 
 
 def _spec(**kw):
     base = {"id": "h", "question": "How tall is the {a}, in metres?", "slots": {"a": "object"}, "answer_type": "number"}
-    return compiler._spec({**base, **kw}, "test")
+    return family_io._spec({**base, **kw}, "test")
 
 
 # ------------------------------------------------------------------------------------------------ no model needed
@@ -112,7 +113,7 @@ def test_extract_program_handles_fences_prose_and_tidies(reply, expected):
 
 def test_extract_program_rejects_replies_without_a_program():
     for reply in ("I cannot help with that.", "```python\ndef helper(x):\n    return x\n```", ""):
-        with pytest.raises(compiler.ParseError):
+        with pytest.raises(ParseError):
             extract_program(reply)
 
 
@@ -143,6 +144,35 @@ def test_example_yaml_loads_and_bad_specs_are_rejected_with_reasons(tmp_path):
         load_family_specs(path)
 
 
+def test_library_and_compiled_families_share_one_file_format_and_loader(tmp_path):
+    from programs import library
+
+    here = Path(library.__file__).parent
+    for fid, family in library.FAMILIES.items():  # the library is read by the loader of compiled families
+        assert family_io.read_family(here, fid) == family and family.provenance == {"origin": "library"}
+        family_io.write_family(tmp_path / "lib", family)
+    assert family_io.load_families(tmp_path / "lib", library.ORDER) == library.FAMILIES  # write -> load: equal
+    assert list(load_user_families(tmp_path / "lib")) == sorted(library.FAMILIES)  # no order given: by id
+    spec = _spec(unit="m", reference="object_height", paraphrases=1)
+    compiled = spec.family(
+        "def answer(scene, a):\n    return scene.object(a).size[2]\n",
+        templates=(*spec.templates, "What is the height of the {a}, in metres?"),
+        provenance={"origin": "compiled", "model": "m", "attempts": "1"},
+    )
+    assert compiled.tags == ("user", "compiled") and not hasattr(compiled, "reference")
+    path = family_io.write_family(tmp_path / "out", compiled, seal=True)
+    assert path.read_text() == compiled.source and load_user_families(tmp_path / "out") == {"h": compiled}
+    with pytest.raises(FamilySpecError, match="expected exactly the families"):
+        family_io.load_families(tmp_path / "lib", library.ORDER[:-1])  # a family missing from the order
+    meta = path.with_name("h.family.yaml")
+    meta.write_text(meta.read_text().replace("answer_type: number", "answer_type: float"))
+    with pytest.raises(FamilySpecError, match="answer_type must be one of"):
+        load_user_families(tmp_path / "out")
+    (tmp_path / "out" / "old.family.json").write_text("{}")
+    with pytest.raises(FamilySpecError, match="older format"):
+        load_user_families(tmp_path / "out")
+
+
 def test_paraphrases_are_kept_only_if_slots_units_and_options_survive():
     spec = _spec(unit="m")
     reply = (
@@ -154,7 +184,7 @@ def test_paraphrases_are_kept_only_if_slots_units_and_options_survive():
     assert kept == ["What is the height of the {a} in meters?", "Measured in metres, how tall is {a}?"]
     reasons = " | ".join(dropped)
     assert len(dropped) == 5 and "feet" in reasons and "duplicate" in reasons and "instead of ['a']" in reasons
-    mc = compiler._spec(
+    mc = family_io._spec(
         {
             "id": "v",
             "question": "Is the {a} above or below the {b}?",
@@ -170,7 +200,7 @@ def test_paraphrases_are_kept_only_if_slots_units_and_options_survive():
 
 def test_verification_accepts_only_programs_that_agree_with_the_oracle(pool, episodes):
     spec = _spec(unit="m", reference="object_height")
-    samples = _samples(spec, episodes, 0)
+    samples = draw_samples(spec, episodes, 0)
     expected = reference_values(oracles("object_height")["object_height"], samples, pool)
     good = "def answer(scene, a):\n    return scene.object(a).size[2]\n"
     check = verify_program(spec, good, samples, pool, expected)
@@ -193,7 +223,6 @@ def test_verification_accepts_only_programs_that_agree_with_the_oracle(pool, epi
 
 
 def test_agreement_is_exact_except_for_numbers():
-    agree = compiler._agree
     assert agree(1.234, 1.23, True) and agree(100.4, 100.0, True) and not agree(1.3, 1.2, True)
     assert not agree(151, 150, False)  # object ids: exact
     assert agree(None, None, True) and not agree(None, 0.0, True) and not agree("yes", "no", False)
@@ -463,7 +492,7 @@ def test_the_whole_loop_accepts_only_verified_programs(compiled, pool):
                 want = oracle(ORACLE_OF[fid], ep, slots, PX, FR)
                 assert out.ok, out.error
                 if out.value is not None:
-                    assert compiler._agree(out.value, want, family.answer_type == "number"), (
+                    assert agree(out.value, want, family.answer_type == "number"), (
                         fid,
                         slots,
                         out.value,
@@ -471,8 +500,11 @@ def test_the_whole_loop_accepts_only_verified_programs(compiled, pool):
                     )
                     compared += 1
         assert compared >= 10
-        text = Path(report.families[[f.id for f in report.families].index(fid)].path).read_text()
-        assert text.startswith("# synth compiled program") and f"model: {MODEL}" in text and "prompt: sha256:" in text
+        path = Path(report.families[[f.id for f in report.families].index(fid)].path)
+        assert path.read_text() == family.source  # the program file holds the program only
+        meta = yaml.safe_load(path.with_name(f"{fid}.family.yaml").read_text())
+        assert meta["provenance"]["model"] == MODEL and len(meta["provenance"]["prompt_hash"]) == 64
+        assert meta["source_sha256"] and "user" in meta["tags"]
     assert any(line.startswith("ACCEPTED") for line in lines)
 
 
@@ -496,7 +528,7 @@ def test_paraphrases_from_the_model_keep_their_slots(compiled):
     if height.status == "accepted":
         assert height.templates[0] == LOOP_FAMILIES["families"][0]["question"]
         for t in height.templates:
-            assert compiler.template_slots(t) == {"a"} and "metre" in t.replace("meter", "metre")
+            assert template_slots(t) == {"a"} and "metre" in t.replace("meter", "metre")
 
 
 def test_a_second_compile_hits_the_cache_and_sends_no_request(compiled, llm_server, pool, episodes):

@@ -20,10 +20,10 @@ from degradations.gaussians import KAPPA, Gaussians, frame_surfels, linear_to_sr
 from degradations.lens import fit_intrinsics, sample, source_pixels
 from degradations.sensor import FULL_SCALE_E, READ_NOISE_E, sensor
 from degradations.sheet import LABEL_H, LABEL_W, contact_sheet
-from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
-from sim_adapters.planner import plan_episode
 from sim_adapters.procedural import sample_scene
-from sim_adapters.visibility import visibility_table
+from sim_adapters.registry import open_renderer, renderer_settings
+from sim_adapters.scene import VideoSpec, VisibilityRule
+from sim_adapters.shoot import shoot
 from tests.splats import random_gaussians
 
 W, H, FPS, N_FRAMES, SEED = 320, 240, 8.0, 8, 1
@@ -31,17 +31,12 @@ W, H, FPS, N_FRAMES, SEED = 320, 240, 8.0, 8, 1
 
 def draft_episode(seed: int, n_frames: int, width: int, height: int, fps: float):
     """A small real episode (draft Blender, dynamic) and its rendered buffers."""
-    renderer = BlenderRenderer(BlenderSettings(quality="draft"))
+    renderer = open_renderer(renderer_settings("blender", quality="draft"))
     try:
-        scene = sample_scene(seed)
-        renderer.load(scene, width, height)
-        plan = plan_episode(
-            scene, n_frames, width, height, fps, np.random.default_rng(seed), renderer.measure_visibility, dynamic=True
-        )
-        buf = renderer.render(scene, plan.frames)
+        video = VideoSpec(frames=n_frames, width=width, height=height, fps=fps)
+        return shoot(renderer, sample_scene(seed), video, VisibilityRule(), np.random.default_rng(seed), dynamic=True)
     finally:
         renderer.close()
-    return plan.episode(scene, width, height, fps, visibility_table(buf.instance, [o.id for o in scene.objects])), buf
 
 
 @pytest.fixture(scope="module")

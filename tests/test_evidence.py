@@ -16,10 +16,11 @@ from programs.family import QA
 from programs.library import FAMILIES
 from programs.sandbox import SandboxPool, Task
 from programs.scene_api import SceneAPI
-from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
 from sim_adapters.geometry import intrinsics, look_at
 from sim_adapters.procedural import sample_scene
+from sim_adapters.registry import open_renderer, renderer_settings
 from sim_adapters.scene import (
+    Box3D,
     CameraFrame,
     Episode,
     Frame,
@@ -28,6 +29,8 @@ from sim_adapters.scene import (
     ObjectVisibility,
     Scene,
     SceneObject,
+    VideoSpec,
+    VisibilityRule,
 )
 from sim_adapters.visibility import visibility_table
 
@@ -38,7 +41,7 @@ HFOV = math.radians(70)
 
 @pytest.fixture(scope="module")
 def renderer():
-    r = BlenderRenderer(BlenderSettings(quality="draft"))
+    r = open_renderer(renderer_settings("blender", quality="draft"))
     yield r
     r.close()
 
@@ -62,7 +65,7 @@ def _object(
     )
     centre = (xy[0], xy[1], obj.box.size[2] / 2 if z is None else z)
     return obj.model_copy(
-        update={"id": oid, "box": obj.box.model_copy(update={"center": centre, "yaw": yaw}), "supported_by": 0}
+        update={"id": oid, "box": Box3D(center=centre, size=obj.box.size, yaw=yaw), "supported_by": 0}
     )
 
 
@@ -70,7 +73,7 @@ def _scene(objects: list[SceneObject], half: float = 4.0, height: float = 2.7) -
     base = sample_scene(0)
     square = [(-half, -half), (half, -half), (half, half), (-half, half)]
     room = base.room.model_copy(update={"shape": "rectangular", "footprint": square, "height": height})
-    return base.model_copy(update={"room": room, "objects": objects})
+    return base.model_copy(update={"rooms": [room], "objects": objects})
 
 
 def _frames(scene: Scene, cameras: list[tuple], poses: list[dict[int, tuple]] | None = None) -> list[Frame]:
@@ -97,13 +100,12 @@ def _frames(scene: Scene, cameras: list[tuple], poses: list[dict[int, tuple]] | 
 
 
 def _episode(renderer, scene: Scene, frames: list[Frame], motions=()) -> tuple[Episode, np.ndarray, np.ndarray]:
-    renderer.load(scene, W, H)
-    buf = renderer.render(scene, frames)
+    video = VideoSpec(frames=len(frames), width=W, height=H)
+    buf = renderer.open(scene, video).render(frames)
     ep = Episode(
         scene=scene,
-        width=W,
-        height=H,
-        fps=8.0,
+        video=video,
+        visibility_rule=VisibilityRule(min_pixels=MIN_PX, min_frames=MIN_FRAMES),
         frames=frames,
         visibility=visibility_table(buf.instance, [o.id for o in scene.objects]),
         motions=list(motions),
@@ -113,7 +115,7 @@ def _episode(renderer, scene: Scene, frames: list[Frame], motions=()) -> tuple[E
 
 
 def _program(pool, ep: Episode, family: str, **slots):
-    (out,) = pool.run(ep.model_dump_json(), [Task(FAMILIES[family].source, slots)], MIN_PX, MIN_FRAMES)
+    (out,) = pool.run(ep.model_dump_json(), [Task(FAMILIES[family].source, slots)])
     assert out.ok, out.error
     return out.value
 
@@ -149,14 +151,14 @@ def _turning(renderer, category: str, turn: float):
 
 def test_a_round_stool_turning_is_no_visible_motion(renderer, pool):
     ep, depth, inst = _turning(renderer, "stool", math.radians(56))
-    assert SceneAPI(ep, MIN_PX, MIN_FRAMES).motion(1).visible is False
+    assert SceneAPI(ep).motion(1).visible is False
     assert _program(pool, ep, "which_object_moved") is None
     assert answer(_view(ep, depth, inst), "which_object_moved", {}, {}) is None
 
 
 def test_a_chair_turning_in_view_is_visible_motion(renderer, pool):
     ep, depth, inst = _turning(renderer, "chair", math.radians(56))
-    assert SceneAPI(ep, MIN_PX, MIN_FRAMES).motion(1).visible is True
+    assert SceneAPI(ep).motion(1).visible is True
     assert _program(pool, ep, "which_object_moved") == 1
     assert answer(_view(ep, depth, inst), "which_object_moved", {}, {}) == 1
 
@@ -176,7 +178,7 @@ def _sliding(renderer, watched: bool):
 def test_motion_off_screen_is_not_asked(renderer, pool):
     ep, depth, inst = _sliding(renderer, watched=False)
     assert ep.visible_pixels(1)[1] >= MIN_PX and max(ep.visible_pixels(1)[6:]) == 0
-    assert SceneAPI(ep, MIN_PX, MIN_FRAMES).motion(1).visible is False
+    assert SceneAPI(ep).motion(1).visible is False
     assert _program(pool, ep, "which_object_moved") is None
     assert _program(pool, ep, "object_movement", a=1) is None
     shipped = _item(ep, "which_object_moved", {}, ep.scene.object(1).description)
@@ -185,7 +187,7 @@ def test_motion_off_screen_is_not_asked(renderer, pool):
 
 def test_motion_in_view_is_asked(renderer, pool):
     ep, depth, inst = _sliding(renderer, watched=True)
-    assert SceneAPI(ep, MIN_PX, MIN_FRAMES).motion(1).visible is True
+    assert SceneAPI(ep).motion(1).visible is True
     assert _program(pool, ep, "which_object_moved") == 1
     shipped = _item(ep, "which_object_moved", {}, ep.scene.object(1).description)
     assert audit_item(_view(ep, depth, inst), "ep", shipped).agrees
@@ -207,7 +209,7 @@ def test_left_right_of_two_objects_cut_by_the_left_border(renderer, pool):
     mid = (np.asarray(armchair.box.center) + np.asarray(stool.box.center)) / 2
     whole = (mid + [0.5, -4.0, 1.0], mid)  # from the side: both in full view, apart
     ep, depth, inst = _episode(renderer, scene, _frames(scene, [cut, whole]))
-    api = SceneAPI(ep, MIN_PX, MIN_FRAMES)
+    api = SceneAPI(ep)
     assert api.is_visible(1, 0) and api.is_visible(2, 0)
     assert "l" in api.cut_sides(1, 0) and "l" in api.cut_sides(2, 0)
     assert api.project(1, 0).u < 0 and api.project(2, 0).u < 0, "both box centres are off-screen"
@@ -246,7 +248,7 @@ def test_closest_is_measured_between_surfaces(renderer, pool):
     scene = _scene([cabinet, bowl, shelf])
     cams = [((2.8, half, 1.7), (0.0, half + 0.2, 0.7))] * 3
     ep, depth, inst = _episode(renderer, scene, _frames(scene, cams))
-    api = SceneAPI(ep, MIN_PX, MIN_FRAMES)
+    api = SceneAPI(ep)
     c = {i: np.asarray(api.object(i).center) for i in (1, 2, 3)}
     assert np.linalg.norm(c[2] - c[3]) < np.linalg.norm(c[2] - c[1]), "the bookshelf's centre is nearer"
     assert api.surface_distance(2, 1) < 0.01 and api.surface_distance(2, 3) > 0.2
@@ -279,24 +281,25 @@ def test_first_appearance_is_not_asked_when_another_candidate_was_glimpsed():
     ep = Episode.model_validate_json(_table_episode().model_dump_json())
     table = {1: [82, 90, 300, 300], 2: [0, 400, 400, 400], 3: [0, 0, 0, 500]}
     ep = ep.model_copy(update={"visibility": [ObjectVisibility(id=i, pixels=p) for i, p in table.items()]})
-    api = SceneAPI(ep, 100, 2)
+    api = SceneAPI(ep)
     assert api.first_seen(2) == 1 and api.first_seen(1) == 2 and api.first_glimpsed(1) == 0
     with SandboxPool(workers=1) as pool:
-        (out,) = pool.run(
-            ep.model_dump_json(), [Task(FAMILIES["first_appearance"].source, {"a": 1, "b": 2, "c": 3})], 100, 2
-        )
+        (out,) = pool.run(ep.model_dump_json(), [Task(FAMILIES["first_appearance"].source, {"a": 1, "b": 2, "c": 3})])
         assert out.ok and out.value is None
         table[1] = [0, 0, 300, 300]  # no glimpse: object 2 is plainly first
         ep = ep.model_copy(update={"visibility": [ObjectVisibility(id=i, pixels=p) for i, p in table.items()]})
-        (out,) = pool.run(
-            ep.model_dump_json(), [Task(FAMILIES["first_appearance"].source, {"a": 1, "b": 2, "c": 3})], 100, 2
-        )
+        (out,) = pool.run(ep.model_dump_json(), [Task(FAMILIES["first_appearance"].source, {"a": 1, "b": 2, "c": 3})])
         assert out.ok and out.value == 2
 
 
 def _table_episode() -> Episode:
     scene = _scene([_object("box", 1, (0, 0)), _object("stool", 2, (1, 0)), _object("chair", 3, (-1, 1))])
-    return Episode(scene=scene, width=W, height=H, fps=8.0, frames=_frames(scene, [((3, 0, 1.4), (0, 0, 0.3))] * 4))
+    return Episode(
+        scene=scene,
+        video=VideoSpec(frames=4, width=W, height=H),
+        visibility_rule=VisibilityRule(min_pixels=100, min_frames=2),
+        frames=_frames(scene, [((3, 0, 1.4), (0, 0, 0.3))] * 4),
+    )
 
 
 def test_floor_area_only_when_every_wall_is_seen(renderer, pool):

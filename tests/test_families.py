@@ -57,8 +57,6 @@ def generated(episodes, pool):
             ep,
             np.random.default_rng(ep.scene.seed),
             pool,
-            min_pixels=MIN_PX,
-            min_frames=MIN_FRAMES,
             abstention_share=0.1,
             report=report,
         )

@@ -50,13 +50,12 @@ def test_shipped_answers_recompute_from_shipped_json(tiny_dataset):
         meta = json.loads(sample.files["json"])
         episode = Episode.model_validate_json(json.dumps(meta["episode"]))
         items = [QA.model_validate(q) for q in meta["questions"]]
-        cfg = meta["config"]
         with SandboxPool(1) as pool:
-            assert recompute(episode, items, pool, cfg["min_visible_pixels"], cfg["min_visible_frames"]) == []
+            assert recompute(episode, items, pool) == []
             # a tampered answer is caught
             real = [q for q in items if not q.abstain]
             bad = real[0].model_copy(update={"answer": "99.99", "value": 99.99})
-            assert recompute(episode, [bad], pool, cfg["min_visible_pixels"], cfg["min_visible_frames"])
+            assert recompute(episode, [bad], pool)
         n += len(items)
     assert n > 0
     checked, problems = verify_dataset(root)
@@ -79,8 +78,8 @@ def test_ground_truth_passes_ship_with_each_sample(tiny_dataset):
                 assert any((inst == oid).sum() == 0 for oid in objects)
                 continue
             for oid in objects:
-                frames = (inst == oid).sum(axis=(1, 2)) >= meta["config"]["min_visible_pixels"]
-                assert frames.sum() >= meta["config"]["min_visible_frames"]
+                frames = (inst == oid).sum(axis=(1, 2)) >= meta["config"]["visibility"]["min_pixels"]
+                assert frames.sum() >= meta["config"]["visibility"]["min_frames"]
                 assert all(frames[f] for f in q["evidence_frames"])
         rgb = decode_mp4(sample.files["mp4"])
         assert rgb.shape == (6, 120, 160, 3)

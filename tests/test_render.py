@@ -9,12 +9,12 @@ import pytest
 import shapely
 from shapely.geometry import Polygon
 
-from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
 from sim_adapters.geometry import camera_center, intrinsics, look_at, project, to_camera
 from sim_adapters.meshes import object_mesh, sample_surface
-from sim_adapters.planner import plan_episode
 from sim_adapters.procedural import sample_scene
-from sim_adapters.scene import CameraFrame, Frame, ObjectPose, Scene, SceneObject
+from sim_adapters.registry import open_renderer, renderer_settings
+from sim_adapters.scene import CameraFrame, Frame, ObjectPose, Scene, SceneObject, VideoSpec, VisibilityRule
+from sim_adapters.shoot import shoot
 from tests.raycast import first_hits, scene_triangles
 from tests.test_room_meshes import inner_corners
 
@@ -23,19 +23,17 @@ W, H = 320, 240
 
 @pytest.fixture(scope="module")
 def renderer():
-    r = BlenderRenderer(BlenderSettings(quality="draft"))
+    r = open_renderer(renderer_settings("blender", quality="draft"))
     yield r
     r.close()
 
 
-def _render(renderer: BlenderRenderer, seed: int, quality: str, n_frames: int = 2):
-    renderer.settings = BlenderSettings(quality=quality, samples=4)
+def _render(renderer, seed: int, quality: str, n_frames: int = 2):
+    renderer.settings = renderer_settings("blender", quality=quality, samples=4)
     scene = sample_scene(seed)
-    renderer.load(scene, W, H)
-    plan = plan_episode(
-        scene, n_frames, W, H, 8.0, np.random.default_rng(seed), renderer.measure_visibility, dynamic=True
-    )
-    return scene, plan.frames, renderer.render(scene, plan.frames)
+    video = VideoSpec(frames=n_frames, width=W, height=H)
+    episode, buf = shoot(renderer, scene, video, VisibilityRule(), np.random.default_rng(seed), dynamic=True)
+    return scene, episode.frames, buf
 
 
 def _check_surface_points(scene, frame, depth, inst, rng):
@@ -111,7 +109,7 @@ def test_unknown_ids_never_appear(renderer):
 
 def _frame(index: int, eye: np.ndarray, target: np.ndarray, hfov: float, w: int, h: int, scene: Scene) -> Frame:
     K, T = intrinsics(w, h, hfov), look_at(eye, target)
-    poses = [ObjectPose(id=o.id, position=o.box.center, yaw=o.box.yaw) for o in scene.objects]
+    poses = [ObjectPose(id=o.id, position=o.box.center, rotation=o.box.rotation) for o in scene.objects]
     camera = CameraFrame(K=tuple(map(tuple, K)), world_to_camera=tuple(map(tuple, T)))
     return Frame(index=index, time=0.0, camera=camera, object_poses=poses)
 
@@ -121,7 +119,7 @@ def _alone(scene: Scene, obj: SceneObject) -> Scene:
     x, y, _ = obj.box.center
     square = [(x - 6, y - 6), (x + 6, y - 6), (x + 6, y + 6), (x - 6, y + 6)]
     room = scene.room.model_copy(update={"shape": "rectangular", "footprint": square})
-    return scene.model_copy(update={"room": room, "objects": [obj]})
+    return scene.model_copy(update={"rooms": [room], "objects": [obj]})
 
 
 @pytest.mark.parametrize("category", ["stool", "trash bin"])
@@ -138,9 +136,8 @@ def test_round_objects_fill_their_box_in_the_mask(renderer, category):
         near = dist - obj.box.size[k] / 2  # the box's near face fills 80% of the image's width or height
         half = max(obj.box.size[1 - k], obj.box.size[2] * w / h) / (2 * near) / 0.8
         frames.append(_frame(k, eye, centre, 2 * math.atan(half), w, h, scene))
-    renderer.settings = BlenderSettings(quality="draft")
-    renderer.load(scene, w, h)
-    buf = renderer.render(scene, frames)
+    renderer.settings = renderer_settings("blender", quality="draft")
+    buf = renderer.open(scene, VideoSpec(frames=len(frames), width=w, height=h)).render(frames)
     for f, frame in enumerate(frames):
         xs = np.nonzero((buf.instance[f] == obj.id).any(axis=0))[0]
         uv, _ = project(frame.camera, np.asarray(obj.box.corners()))
@@ -158,9 +155,8 @@ def test_no_wall_pixels_inside_an_l_shaped_room(renderer):
     corner, into = inner_corners(scene.room)[0]
     eye = np.array([*(corner + 1.5 * into), 1.5])
     frame = _frame(0, eye, np.array([*corner, 1.5]), math.radians(60), w, h, scene)
-    renderer.settings = BlenderSettings(quality="draft")
-    renderer.load(scene, w, h)
-    depth = renderer.render(scene, [frame]).depth[0]
+    renderer.settings = renderer_settings("blender", quality="draft")
+    depth = renderer.open(scene, VideoSpec(frames=len([frame]), width=w, height=h)).render([frame]).depth[0]
     K, T = np.asarray(frame.camera.K), np.asarray(frame.camera.world_to_camera)
     u, v = np.meshgrid(np.arange(w), np.arange(h))
     rays = np.stack([u, v, np.ones_like(u)], axis=-1).reshape(-1, 3) @ np.linalg.inv(K).T

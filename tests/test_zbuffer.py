@@ -9,10 +9,11 @@ import pytest
 from shapely.geometry import Point, Polygon
 
 from sim_adapters.geometry import camera_center, intrinsics, look_at, yaw_rotation
-from sim_adapters.planner import plan_episode
 from sim_adapters.procedural import sample_scene
-from sim_adapters.scene import ROOM_ID, CameraFrame, Frame
-from sim_adapters.zbuffer import NEAR, SceneMeshes, measure_visibility, render_passes
+from sim_adapters.scene import ROOM_ID, CameraFrame, Frame, VideoSpec, VisibilityRule
+from sim_adapters.shoot import shoot
+from sim_adapters.zbuffer import NEAR, render_passes
+from sim_adapters.zbuffer_backend import ZBufferRenderer
 from tests.raycast import first_hits, scene_triangles
 
 
@@ -20,10 +21,9 @@ def _test_frames(scene, width, height, seed) -> tuple[list[Frame], int]:
     """Two planned frames (a dynamic episode) and a close-up 0.2 m over the object part with
     the largest top, looking ahead and down across it, so that this part's triangles straddle
     the near plane; also the id of that part's object."""
-    meshes = SceneMeshes(scene)
-    measure = lambda fr: measure_visibility(scene, fr, width, height, meshes)  # noqa: E731
     rng = np.random.default_rng(seed)
-    frames = plan_episode(scene, 2, width, height, 8.0, rng, measure, dynamic=True).frames
+    video = VideoSpec(frames=2, width=width, height=height)
+    frames = shoot(ZBufferRenderer(), scene, video, VisibilityRule(), rng, dynamic=True)[0].frames
     obj, part = max(((o, p) for o in scene.objects for p in o.parts), key=lambda op: op[1].size[0] * op[1].size[1])
     R = yaw_rotation(obj.box.yaw)
     top = R @ (np.asarray(part.center) + [0.0, 0.0, part.size[2] / 2]) + obj.box.center
@@ -106,17 +106,16 @@ def test_closed_room_has_no_holes_near_walls():
 
 
 def test_matches_blender_draft():
-    from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
+    from sim_adapters.registry import open_renderer, renderer_settings
 
     W, H = 160, 120
-    renderer = BlenderRenderer(BlenderSettings(quality="draft"))
+    renderer = open_renderer(renderer_settings("blender", quality="draft"))
     try:
         ious, depth_err, checked = [], [], 0
         for seed in (2, 4):
             scene = sample_scene(seed)
             frames, _ = _test_frames(scene, W, H, seed)
-            renderer.load(scene, W, H)
-            buf = renderer.render(scene, frames)
+            buf = renderer.open(scene, VideoSpec(frames=len(frames), width=W, height=H)).render(frames)
             depth, inst = render_passes(scene, frames, W, H)
             assert np.isfinite(buf.depth).all() and np.isfinite(depth).all()
             for f in range(len(frames)):

@@ -1,0 +1,54 @@
+"""Plan and render one episode of a scene with any renderer backend."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .backend import Renderer
+from .planner import plan_episode
+from .render_types import FrameBuffers
+from .scene import Episode, Scene, VideoSpec, VisibilityRule
+from .visibility import visibility_table
+
+
+def shoot(
+    renderer: Renderer,
+    scene: Scene,
+    video: VideoSpec,
+    rule: VisibilityRule,
+    rng: np.random.Generator,
+    *,
+    dynamic: bool,
+    targets: int = 3,
+    candidates: int = 8,
+    timings: dict[str, float] | None = None,
+) -> tuple[Episode, FrameBuffers]:
+    """Open ``scene`` in ``renderer``, plan a camera path (and, if ``dynamic``, an object motion)
+    for the renderer's camera, render it, and count visibility on the rendered instance masks.
+    ``planner.NoCameraPath`` when the scene leaves no path. ``timings`` gets "plan" and
+    "render" seconds."""
+    t = time.perf_counter()
+    session = renderer.open(scene, video)
+    try:
+        plan = plan_episode(
+            scene,
+            video,
+            rule,
+            renderer.intrinsics(video),
+            rng,
+            session.measure_visibility,
+            dynamic=dynamic,
+            n_targets=targets,
+            candidates=candidates,
+        )
+        t1 = time.perf_counter()
+        buffers = session.render(plan.frames)
+    finally:
+        session.close()
+    if timings is not None:
+        timings["plan"] = t1 - t
+        timings["render"] = time.perf_counter() - t1
+    visibility = visibility_table(buffers.instance, [o.id for o in scene.objects])
+    return plan.episode(scene, video, rule, visibility, renderer=renderer.settings.describe()), buffers
