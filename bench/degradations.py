@@ -29,11 +29,10 @@ from degradations.base import Source, fill_holes  # noqa: E402
 from degradations.blur import exposure_times, image_motion  # noqa: E402
 from degradations.gaussians import linear_to_srgb, psnr, srgb_to_linear  # noqa: E402
 from degradations.path import camera_at, object_poses_at  # noqa: E402
-from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings  # noqa: E402
-from sim_adapters.planner import plan_episode  # noqa: E402
 from sim_adapters.procedural import sample_scene  # noqa: E402
-from sim_adapters.scene import CameraFrame, Episode, Frame, ObjectPose  # noqa: E402
-from sim_adapters.visibility import visibility_table  # noqa: E402
+from sim_adapters.registry import open_renderer, renderer_settings  # noqa: E402
+from sim_adapters.scene import CameraFrame, Episode, Frame, ObjectPose, VideoSpec, VisibilityRule  # noqa: E402  # noqa: E402
+from sim_adapters.shoot import shoot  # noqa: E402
 
 W, H, FPS = 320, 240, 8.0
 
@@ -83,20 +82,16 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=3)
     args = ap.parse_args()
 
-    renderer = BlenderRenderer(BlenderSettings(quality="draft"))
+    renderer = open_renderer(renderer_settings("blender", quality="draft"))
     scene = sample_scene(args.seed)
-    renderer.load(scene, W, H)
-    plan = plan_episode(
-        scene, args.frames, W, H, FPS, np.random.default_rng(args.seed), renderer.measure_visibility, dynamic=True
-    )
+    video = VideoSpec(frames=args.frames, width=W, height=H, fps=FPS)
+    ep, _ = shoot(renderer, scene, video, VisibilityRule(), np.random.default_rng(args.seed), dynamic=True)
     buffers, per_frame = {}, {}
     for quality in ("draft", "photoreal"):
-        renderer.settings = BlenderSettings(quality=quality)
-        renderer.load(scene, W, H)
-        buffers[quality], secs = timed(renderer.render, scene, plan.frames)
+        renderer.settings = renderer_settings("blender", quality=quality)
+        buffers[quality], secs = timed(renderer.open(scene, video).render, ep.frames)
         per_frame[quality] = secs / args.frames
     buf = buffers["photoreal"]
-    ep = plan.episode(scene, W, H, FPS, visibility_table(buf.instance, [o.id for o in scene.objects]))
     backend = "numba" if R.numba else "numpy"
     print(f"episode: seed {args.seed}, {args.frames} frames at {W}x{H}, {FPS:g} fps, CPU rasteriser: {backend}")
     print("Blender clean render:")
@@ -135,9 +130,8 @@ def main() -> None:
     print(f"\nmotion blur, frame {i}, exposure {exposure:.3f} s, N = {n} sub-frames:")
     print(f"  through the Gaussians       {gs_secs:7.2f} s")
     for quality in ("photoreal", "draft"):
-        renderer.settings = BlenderSettings(quality=quality)
-        renderer.load(scene, W, H)
-        sub, secs = timed(renderer.render, scene, frames)
+        renderer.settings = renderer_settings("blender", quality=quality)
+        sub, secs = timed(renderer.open(scene, video.model_copy(update={"frames": len(frames)})).render, frames)
         line = f"  Blender {quality:10s} N frames {secs:7.2f} s  -> 3DGS is {secs / gs_secs:5.1f}x faster"
         if quality == "photoreal":  # the Gaussians were built from the photoreal frames
             mean = linear_to_srgb(srgb_to_linear(sub.rgb).mean(0))  # the exposure's mean radiance

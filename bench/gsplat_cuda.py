@@ -40,21 +40,19 @@ MIN_PIXELS = 100  # the run's default visibility threshold (RunConfig.min_visibl
 
 def render_episode(seed: int, frames: int) -> tuple[Episode, FrameBuffers]:
     """A dynamic episode rendered by Blender (photoreal), as bench/degradations.py renders it."""
-    from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings
-    from sim_adapters.planner import plan_episode
     from sim_adapters.procedural import sample_scene
-    from sim_adapters.visibility import visibility_table
+    from sim_adapters.registry import open_renderer, renderer_settings
+    from sim_adapters.scene import VideoSpec, VisibilityRule
+    from sim_adapters.shoot import shoot
 
     scene = sample_scene(seed)
-    renderer = BlenderRenderer(BlenderSettings(quality="photoreal"))
+    renderer = open_renderer(renderer_settings("blender", quality="photoreal"))
     try:
-        renderer.load(scene, W, H)
-        rng = np.random.default_rng(seed)
-        plan = plan_episode(scene, frames, W, H, FPS, rng, renderer.measure_visibility, dynamic=True)
-        buf = renderer.render(scene, plan.frames)
+        video = VideoSpec(frames=frames, width=W, height=H, fps=FPS)
+        ep, buf = shoot(renderer, scene, video, VisibilityRule(), np.random.default_rng(seed), dynamic=True)
     finally:
         renderer.close()
-    return plan.episode(scene, W, H, FPS, visibility_table(buf.instance, [o.id for o in scene.objects])), buf
+    return ep, buf
 
 
 def save(path: Path, ep: Episode, buf: FrameBuffers) -> None:

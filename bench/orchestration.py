@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from flows.config import build_config  # noqa: E402
+from flows.config import RunConfig  # noqa: E402
 from flows.flow import synth  # noqa: E402
 from flows.run import run  # noqa: E402
 
@@ -54,14 +54,13 @@ def main() -> None:
     ap.add_argument("--no-ray", action="store_true", help="skip the Ray scaling part")
     args = ap.parse_args()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    params = dict(episodes=args.episodes, quality=args.quality, frames=args.frames)
-    cfg = build_config("default", **params)
+    cfg = RunConfig.from_options(episodes=args.episodes, quality=args.quality, frames=args.frames)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         run(cfg, Path(tmp) / "direct")
         direct = time.perf_counter() - t
         t = time.perf_counter()
-        synth(out=str(Path(tmp) / "flow"), **params)
+        synth(config=cfg, out=str(Path(tmp) / "flow"))
         flowed = time.perf_counter() - t
         print(f"{args.episodes} episodes x {args.frames} frames, {args.quality}:")
         print(f"  stage functions, one process  {direct:7.1f} s")
@@ -73,7 +72,7 @@ def main() -> None:
                 import ray
 
                 t = time.perf_counter()
-                synth(out=str(Path(tmp) / f"ray{cpus}-out"), ray_address=address, **params)
+                synth(config=cfg, out=str(Path(tmp) / f"ray{cpus}-out"), ray_address=address)
                 times[cpus] = time.perf_counter() - t
                 ray.shutdown()
             finally:

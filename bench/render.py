@@ -21,20 +21,19 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from flows.config import RunConfig  # noqa: E402
-from flows.episode import plan_inputs  # noqa: E402
+from flows.episode import shoot_episode  # noqa: E402
 from flows.run import run  # noqa: E402
-from sim_adapters.blender_backend import BlenderRenderer, BlenderSettings  # noqa: E402
+from sim_adapters.registry import open_renderer  # noqa: E402
 
 
 def pure_render_seconds(cfg: RunConfig) -> float:
     """Render time of the episodes' final frames alone (planning excluded)."""
-    renderer = BlenderRenderer(BlenderSettings(quality=cfg.quality, samples=cfg.samples))
+    renderer = open_renderer(cfg.renderer)
     total = 0.0
     for i in range(cfg.episodes):
-        _, scene, plan = plan_inputs(cfg, i, renderer)
-        t = time.perf_counter()
-        renderer.render(scene, plan.frames)
-        total += time.perf_counter() - t
+        timings: dict[str, float] = {}
+        shoot_episode(cfg, i, renderer, timings)
+        total += timings["render"]
     return total
 
 
@@ -48,12 +47,12 @@ def main() -> None:
     print("seconds per frame at 320x240 (in-process, 2 episodes x 8 frames):")
     per_frame = {}
     for quality in ("draft", "photoreal"):
-        cfg = RunConfig(episodes=2, frames=8, quality=quality, seed=100)
-        per_frame[quality] = pure_render_seconds(cfg) / (cfg.episodes * cfg.frames)
+        cfg = RunConfig.from_options(episodes=2, frames=8, quality=quality, seed=100)
+        per_frame[quality] = pure_render_seconds(cfg) / (cfg.episodes * cfg.video.frames)
         print(f"  {quality:10s} {per_frame[quality]:.3f} s/frame")
     print(f"  photoreal / draft = {per_frame['photoreal'] / per_frame['draft']:.1f}x")
 
-    cfg = RunConfig(episodes=args.episodes, frames=args.frames, quality=args.quality, seed=0)
+    cfg = RunConfig.from_options(episodes=args.episodes, frames=args.frames, quality=args.quality, seed=0)
     pure = pure_render_seconds(cfg)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
@@ -62,8 +61,8 @@ def main() -> None:
         t = time.perf_counter()
         run(cfg, Path(tmp) / "all")
         parallel = time.perf_counter() - t
-    n = cfg.episodes * cfg.frames
-    print(f"\n{cfg.episodes} episodes x {cfg.frames} frames, {cfg.quality}:")
+    n = cfg.episodes * cfg.video.frames
+    print(f"\n{cfg.episodes} episodes x {cfg.video.frames} frames, {cfg.renderer.quality}:")
     print(f"  pure Blender render          {pure:7.1f} s ({pure / n:.3f} s/frame)")
     print(f"  pipeline, 1 worker process   {one:7.1f} s  ratio to pure render {one / pure:.3f}")
     print(f"  pipeline, default workers    {parallel:7.1f} s  ratio to pure render {parallel / pure:.3f}")

@@ -73,6 +73,13 @@ class RunConfig(BaseModel):
             raise ValueError(f"unknown preset {name!r}; available: {', '.join(sorted(PRESETS))}")
         return _merge(PRESETS[name], data)
 
+    @field_validator("video")
+    @classmethod
+    def _video(cls, v: VideoSpec) -> VideoSpec:
+        if v.frames < 2:
+            raise ValueError("a video needs at least 2 frames (--frames)")
+        return v
+
     @field_validator("simulator")
     @classmethod
     def _simulator(cls, v: str) -> str:

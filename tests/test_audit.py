@@ -92,7 +92,7 @@ def test_verify_evidence_prints_the_items_and_exits_non_zero(tiny_dataset, tmp_p
 def test_every_family_agrees_with_the_auditor_on_100_draft_episodes(tmp_path):
     """The issue's bar: >= 99% of emitted items per family on >= 100 draft episodes (sat-dynamic
     settings, 320x240, 16 frames)."""
-    cfg = RunConfig(episodes=100, seed=2024, quality="draft", dynamic_share=0.75, samples_per_shard=64)
+    cfg = RunConfig.from_options(episodes=100, seed=2024, quality="draft", dynamic_share=0.75, samples_per_shard=64)
     out = tmp_path / "ds"
     run(cfg, out)
     rates = agreement(audit_dataset(out))
@@ -113,8 +113,8 @@ def test_degraded_variants_agree_with_the_auditor(tmp_path):
     from degradations import DEGRADATIONS
 
     spec = ",".join(f"{kind}:{severity}" for kind in DEGRADATIONS for severity in (1, 3, 5))
-    cfg = RunConfig(
-        episodes=20, seed=31, quality="draft", frames=8, width=160, height=120, min_visible_pixels=30,
+    cfg = RunConfig.from_options(
+        episodes=20, seed=31, quality="draft", frames=8, width=160, height=120, min_pixels=30,
         degradations=spec, samples_per_shard=128,
     )  # fmt: skip
     out = tmp_path / "deg"

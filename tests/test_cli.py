@@ -20,14 +20,18 @@ def synth(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     "args, message",
     [
         (["--bogus"], "unrecognized arguments"),
-        (["--resolution", "0x240"], "must be positive"),
+        (["--resolution", "0x240"], "invalid --width"),
         (["--resolution", "320by240"], "WIDTHxHEIGHT"),
         (["--resolution", "321x240"], "even"),
-        (["--episodes", "0"], "must be positive"),
-        (["--episodes", "-3"], "must be positive"),
-        (["--frames", "1"], "frames"),
-        (["--frames", "abc"], "not an integer"),
+        (["--episodes", "0"], "invalid --episodes"),
+        (["--episodes", "-3"], "invalid --episodes"),
+        (["--frames", "1"], "--frames"),
+        (["--frames", "abc"], "invalid int value"),
         (["--quality", "ultra"], "invalid choice"),
+        (["--renderer", "zbuffer", "--samples", "4"], "does not apply to renderer 'zbuffer'"),
+        (["--simulator", "unreal"], "unknown simulator"),
+        (["--preset", "huge"], "unknown preset"),
+        (["--min-pixels", "0"], "invalid --min-pixels"),
     ],
 )
 def test_bad_options(tmp_path, args, message):
@@ -41,6 +45,28 @@ def test_bad_options(tmp_path, args, message):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("synth") and message in lines[0], r.stderr
     assert not (out / "manifest.json").exists()
+
+
+def test_every_run_config_field_is_a_flag():
+    """The flags are generated from RunConfig: every leaf field has one, with its help text."""
+    from flows.config import FLAGS
+
+    r = synth("run", "--help")
+    for name, flag in FLAGS.items():
+        assert f"--{name.replace('_', '-')}" in r.stdout, name
+        assert flag.field.description, f"{name} has no description for its help text"
+
+
+def test_run_with_another_renderer(tmp_path):
+    """A second registered backend runs the whole pipeline (the software z-buffer, no Blender)."""
+    out = tmp_path / "ds"
+    r = synth("run", "--out", str(out), "--renderer", "zbuffer", "--episodes", "1", "--frames", "4", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    import json
+
+    assert json.loads((out / "run.json").read_text())["renderer"]["backend"] == "zbuffer"
+    r = synth("verify", str(out))
+    assert r.returncode == 0 and "0 problem(s)" in r.stdout, r.stdout
 
 
 def test_unwritable_output(tmp_path):

@@ -20,7 +20,18 @@ from storage.dataset import read_tar
 
 REPO = Path(__file__).resolve().parents[1]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
-SMALL = ["--param", "quality=draft", "--param", "frames=4", "--param", "resolution=160x120"]
+
+
+def small(**options) -> list[str]:
+    """A small sat-dynamic ``config`` parameter (a flow parameter is replaced whole, so the
+    preset is given again)."""
+    config = {
+        "preset": "sat-dynamic",
+        "renderer": {"backend": "blender", "quality": "draft"},
+        "video": {"frames": 4, "width": 160, "height": 120},
+        **options,
+    }
+    return ["--param", f"config={json.dumps(config)}"]
 
 
 def _port() -> int:
@@ -121,12 +132,8 @@ def test_deployment_runs_on_a_worker_with_artifacts(server, tmp_path):
             "run",
             "synth/sat-dynamic",
             "--param",
-            "episodes=2",
-            "--param",
             f"out={out}",
-            "--param",
-            "degradations=fog:3",
-            *SMALL,
+            *small(episodes=2, degradations="fog:3"),
             "--watch",
             "--watch-interval",
             "1",
@@ -152,7 +159,7 @@ def test_deployment_runs_on_a_worker_with_artifacts(server, tmp_path):
 
 def test_worker_killed_mid_run_then_rerun_completes_without_duplicates(server, tmp_path):
     out = tmp_path / "crash"
-    params = ["--param", "episodes=4", "--param", f"out={out}", *SMALL, "--param", "workers=1"]
+    params = ["--param", f"out={out}", *small(episodes=4), "--param", "workers=1"]
     worker = _worker(server)
     try:
         r = server["cli"]("deployment", "run", "synth/sat-dynamic", *params)

@@ -16,9 +16,10 @@ from storage.dataset import read_tar
 RAY = str(Path(sys.executable).with_name("ray"))
 RUN = """
 import sys
+from flows.config import RunConfig
 from flows.flow import synth
-synth(out=sys.argv[1], episodes=2, frames=3, resolution="128x96", quality="draft", seed=4,
-      ray_address=sys.argv[2] or None)
+cfg = RunConfig.from_options(episodes=2, frames=3, width=128, height=96, quality="draft", seed=4)
+synth(config=cfg, out=sys.argv[1], ray_address=sys.argv[2] or None)
 """
 
 
