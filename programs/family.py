@@ -1,44 +1,136 @@
-"""Question families and the QA items they produce."""
+"""Question families and the QA items they produce.
+
+``Family`` is the one schema of a question family: library families, compiled families and the
+families users describe in YAML (``FamilySpec``, the same fields without a program yet, plus two
+compile settings) are all validated by it. ``programs.family_io`` reads and writes it on disk.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from typing import Literal
+import keyword
+import re
+import string
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 AnswerType = Literal["yes/no", "multiple choice", "number", "object"]
 SlotKind = Literal["object", "frame", "category", "choice"]
+ANSWER_TYPES: tuple[str, ...] = get_args(AnswerType)
+SLOT_KINDS: tuple[str, ...] = get_args(SlotKind)
 ABSTAIN = "cannot be determined from the video"
 FLOOR = "the floor"
+FAMILY_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # ids name files
+_SLOT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-@dataclass(frozen=True)
-class Family:
+class FamilySpecError(ValueError):
+    """A family description or family file is invalid (the message names the family and the field)."""
+
+
+def template_slots(template: str) -> set[str]:
+    """The ``{placeholders}`` of a str.format template (ValueError if it is malformed)."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+class Family(BaseModel):
     """A question family: paraphrased templates with slots, an answer type and a program.
 
-    The program is untrusted source text defining ``answer(scene, **slots)`` (see
+    The program (``source``) is untrusted source text defining ``answer(scene, **slots)`` (see
     ``programs.restricted``); it returns the answer, or None when the question does not apply
-    to these slot values (e.g. two objects at the same height for "which is taller").
+    to these slot values (e.g. two objects at the same height for "which is taller"). It is ""
+    only while a family is still being compiled. Construction validates every field and the
+    rules between them (pydantic ``ValidationError``, a ``ValueError``): every template uses
+    exactly the slots, choice slots have their values, options exactly for multiple choice, ...
     """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
 
     id: str
     templates: tuple[str, ...]  # str.format over slot renderings
-    slots: dict[str, SlotKind]
+    slots: dict[str, SlotKind] = Field(default_factory=dict)  # name -> kind, in signature order
     answer_type: AnswerType
-    source: str
+    source: str = ""
     unit: str = ""
     tolerance: float = 0.0  # relative tolerance for number answers
     options: tuple[str, ...] = ()  # multiple choice: the fixed options
     symmetric: bool = False  # object slots are unordered (one binding per set)
-    slot_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # values of "choice" slots
+    slot_values: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # values of "choice" slots
     # answers that scenes produce far more often than others are kept with this probability
     # (e.g. "how many" is mostly 1), so that no answer dominates the family in a large run
-    keep: dict[str, float] = field(default_factory=dict)
+    keep: dict[str, float] = Field(default_factory=dict)
     tags: tuple[str, ...] = ()
     definition: str = ""
-    provenance: dict[str, str] = field(default_factory=dict)
+    provenance: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not FAMILY_ID.match(v):
+            raise ValueError(f"id must match {FAMILY_ID.pattern} (it names files)")
+        return v
+
+    @field_validator("answer_type", mode="before")
+    @classmethod
+    def _answer_type(cls, v: Any) -> Any:
+        if v not in ANSWER_TYPES:
+            raise ValueError(f"answer_type must be one of {', '.join(ANSWER_TYPES)}, got {v!r}")
+        return v
+
+    @field_validator("slots", mode="before")
+    @classmethod
+    def _slots(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            raise ValueError(f"slots must map names to kinds ({', '.join(SLOT_KINDS)})")
+        for name, kind in v.items():
+            if not _SLOT_NAME.match(str(name)) or keyword.iskeyword(name) or name in ("scene", "math"):
+                raise ValueError(f"slot name {name!r} is not a lowercase identifier (or is reserved)")
+            if kind not in SLOT_KINDS:
+                raise ValueError(
+                    f"slot {name!r} has kind {kind!r}; use one of object, frame, category or {{choice: [value, ...]}}"
+                )
+        return v
+
+    @field_validator("templates")
+    @classmethod
+    def _templates(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v or not all(t.strip() for t in v):
+            raise ValueError("needs a question (templates: a list of questions)")
+        return tuple(t.strip() for t in v)
+
+    @field_validator("definition")
+    @classmethod
+    def _definition(cls, v: str) -> str:
+        return v.strip()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Family:
+        for t in self.templates:
+            try:
+                used = template_slots(t)
+            except ValueError as e:
+                raise ValueError(f"question {t!r} is not a valid template: {e}") from None
+            if used != set(self.slots):
+                raise ValueError(
+                    f"question {t!r} uses slots {sorted(used)} but the family declares {sorted(self.slots)}"
+                )
+        for name, kind in self.slots.items():
+            if kind == "choice" and len(self.slot_values.get(name, ())) < 2:
+                raise ValueError(f"choice slot {name!r} needs a list of at least two values")
+        if extra := sorted(set(self.slot_values) - {s for s, k in self.slots.items() if k == "choice"}):
+            raise ValueError(f"slot_values given for {extra}, which are not choice slots")
+        if self.answer_type == "multiple choice" and len(self.options) < 2:
+            raise ValueError("a multiple choice family needs options (at least two)")
+        if self.answer_type != "multiple choice" and self.options:
+            raise ValueError("options only apply to multiple choice families")
+        if not 0 <= self.tolerance < 1:
+            raise ValueError("tolerance must be in [0, 1)")
+        if self.symmetric and len(self.object_slots()) < 2:
+            raise ValueError("symmetric needs at least two object slots")
+        if not all(0 <= p <= 1 for p in self.keep.values()):
+            raise ValueError("keep probabilities must be in [0, 1]")
+        return self
 
     @property
     def program_id(self) -> str:
@@ -47,6 +139,20 @@ class Family:
 
     def object_slots(self) -> list[str]:
         return [s for s, k in self.slots.items() if k == "object"]
+
+
+class FamilySpec(Family):
+    """A family as a user describes it, before compilation: a ``Family`` without a program, plus
+    what the compiler needs to know (the reference to agree with, how many paraphrases to ask for)."""
+
+    reference: str = ""  # id of a library family / oracle this family must agree with
+    paraphrases: int = Field(0, ge=0, le=5)  # extra templates to ask the model for (kept if the slots survive)
+
+    def family(self, source: str = "", **changes: Any) -> Family:
+        """The compiled ``Family``: this spec with ``source`` as its program, tagged user/compiled,
+        with ``changes`` (e.g. ``templates``, ``provenance``) applied."""
+        fields = self.model_dump(exclude={"reference", "paraphrases"})
+        return Family(**{**fields, "source": source, "tags": (*self.tags, "user", "compiled"), **changes})
 
 
 class QA(BaseModel):
