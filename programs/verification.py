@@ -34,6 +34,7 @@ BINDINGS_PER_EPISODE = 8
 def sample_episodes(n: int = 6, seed: int = 0, frames: int = 8, width: int = 160, height: int = 120) -> list[Episode]:
     """Procedural episodes from the software z-buffer (sim_adapters.sketch), with their evidence."""
     from sim_adapters.procedural import sample_scene
+    from sim_adapters.scene import VideoSpec, VisibilityRule
     from sim_adapters.sketch import sketch_episode, sketch_passes
 
     from .evidence import with_evidence
@@ -41,12 +42,10 @@ def sample_episodes(n: int = 6, seed: int = 0, frames: int = 8, width: int = 160
     episodes = [
         sketch_episode(
             sample_scene(910_000 + 1000 * seed + i),
-            frames,
-            width,
-            height,
+            VideoSpec(frames=frames, width=width, height=height),
+            VisibilityRule(min_pixels=MIN_PIXELS, min_frames=MIN_FRAMES),
             np.random.default_rng([seed, i, 7]),
             dynamic=i % 2 == 1,
-            min_pixels=MIN_PIXELS,
         )
         for i in range(n)
     ]
@@ -76,7 +75,7 @@ def draw_samples(spec: FamilySpec, episodes: Sequence[Episode], seed: int) -> li
     family = spec.family()
     out = []
     for i, ep in enumerate(episodes):
-        api = SceneAPI(ep, MIN_PIXELS, MIN_FRAMES)
+        api = SceneAPI(ep)
         seen = sorted(o for o in unambiguous(ep) if api.seen(o))
         rng = np.random.default_rng([seed, i, int(hashlib.sha256(spec.id.encode()).hexdigest()[:8], 16)])
         bindings = _bindings(family, api, seen, rng)[:BINDINGS_PER_EPISODE]
@@ -149,11 +148,11 @@ def run_on_samples(source: str, samples: list[Sample], pool: SandboxPool, stop_o
     for k, s in enumerate(samples):
         tasks = [Task(source, b) for b in s.bindings]
         if stop_on_error and k == 0:
-            out += pool.run(s.json, tasks[:1], MIN_PIXELS, MIN_FRAMES)
+            out += pool.run(s.json, tasks[:1])
             if not out[0].ok:
                 return out
             tasks = tasks[1:]
-        out += pool.run(s.json, tasks, MIN_PIXELS, MIN_FRAMES)
+        out += pool.run(s.json, tasks)
         if stop_on_error and not all(o.ok for o in out):
             return out
     return out

@@ -484,10 +484,10 @@ def test_the_whole_loop_accepts_only_verified_programs(compiled, pool):
         assert family.provenance["confidence"] == f"reference ({ORACLE_OF[fid]})"
         compared = 0
         for ep in fresh:
-            api = SceneAPI(ep, PX, FR)
+            api = SceneAPI(ep)
             seen = sorted(o for o in unambiguous(ep) if api.seen(o))
             plan = _bindings(family, api, seen, np.random.default_rng(ep.scene.seed))[:6]
-            outs = pool.run(ep.model_dump_json(), [Task(family.source, s) for s in plan], PX, FR)
+            outs = pool.run(ep.model_dump_json(), [Task(family.source, s) for s in plan])
             for slots, out in zip(plan, outs):
                 want = oracle(ORACLE_OF[fid], ep, slots, PX, FR)
                 assert out.ok, out.error
@@ -515,9 +515,7 @@ def test_a_run_uses_compiled_families_like_library_families(compiled, pool):
     items = []
     for seed in (4300, 4301, 4302):
         ep = cheap_episode(seed)
-        items += generate_questions(
-            ep, np.random.default_rng(seed), pool, min_pixels=PX, min_frames=FR, families=library, report=report
-        )
+        items += generate_questions(ep, np.random.default_rng(seed), pool, families=library, report=report)
     assert {q.family for q in items} == set(library) and not report.rejected
     assert all(q.program_id == library[q.family].program_id for q in items)
 

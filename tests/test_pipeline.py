@@ -37,7 +37,7 @@ def test_load_dataset_reads_every_sample(tiny_dataset):
         frame = video[0].data.numpy()
         assert frame.shape == (3, 120, 160) and frame.std() > 5
         meta = row["json"]
-        assert meta["episode"]["width"] == 160 and len(meta["episode"]["frames"]) == 6
+        assert meta["episode"]["video"]["width"] == 160 and len(meta["episode"]["frames"]) == 6
         gt = row["gt.npz"]
         assert np.asarray(gt["instance"]).shape == (6, 120, 160)
     assert sum(len(r["json"]["questions"]) for r in ds) == manifest["num_questions"] > 0
