@@ -145,10 +145,9 @@ def test_unfinished_run_with_other_options_is_refused(tmp_path):
 
 
 def test_sat_dynamic_preset_covers_every_family(tmp_path):
-    from flows.presets import PRESETS
     from programs.library import FAMILIES
 
-    cfg = tiny_config(**{**PRESETS["sat-dynamic"], "episodes": 16, "frames": 8, "preset": "sat-dynamic"})
+    cfg = tiny_config(episodes=16, frames=8, preset="sat-dynamic")
     manifest = run(cfg, tmp_path / "sat")
     families = set()
     moved = 0

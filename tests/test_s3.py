@@ -48,7 +48,7 @@ def _local(root) -> dict[str, str]:
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in root.iterdir()
-        if p.is_file() and p.name != "run.json"
+        if p.is_file() and p.name not in ("run.json", "versions.json")
     }
 
 
