@@ -333,7 +333,11 @@ class EpisodeSplats:
 
 
 def build_splats(episode: Episode, buffers: FrameBuffers, max_keyframes: int = 8) -> EpisodeSplats:
-    """Fuse greedily chosen keyframes into one Gaussian model of the episode."""
+    """Fuse greedily chosen keyframes into one Gaussian model of the episode. Objects move as
+    rigid bodies turning about +Z: ``ValueError`` for an episode with tilted object poses."""
+    tilted = sorted({p.id for f in episode.frames for p in f.object_poses if not p.upright})
+    if tilted:
+        raise ValueError(f"degradations move objects by yaw only; objects {tilted} are tilted (rotation not about +Z)")
     stride = stride_for(episode.width, episode.height)
     keys, uncovered = choose_keyframes(episode, buffers, max_keyframes)
     parts: list[Gaussians] = []

@@ -25,8 +25,11 @@ def _samples(root):
 
 
 def test_load_dataset_reads_every_sample(tiny_dataset):
+    from flows.version import code_version
+
     root, manifest = tiny_dataset
     assert manifest["num_samples"] == 3 and len(manifest["shards"]) == 2
+    assert manifest["code_versions"] == [code_version()]
     ds = datasets.load_dataset(str(root), split="train")
     assert len(ds) == 3
     assert sorted(ds["__key__"]) == [k for s in manifest["shards"] for k in s["keys"]]
@@ -38,6 +41,7 @@ def test_load_dataset_reads_every_sample(tiny_dataset):
         assert frame.shape == (3, 120, 160) and frame.std() > 5
         meta = row["json"]
         assert meta["episode"]["video"]["width"] == 160 and len(meta["episode"]["frames"]) == 6
+        assert meta["code_version"] == code_version() and meta["variant"] == "clean"
         gt = row["gt.npz"]
         assert np.asarray(gt["instance"]).shape == (6, 120, 160)
     assert sum(len(r["json"]["questions"]) for r in ds) == manifest["num_questions"] > 0
