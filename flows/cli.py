@@ -101,9 +101,9 @@ def _cmd_run(args) -> int:
     """Validate everything up front (one-line errors), then run the Prefect flow ``synth`` in
     ephemeral mode with a progress bar."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from tqdm import tqdm
 
+    from .embedded import call_embedded
     from .flags import config_from_args
     from .run import open_run
 
@@ -124,13 +124,16 @@ def _cmd_run(args) -> int:
 
     flow.progress_hook = progress
     try:
-        manifest = flow.synth(
-            config=cfg,
-            out=str(args.out),
-            workers=args.workers,
-            ray_address=args.ray_address,
-            overwrite=args.overwrite,
-            resume_across_versions=args.resume_across_versions,
+        manifest = call_embedded(
+            lambda: flow.synth(
+                config=cfg,
+                out=str(args.out),
+                workers=args.workers,
+                ray_address=args.ray_address,
+                overwrite=args.overwrite,
+                resume_across_versions=args.resume_across_versions,
+            ),
+            log=lambda msg: print(f"synth: {msg}", file=sys.stderr),
         )
     finally:
         for bar in bars:

@@ -31,6 +31,7 @@ Every model serialises to JSON and back without loss (``model_dump_json`` /
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -357,8 +358,22 @@ class Evidence(Model):
     structure: StructureEvidence | None  # None unless the scene declares exactly one room
 
 
+def exact_rate(fps: float) -> Fraction:
+    """``fps`` as the rational frame rate a video stream stores exactly (denominator at most
+    1001: 8 = 8/1, 7.5 = 15/2, 29.97 = 2997/100, 30000/1001). ``ValueError`` for a rate no such
+    fraction equals: the video's timestamps would disagree with the frame times in the JSON."""
+    rate = Fraction(fps).limit_denominator(1001)
+    if abs(float(rate) - fps) > 1e-9 * fps:
+        raise ValueError(
+            f"fps {fps} is not a rate a video can store exactly (a fraction with denominator <= 1001, "
+            "e.g. 7.5, 29.97 or 30000/1001 = 29.97002997...)"
+        )
+    return rate
+
+
 class VideoSpec(Model):
-    """The video an episode is rendered as."""
+    """The video an episode is rendered as; frame ``i`` is shown at ``i / fps`` seconds, and the
+    encoded stream's rate is exactly ``fps`` (``exact_rate``)."""
 
     frames: int = Field(16, ge=1, le=10_000, description="frames per episode")
     width: int = Field(320, ge=16, le=8192, description="image width in pixels (even: H.264 yuv420p)")
@@ -370,6 +385,12 @@ class VideoSpec(Model):
     def _even(cls, v: int) -> int:
         if v % 2:
             raise ValueError("must be even (H.264 yuv420p)")
+        return v
+
+    @field_validator("fps")
+    @classmethod
+    def _rate(cls, v: float) -> float:
+        exact_rate(v)
         return v
 
 

@@ -7,17 +7,21 @@ import io
 import av
 import numpy as np
 
+from sim_adapters.scene import exact_rate
+
 DEPTH_SCALE = 1000.0  # depth_mm = round(depth_m * 1000); 0 = no surface
 
 
 def encode_mp4(rgb: np.ndarray, fps: float, crf: int = 20) -> bytes:
-    """(F, H, W, 3) uint8 frames -> H.264 (yuv420p) mp4 bytes. H and W must be even."""
+    """(F, H, W, 3) uint8 frames -> H.264 (yuv420p) mp4 bytes at exactly ``fps`` frames per
+    second (a rational time base: 7.5 fps is stored as 15/2; ``ValueError`` for a rate no
+    fraction with denominator <= 1001 equals). H and W must be even."""
     n, h, w, _ = rgb.shape
     if h % 2 or w % 2:
         raise ValueError(f"H.264 yuv420p needs an even width and height, got {w}x{h}")
     buf = io.BytesIO()
     with av.open(buf, mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=int(round(fps)))
+        stream = container.add_stream("libx264", rate=exact_rate(fps))
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         stream.options = {"crf": str(crf), "preset": "medium"}
         for frame in rgb:

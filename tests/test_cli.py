@@ -32,6 +32,7 @@ def synth(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         (["--simulator", "unreal"], "unknown simulator"),
         (["--preset", "huge"], "unknown preset"),
         (["--min-pixels", "0"], "invalid --min-pixels"),
+        (["--fps", "7.123456"], "not a rate a video can store exactly"),
     ],
 )
 def test_bad_options(tmp_path, args, message):
@@ -67,6 +68,43 @@ def test_run_with_another_renderer(tmp_path):
     assert json.loads((out / "run.json").read_text())["renderer"]["backend"] == "zbuffer"
     r = synth("verify", str(out))
     assert r.returncode == 0 and "0 problem(s)" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("fps", ["7.5", "29.97"])
+def test_non_integer_frame_rate_is_encoded_exactly(tmp_path, fps):
+    """The decoded video's frame rate and frame times are the JSON's (7.5 fps used to be 8)."""
+    import io
+    import json
+    from fractions import Fraction
+
+    import av
+
+    from storage.dataset import read_tar
+
+    out = tmp_path / "ds"
+    r = synth("run", "--out", str(out), "--renderer", "zbuffer", "--episodes", "1", "--frames", "4", "--fps", fps)
+    assert r.returncode == 0, r.stderr
+    (sample,) = read_tar(next(out.glob("train-*.tar")))
+    meta = json.loads(sample.files["json"])
+    with av.open(io.BytesIO(sample.files["mp4"])) as c:
+        rate = c.streams.video[0].average_rate
+        times = [float(f.time) for f in c.decode(video=0)]
+    assert meta["episode"]["video"]["fps"] == float(fps) and rate == Fraction(fps)
+    assert times == pytest.approx([f["time"] for f in meta["episode"]["frames"]], abs=1e-4)
+
+
+def test_embedded_server_that_does_not_start_is_retried_then_named(tmp_path):
+    """Prefect's embedded server given no time to start (as on a very busy machine): synth tries
+    once more, then ends with one line naming the setting to raise; nothing is finished."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env |= {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "0", "PREFECT_HOME": str(tmp_path / "prefect")}
+    out = tmp_path / "out"
+    args = ["run", "--out", str(out), "--renderer", "zbuffer", "--episodes", "1", "--frames", "2"]
+    r = subprocess.run([*SYNTH, *args], capture_output=True, text=True, timeout=300, env=env)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and "trying once more" in lines[0], r.stderr
+    assert lines[-1].startswith("synth: error:") and "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in lines[-1]
+    assert not (out / "manifest.json").exists()
 
 
 def test_unwritable_output(tmp_path):
