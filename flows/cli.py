@@ -116,11 +116,23 @@ def _cmd_run(args) -> int:
 
     bars: list[tqdm] = []
 
-    def progress(done: int, total: int) -> None:
+    def progress(board) -> None:
+        """Frames rendered across all episodes, with rate and ETA, and what each episode is doing."""
         if not bars:
-            bars.append(tqdm(total=total, initial=done, unit="episode", disable=args.no_progress, file=sys.stderr))
-        bars[0].n = done
-        bars[0].refresh()
+            bars.append(
+                tqdm(
+                    total=board.frames_total,
+                    unit="frame",
+                    mininterval=0,
+                    disable=args.no_progress,
+                    file=sys.stderr,
+                    dynamic_ncols=True,
+                )
+            )
+        bar = bars[0]
+        bar.n = board.frames_done
+        bar.set_postfix_str(board.summary(), refresh=False)
+        bar.refresh()
 
     flow.progress_hook = progress
     try:

@@ -22,6 +22,7 @@ from storage.dataset import Sample, SampleMeta, build_sample
 from storage.media import encode_gt, encode_mp4
 
 from .config import RunConfig
+from .progress import Reporter
 from .version import code_version
 
 MAX_SCENE_ATTEMPTS = 8
@@ -65,10 +66,14 @@ def episode_seed(run_seed: int, index: int, attempt: int = 0) -> int:
     return int(np.random.SeedSequence([run_seed, index, attempt]).generate_state(1, np.uint32)[0])
 
 
-def shoot_episode(cfg: RunConfig, index: int, renderer: Renderer, timings: dict[str, float]):
+def shoot_episode(
+    cfg: RunConfig, index: int, renderer: Renderer, timings: dict[str, float], report: Reporter | None = None
+):
     """Seed, episode and rendered buffers of episode ``index``. A scene that leaves no feasible
     camera path is replaced by the next attempt's, deterministically."""
     for attempt in range(MAX_SCENE_ATTEMPTS):
+        if report:
+            report.stage("scene")
         seed = episode_seed(cfg.seed, index, attempt)
         t = time.perf_counter()
         scene = scene_source(cfg.simulator)(seed)
@@ -85,6 +90,8 @@ def shoot_episode(cfg: RunConfig, index: int, renderer: Renderer, timings: dict[
                 targets=cfg.targets,
                 candidates=cfg.plan_candidates,
                 timings=timings,
+                on_stage=report.stage if report else None,
+                on_frame=report.frame if report else None,
             )
         except NoCameraPath:
             continue
@@ -92,15 +99,19 @@ def shoot_episode(cfg: RunConfig, index: int, renderer: Renderer, timings: dict[
     raise RuntimeError(f"episode {index}: no scene with a feasible camera path in {MAX_SCENE_ATTEMPTS} attempts")
 
 
-def render_episode(cfg: RunConfig, index: int, renderer: Renderer) -> Rendered:
-    """The worker-process half: scene, plan, render, encode."""
+def render_episode(cfg: RunConfig, index: int, renderer: Renderer, report: Reporter | None = None) -> Rendered:
+    """The worker-process half: scene, plan, render, encode (progress events to ``report``)."""
     timings: dict[str, float] = {}
-    seed, episode, buffers = shoot_episode(cfg, index, renderer, timings)
+    seed, episode, buffers = shoot_episode(cfg, index, renderer, timings, report)
+    if report:
+        report.stage("evidence")
     t = time.perf_counter()
     episode = with_evidence(episode, buffers.depth, buffers.instance)
     media = {"mp4": encode_mp4(buffers.rgb, cfg.video.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
     timings["encode"] = time.perf_counter() - t
     t = time.perf_counter()
+    if report and cfg.variants():
+        report.stage("degradations")
     variants, sheet = degraded_variants(cfg, episode, buffers, seed, with_sheet=index == 0)
     timings["degrade"] = time.perf_counter() - t
     return Rendered(index, seed, episode.model_dump_json(), media, timings, variants, sheet)

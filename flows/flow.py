@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import multiprocessing
 import socket
 import threading
 import time
@@ -22,32 +23,51 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import INPUTS
 
 from flows.config import RunConfig
 from flows.episode import Rendered, ask
 from flows.pool import _work, default_workers, start_render_pool
+from flows.progress import Board, Reporter, discard
 from flows.run import close_run, dataset_root, open_run, writer
 from flows.version import code_version
 from programs.sandbox import SandboxPool
 from storage.dataset import Sample
 from storage.s3 import is_s3
 
-# progress hook for the command line's progress bar (None in deployments)
-progress_hook: Callable[[int, int], None] | None = None
+# progress hook for the command line's progress bar (None in deployments), called per event
+progress_hook: Callable[[Board], None] | None = None
+PROGRESS_ARTIFACT_SECONDS = 1.0  # at most one progress artifact update per second
 
 _lock = threading.Lock()
 _pools: dict[tuple, ProcessPoolExecutor] = {}
 _sandbox: SandboxPool | None = None
+_events = None  # progress events of this process's render workers and tasks (flows.progress)
+_events_lock = threading.Lock()
+
+
+def _event_queue():
+    global _events
+    with _events_lock:
+        if _events is None:
+            _events = multiprocessing.get_context("spawn").Queue()
+        return _events
 
 
 def _render_pool(cfg: RunConfig, workers: int | None) -> ProcessPoolExecutor:
     n = workers or default_workers(cfg.episodes, cfg)
     key = (cfg.renderer, n)
+    events = _event_queue()
     with _lock:
         if key not in _pools:
-            _pools[key] = start_render_pool(cfg, n)
+            _pools[key] = start_render_pool(cfg, n, events)
         return _pools[key]
 
 
@@ -130,6 +150,7 @@ def questions_task(cfg: RunConfig, rendered: Rendered) -> list[Sample]:
     with _lock:  # one sandbox pool per process, used by one task at a time
         if _sandbox is None:
             _sandbox = SandboxPool(workers=1)
+        Reporter(_event_queue(), rendered.index).stage("questions")
         t = time.perf_counter()
         samples = ask(cfg, rendered, _sandbox)
         rendered.timings["questions"] = time.perf_counter() - t
@@ -137,7 +158,8 @@ def questions_task(cfg: RunConfig, rendered: Rendered) -> list[Sample]:
 
 
 @task(name="write")
-def write_task(cfg: RunConfig, root: str, samples: list[Sample]) -> list[str]:
+def write_task(cfg: RunConfig, root: str, samples: list[Sample], index: int) -> list[str]:
+    Reporter(_event_queue(), index).stage("writing")
     w = writer(cfg, root)
     for sample in samples:
         w.stage(sample)
@@ -171,31 +193,66 @@ def synth(
     log = get_run_logger()
     todo = open_run(cfg, out, overwrite, across_versions=resume_across_versions)
     root = str(dataset_root(out))
-    done = cfg.episodes - len(todo)
-    log.info("synth: %d episodes (%d already staged) into %s, preset %s", cfg.episodes, done, out, cfg.preset)
-    if progress_hook:
-        progress_hook(done, cfg.episodes)
+    log.info(
+        "synth: %d episodes (%d already staged) into %s, preset %s",
+        cfg.episodes,
+        cfg.episodes - len(todo),
+        out,
+        cfg.preset,
+    )
+    board = Board(cfg.episodes, cfg.video.frames)
+    for i in sorted(set(range(cfg.episodes)) - set(todo)):
+        board.finish(i)
+    shown = _Shown(board)
     started = time.perf_counter()
     try:
         code = code_version()
+        events = _event_queue()
+        discard(events)
         renders = [render_task.submit(cfg, i, str(Path(root).resolve()), code, ray_address, workers) for i in todo]
         asked = [questions_task.submit(cfg, r) for r in renders]
-        written = [write_task.submit(cfg, root, s) for s in asked]
+        written = [write_task.submit(cfg, root, s, i) for s, i in zip(asked, todo)]
         timings: Counter = Counter()
         sheet = None
-        for r, w in zip(renders, written):
+        for i, r, w in zip(todo, renders, written):
+            while not w.state.is_final():
+                w.wait(timeout=0.25)
+                board.drain(events, shown.update)
             w.result()
+            board.drain(events, shown.update)
             timings.update(r.result().timings)
             sheet = sheet or r.result().contact_sheet
-            done += 1
-            log.info("progress: %d/%d episodes", done, cfg.episodes)
-            if progress_hook:
-                progress_hook(done, cfg.episodes)
+            board.finish(i)
+            shown.update(board, force=True)
+            log.info("progress: %d/%d frames, %s", board.frames_done, board.frames_total, board.summary())
     finally:
         _shutdown()
     manifest = finalize_task(cfg, out)
     _publish(out, root, manifest, timings, time.perf_counter() - started, sheet)
     return manifest
+
+
+class _Shown:
+    """Where progress goes: the command line's hook on every event, and a Prefect progress
+    artifact (percent of frames rendered) at most once per ``PROGRESS_ARTIFACT_SECONDS``."""
+
+    def __init__(self, board: Board):
+        self.artifact = create_progress_artifact(
+            progress=self._percent(board), key="synth-progress", description="frames rendered, all episodes"
+        )
+        self.last = time.monotonic()
+        self.update(board)
+
+    @staticmethod
+    def _percent(board: Board) -> float:
+        return 100.0 * board.frames_done / max(1, board.frames_total)
+
+    def update(self, board: Board, force: bool = False) -> None:
+        if progress_hook:
+            progress_hook(board)
+        if force or time.monotonic() - self.last >= PROGRESS_ARTIFACT_SECONDS:
+            update_progress_artifact(self.artifact, progress=self._percent(board))
+            self.last = time.monotonic()
 
 
 def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float, sheet: bytes | None) -> None:

@@ -14,12 +14,15 @@ from sim_adapters.registry import open_renderer
 
 from .config import RunConfig
 from .episode import Rendered, render_episode
+from .progress import Reporter
 
 _renderer: Renderer | None = None
+_events = None  # the queue progress events go to (flows.progress), if the parent gave one
 
 
-def _init(settings, threads: int = 0) -> None:
-    global _renderer
+def _init(settings, threads: int = 0, events=None) -> None:
+    global _renderer, _events
+    _events = events
     # A parent that imported bpy hands its sys.path to spawned children, including Blender's
     # own scripts/modules folder, whose pure-Python ``bpy`` would shadow the wheel's module.
     sys.path[:] = [p for p in sys.path if not ("/scripts/" in p and ("bpy" in p or "blender" in p))]
@@ -28,7 +31,7 @@ def _init(settings, threads: int = 0) -> None:
 
 def _work(cfg: RunConfig, index: int) -> Rendered:
     assert _renderer is not None
-    return render_episode(cfg, index, _renderer)
+    return render_episode(cfg, index, _renderer, Reporter(_events, index) if _events is not None else None)
 
 
 def default_workers(n_tasks: int, cfg: RunConfig) -> int:
@@ -36,11 +39,12 @@ def default_workers(n_tasks: int, cfg: RunConfig) -> int:
     return max(1, min(n_tasks, cfg.renderer.processes(os.cpu_count() or 1)))
 
 
-def start_render_pool(cfg: RunConfig, workers: int) -> ProcessPoolExecutor:
-    """``workers`` spawned processes, each with its own renderer sharing the cores between them."""
+def start_render_pool(cfg: RunConfig, workers: int, events=None) -> ProcessPoolExecutor:
+    """``workers`` spawned processes, each with its own renderer sharing the cores between them;
+    ``events``: a queue of the spawn context for progress events (``flows.progress``)."""
     threads = max(1, (os.cpu_count() or 1) // workers)
     ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(cfg.renderer, threads))
+    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(cfg.renderer, threads, events))
 
 
 def render_episodes(cfg: RunConfig, indices: list[int], workers: int | None = None) -> Iterator[Rendered]:

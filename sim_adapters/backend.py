@@ -18,6 +18,7 @@ Cameras follow ``scene.py``'s OpenCV convention. A renderer that cannot honour a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -48,8 +49,9 @@ class RendererSettings(BaseModel):
 class RenderSession(Protocol):
     """One scene, open in a renderer."""
 
-    def render(self, frames: list[Frame]) -> FrameBuffers:
-        """RGB, depth and instance ids of ``frames`` (each object at ``frame.object_poses``)."""
+    def render(self, frames: list[Frame], on_frame: Callable[[], None] | None = None) -> FrameBuffers:
+        """RGB, depth and instance ids of ``frames`` (each object at ``frame.object_poses``);
+        ``on_frame()`` after each frame (progress)."""
         ...
 
     def measure_visibility(self, frames: list[Frame]) -> dict[int, list[int]]:

@@ -16,6 +16,7 @@ import math
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -289,8 +290,8 @@ class BlenderRenderer:
         os.remove(path)
         return channels
 
-    def render(self, frames: list[Frame]) -> FrameBuffers:
-        """Render every frame of the open scene."""
+    def render(self, frames: list[Frame], on_frame: Callable[[], None] | None = None) -> FrameBuffers:
+        """Render every frame of the open scene (``on_frame()`` after each)."""
         bs = self.bpy.context.scene
         h, w = bs.render.resolution_y, bs.render.resolution_x
         n = len(frames)
@@ -311,6 +312,8 @@ class BlenderRenderer:
                 else self._workbench_ids()
             )
             inst[i] = np.where(np.isin(ids, self._valid_ids), ids, ROOM_ID)  # background/unknown -> 0
+            if on_frame:
+                on_frame()
         return FrameBuffers(rgb=rgb, depth=depth, instance=inst)
 
     def measure_visibility(self, frames: list[Frame], scale: int = 4) -> dict[int, list[int]]:
@@ -362,8 +365,8 @@ class BlenderSession:
     def __init__(self, renderer: BlenderRenderer):
         self.renderer = renderer
 
-    def render(self, frames: list[Frame]) -> FrameBuffers:
-        return self.renderer.render(frames)
+    def render(self, frames: list[Frame], on_frame: Callable[[], None] | None = None) -> FrameBuffers:
+        return self.renderer.render(frames, on_frame)
 
     def measure_visibility(self, frames: list[Frame]) -> dict[int, list[int]]:
         return self.renderer.measure_visibility(frames)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -24,12 +25,16 @@ def shoot(
     targets: int = 3,
     candidates: int = 8,
     timings: dict[str, float] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+    on_frame: Callable[[], None] | None = None,
 ) -> tuple[Episode, FrameBuffers]:
     """Open ``scene`` in ``renderer``, plan a camera path (and, if ``dynamic``, an object motion)
     for the renderer's camera, render it, and count visibility on the rendered instance masks.
     ``planner.NoCameraPath`` when the scene leaves no path. ``timings`` gets "plan" and
-    "render" seconds."""
+    "render" seconds; ``on_stage("planning" | "rendering")`` and ``on_frame()`` report progress."""
     t = time.perf_counter()
+    if on_stage:
+        on_stage("planning")
     session = renderer.open(scene, video)
     try:
         plan = plan_episode(
@@ -44,7 +49,9 @@ def shoot(
             candidates=candidates,
         )
         t1 = time.perf_counter()
-        buffers = session.render(plan.frames)
+        if on_stage:
+            on_stage("rendering")
+        buffers = session.render(plan.frames, on_frame)
     finally:
         session.close()
     if timings is not None:

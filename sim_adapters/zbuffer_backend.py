@@ -11,6 +11,7 @@ verification; shipped datasets come from a photographic backend.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -63,9 +64,17 @@ class ZBufferSession:
     def measure_visibility(self, frames: list[Frame]) -> dict[int, list[int]]:
         return measure_visibility(self.scene, frames, self.video.width, self.video.height, self.meshes)
 
-    def render(self, frames: list[Frame]) -> FrameBuffers:
-        depth, instance = render_passes(self.scene, frames, self.video.width, self.video.height, self.meshes)
-        rgb = np.stack([self._sketch(f, d, i) for f, d, i in zip(frames, depth, instance)])
+    def render(self, frames: list[Frame], on_frame: Callable[[], None] | None = None) -> FrameBuffers:
+        w, h = self.video.width, self.video.height
+        rgb = np.empty((len(frames), h, w, 3), np.uint8)
+        depth = np.empty((len(frames), h, w), np.float32)
+        instance = np.empty((len(frames), h, w), np.uint16)
+        for i, frame in enumerate(frames):
+            d, ids = render_passes(self.scene, [frame], w, h, self.meshes)
+            depth[i], instance[i] = d[0], ids[0]
+            rgb[i] = self._sketch(frame, depth[i], instance[i])
+            if on_frame:
+                on_frame()
         return FrameBuffers(rgb=rgb, depth=depth, instance=instance)
 
     def _sketch(self, frame: Frame, depth: np.ndarray, instance: np.ndarray) -> np.ndarray:

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import bpy  # noqa: F401  (imported first on purpose: worker pools must survive a parent with bpy loaded)
 import pytest
 
@@ -21,3 +25,18 @@ def tiny_dataset(tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny") / "ds"
     manifest = run(tiny_config(), out)
     return out, manifest
+
+
+@pytest.fixture(scope="module")
+def busy_machine():
+    """A parallel CPU hog for the module's tests: two busy-looping processes per core (load
+    about 3x the cores, like a machine shared with other work). The command line, Prefect and
+    Ray tests run under it: they must not depend on an idle machine."""
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], stdout=subprocess.DEVNULL)
+        for _ in range(2 * (os.cpu_count() or 1))
+    ]
+    yield
+    for h in hogs:
+        h.kill()
+        h.wait()

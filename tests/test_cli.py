@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("busy_machine")  # they must pass on a loaded machine
+
 SYNTH = [sys.executable, "-m", "flows.cli"]
 
 
@@ -105,6 +107,20 @@ def test_embedded_server_that_does_not_start_is_retried_then_named(tmp_path):
     assert r.returncode == 2 and "trying once more" in lines[0], r.stderr
     assert lines[-1].startswith("synth: error:") and "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in lines[-1]
     assert not (out / "manifest.json").exists()
+
+
+def test_progress_bar_moves_with_every_rendered_frame(tmp_path):
+    """The bar counts frames across all episodes (not episodes: the demo sat at 0/4 for minutes)
+    and shows what the episodes are doing."""
+    import re
+
+    out = tmp_path / "ds"
+    args = ["--episodes", "2", "--frames", "4", "--resolution", "128x96", "--quality", "draft", "--workers", "1"]
+    r = synth("run", "--out", str(out), *args)
+    assert r.returncode == 0, r.stderr
+    counts = {int(n) for n in re.findall(r"\b(\d+)/8 \[", r.stderr)}
+    assert set(range(9)) <= counts, (sorted(counts), r.stderr[-2000:])
+    assert "rendering" in r.stderr and "episodes 2/2" in r.stderr and "frame/s" in r.stderr
 
 
 def test_unwritable_output(tmp_path):

@@ -278,8 +278,9 @@ def test_dockerfile_environment_and_workdir():
     assert env.get("SYNTH_HOME") == workdir
     prefect_yaml = ROOT / "prefect.yaml"
     if prefect_yaml.exists():
-        pulls = json.dumps(yaml.safe_load(prefect_yaml.read_text()).get("pull", []))
-        assert "SYNTH_HOME" in pulls or workdir in pulls, "prefect.yaml's pull step does not find the image's code"
+        spec = yaml.safe_load(prefect_yaml.read_text())
+        steps = json.dumps([spec.get("build", []), spec.get("pull", [])])
+        assert "SYNTH_HOME" in steps or workdir in steps, "prefect.yaml's pull step does not find the image's code"
 
 
 def test_dockerfile_runs_as_a_numeric_non_root_user():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,8 @@ import pytest
 import requests
 
 from storage.dataset import read_tar
+
+pytestmark = pytest.mark.usefixtures("busy_machine")  # they must pass on a loaded machine
 
 REPO = Path(__file__).resolve().parents[1]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
@@ -183,6 +186,83 @@ def test_worker_killed_mid_run_then_rerun_completes_without_duplicates(server, t
     assert sorted(keys) == [f"ep{i:07d}" for i in range(4)]  # complete, no duplicates
     manifest = json.loads((out / "manifest.json").read_text())
     assert [k for s in manifest["shards"] for k in s["keys"]] == sorted(keys) and len(staged_before) >= 1
+
+
+def test_plain_prefect_deploy_from_the_project_runs_to_completed(server, tmp_path):
+    """`prefect deploy --all` as Prefect users run it (no SYNTH_HOME exported), and a worker
+    started elsewhere: the pull step finds the project, and the run completes."""
+    env = {k: v for k, v in server["env"].items() if k != "SYNTH_HOME"}
+    r = subprocess.run(
+        [PREFECT, "deploy", "--all", "--no-prompt"], env=env, cwd=REPO, capture_output=True, text=True, timeout=600
+    )
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    log = open(server["home"] / "plain-worker.log", "ab")  # noqa: SIM115
+    worker = subprocess.Popen(
+        [PREFECT, "worker", "start", "--pool", "synth-pool"],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    out = tmp_path / "plain"
+    config = {"preset": "static", "episodes": 1, "renderer": {"backend": "zbuffer"}, "video": {"frames": 2}}
+    try:
+        r = server["cli"](
+            "deployment",
+            "run",
+            "synth/static",
+            "--param",
+            f"out={out}",
+            "--param",
+            f"config={json.dumps(config)}",
+            "--watch",
+            "--watch-interval",
+            "1",
+            timeout=600,
+        )
+        assert r.returncode == 0 and "Completed" in r.stdout, r.stdout[-3000:] + r.stderr[-3000:]
+    finally:
+        _stop(worker)
+        log.close()
+    assert json.loads((out / "manifest.json").read_text())["num_samples"] == 1
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (["--param", 'config={"episodes": "abc"}'], "episodes"),
+        (["--param", 'config={"episodes": 2.5}'], "episodes"),
+        (["--param", 'config={"video": {"width": 641, "height": 361}}'], "even"),
+        (["--param", 'config={"degradations": "smog:2"}'], "smog"),
+        (["--param", "episodes=2"], "episodes"),  # not a parameter of the flow: its config's
+    ],
+)
+def test_bad_deployment_parameters_fail_before_anything_is_written(server, tmp_path, params, message):
+    """Refused with the validation message (at creation, or in the flow run's state), never run
+    with defaults instead; nothing is written."""
+    out = tmp_path / "bad"
+    worker = _worker(server)
+    try:
+        r = server["cli"](
+            "deployment", "run", "synth/default", "--param", f"out={out}", *params, "--watch", "--watch-interval", "1"
+        )
+    finally:
+        _stop(worker)
+    text = r.stdout + r.stderr
+    assert "Completed" not in text, text[-3000:]
+    run_id = re.search(r"UUID: ([0-9a-f-]{36})", text)
+    if run_id:  # created, then failed on the worker: the reason is in its state and its logs
+        api = server["api"]
+        state = requests.get(f"{api}/flow_runs/{run_id.group(1)}", timeout=10).json()["state"]
+        logs = requests.post(
+            f"{api}/logs/filter", json={"logs": {"flow_run_id": {"any_": [run_id.group(1)]}}}, timeout=10
+        ).json()
+        assert state["type"] == "FAILED" and message in state["message"], state
+        assert any(message in log["message"] for log in logs), [log["message"] for log in logs]
+    else:  # refused when the run was created
+        assert message in text, text[-3000:]
+    assert not out.exists()
 
 
 def _chromium(url: str, out: Path, tmp: Path) -> str:

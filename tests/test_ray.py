@@ -13,6 +13,8 @@ import pytest
 
 from storage.dataset import read_tar
 
+pytestmark = pytest.mark.usefixtures("busy_machine")  # they must pass on a loaded machine
+
 RAY = str(Path(sys.executable).with_name("ray"))
 RUN = """
 import sys
