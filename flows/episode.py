@@ -49,6 +49,7 @@ class Rendered:
     timings: dict[str, float]
     variants: list[Variant] = field(default_factory=list)
     contact_sheet: bytes | None = None  # JPEG, types x severities of the first episode (run preview)
+    worker_rss_mb: float = 0.0  # resident memory of the render worker once it was done, MiB
 
 
 def episode_key(index: int) -> str:

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
 
 from sim_adapters.backend import Renderer
 from sim_adapters.registry import open_renderer
@@ -31,7 +32,18 @@ def _init(settings, threads: int = 0, events=None) -> None:
 
 def _work(cfg: RunConfig, index: int) -> Rendered:
     assert _renderer is not None
-    return render_episode(cfg, index, _renderer, Reporter(_events, index) if _events is not None else None)
+    rendered = render_episode(cfg, index, _renderer, Reporter(_events, index) if _events is not None else None)
+    rendered.worker_rss_mb = rss_mb()
+    return rendered
+
+
+def rss_mb() -> float:
+    """This process's resident memory, MiB (Linux ``/proc/self/statm``; 0 elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except OSError:
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def default_workers(n_tasks: int, cfg: RunConfig) -> int:
