@@ -65,6 +65,7 @@ bench: bootstrap
 	$(VENV)/bin/python bench/programs.py
 	$(VENV)/bin/python bench/storage.py
 	$(VENV)/bin/python bench/orchestration.py
+	$(VENV)/bin/python bench/memory.py
 	$(VENV)/bin/python bench/degradations.py
 
 clean:
