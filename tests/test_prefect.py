@@ -149,7 +149,8 @@ def test_deployment_runs_on_a_worker_with_artifacts(server, tmp_path):
     assert sorted(_keys(out)) == ["ep0000000", "ep0000000-fog-3", "ep0000001", "ep0000001-fog-3"]
     arts = requests.post(f"{server['api']}/artifacts/filter", json={"limit": 50}, timeout=10).json()
     by_key = {a["key"]: a for a in arts if a.get("key")}
-    assert {"synth-summary", "synth-report", "synth-dataset"} <= set(by_key)
+    assert {"synth-summary", "synth-report", "synth-dataset", "synth-progress"} <= set(by_key)
+    assert float(by_key["synth-progress"]["data"]) == 100.0  # frames rendered, all episodes
     report = by_key["synth-report"]["data"]
     assert "data:image/jpeg;base64," in report and len(report) < 1_000_000
     assert "Degradations (types x severities)" in report  # the contact sheet of the run's preview
