@@ -44,10 +44,15 @@ def curve(rss: list[float]) -> str:
 
 def ray_rss(cfg: RunConfig) -> list[float]:
     """The same episodes as Ray tasks on a private one-CPU Ray instance (one worker process)."""
+    import os
+
     import ray
 
     from flows.flow import _remote_render
 
+    # a private instance without token auth: Ray 2.60 would otherwise write ~/.ray/auth_token,
+    # which clusters started later with `ray start` then disagree with
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
         remote = _remote_render()

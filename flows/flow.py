@@ -31,6 +31,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import INPUTS
+from prefect.futures import wait
 
 from flows.config import RunConfig
 from flows.episode import Rendered, ask
@@ -215,8 +216,7 @@ def synth(
         timings: Counter = Counter()
         sheet = None
         for i, r, w in zip(todo, renders, written):
-            while not w.state.is_final():
-                w.wait(timeout=0.25)
+            while wait([w], timeout=0.25).not_done:  # done callbacks: no polling of the API
                 board.drain(events, shown.update)
             w.result()
             board.drain(events, shown.update)

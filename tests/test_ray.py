@@ -65,7 +65,7 @@ def _run(out: Path, address: str, tmp: Path) -> dict[str, bytes]:
     r = subprocess.run(
         [sys.executable, "-c", RUN, str(out), address], env=env, capture_output=True, text=True, timeout=600
     )
-    assert r.returncode == 0, r.stderr[-4000:]
+    assert r.returncode == 0, r.stderr[:6000]
     return {s.key: s.files["json"] for shard in sorted(out.glob("train-*.tar")) for s in read_tar(shard)}
 
 
