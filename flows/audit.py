@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from sim_adapters.scene import ROOM_ID, Episode
-from storage.dataset import MANIFEST, DatasetError, read_tar
+from storage.dataset import iter_samples, read_manifest
 from storage.media import decode_gt, decode_mp4
 
 FLOOR_WORDS = "the floor"
@@ -600,22 +600,15 @@ def _less_shown(plain: View, clean: np.ndarray, o: int) -> bool:
     return bool(((ref >= plain.min_px) & (here < 0.9 * ref)).any())
 
 
-def _samples(root: Path):
-    manifest = json.loads((root / MANIFEST).read_text())
-    for shard in manifest["shards"]:
-        yield from read_tar(root / shard["path"])
-
-
 def audit_dataset(root: Path) -> list[Finding]:
     """Findings for every item of a finished dataset directory."""
     root = Path(root)
-    if not (root / MANIFEST).exists():
-        raise DatasetError(f"{root} has no {MANIFEST}: not a finished synth dataset")
+    read_manifest(root)
     clean_video: dict[int, bytes] = {}
     clean: dict[int, Clean] = {}
     pending = []
     findings: list[Finding] = []
-    for s in _samples(root):
+    for s in iter_samples(root):
         meta = json.loads(s.files["json"])
         if meta.get("variant", "clean") == "clean":
             clean_video[meta["index"]] = s.files["mp4"]

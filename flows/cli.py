@@ -159,11 +159,11 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_verify(args) -> int:
-    from storage.s3 import fetch, is_s3
+    from storage.s3 import local_dataset
 
     from .verify import verify_dataset
 
-    root = fetch(args.dir) if is_s3(args.dir) else Path(args.dir)
+    root = local_dataset(args.dir)
     checked, problems = verify_dataset(root, families_dir=args.families)
     for p in problems:
         print(f"MISMATCH {p}")

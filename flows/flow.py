@@ -258,14 +258,13 @@ class _Shown:
 def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float, sheet: bytes | None) -> None:
     """Summary table, report with a preview gallery, and a link to the dataset."""
     from storage.card import balance_table
-    from storage.dataset import read_tar
+    from storage.dataset import iter_samples
 
     metas, previews = [], []
-    for shard in manifest["shards"]:
-        for sample in read_tar(Path(root) / shard["path"]):
-            metas.append(json.loads(sample.files["json"]))
-            if len(previews) < 8:
-                previews.append((sample.key, _thumbnail(sample.files["mp4"])))
+    for sample in iter_samples(Path(root)):
+        metas.append(json.loads(sample.files["json"]))
+        if len(previews) < 8:
+            previews.append((sample.key, _thumbnail(sample.files["mp4"])))
     table = balance_table(metas)
     abstentions = sum(r["abstentions"] for r in table)
     rows = [

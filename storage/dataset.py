@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import tarfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,6 +196,20 @@ class DatasetWriter:
 
 def is_finished(root: Path) -> bool:
     return (Path(root) / MANIFEST).exists()
+
+
+def read_manifest(root: Path) -> dict:
+    """The manifest of a finished dataset directory (DatasetError if it is not one)."""
+    path = Path(root) / MANIFEST
+    if not path.exists():
+        raise DatasetError(f"{root} has no {MANIFEST}: not a finished synth dataset")
+    return json.loads(path.read_text())
+
+
+def iter_samples(root: Path) -> Iterator[Sample]:
+    """Every sample of a finished dataset directory, shard by shard, in manifest order."""
+    for shard in read_manifest(root)["shards"]:
+        yield from read_tar(Path(root) / shard["path"])
 
 
 class FamilyGeneration(BaseModel):

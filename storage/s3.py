@@ -263,6 +263,12 @@ def fetch(uri: str) -> Path:
     return _download(s3, loc, card, manifest_bytes)
 
 
+def local_dataset(source: str | Path) -> Path:
+    """A local folder holding the finished dataset at ``source``: the folder itself, or for
+    ``s3://bucket/prefix`` the checked local copy :func:`fetch` makes."""
+    return fetch(str(source)) if is_s3(source) else Path(source)
+
+
 def load(uri: str | Path, split: str = "train", streaming: bool = False, config: str = "default"):
     """``datasets.load_dataset`` for a synth dataset in a local folder or under s3://; ``config``
     names one of the card's configs.

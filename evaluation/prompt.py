@@ -1,0 +1,67 @@
+"""How a question is put to a model and how its expected reply reads: one definition, used by the
+training exports (``exports``), the endpoint evaluation (``evaluation.endpoint``) and the answer
+parser (``evaluation.answers``).
+
+- Questions with options (multiple choice, and object answers: ``QA.choices``, whose last option
+  is always the abstention) list them lettered ``A.``, ``B.``, ... in the order the dataset asked
+  them; the expected reply is the letter plus the option's text: ``"B. left"``.
+- yes/no questions: ``"yes"`` or ``"no"``.
+- Numbers: the shipped value with its unit, ``"3.3 m"``, ``"144 cm"``, ``"17 degrees"``,
+  ``"12.5 square metres"``; counts have no unit.
+- Abstention items (the video does not show what the question needs): the abstention option
+  (``"E. cannot be determined from the video"``) where there are options, else the abstention
+  sentence ``ABSTENTION_SENTENCE``.
+"""
+
+from __future__ import annotations
+
+import string
+
+from programs.family import ABSTAIN, QA
+
+LETTERS = string.ascii_uppercase
+ABSTENTION_SENTENCE = "It cannot be determined from the video."
+UNIT_WORDS = {"m": "m", "cm": "cm", "deg": "degrees", "m^2": "square metres", "": ""}
+INSTRUCTIONS = {
+    "choice": "Answer with the option's letter and text.",
+    "yes/no": "Answer yes or no.",
+    "number": "Answer with a number{unit}.",
+}
+ABSTAIN_HINT = " If the video does not show what the question needs, say that it cannot be determined from the video."
+
+
+def options(qa: QA) -> list[tuple[str, str]]:
+    """(letter, text) of the question's options, in the order asked; empty for yes/no and numbers."""
+    if len(qa.choices) > len(LETTERS):
+        raise ValueError(f"question {qa.id} has {len(qa.choices)} options; at most {len(LETTERS)} can be lettered")
+    return list(zip(LETTERS, qa.choices))
+
+
+def unit_text(unit: str) -> str:
+    return UNIT_WORDS.get(unit, unit)
+
+
+def prompt(qa: QA) -> str:
+    """The question as a model reads it: the question, its lettered options, what to answer."""
+    lines = [qa.question]
+    if qa.choices:
+        lines += ["Options:", *(f"{letter}. {text}" for letter, text in options(qa)), INSTRUCTIONS["choice"]]
+    elif qa.answer_type == "yes/no":
+        lines.append(INSTRUCTIONS["yes/no"] + ABSTAIN_HINT)
+    else:
+        unit = unit_text(qa.unit)
+        lines.append(INSTRUCTIONS["number"].format(unit=f" in {unit}" if unit else "") + ABSTAIN_HINT)
+    return "\n".join(lines)
+
+
+def expected_reply(qa: QA) -> str:
+    """The reply a model should give (the training target)."""
+    if qa.choices:
+        letter = dict((text, letter) for letter, text in options(qa))[qa.answer]
+        return f"{letter}. {qa.answer}"
+    if qa.abstain or qa.answer == ABSTAIN:
+        return ABSTENTION_SENTENCE
+    if qa.answer_type == "number":
+        unit = unit_text(qa.unit)
+        return f"{qa.answer} {unit}" if unit else qa.answer
+    return qa.answer

@@ -1,0 +1,188 @@
+"""Scoring a model's answers to a dataset's questions, as the field reports it.
+
+Per item (``evaluation.metrics``): accuracy for multiple choice, yes/no and object answers and for
+every abstention item (right only if the reply abstains); VSI-Bench's Mean Relative Accuracy for
+numbers (a reply that abstains on an answerable number scores 0). A missing or unreadable reply
+scores 0. A group's ``score`` is the mean item score; the overall score is the mean over families
+(each family weighs the same, as VSI-Bench averages its tasks). Abstention precision and recall:
+over the replies that abstain, and over the items whose expected answer is the abstention.
+
+Breakdowns: per family, per family tag (static, dynamic, temporal, camera, metric, ...), per
+degradation type and severity (severity 0 is the clean video).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from programs.family import Family
+from programs.library import FAMILIES
+
+from .answers import Parsed, parse
+from .items import Item
+from .metrics import mean_relative_accuracy
+
+
+class PredictionsError(ValueError):
+    """A predictions file cannot be read (the message names the line)."""
+
+
+def read_predictions(path: Path) -> dict[str, str]:
+    """A JSONL predictions file: one ``{"id": ITEM_ID, "answer": TEXT}`` (or ``{ITEM_ID: TEXT}``)
+    per line; item ids as ``evaluation.items.Item.id``. A later line for the same id wins."""
+    out: dict[str, str] = {}
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as e:
+        raise PredictionsError(f"cannot read predictions {path}: {e.strerror or e}") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise PredictionsError(f"{path}:{n}: not JSON ({e.msg})") from None
+        if isinstance(row, dict) and "id" in row and "answer" in row:
+            out[str(row["id"])] = str(row["answer"])
+        elif isinstance(row, dict) and len(row) == 1:
+            ((k, v),) = row.items()
+            out[str(k)] = str(v)
+        else:
+            raise PredictionsError(f'{path}:{n}: expected {{"id": ..., "answer": ...}}, got {line[:80]!r}')
+    return out
+
+
+@dataclass(frozen=True)
+class Scored:
+    item: Item
+    reply: str | None  # None: no prediction for this item
+    parsed: Parsed
+    metric: str  # "accuracy" or "MRA"
+    score: float
+
+
+def score_item(item: Item, reply: str | None) -> Scored:
+    qa = item.qa
+    parsed = parse(reply, qa) if reply is not None else Parsed()
+    if qa.abstain:
+        return Scored(item, reply, parsed, "accuracy", float(parsed.abstain))
+    if qa.answer_type == "number":
+        value = None if parsed.abstain else parsed.number
+        return Scored(item, reply, parsed, "MRA", mean_relative_accuracy(value, qa.value))
+    return Scored(item, reply, parsed, "accuracy", float(not parsed.abstain and parsed.text == qa.answer))
+
+
+class Group(BaseModel):
+    n: int
+    score: float  # mean item score
+    accuracy: float | None  # over the items scored by accuracy
+    mra: float | None  # over the numeric items
+    unanswered: int  # no prediction, or a reply that says nothing the question asks
+
+
+class Abstention(BaseModel):
+    expected: int  # items whose answer is the abstention
+    predicted: int  # replies that abstain
+    precision: float | None
+    recall: float | None
+
+
+class Report(BaseModel):
+    items: int
+    missing: int  # items without a prediction
+    unknown_ids: int  # predictions for ids the dataset does not have (or filtered out)
+    score: float  # mean over families of the family score
+    overall: Group
+    abstention: Abstention
+    families: dict[str, Group]
+    tags: dict[str, Group]
+    degradations: dict[str, dict[int, Group]]  # type -> severity -> group; "clean" -> {0: ...}
+
+
+def _group(rows: list[Scored]) -> Group:
+    acc = [r.score for r in rows if r.metric == "accuracy"]
+    mra = [r.score for r in rows if r.metric == "MRA"]
+    return Group(
+        n=len(rows),
+        score=sum(r.score for r in rows) / len(rows),
+        accuracy=sum(acc) / len(acc) if acc else None,
+        mra=sum(mra) / len(mra) if mra else None,
+        unanswered=sum(1 for r in rows if not r.parsed.understood),
+    )
+
+
+def family_tags(families: dict[str, Family] | None = None) -> dict[str, tuple[str, ...]]:
+    """Tags per family id: the library's, plus those of ``families`` (e.g. a run's compiled ones)."""
+    return {fid: f.tags for fid, f in {**FAMILIES, **(families or {})}.items()}
+
+
+def score(items: Iterable[Item], predictions: dict[str, str], tags: dict[str, tuple[str, ...]] | None = None) -> Report:
+    """Score ``predictions`` (item id -> reply text) on ``items``."""
+    items = list(items)
+    if not items:
+        raise ValueError("no items to score")
+    tags = tags if tags is not None else family_tags()
+    rows = [score_item(i, predictions.get(i.id)) for i in items]
+    by_family, by_tag, by_deg = defaultdict(list), defaultdict(list), defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        by_family[r.item.qa.family].append(r)
+        for t in tags.get(r.item.qa.family) or ("untagged",):
+            by_tag[t].append(r)
+        by_deg[r.item.degradation][r.item.severity].append(r)
+    families = {f: _group(v) for f, v in sorted(by_family.items())}
+    expected = [r for r in rows if r.item.qa.abstain]
+    predicted = [r for r in rows if r.parsed.abstain]
+    both = sum(1 for r in expected if r.parsed.abstain)
+    ids = {i.id for i in items}
+    return Report(
+        items=len(rows),
+        missing=sum(1 for r in rows if r.reply is None),
+        unknown_ids=sum(1 for k in predictions if k not in ids),
+        score=sum(g.score for g in families.values()) / len(families),
+        overall=_group(rows),
+        abstention=Abstention(
+            expected=len(expected),
+            predicted=len(predicted),
+            precision=both / len(predicted) if predicted else None,
+            recall=both / len(expected) if expected else None,
+        ),
+        families=families,
+        tags={t: _group(v) for t, v in sorted(by_tag.items())},
+        degradations={d: {s: _group(v) for s, v in sorted(sev.items())} for d, sev in sorted(by_deg.items())},
+    )
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:5.1f}"
+
+
+def format_report(report: Report) -> str:
+    """The report as terminal tables."""
+    head = f"{'':26s} {'n':>6s} {'score':>6s} {'acc':>6s} {'MRA':>6s} {'unans':>6s}"
+
+    def row(name: str, g: Group) -> str:
+        return f"{name:26s} {g.n:6d} {_pct(g.score)} {_pct(g.accuracy)} {_pct(g.mra)} {g.unanswered:6d}"
+
+    lines = ["per family", head, *(row(f, g) for f, g in report.families.items())]
+    lines += ["", "per tag", head, *(row(t, g) for t, g in report.tags.items())]
+    lines += ["", "per degradation (severity)", head]
+    lines += [
+        row(f"{d} {s}" if d != "clean" else d, g) for d, sev in report.degradations.items() for s, g in sev.items()
+    ]
+    a = report.abstention
+    lines += [
+        "",
+        f"abstention: precision {_pct(a.precision).strip()}%, recall {_pct(a.recall).strip()}% "
+        f"({a.predicted} replies abstain, {a.expected} items expect it)",
+        f"overall: score {_pct(report.score).strip()} (mean over {len(report.families)} families), "
+        f"accuracy {_pct(report.overall.accuracy).strip()}%, MRA {_pct(report.overall.mra).strip()}; "
+        f"{report.items} items, {report.missing} without a prediction, {report.overall.unanswered} unanswered"
+        + (f", {report.unknown_ids} predictions for unknown ids" if report.unknown_ids else ""),
+    ]
+    return "\n".join(lines)
