@@ -155,6 +155,9 @@ def _cmd_run(args) -> int:
         f"{cfg.episodes} episodes, {manifest['num_samples']} samples, {manifest['num_questions']} questions in "
         f"{len(manifest['shards'])} shard(s); load with datasets.load_dataset('{args.out}')"
     )
+    from storage.card import blind_summary
+
+    print(blind_summary(manifest))
     return 0
 
 

@@ -60,6 +60,11 @@ class RunConfig(BaseModel):
     degradations: str = Field(
         "", description="extra variants, e.g. motion_blur:3,fog:2: one more sample per episode and variant"
     )
+    debias: bool = Field(
+        True,
+        description="at the end of the run, drop the questions a blind (text-only) model answers until no family "
+        "can be answered without the video (iterative bias pruning, evaluation/baselines.py)",
+    )
     samples_per_shard: int = Field(64, ge=1, description="samples per WebDataset shard")
 
     @model_validator(mode="before")
@@ -125,9 +130,9 @@ class RunConfig(BaseModel):
         return cls(**data)
 
     def sample_settings(self) -> dict:
-        """The options that shape each sample (not how many samples or how they are sharded):
-        episode i of a run is the same whatever the run's size."""
-        return self.model_dump(mode="json", exclude={"episodes", "samples_per_shard"})
+        """The options that shape each sample (not how many samples, how they are sharded, or the
+        run-level pruning of questions): episode i of a run is the same whatever the run's size."""
+        return self.model_dump(mode="json", exclude={"episodes", "samples_per_shard", "debias"})
 
 
 RENDERER = "renderer"

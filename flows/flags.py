@@ -38,6 +38,16 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--resolution", type=_resolution, metavar="WxH", help="sets --width and --height")
     for name, flag in FLAGS.items():
+        if flag.field.annotation is bool:
+            value = getattr(default, name)
+            parser.add_argument(
+                f"--{name.replace('_', '-')}",
+                dest=f"cfg_{name}",
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=f"{flag.field.description or ''} (default {'yes' if value else 'no'})",
+            )
+            continue
         kind, choices = _kind(flag.field.annotation)
         if flag.backends:
             value = getattr(default.renderer, name, None)

@@ -228,6 +228,9 @@ def synth(
     finally:
         _shutdown()
     manifest = finalize_task(cfg, out)
+    from storage.card import blind_summary
+
+    log.info("synth: %s", blind_summary(manifest))
     _publish(out, root, manifest, timings, time.perf_counter() - started, sheet)
     return manifest
 
@@ -257,7 +260,7 @@ class _Shown:
 
 def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float, sheet: bytes | None) -> None:
     """Summary table, report with a preview gallery, and a link to the dataset."""
-    from storage.card import balance_table
+    from storage.card import balance_table, blind_summary
     from storage.dataset import iter_samples
 
     metas, previews = [], []
@@ -275,6 +278,7 @@ def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float,
         {"what": "degradation variants", "value": manifest["config"].get("degradations") or "none"},
         {"what": "episodes with object motion", "value": sum(bool(m["episode"]["motions"]) for m in metas)},
         {"what": "wall seconds", "value": round(wall, 1)},
+        {"what": "blind baselines", "value": blind_summary(manifest)},
     ]
     rows += [{"what": f"seconds in {stage} (sum)", "value": round(sec, 1)} for stage, sec in sorted(timings.items())]
     rows += [{"what": f"questions: {r['family']}", "value": r["questions"]} for r in table]

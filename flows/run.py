@@ -30,7 +30,9 @@ def dataset_root(out: Path | str) -> Path:
 
 
 def writer(cfg: RunConfig, root: Path | str) -> DatasetWriter:
-    return DatasetWriter(Path(root), cfg.model_dump(mode="json"), cfg.samples_per_shard, code_version())
+    return DatasetWriter(
+        Path(root), cfg.model_dump(mode="json"), cfg.samples_per_shard, code_version(), debias=cfg.debias
+    )
 
 
 def _built(cfg: RunConfig, root: Path) -> bool:

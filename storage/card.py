@@ -29,8 +29,9 @@ def features(metas: list[dict]) -> list[dict]:
     )._to_yaml_list()
 
 
-def dataset_card(manifest: dict, metas: list[dict]) -> str:
-    """Card with YAML ``configs`` pointing at the shards, declared features, and a summary."""
+def dataset_card(manifest: dict, metas: list[dict], baselines: list | None = None) -> str:
+    """Card with YAML ``configs`` pointing at the shards, declared features, a summary and the
+    blind baselines (``evaluation.baselines.FamilyBaseline`` rows)."""
     split = manifest["split"]
     # the shards' checksums go into the config so that `datasets` never serves a cached copy of
     # another dataset from a folder of the same name (its cache key ignores the files' content)
@@ -121,6 +122,7 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
             for r in evidence_table(metas)
         ],
         "",
+        *blind_section(baselines or [], manifest.get("pruned_questions", 0), bool(cfg.get("debias", True))),
         "## Generation config",
         "",
         "```json",
@@ -129,6 +131,73 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}"
+
+
+def blind_section(rows: list, pruned: int, debiased: bool) -> list[str]:
+    """The card's blind-baseline table: per family, what answering without the video scores."""
+    if not rows:
+        return []
+    flagged = [r.family for r in rows if r.flagged]
+    lines = [
+        "## Blind baselines: answering without the video",
+        "",
+        "Per family, on the clean samples' answerable items, 5-fold cross-validated by episode (no scene in both "
+        "folds): chance (uniform over the options; numbers: always the mean answer, VSI-Bench's frequency chance), "
+        "the majority answer of the family and of the question's template, and a text-only classifier over the "
+        "question (scikit-learn logistic regression on word n-grams; ridge regression of the log answer for "
+        "numbers). Scores are accuracy (%) or, for numbers, VSI-Bench's mean relative accuracy (MRA, %). A family "
+        "whose best blind score is more than 10 points above chance is answerable from the question alone "
+        "(a language-prior shortcut) and flagged.",
+        "",
+    ]
+    if debiased:
+        lines += [
+            f"{pruned} questions were dropped (from every variant of their episode) by iterative bias pruning: the "
+            "items a cross-validated blind model answered right with the highest confidence, until each family "
+            "was within 5 points of chance. 'before' is the best blind score before pruning.",
+            "",
+        ]
+    lines += [
+        "| family | metric | items | episodes | chance | majority | majority (template) | text-only | before | "
+        "pruned | shortcut |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if not r.measured:
+            lines.append(
+                f"| {r.family} | {r.metric} | {r.items} | {r.episodes} | too few items or episodes to "
+                "cross-validate | | | | | | |"
+            )
+            continue
+        lines.append(
+            f"| {r.family} | {r.metric} | {r.items} | {r.episodes} | {_pct(r.chance)} | {_pct(r.majority)} | "
+            f"{_pct(r.majority_template)} | {_pct(r.text_only)} | {_pct(r.blind_before)} | {r.pruned} | "
+            f"{'**FLAGGED**' if r.flagged else 'no'} |"
+        )
+    lines += [
+        "",
+        f"Language-prior shortcuts: {', '.join(flagged) if flagged else 'none'}.",
+        "",
+    ]
+    return lines
+
+
+def blind_summary(manifest: dict) -> str:
+    """One line for run summaries: the language-prior shortcuts the blind baselines flag."""
+    rows = manifest.get("blind_baselines") or []
+    flagged = [r["family"] for r in rows if r.get("flagged")]
+    measured = sum(1 for r in rows if r.get("measured"))
+    pruned = manifest.get("pruned_questions", 0)
+    if rows and not measured:
+        return "blind baselines: not measured (no family has 30 answerable items from 10 episodes)"
+    head = f"blind baselines ({measured} of {len(rows)} families measured, {pruned} questions pruned): "
+    if flagged:
+        return head + f"LANGUAGE-PRIOR SHORTCUT in {', '.join(flagged)} (answerable without the video)"
+    return head + "no family is answerable without the video"
 
 
 def balance_table(metas: list[dict]) -> list[dict]:

@@ -94,9 +94,12 @@ def sha256(path: Path) -> str:
 class DatasetWriter:
     """Writes one dataset directory; resumable, never overwrites a finished one silently."""
 
-    def __init__(self, root: Path, config: dict, samples_per_shard: int = 64, code_version: str = ""):
+    def __init__(
+        self, root: Path, config: dict, samples_per_shard: int = 64, code_version: str = "", debias: bool = True
+    ):
         if samples_per_shard < 1:
             raise ValueError("samples_per_shard must be >= 1")
+        self.debias = debias
         self.root = Path(root)
         self.config = config
         self.code_version = code_version
@@ -167,15 +170,25 @@ class DatasetWriter:
         _atomic_write(self.staging / f"{sample.key}.tar", _tar_bytes([sample]))
 
     def finalize(self, keys: list[str]) -> dict:
-        """Assemble shards from the staged samples ``keys`` (in order), then card, then manifest."""
+        """Assemble shards from the staged samples ``keys`` (in order), then card, then manifest.
+
+        Before the shards are written, the blind baselines of every family are measured on the
+        clean samples (``evaluation.baselines``); with ``debias``, the questions a blind model
+        answers are dropped from every variant of their episode until no family is answerable
+        without the video. The card and the manifest carry the baselines."""
+        from evaluation.baselines import baselines, blind_items, debias
+
         missing = [k for k in keys if not (self.staging / f"{k}.tar").exists()]
         if missing:
             raise DatasetError(f"cannot finish {self.root}: {len(missing)} samples missing, e.g. {missing[0]}")
-        shards, metas = [], []
+        metas = [json.loads(s.files["json"]) for k in keys for s in read_tar(self.staging / f"{k}.tar")]
+        blind = blind_items(metas)
+        pruned, table = debias(blind) if self.debias else (set(), baselines(blind))
+        shards, kept = [], []
         for n, start in enumerate(range(0, len(keys), self.samples_per_shard)):
             group = keys[start : start + self.samples_per_shard]
-            samples = [s for k in group for s in read_tar(self.staging / f"{k}.tar")]
-            metas += [json.loads(s.files["json"]) for s in samples]
+            samples = [_without(s, pruned) for k in group for s in read_tar(self.staging / f"{k}.tar")]
+            kept += [json.loads(s.files["json"]) for s in samples]
             path = self.root / f"{SPLIT}-{n:05d}.tar"
             _atomic_write(path, _tar_bytes(samples))
             shards.append({"path": path.name, "sha256": sha256(path), "bytes": path.stat().st_size, "keys": group})
@@ -185,13 +198,27 @@ class DatasetWriter:
             "config": self.config,
             "code_versions": self.versions(),
             "num_samples": len(keys),
-            "num_questions": sum(len(m["questions"]) for m in metas),
+            "num_questions": sum(len(m["questions"]) for m in kept),
+            "pruned_questions": sum(len(m["questions"]) for m in metas) - sum(len(m["questions"]) for m in kept),
+            "blind_baselines": [{**row.model_dump(), "flagged": row.flagged} for row in table],
             "shards": shards,
         }
-        _atomic_write(self.root / "README.md", dataset_card(manifest, metas).encode())
+        _atomic_write(self.root / "README.md", dataset_card(manifest, kept, table).encode())
         _atomic_write(self.root / MANIFEST, json.dumps(manifest, indent=2).encode())
         shutil.rmtree(self.staging, ignore_errors=True)
         return manifest
+
+
+def _without(sample: Sample, pruned: set[tuple[int, str]]) -> Sample:
+    """``sample`` minus the questions in ``pruned`` ((episode index, question id) pairs)."""
+    if not pruned:
+        return sample
+    meta = json.loads(sample.files["json"])
+    questions = [q for q in meta["questions"] if (meta["index"], q["id"]) not in pruned]
+    if len(questions) == len(meta["questions"]):
+        return sample
+    meta["questions"] = questions
+    return Sample(sample.key, {**sample.files, "json": json.dumps(meta, sort_keys=True).encode()})
 
 
 def is_finished(root: Path) -> bool:
