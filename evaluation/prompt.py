@@ -7,7 +7,7 @@ parser (``evaluation.answers``).
   them; the expected reply is the letter plus the option's text: ``"B. left"``.
 - yes/no questions: ``"yes"`` or ``"no"``.
 - Numbers: the shipped value with its unit, ``"3.3 m"``, ``"144 cm"``, ``"17 degrees"``,
-  ``"12.5 square metres"``; counts have no unit.
+  ``"12.5 m²"``; counts have no unit.
 - Abstention items (the video does not show what the question needs): the abstention option
   (``"E. cannot be determined from the video"``) where there are options, else the abstention
   sentence ``ABSTENTION_SENTENCE``.
@@ -21,7 +21,8 @@ from programs.family import ABSTAIN, QA
 
 LETTERS = string.ascii_uppercase
 ABSTENTION_SENTENCE = "It cannot be determined from the video."
-UNIT_WORDS = {"m": "m", "cm": "cm", "deg": "degrees", "m^2": "square metres", "": ""}
+UNIT_NAMES = {"m": "metres", "cm": "centimetres", "deg": "degrees", "m^2": "square metres"}  # in the prompt
+UNIT_SYMBOLS = {"m": "m", "cm": "cm", "deg": "degrees", "m^2": "m²"}  # in the reply
 INSTRUCTIONS = {
     "choice": "Answer with the option's letter and text.",
     "yes/no": "Answer yes or no.",
@@ -37,10 +38,6 @@ def options(qa: QA) -> list[tuple[str, str]]:
     return list(zip(LETTERS, qa.choices))
 
 
-def unit_text(unit: str) -> str:
-    return UNIT_WORDS.get(unit, unit)
-
-
 def prompt(qa: QA) -> str:
     """The question as a model reads it: the question, its lettered options, what to answer."""
     lines = [qa.question]
@@ -49,7 +46,7 @@ def prompt(qa: QA) -> str:
     elif qa.answer_type == "yes/no":
         lines.append(INSTRUCTIONS["yes/no"] + ABSTAIN_HINT)
     else:
-        unit = unit_text(qa.unit)
+        unit = UNIT_NAMES.get(qa.unit, qa.unit)
         lines.append(INSTRUCTIONS["number"].format(unit=f" in {unit}" if unit else "") + ABSTAIN_HINT)
     return "\n".join(lines)
 
@@ -62,6 +59,6 @@ def expected_reply(qa: QA) -> str:
     if qa.abstain or qa.answer == ABSTAIN:
         return ABSTENTION_SENTENCE
     if qa.answer_type == "number":
-        unit = unit_text(qa.unit)
+        unit = UNIT_SYMBOLS.get(qa.unit, qa.unit)
         return f"{qa.answer} {unit}" if unit else qa.answer
     return qa.answer

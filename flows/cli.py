@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from exports.formats import FORMATS as EXPORT_FORMATS
 from storage.dataset import DatasetError
 
 from .flags import add_config_flags
@@ -91,6 +92,36 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("degradations", help="list the degradation types (identifier first) and their parameters")
     d = sub.add_parser("deploy", help="create the synth-pool work pool and the prefect.yaml deployments on a server")
     d.add_argument("--api-url", help="the server's API (default: $PREFECT_API_URL), e.g. http://127.0.0.1:4200/api")
+    e = sub.add_parser("export", help="write a dataset as training records (LLaVA-Video, ShareGPT, Qwen-VL)")
+    e.add_argument("dir", help="dataset folder or s3://bucket/prefix")
+    e.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="training format (docs/exports.md)")
+    e.add_argument("--out", type=Path, required=True, help="output folder (records, videos or frames)")
+    e.add_argument("--per-sample", action="store_true", help="one multi-turn record per sample, not per question")
+    e.add_argument("--frames", type=_positive_int, help="N frames sampled evenly as images instead of the video")
+    e.add_argument("--variants", help="only these variants, e.g. clean,fog or fog-2 (default: all)")
+    e.add_argument("--overwrite", action="store_true", help="replace a finished export in --out")
+    ev = sub.add_parser("eval", help="score a model's answers (a predictions file, or an OpenAI-compatible endpoint)")
+    ev.add_argument("dir", help="dataset folder or s3://bucket/prefix")
+    ev.add_argument(
+        "--predictions",
+        type=Path,
+        help='JSONL {"id": ITEM_ID, "answer": TEXT} per line (ids: SAMPLE_KEY/QUESTION_ID); with --base-url the '
+        "file the replies are appended to (default eval/MODEL/predictions.jsonl; a rerun resumes)",
+    )
+    ev.add_argument("--base-url", help="ask this OpenAI-compatible vision endpoint, e.g. http://127.0.0.1:8000/v1")
+    ev.add_argument("--model", help="model name at that endpoint")
+    ev.add_argument(
+        "--api-key-env", default="OPENAI_API_KEY", metavar="VAR", help="environment variable holding the API key"
+    )
+    ev.add_argument("--frames", type=_positive_int, default=8, help="frames sent per question (default 8)")
+    ev.add_argument("--size", type=_positive_int, default=448, help="longer side of each frame, px (default 448)")
+    ev.add_argument("--concurrency", type=_positive_int, default=4, help="requests in flight (default 4)")
+    ev.add_argument("--timeout", type=_positive(float), default=120.0, help="seconds per request (default 120)")
+    ev.add_argument("--max-retries", type=int, default=3, help="retries per request (default 3)")
+    ev.add_argument("--variants", help="only these variants, e.g. clean,fog or fog-2 (default: all)")
+    ev.add_argument("--families", type=Path, help="folder of compiled families the run used (their tags)")
+    ev.add_argument("--report", type=Path, help="JSON report (default: beside the predictions, .report.json)")
+    ev.add_argument("--chart", type=Path, help="PNG chart (default: beside the predictions, .png)")
     ld = sub.add_parser("load", help="read a dataset (folder or s3://) back with datasets.load_dataset")
     ld.add_argument("uri")
     ld.add_argument("--streaming", action="store_true")
@@ -186,6 +217,83 @@ def _cmd_verify(args) -> int:
     return 1 if problems or wrong else 0
 
 
+def _cmd_export(args) -> int:
+    from evaluation.items import parse_variants
+    from exports.export import export_dataset
+    from storage.s3 import local_dataset
+
+    report = export_dataset(
+        local_dataset(args.dir),
+        args.format,
+        args.out,
+        per_sample=args.per_sample,
+        frames=args.frames,
+        variants=parse_variants(args.variants),
+        overwrite=args.overwrite,
+    )
+    print(
+        f"{report.records} {args.format} records ({report.questions} questions, {report.samples} samples) in "
+        f"{report.records_file}; media paths are relative to {report.out}"
+    )
+    return 0
+
+
+def _cmd_eval(args) -> int:
+    """Exit 0 when every item was scored; 1 if some replies are missing (the endpoint failed on
+    them after retries: rerun to resume); 2 for invalid input."""
+    from evaluation.chart import save_chart
+    from evaluation.items import iter_metas, parse_variants, sample_items
+    from evaluation.scorer import family_tags, format_report, read_predictions, score
+    from programs.family_io import load_user_families
+    from storage.s3 import local_dataset
+
+    root = local_dataset(args.dir)
+    variants = parse_variants(args.variants)
+    predictions = args.predictions
+    failed = 0
+    if args.base_url:
+        from evaluation.endpoint import ask_endpoint
+        from programs.llm import ChatClient
+
+        if not args.model:
+            raise ValueError("--base-url needs --model")
+        client = ChatClient(
+            args.base_url,
+            args.model,
+            os.environ.get(args.api_key_env, ""),
+            timeout=args.timeout,
+            max_retries=args.max_retries,
+        )
+        predictions = predictions or Path("eval") / args.model.replace("/", "_") / "predictions.jsonl"
+        asked = ask_endpoint(
+            ((s.files["mp4"], sample_items(m)) for s, m in iter_metas(root, variants)),
+            client,
+            predictions,
+            frames=args.frames,
+            size=args.size,
+            concurrency=args.concurrency,
+            log=lambda msg: print(f"synth eval: {msg}", file=sys.stderr, flush=True),
+        )
+        failed = len(asked.failed)
+        for item_id, error in list(asked.failed.items())[:5]:
+            print(f"synth eval: no reply for {item_id}: {error}", file=sys.stderr)
+        print(f"{asked.asked} questions asked, {asked.skipped} already answered, {failed} failed -> {predictions}")
+    elif not predictions:
+        raise ValueError("give --predictions FILE, or --base-url URL --model NAME to ask an endpoint")
+    items = [i for _, m in iter_metas(root, variants) for i in sample_items(m)]
+    families = load_user_families(args.families) if args.families else None
+    report = score(items, read_predictions(predictions), family_tags(families))
+    print(format_report(report))
+    stem = predictions.with_suffix("")
+    report_path = args.report or stem.with_name(stem.name + ".report.json")
+    chart_path = args.chart or stem.with_name(stem.name + ".png")
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(report.model_dump_json(indent=2))
+    save_chart(report, chart_path, title=f"{args.model or predictions.name} on {args.dir}")
+    print(f"report: {report_path}; chart: {chart_path}")
+    return 1 if failed else 0
+
+
 def _cmd_push(args) -> int:
     from storage.s3 import push
 
@@ -265,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         "verify": _cmd_verify,
         "push": _cmd_push,
         "load": _cmd_load,
+        "export": _cmd_export,
+        "eval": _cmd_eval,
         "compile": _cmd_compile,
         "degradations": _cmd_degradations,
     }
@@ -275,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
 
         err = e.errors()[0]
         print(f"synth: error: invalid {flag_for(err['loc'])}: {err['msg']}", file=sys.stderr)
-    except (DatasetError, ValueError, RuntimeError) as e:
+    except (DatasetError, ValueError, RuntimeError, OSError) as e:
         print(f"synth: error: {e}", file=sys.stderr)
     except KeyboardInterrupt:
         print("synth: interrupted; rerun the same command to resume", file=sys.stderr)
