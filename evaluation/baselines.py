@@ -12,14 +12,15 @@ Measured on the clean samples' answerable items (abstentions are scored apart), 
   highest-scoring one is the answer), or ridge regression of the log answer for numbers.
 
 Scores are accuracy (MRA for numbers, ``evaluation.metrics``) under 5-fold cross-validation
-grouped by episode (``GroupKFold``: no scene is in both folds). A family whose text-only score is
-more than ``FLAG_POINTS`` points above chance reads its answer from the question: a
-language-prior shortcut. ``debias`` removes such shortcuts the way Brown et al. ("Benchmark
+grouped by episode (``GroupKFold``: no scene is in both folds). A family whose best blind score
+(text-only, or a majority answer where that does better) is more than ``FLAG_POINTS`` points
+above chance reads its answer from the question: a language-prior shortcut. ``debias`` removes such shortcuts the way Brown et al. ("Benchmark
 Designers Should 'Train on the Test Set' to Expose Exploitable Non-Visual Shortcuts", 2025) do
-with iterative bias pruning: repeatedly drop the items the cross-validated text-only model
-answers right with the highest confidence, refit, until the family is within ``TARGET_POINTS``
-of chance (or ``MIN_ITEMS`` are left). Families with fewer than ``MIN_ITEMS`` answerable items
-or ``MIN_EPISODES`` episodes are reported as too small to measure and left as they are.
+with iterative bias pruning: repeatedly drop the items the cross-validated blind model answers
+right with the highest confidence, refit, until the family is within ``TARGET_POINTS`` of
+chance; a family that cannot get there with ``MIN_ITEMS`` left is dropped whole (``dropped``).
+Families with fewer than ``MIN_ITEMS`` answerable items or ``MIN_EPISODES`` episodes are
+reported as too small to measure and left as they are.
 Everything here is deterministic: the same items give the same scores and the same pruning.
 """
 
@@ -106,6 +107,7 @@ class FamilyBaseline(BaseModel):
     text_only: float | None = None
     blind_before: float | None = None  # the best blind score before pruning (None: nothing pruned)
     pruned: int = 0
+    dropped: bool = False  # pruning could not separate the answers from the question: no item ships
 
     @property
     def blind(self) -> float | None:
@@ -343,7 +345,12 @@ def debias(items: list[BlindItem]) -> tuple[set[tuple[int, str]], list[FamilyBas
             pruned |= {(its[j].episode, its[j].id) for j in drop}
             its = [it for j, it in enumerate(its) if j not in drop]
             current, predictors = _measure(family, its)
-        if rounds:
+        if current.measured and current.margin_points > TARGET_POINTS:  # no item of it can be trusted
+            pruned |= {(it.episode, it.id) for it in its}
+            current = FamilyBaseline(
+                family=family, metric=first.metric, items=0, episodes=0, measured=False, dropped=True
+            )
+        if rounds or current.dropped:
             current = current.model_copy(update={"blind_before": first.blind, "pruned": first.items - current.items})
         report.append(current)
     return pruned, report

@@ -462,13 +462,13 @@ def answer(view: View, family: str, slots: dict, shipped: dict):
             ang = _heading_side(pos, h, centres[a])
             return "straight ahead" if abs(ang) < 15 else ("turn left" if ang > 0 else "turn right")
         if family == "action_distance":
-            step = 1.0 if slots["move"] == "forward" else -1.0
-            moved = pos[:2] + step * np.array([math.cos(h), math.sin(h)])
+            way = h + {"forward": 0.0, "backward": math.pi, "left": math.pi / 2, "right": -math.pi / 2}[slots["move"]]
+            moved = pos[:2] + np.array([math.cos(way), math.sin(way)])
             before = np.linalg.norm(centres[a][:2] - pos[:2])
             after = np.linalg.norm(centres[a][:2] - moved)
             return "closer" if after < before else "farther"
         turned = h + (math.pi / 2 if slots["turn"] == "left" else -math.pi / 2)
-        return "left" if _heading_side(pos, turned, centres[a]) > 0 else "right"
+        return "in front" if abs(_heading_side(pos, turned, centres[a])) < 90 else "behind"
     if family in ("camera_turn_direction", "camera_rotation_angle"):
         turn = math.degrees(_wrap(view.heading(last) - view.heading(0)))
         if family == "camera_rotation_angle":

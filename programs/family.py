@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 AnswerType = Literal["yes/no", "multiple choice", "number", "object"]
 SlotKind = Literal["object", "frame", "category", "choice"]
+Distractors = Literal["seen", "movable", "supporters"]
 ANSWER_TYPES: tuple[str, ...] = get_args(AnswerType)
 SLOT_KINDS: tuple[str, ...] = get_args(SlotKind)
 ABSTAIN = "cannot be determined from the video"
@@ -60,6 +61,14 @@ class Family(BaseModel):
     # answers that scenes produce far more often than others are kept with this probability
     # (e.g. "how many" is mostly 1), so that no answer dominates the family in a large run
     keep: dict[str, float] = Field(default_factory=dict)
+    # choice slots whose values the question shows and that could tell the answer (a 1 m step
+    # "forward" mostly brings things "closer"): items are picked in sets holding every answer once
+    # per combination of these values, so that the words alone never tell the answer
+    balance_by: tuple[str, ...] = ()
+    # object answers: which objects the wrong options come from (any the video shows, or only those
+    # that could be the answer: ones that can move, ones something stands on), so that no option
+    # is ruled out by what it is
+    distractors: Distractors = "seen"
     tags: tuple[str, ...] = ()
     definition: str = ""
     provenance: dict[str, str] = Field(default_factory=dict)
@@ -130,6 +139,12 @@ class Family(BaseModel):
             raise ValueError("symmetric needs at least two object slots")
         if not all(0 <= p <= 1 for p in self.keep.values()):
             raise ValueError("keep probabilities must be in [0, 1]")
+        if bad := [s for s in self.balance_by if self.slots.get(s) != "choice"]:
+            raise ValueError(f"balance_by names {bad}, which are not choice slots")
+        if self.balance_by and self.answer_type not in ("multiple choice", "yes/no"):
+            raise ValueError("balance_by needs a fixed set of answers (multiple choice or yes/no)")
+        if self.distractors != "seen" and self.answer_type != "object":
+            raise ValueError("distractors only apply to object answers")
         return self
 
     @property

@@ -4,9 +4,9 @@ A family is two files in one directory:
 
 - ``<id>.py``: its program, exactly the source text that runs (and that ``program_id`` hashes);
 - ``<id>.family.yaml``: every other field of the ``Family`` (templates, slots, answer type,
-  unit, tolerance, options, symmetric, slot_values, keep, tags, definition, provenance), as
-  YAML, fields at their default left out; compiled families add ``source_sha256``, so that a
-  program edited after it was verified is refused.
+  unit, tolerance, options, symmetric, slot_values, keep, balance_by, distractors, tags,
+  definition, provenance), as YAML, fields at their default left out; compiled families add
+  ``source_sha256``, so that a program edited after it was verified is refused.
 
 ``write_family`` writes that format and ``load_families`` reads it, for ``programs/library/``
 (in a fixed order) and for a directory of compiled families alike. ``load_family_specs`` reads

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -109,7 +110,12 @@ def _render_slots(family: Family, slots: dict, episode: Episode) -> dict[str, st
 
 
 def _bindings(family: Family, api: SceneAPI, objects: list[int], rng: np.random.Generator) -> list[dict]:
+    """Candidate slot values: object tuples in random order, each with a frame that shows them,
+    random categories and choice values; every combination of the ``balance_by`` choice values."""
     obj_slots = family.object_slots()
+    contexts = [
+        dict(zip(family.balance_by, c)) for c in itertools.product(*(family.slot_values[b] for b in family.balance_by))
+    ]
     if obj_slots:
         combos = itertools.combinations if family.symmetric else itertools.permutations
         pools = [list(c) for c in combos(objects, len(obj_slots))]
@@ -131,18 +137,33 @@ def _bindings(family: Family, api: SceneAPI, objects: list[int], rng: np.random.
                 if not cats:
                     break
                 slots[name] = cats[int(rng.integers(len(cats)))]
-            elif kind == "choice":
+            elif kind == "choice" and name not in family.balance_by:
                 values = family.slot_values[name]
                 slots[name] = values[int(rng.integers(len(values)))]
         else:
-            out.append(slots)
-        if len(out) >= CANDIDATES_PER_FAMILY:
+            out += [{**slots, **context} for context in contexts]
+        if len(out) >= CANDIDATES_PER_FAMILY * len(contexts):
             break
     return out
 
 
-def _balanced(candidates: list[tuple[dict, object]], n: int, rng: np.random.Generator) -> list[tuple[dict, object]]:
-    """Round-robin over distinct answers so that no answer dominates the family."""
+def _balanced(
+    family: Family, candidates: list[tuple[dict, object]], n: int, rng: np.random.Generator
+) -> list[tuple[dict, object]]:
+    """Round-robin over distinct answers so that no answer dominates the family; with
+    ``balance_by``, whole sets holding every answer once for the same shown choice values."""
+    if family.balance_by:
+        answers = family.options if family.answer_type == "multiple choice" else ("yes", "no")
+        groups: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        for c in candidates:
+            groups[tuple(c[0][b] for b in family.balance_by)][c[1]].append(c)
+        sets = [
+            [by_answer[a][j] for a in answers]
+            for by_answer in groups.values()
+            for j in range(min(len(by_answer[a]) for a in answers))
+        ]
+        order = rng.permutation(len(sets))
+        return [c for k in order[: n // len(answers)] for c in sets[k]]
     by_answer: dict[str, list] = defaultdict(list)
     for c in candidates:
         by_answer[repr(c[1])].append(c)
@@ -158,23 +179,34 @@ def _balanced(candidates: list[tuple[dict, object]], n: int, rng: np.random.Gene
 
 def _choices(
     family: Family, correct: str, slots: dict, episode: Episode, seen: list[int], rng: np.random.Generator
-) -> list[str]:
+) -> list[str] | None:
+    """The options asked, in order, the abstention last; None when no wrong option is available."""
     if family.answer_type == "multiple choice":
         options = list(family.options)
     elif family.answer_type == "object":
         if family.symmetric and family.object_slots() and correct != ABSTAIN:  # choose among the named objects
             options = [_describe(episode, slots[s]) for s in family.object_slots()]
         else:
-            pool = [_describe(episode, o) for o in seen if o not in slots.values()]
-            if family.id == "support":
-                pool.append(FLOOR)
+            pool = [_describe(episode, o) for o in distractor_pool(family, episode, seen) if o not in slots.values()]
             pool = [p for p in dict.fromkeys(pool) if p != correct]
+            if not pool:
+                return None
             picks = rng.permutation(len(pool))[: DISTRACTORS + (correct == ABSTAIN)]
             options = [*([] if correct == ABSTAIN else [correct]), *(pool[i] for i in picks)]
     else:
         return []
     rng.shuffle(options)
     return [*options, ABSTAIN]
+
+
+def distractor_pool(family: Family, episode: Episode, seen: list[int]) -> list[int]:
+    """The seen objects an object answer's wrong options come from (``Family.distractors``)."""
+    if family.distractors == "movable":
+        return [o for o in seen if episode.scene.object(o).movable]
+    if family.distractors == "supporters":
+        below = {o.supported_by for o in episode.scene.objects}
+        return [o for o in seen if o in below]
+    return seen
 
 
 def generate_questions(
@@ -194,7 +226,10 @@ def generate_questions(
     seen = sorted(o for o in clear if api.seen(o))
     unseen = sorted(o for o in clear if not api.glimpsed(o))
 
-    plan = [(family, slots) for family in families.values() for slots in _bindings(family, api, seen, rng)]
+    # one random stream per family: changing one family never changes the questions of another
+    base = int(rng.integers(2**32))
+    rngs = {f.id: np.random.default_rng([base, zlib.crc32(f.id.encode())]) for f in families.values()}
+    plan = [(family, slots) for family in families.values() for slots in _bindings(family, api, seen, rngs[family.id])]
     outcomes = pool.run(episode.model_dump_json(), [Task(f.source, s) for f, s in plan])
     valid: dict[str, list] = defaultdict(list)
     for (family, slots), out in zip(plan, outcomes):
@@ -204,26 +239,33 @@ def generate_questions(
             report.why[family.id][out.why or "no answer"] += 1
         elif reason:
             report.rejected[family.id].append(reason)
-        elif rng.random() < family.keep.get(answer_text(family, out.value, episode)[0], 1.0):
+        elif rngs[family.id].random() < family.keep.get(answer_text(family, out.value, episode)[0], 1.0):
             valid[family.id].append((slots, out.value))
 
     items: list[QA] = []
     for family in families.values():
-        for slots, value in _balanced(valid[family.id], per_family, rng):
+        frng = rngs[family.id]
+        for slots, value in _balanced(family, valid[family.id], per_family, frng):
             text, number = answer_text(family, value, episode)
-            items.append(_qa(family, slots, text, number, episode, api, seen, rng, len(items)))
+            qa = _qa(family, slots, text, number, episode, api, seen, frng, len(items))
+            if qa is None:
+                report.why[family.id]["no wrong option to offer"] += 1
+                continue
+            items.append(qa)
         n_obj = len(family.object_slots())
-        if n_obj and unseen and len(seen) >= n_obj - 1 and rng.random() < abstention_share:
+        if n_obj and unseen and len(seen) >= n_obj - 1 and frng.random() < abstention_share:
             names = family.object_slots()
-            others = [int(x) for x in rng.permutation(seen)[: n_obj - 1]]
-            hidden = int(rng.integers(n_obj))
-            slots = {name: others.pop() if k != hidden else int(rng.choice(unseen)) for k, name in enumerate(names)}
+            others = [int(x) for x in frng.permutation(seen)[: n_obj - 1]]
+            hidden = int(frng.integers(n_obj))
+            slots = {name: others.pop() if k != hidden else int(frng.choice(unseen)) for k, name in enumerate(names)}
             for name, kind in family.slots.items():
                 if kind == "frame":
-                    slots[name] = int(rng.integers(api.num_frames))
+                    slots[name] = int(frng.integers(api.num_frames))
                 elif kind == "choice":
-                    slots[name] = family.slot_values[name][int(rng.integers(len(family.slot_values[name])))]
-            items.append(_qa(family, slots, ABSTAIN, None, episode, api, seen, rng, len(items), abstain=True))
+                    slots[name] = family.slot_values[name][int(frng.integers(len(family.slot_values[name])))]
+            qa = _qa(family, slots, ABSTAIN, None, episode, api, seen, frng, len(items), abstain=True)
+            if qa is not None:
+                items.append(qa)
         report.asked[family.id] += sum(1 for q in items if q.family == family.id)
     return items
 
@@ -238,8 +280,11 @@ def _problem(family: Family, out: Outcome, api: SceneAPI) -> str | None:
     return check_answer(family, out.value, api)
 
 
-def _qa(family, slots, text, number, episode, api, seen, rng, n, abstain=False) -> QA:
+def _qa(family, slots, text, number, episode, api, seen, rng, n, abstain=False) -> QA | None:
     template = family.templates[int(rng.integers(len(family.templates)))]
+    choices = _choices(family, text, slots, episode, seen, rng)
+    if choices is None:
+        return None
     objs = [slots[s] for s in family.object_slots()]
     evidence = [] if abstain else [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in objs)]
     return QA(
@@ -250,7 +295,7 @@ def _qa(family, slots, text, number, episode, api, seen, rng, n, abstain=False) 
         slots=slots,
         answer=text,
         value=number,
-        choices=_choices(family, text, slots, episode, seen, rng),
+        choices=choices,
         answer_type=family.answer_type,
         abstain=abstain,
         unit=family.unit,

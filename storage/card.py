@@ -142,6 +142,7 @@ def blind_section(rows: list, pruned: int, debiased: bool) -> list[str]:
     if not rows:
         return []
     flagged = [r.family for r in rows if r.flagged]
+    dropped = [r.family for r in rows if r.dropped]
     lines = [
         "## Blind baselines: answering without the video",
         "",
@@ -167,6 +168,12 @@ def blind_section(rows: list, pruned: int, debiased: bool) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        if r.dropped:
+            lines.append(
+                f"| {r.family} | {r.metric} | 0 | 0 | every item dropped: its answers could not be told apart from "
+                f"the question's words (best blind score {_pct(r.blind_before)}) | | | | | {r.pruned} | dropped |"
+            )
+            continue
         if not r.measured:
             lines.append(
                 f"| {r.family} | {r.metric} | {r.items} | {r.episodes} | too few items or episodes to "
@@ -181,6 +188,7 @@ def blind_section(rows: list, pruned: int, debiased: bool) -> list[str]:
     lines += [
         "",
         f"Language-prior shortcuts: {', '.join(flagged) if flagged else 'none'}.",
+        *([f"Dropped as answerable without the video: {', '.join(dropped)}."] if dropped else []),
         "",
     ]
     return lines
@@ -190,14 +198,16 @@ def blind_summary(manifest: dict) -> str:
     """One line for run summaries: the language-prior shortcuts the blind baselines flag."""
     rows = manifest.get("blind_baselines") or []
     flagged = [r["family"] for r in rows if r.get("flagged")]
+    dropped = [r["family"] for r in rows if r.get("dropped")]
     measured = sum(1 for r in rows if r.get("measured"))
     pruned = manifest.get("pruned_questions", 0)
     if rows and not measured:
         return "blind baselines: not measured (no family has 30 answerable items from 10 episodes)"
     head = f"blind baselines ({measured} of {len(rows)} families measured, {pruned} questions pruned): "
+    tail = f"; dropped whole as answerable without the video: {', '.join(dropped)}" if dropped else ""
     if flagged:
-        return head + f"LANGUAGE-PRIOR SHORTCUT in {', '.join(flagged)} (answerable without the video)"
-    return head + "no family is answerable without the video"
+        return head + f"LANGUAGE-PRIOR SHORTCUT in {', '.join(flagged)} (answerable without the video)" + tail
+    return head + "no family is answerable without the video" + tail
 
 
 def balance_table(metas: list[dict]) -> list[dict]:

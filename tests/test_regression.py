@@ -8,6 +8,11 @@ plugin redesign (``tests/reference.py`` says how it was made). Each difference i
 - ``renderer`` records every setting of the backend (``max_bounces``, ``hfov_deg`` too);
 - the sample's ``config`` is the nested ``RunConfig``; samples carry ``code_version``, and
   degraded ones an empty ``generation``;
+- the questions: since the blind-baseline work each family draws from its own random stream, and
+  ``action_side`` (in front / behind after a turn), ``action_distance`` (sideways steps too),
+  ``support`` (never the floor) and ``which_object_moved`` (movable distractors) changed on
+  purpose, so different questions are asked; every question both runs ask (same program, same
+  slots) must get the same answer, and at least a quarter of the old ones are asked again;
 - the colour of a few pixels: the old run's Workbench frames of episode 1 differ from a fresh
   render of the same episode by the old code itself (up to 23 levels on a few hundred pixels,
   0.11 in a frame's mean), measured; depth and instance maps are bit-identical.
@@ -15,6 +20,7 @@ plugin redesign (``tests/reference.py`` says how it was made). Each difference i
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -23,8 +29,6 @@ from flows.config import RunConfig
 from flows.run import run
 from sim_adapters.scene import Episode
 from tests.reference import fingerprint, load_reference
-
-QA_FIELDS = ("id", "family", "program_id", "question", "slots", "answer", "value", "choices", "abstain")
 
 
 def _same(a, b, path="") -> list[str]:
@@ -58,15 +62,24 @@ def test_same_seed_gives_the_same_dataset_as_before_the_plugin_redesign(tmp_path
     run(cfg, tmp_path / "ds")
     new = fingerprint(tmp_path / "ds")
     assert sorted(new["samples"]) == sorted(ref["samples"])
+    both = total = 0
     for key, old in ref["samples"].items():
         got = new["samples"][key]
         assert got["depth_sha256"] == old["depth_sha256"], key
         assert got["instance_sha256"] == old["instance_sha256"], key
         worst = max(abs(x - y) for fa, fb in zip(old["rgb_mean"], got["rgb_mean"]) for x, y in zip(fa, fb))
         assert worst <= 0.5, (key, worst)
-        old_qa = [{k: q[k] for k in QA_FIELDS} for q in old["json"]["questions"]]
-        new_qa = [{k: q[k] for k in QA_FIELDS} for q in got["json"]["questions"]]
-        assert old_qa == new_qa, key
+        asked_before = {
+            (q["program_id"], json.dumps(q["slots"], sort_keys=True)): (q["answer"], q["value"])
+            for q in old["json"]["questions"]
+            if not q["abstain"]
+        }
+        for q in got["json"]["questions"]:
+            before = asked_before.get((q["program_id"], json.dumps(q["slots"], sort_keys=True)))
+            if before is not None and not q["abstain"]:
+                assert (q["answer"], q["value"]) == before, (key, q["id"])
+                both += 1
+        total += len(asked_before)
         migrated = Episode.model_validate(old["json"]["episode"]).model_dump(mode="json")
         shipped = dict(got["json"]["episode"])
         assert shipped.pop("renderer") == {**migrated.pop("renderer"), "max_bounces": 2, "hfov_deg": 70.0}
@@ -76,3 +89,4 @@ def test_same_seed_gives_the_same_dataset_as_before_the_plugin_redesign(tmp_path
         assert shipped["schema_version"] == "2.0"
         assert _same(migrated, shipped) == [], key
         assert got["json"]["episode"]["visibility_rule"] == {"min_pixels": 100, "min_frames": 2}
+    assert both >= 0.25 * total, (both, total)

@@ -6,9 +6,9 @@ def answer(scene, a, move):
         return scene.drop("not seen where it ends up")
     cam = scene.camera(scene.num_frames - 1)
     target = scene.object(a, scene.num_frames - 1).center
-    step = 1.0 if move == "forward" else -1.0
+    way = cam.heading + {"forward": 0.0, "backward": math.pi, "left": math.pi / 2, "right": -math.pi / 2}[move]
     x, y = cam.position[0], cam.position[1]
-    nx, ny = x + step * math.cos(cam.heading), y + step * math.sin(cam.heading)
+    nx, ny = x + math.cos(way), y + math.sin(way)
     before = math.hypot(target[0] - x, target[1] - y)
     after = math.hypot(target[0] - nx, target[1] - ny)
     if abs(after - before) < 0.3:
