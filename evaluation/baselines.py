@@ -16,12 +16,12 @@ grouped by episode (``GroupKFold``: no scene is in both folds). A family whose b
 (text-only, or a majority answer where that does better) is more than ``FLAG_POINTS`` points
 above chance reads its answer from the question: a language-prior shortcut. ``debias`` removes
 such shortcuts the way Brown et al. ("Benchmark Designers Should 'Train on the Test Set' to
-Expose Exploitable Non-Visual Shortcuts", 2025) do with iterative bias pruning: repeatedly drop the items the cross-validated blind model answers
-right with the highest confidence, refit, until the family is within ``TARGET_POINTS`` of
-chance; a family that cannot get there with ``MIN_ITEMS`` left is dropped whole (``dropped``).
-Families with fewer than ``MIN_ITEMS`` answerable items or ``MIN_EPISODES`` episodes are
-reported as too small to measure and left as they are.
-Everything here is deterministic: the same items give the same scores and the same pruning.
+Expose Exploitable Non-Visual Shortcuts", 2025) do with iterative bias pruning: repeatedly drop
+the items the cross-validated blind model answers right with the highest confidence, refit,
+until the family is within ``TARGET_POINTS`` of chance; a family that cannot get there with
+``MIN_ITEMS`` left is dropped whole (``dropped``). Families with fewer than ``MIN_ITEMS``
+answerable items or ``MIN_EPISODES`` episodes are reported as too small to measure and left as
+they are. Everything here is deterministic: the same items give the same scores and the same pruning.
 """
 
 from __future__ import annotations
