@@ -18,8 +18,8 @@ above chance reads its answer from the question: a language-prior shortcut. ``de
 such shortcuts the way Brown et al. ("Benchmark Designers Should 'Train on the Test Set' to
 Expose Exploitable Non-Visual Shortcuts", 2025) do with iterative bias pruning: repeatedly drop
 the items the cross-validated blind model answers right with the highest confidence, refit,
-until the family is within ``TARGET_POINTS`` of chance; a family that cannot get there with
-``MIN_ITEMS`` left is dropped whole (``dropped``). Families with fewer than ``MIN_ITEMS``
+until the family is within ``TARGET_POINTS`` of chance or ``MIN_ITEMS`` are left; a family still
+flagged then is dropped whole (``dropped``). Families with fewer than ``MIN_ITEMS``
 answerable items or ``MIN_EPISODES`` episodes are reported as too small to measure and left as
 they are. Everything here is deterministic: the same items give the same scores and the same pruning.
 """
@@ -345,7 +345,7 @@ def debias(items: list[BlindItem]) -> tuple[set[tuple[int, str]], list[FamilyBas
             pruned |= {(its[j].episode, its[j].id) for j in drop}
             its = [it for j, it in enumerate(its) if j not in drop]
             current, predictors = _measure(family, its)
-        if current.measured and current.margin_points > TARGET_POINTS:  # no item of it can be trusted
+        if current.flagged:  # still a shortcut with MIN_ITEMS left: no item of it can be trusted
             pruned |= {(it.episode, it.id) for it in its}
             current = FamilyBaseline(
                 family=family, metric=first.metric, items=0, episodes=0, measured=False, dropped=True

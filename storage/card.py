@@ -159,7 +159,8 @@ def blind_section(rows: list, pruned: int, debiased: bool) -> list[str]:
         lines += [
             f"{pruned} questions were dropped (from every variant of their episode) by iterative bias pruning: the "
             "items a cross-validated blind model answered right with the highest confidence, until each family "
-            "was within 5 points of chance. 'before' is the best blind score before pruning.",
+            "was within 5 points of chance or down to 30 items (a family still flagged then ships none). 'before' "
+            "is the best blind score before pruning.",
             "",
         ]
     lines += [

@@ -71,7 +71,7 @@ def test_a_family_the_question_answers_is_flagged_and_pruned_until_it_is_not():
 def test_a_200_episode_draft_run_has_no_language_prior_shortcut(tmp_path):
     """The issue's acceptance check: blind baselines in the card, none flagged, on 200 episodes."""
     out = tmp_path / "ds"
-    manifest = run(tiny_config(episodes=200, seed=0, frames=16, width=320, height=240, min_pixels=100), out)
+    manifest = run(tiny_config(episodes=200, seed=0, frames=8, width=320, height=240, min_pixels=100), out)
     rows = manifest["blind_baselines"]
     assert sum(r["measured"] for r in rows) >= 18
     assert [r["family"] for r in rows if r["flagged"]] == []

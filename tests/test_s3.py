@@ -193,3 +193,23 @@ def test_run_straight_to_s3_and_the_cli(aws_env, tmp_path, monkeypatch):
     env = {**__import__("os").environ, "AWS_SECRET_ACCESS_KEY": "wrong"}
     out = subprocess.run([*synth, "load", uri], capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode != 0 and out.stderr.strip().splitlines()[-1].startswith("synth: error: access")
+
+
+def test_export_and_eval_read_a_dataset_from_s3(tiny_dataset, aws_env, tmp_path, capsys, monkeypatch):
+    from evaluation.items import read_items
+    from evaluation.prompt import expected_reply
+    from flows.cli import main
+
+    monkeypatch.setenv("SYNTH_CACHE", str(tmp_path / "cache"))
+    root, _ = tiny_dataset
+    uri = _bucket(aws_env, "synth-export")
+    push(root, uri)
+    out = tmp_path / "qwen"
+    assert main(["export", uri, "--format", "qwen-vl", "--out", str(out)]) == 0
+    records = json.loads((out / "qwen_vl.json").read_text())
+    items = read_items(root)
+    assert [r["id"] for r in records] == [i.id for i in items]
+    preds = tmp_path / "p.jsonl"
+    preds.write_text("".join(json.dumps({"id": i.id, "answer": expected_reply(i.qa)}) + "\n" for i in items))
+    assert main(["eval", uri, "--predictions", str(preds)]) == 0
+    assert "overall: score 100.0" in capsys.readouterr().out
