@@ -171,8 +171,8 @@ def blind_section(rows: list, pruned: int, debiased: bool) -> list[str]:
     for r in rows:
         if r.dropped:
             lines.append(
-                f"| {r.family} | {r.metric} | 0 | 0 | every item dropped: its answers could not be told apart from "
-                f"the question's words (best blind score {_pct(r.blind_before)}) | | | | | {r.pruned} | dropped |"
+                f"| {r.family} | {r.metric} | 0 | 0 | every item dropped: still answerable without the video with "
+                f"30 items left (best blind score before: {_pct(r.blind_before)}) | | | | | {r.pruned} | dropped |"
             )
             continue
         if not r.measured:

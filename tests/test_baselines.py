@@ -89,3 +89,14 @@ def test_a_200_episode_draft_run_has_no_language_prior_shortcut(tmp_path):
     kept = {r["family"]: r for r in rows}
     assert kept["action_side"]["pruned"] <= 0.2 * (kept["action_side"]["items"] + kept["action_side"]["pruned"])
     assert kept["action_distance"]["items"] >= 100
+
+
+def test_debias_is_a_run_option_with_a_command_line_flag(tmp_path):
+    from flows.cli import build_parser
+    from flows.flags import config_from_args
+
+    def cfg(*flags):
+        return config_from_args(build_parser().parse_args(["run", "--out", str(tmp_path), *flags]))
+
+    assert cfg().debias is True and cfg("--debias").debias is True and cfg("--no-debias").debias is False
+    assert "debias" not in cfg().sample_settings()  # a run-level step: samples do not carry it
