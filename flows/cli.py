@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="resume a run that an earlier version of synth's code started (both versions are recorded)",
     )
     r.add_argument("--no-progress", action="store_true")
+    r.add_argument(
+        "--export",
+        choices=("habitat",),
+        help="also write the run's scenes and trajectories as a Habitat scene dataset in OUT/habitat (local OUT)",
+    )
     v = sub.add_parser("verify", help="recompute every answer of a dataset from its shipped JSON")
     v.add_argument("dir", help="dataset folder or s3://bucket/prefix")
     v.add_argument("--families", type=Path, help="folder of compiled families (synth compile --out) the run used")
@@ -92,10 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("degradations", help="list the degradation types (identifier first) and their parameters")
     d = sub.add_parser("deploy", help="create the synth-pool work pool and the prefect.yaml deployments on a server")
     d.add_argument("--api-url", help="the server's API (default: $PREFECT_API_URL), e.g. http://127.0.0.1:4200/api")
-    e = sub.add_parser("export", help="write a dataset as training records (LLaVA-Video, ShareGPT, Qwen-VL)")
-    e.add_argument("dir", help="dataset folder or s3://bucket/prefix")
-    e.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="training format (docs/exports.md)")
-    e.add_argument("--out", type=Path, required=True, help="output folder (records, videos or frames)")
+    e = sub.add_parser(
+        "export",
+        help="write a dataset as training records (LLaVA-Video, ShareGPT, Qwen-VL), or scenes as a Habitat scene "
+        "dataset (synth export habitat DIR_OR_SEED --out PATH)",
+    )
+    e.add_argument("dir", help="dataset folder or s3://bucket/prefix; or 'habitat' followed by DIR_OR_SEED")
+    e.add_argument("habitat_source", nargs="?", metavar="DIR_OR_SEED", help="(habitat) a dataset, or seeds: 7 or 0,1,2")
+    e.add_argument("--format", choices=EXPORT_FORMATS, help="training format (docs/exports.md)")
+    e.add_argument("--out", type=Path, required=True, help="output folder")
     e.add_argument("--per-sample", action="store_true", help="one multi-turn record per sample, not per question")
     e.add_argument("--frames", type=_positive_int, help="N frames sampled evenly as images instead of the video")
     e.add_argument("--variants", help="only these variants, e.g. clean,fog or fog-2 (default: all)")
@@ -143,6 +153,8 @@ def _cmd_run(args) -> int:
 
     if args.ray_address:  # bad input fails here, before anything is written or Prefect starts
         flow.check_ray_address(args.ray_address)
+    if args.export and isinstance(args.out, str):
+        raise ValueError("--export habitat writes next to a local --out; export an s3:// dataset with synth export")
     open_run(cfg, args.out, overwrite=args.overwrite, across_versions=args.resume_across_versions)
 
     bars: list[tqdm] = []
@@ -189,6 +201,11 @@ def _cmd_run(args) -> int:
     from storage.card import blind_summary
 
     print(blind_summary(manifest))
+    if args.export == "habitat":
+        from exports.habitat import export_habitat
+
+        done = export_habitat(str(args.out), Path(args.out) / "habitat")
+        print(f"Habitat scene dataset: {done.dataset_config} ({len(done.scenes)} scenes with trajectories)")
     return 0
 
 
@@ -218,6 +235,19 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_export(args) -> int:
+    if args.dir == "habitat":
+        from exports.habitat import export_habitat
+
+        if not args.habitat_source:
+            raise ValueError("synth export habitat needs DIR_OR_SEED: a dataset, or procedural seeds (7 or 0,1,2)")
+        done = export_habitat(args.habitat_source, args.out)
+        print(
+            f"{len(done.scenes)} scene(s) and {done.trajectories} trajectories in the Habitat scene dataset "
+            f"{done.dataset_config}; render it with synth run --simulator habitat --scene-dataset {done.out}"
+        )
+        return 0
+    if args.habitat_source or not args.format:
+        raise ValueError("give --format llava-video|sharegpt|qwen-vl (or: synth export habitat DIR_OR_SEED)")
     from evaluation.items import parse_variants
     from exports.export import export_dataset
     from storage.s3 import local_dataset

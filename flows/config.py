@@ -39,6 +39,13 @@ class RunConfig(BaseModel):
     episodes: int = Field(4, ge=1, description="episodes to generate")
     seed: int = Field(0, ge=0, description="run seed: episode i of a run is the same whatever the run's size")
     simulator: str = Field("procedural", description="scene source (sim_adapters/registry.py)")
+    scene_dataset: str | None = Field(
+        None, description="Habitat scene dataset (folder or *.scene_dataset_config.json) for --simulator habitat"
+    )
+    scene: str | None = Field(
+        None,
+        description="the scene to load (habitat: a scene instance of --scene-dataset; default: its scenes in turn)",
+    )
     renderer: RendererConfig = Field(
         default_factory=default_renderer,
         description="renderer backend and its settings",
@@ -91,6 +98,14 @@ class RunConfig(BaseModel):
         if v not in SIMULATORS:
             raise ValueError(f"unknown simulator {v!r}; available: {', '.join(sorted(SIMULATORS))}")
         return v
+
+    @model_validator(mode="after")
+    def _scene_reference(self) -> RunConfig:
+        if self.simulator == "habitat" and not self.scene_dataset:
+            raise ValueError("--simulator habitat needs --scene-dataset (a Habitat scene dataset folder)")
+        if self.simulator == "procedural" and (self.scene_dataset or self.scene):
+            raise ValueError("--scene-dataset and --scene name scenes of a simulator; procedural scenes are sampled")
+        return self
 
     @field_validator("degradations")
     @classmethod

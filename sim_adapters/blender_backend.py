@@ -214,10 +214,10 @@ class BlenderRenderer:
         inner = bpy.data.objects.new(f"{obj.name}.asset", None)
         self.bpy.context.scene.collection.objects.link(inner)
         inner.parent = holder
-        # glTF importers convert +Y up to Blender's +Z up; undo that so that the declared
-        # transform (asset coordinates as written in the file -> local frame) applies as is
-        y_up = Matrix(((1, 0, 0, 0), (0, 0, 1, 0), (0, -1, 0, 0), (0, 0, 0, 1))).inverted()
-        inner.matrix_parent_inverse = Matrix(np.asarray(obj.mesh.transform).tolist()) @ y_up
+        # glTF importers convert +Y up to Blender's +Z up ((x, y, z) -> (x, -z, y)); undo that with
+        # its inverse so that the declared transform (file coordinates -> local frame) applies as is
+        undo = Matrix(((1, 0, 0, 0), (0, 0, 1, 0), (0, -1, 0, 0), (0, 0, 0, 1)))
+        inner.matrix_parent_inverse = Matrix(np.asarray(obj.mesh.transform).tolist()) @ undo
         for ob in imported:
             if ob.parent is None:
                 ob.parent = inner

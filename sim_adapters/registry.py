@@ -10,6 +10,7 @@ a backend: the flow, the worker pool and the planner go through ``scene_source``
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -51,17 +52,37 @@ def _procedural(seed: int) -> Scene:
     return sample_scene(seed)
 
 
-SIMULATORS: dict[str, SceneSource] = {"procedural": _procedural}
+def _habitat(seed: int, scene_dataset: str | None = None, scene: str | None = None) -> Scene:
+    """A scene instance of a Habitat scene dataset: ``scene``, or the dataset's scene number
+    ``seed`` modulo their count (``sim_adapters.habitat_source``)."""
+    from .habitat_source import read_scene, scene_names
+
+    if not scene_dataset:
+        raise ValueError("the habitat scene source needs scene_dataset (--scene-dataset)")
+    if not scene:
+        names = scene_names(scene_dataset)
+        if not names:
+            raise ValueError(f"the Habitat scene dataset {scene_dataset} has no scene instances")
+        scene = names[seed % len(names)]
+    return read_scene(scene_dataset, scene, seed)
 
 
-def scene_source(name: str) -> SceneSource:
-    """The registered scene source ``name``, its look-alike objects told apart (``describe``);
-    ``ValueError`` listing the available ones."""
+# name -> source(seed, **reference): a sampled source ignores the reference; others need it
+SIMULATORS: dict[str, Callable[..., Scene]] = {"procedural": _procedural, "habitat": _habitat}
+
+
+def scene_source(name: str, **reference: str | None) -> SceneSource:
+    """The registered scene source ``name`` for the scene ``reference`` (``scene_dataset``,
+    ``scene``: what the run configuration names), its look-alike objects told apart
+    (``describe``); ``ValueError`` listing the available ones."""
     try:
         source = SIMULATORS[name]
     except KeyError:
         raise ValueError(f"unknown simulator {name!r}; available: {', '.join(sorted(SIMULATORS))}") from None
-    return lambda seed: describe(source(seed))
+    given = {k: v for k, v in reference.items() if v}
+    if name == "procedural":
+        return lambda seed: describe(source(seed))
+    return lambda seed: describe(source(seed, **given))
 
 
 def renderer_settings(backend: str, **options) -> RendererSettings:
