@@ -110,6 +110,15 @@ def camera_pose(world_to_camera) -> tuple[list[float], list[float]]:
     return [float(v) for v in C @ T[:3, 3]], matrix_to_quat(R)
 
 
+def world_to_camera(position, rotation) -> np.ndarray:
+    """The synth (OpenCV) world-to-camera matrix of a Habitat agent/sensor pose (the inverse of
+    :func:`camera_pose`)."""
+    T = np.eye(4)
+    T[:3, :3] = C.T @ quat_to_matrix(rotation) @ np.diag([1.0, -1.0, -1.0])
+    T[:3, 3] = C.T @ np.asarray(position, dtype=float)
+    return np.linalg.inv(T)
+
+
 # ------------------------------------------------------------------------------ writing
 def _write_json(path: Path, data) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)

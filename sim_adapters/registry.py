@@ -19,11 +19,12 @@ from pydantic import Field, TypeAdapter
 from .backend import BackendUnavailable, Renderer, RendererSettings, SceneSource
 from .blender_backend import BlenderSettings
 from .describe import describe
+from .habitat_backend import HabitatSettings
 from .scene import Scene
 from .zbuffer_backend import ZBufferSettings
 
 # the renderer settings a run configuration may hold, told apart by their ``backend`` tag
-RendererConfig = Annotated[BlenderSettings | ZBufferSettings, Field(discriminator="backend")]
+RendererConfig = Annotated[BlenderSettings | ZBufferSettings | HabitatSettings, Field(discriminator="backend")]
 
 
 def default_renderer() -> BlenderSettings:
@@ -43,6 +44,11 @@ RENDERERS: dict[str, RendererEntry] = {
         "sim_adapters.blender_backend", "BlenderRenderer", "the 'bpy' wheel (pip install 'bpy==4.5.*')"
     ),
     "zbuffer": RendererEntry("sim_adapters.zbuffer_backend", "ZBufferRenderer", "numba (pip install numba)"),
+    "habitat": RendererEntry(
+        "sim_adapters.habitat_backend",
+        "HabitatRenderer",
+        "habitat-sim from conda in its own environment, named by SYNTH_HABITAT_PYTHON",
+    ),
 }
 
 

@@ -1,0 +1,177 @@
+"""The habitat-sim renderer: synth's frames rendered by habitat-sim in its own interpreter.
+
+habitat-sim comes from conda and cannot share a Python with bpy, so ``HabitatRenderer`` starts
+``sim_adapters/habitat_worker.py`` with the interpreter ``settings.python`` or
+``$SYNTH_HABITAT_PYTHON`` names and talks to it over ``sim_adapters.habitat_protocol``. A scene
+that did not come from a Habitat scene dataset is first written as one (``habitat_format``) in a
+temporary folder. Frames go out as Habitat agent states (``habitat_format.camera_pose``) and
+object poses; RGB, planar depth and instance ids (the SEMANTIC sensor: object configs'
+``semantic_id`` = synth ids) come back. Without habitat-sim: ``BackendUnavailable`` naming the
+conda install.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from .backend import BackendUnavailable, RendererSettings
+from .geometry import intrinsics
+from .habitat_format import camera_pose, rotation_to_habitat, to_habitat, write_scene
+from .habitat_protocol import ProtocolError, receive, send
+from .render_types import FrameBuffers
+from .scene import Frame, Scene, VideoSpec
+
+WORKER = Path(__file__).with_name("habitat_worker.py")
+CONDA = (
+    "habitat-sim comes from conda: conda create -n habitat python=3.9 && conda install -n habitat habitat-sim "
+    "headless -c conda-forge -c aihabitat; then set SYNTH_HABITAT_PYTHON to that environment's python"
+)
+
+
+class HabitatSettings(RendererSettings):
+    backend: Literal["habitat"] = "habitat"
+    hfov_deg: float = Field(70.0, gt=1.0, lt=179.0, description="horizontal field of view, degrees")
+    habitat_python: str = Field("", description="the interpreter with habitat-sim (default $SYNTH_HABITAT_PYTHON)")
+    gpu_device_id: int = Field(-1, ge=-1, description="CUDA device for habitat-sim, -1 = CPU (EGL)")
+    habitat_engine: Literal["habitat-sim", "blender"] = Field(
+        "habitat-sim", description="worker engine; 'blender' is the protocol's test stand-in, not habitat-sim"
+    )
+
+    def describe(self) -> dict[str, str | int | float]:
+        return self.model_dump(mode="json", exclude={"habitat_python"})
+
+    def processes(self, cores: int) -> int:
+        return 1  # one worker renders; habitat-sim uses the cores it needs
+
+
+class HabitatRenderer:
+    name = "habitat"
+
+    def __init__(self, settings: HabitatSettings, threads: int = 0):
+        self.settings = settings
+        python = settings.habitat_python or os.environ.get("SYNTH_HABITAT_PYTHON", "")
+        if settings.habitat_engine == "blender":
+            python = python or sys.executable
+        if not python:
+            raise BackendUnavailable(f"the habitat renderer needs an interpreter with habitat-sim. {CONDA}")
+        self._proc = subprocess.Popen(
+            [python, str(WORKER), "--engine", settings.habitat_engine],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=None,
+        )
+        self._tmp: str | None = None
+        hello = self._ask({"op": "hello"})
+        self.engine = hello.get("engine", "?")
+
+    def _ask(self, request: dict) -> dict:
+        return self._call(request)[0]
+
+    def _call(self, request: dict) -> tuple[dict, dict[str, np.ndarray]]:
+        try:
+            send(self._proc.stdin, request)
+            header, arrays = receive(self._proc.stdout)
+        except (ProtocolError, BrokenPipeError, OSError) as e:
+            code = self._proc.poll()
+            raise BackendUnavailable(f"the habitat worker stopped (exit {code}): {e}. {CONDA}") from None
+        if not header.get("ok"):
+            error = header.get("error", "unknown error")
+            if "habitat-sim is not importable" in error:
+                raise BackendUnavailable(error)
+            raise RuntimeError(f"habitat worker: {error}")
+        return header, arrays
+
+    def intrinsics(self, video: VideoSpec) -> np.ndarray:
+        return intrinsics(video.width, video.height, math.radians(self.settings.hfov_deg))
+
+    def open(self, scene: Scene, video: VideoSpec) -> HabitatSession:
+        dataset, handle = self._dataset_of(scene)
+        self._ask(
+            {
+                "op": "open",
+                "dataset": str(dataset),
+                "scene": handle,
+                "width": video.width,
+                "height": video.height,
+                "hfov_deg": self.settings.hfov_deg,
+                "gpu_device_id": self.settings.gpu_device_id,
+            }
+        )
+        return HabitatSession(self, scene)
+
+    def _dataset_of(self, scene: Scene) -> tuple[Path, str]:
+        """The scene dataset and scene instance handle to load: the scene's own when it came from
+        a Habitat scene dataset, else the scene written as one in a temporary folder."""
+        if scene.simulator == "habitat" and ":" in scene.reference:
+            config, handle = scene.reference.split(":", 1)
+            return Path(scene.asset_root) / config, handle
+        if self._tmp is None:
+            self._tmp = tempfile.mkdtemp(prefix="synth-habitat-")
+        name = f"scene_{scene.seed}"
+        write_scene(scene, Path(self._tmp), name)
+        return Path(self._tmp) / "synth.scene_dataset_config.json", f"scenes/{name}"
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            with contextlib.suppress(BackendUnavailable, RuntimeError):
+                self._ask({"op": "close"})
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+
+def frame_request(frame: Frame) -> dict:
+    """A synth frame as the protocol's Habitat agent state and object poses."""
+    position, rotation = camera_pose(frame.camera.world_to_camera)
+    return {
+        "agent_state": {"position": position, "rotation": rotation},
+        "objects": [
+            {
+                "synth_id": p.id,
+                "translation": to_habitat(p.position).tolist(),
+                "rotation": rotation_to_habitat(p.rotation),
+            }
+            for p in frame.object_poses
+        ],
+    }
+
+
+class HabitatSession:
+    def __init__(self, renderer: HabitatRenderer, scene: Scene):
+        self.renderer, self.scene = renderer, scene
+
+    def render(self, frames: list[Frame], on_frame: Callable[[], None] | None = None) -> FrameBuffers:
+        parts = []
+        for frame in frames:  # one request per frame: progress, and bounded pipe messages
+            _, arrays = self.renderer._call({"op": "render", "frames": [frame_request(frame)]})
+            parts.append(arrays)
+            if on_frame:
+                on_frame()
+        return FrameBuffers(
+            rgb=np.concatenate([a["rgb"] for a in parts]),
+            depth=np.concatenate([a["depth"] for a in parts]).astype(np.float32),
+            instance=np.concatenate([a["instance"] for a in parts]).astype(np.uint16),
+        )
+
+    def measure_visibility(self, frames: list[Frame]) -> dict[int, list[int]]:
+        instance = self.render(frames).instance
+        return {o.id: [int((f == o.id).sum()) for f in instance] for o in self.scene.objects}
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,210 @@
+"""The habitat-sim worker: run as a script by the interpreter that has habitat-sim (conda), it
+answers ``sim_adapters.habitat_protocol`` requests on stdin/stdout.
+
+    $SYNTH_HABITAT_PYTHON sim_adapters/habitat_worker.py [--engine habitat-sim|blender]
+
+``habitat-sim`` (the default) renders with the real API: ``habitat_sim.Simulator`` on the scene
+instance of a scene dataset, ``CameraSensorSpec`` COLOR / DEPTH / SEMANTIC pinhole sensors at
+the agent (position and orientation 0), one ``AgentState`` per frame, objects moved as
+``MotionType.KINEMATIC`` rigid objects (found by the ``synth_id`` their scene instance records),
+SEMANTIC = the object configs' ``semantic_id`` = synth ids. ``gpu_device_id`` -1 renders on the
+CPU (EGL, llvmpipe).
+
+``blender`` is a STAND-IN engine for tests, not habitat-sim: the same protocol code, rendering
+the same scene dataset through synth's Habitat scene source and Blender backend (it needs
+synth's own interpreter). It exists because habitat-sim cannot be installed on the machines that
+run synth's tests; it proves the protocol and the pose conventions, not habitat-sim.
+
+Only the standard library and numpy are imported at the top: habitat-sim's interpreter has no
+synth dependencies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import traceback
+from pathlib import Path
+
+import habitat_protocol as protocol  # this script's folder is on sys.path when run as a script
+import numpy as np
+
+CONDA_HINT = (
+    "habitat-sim is not importable here; install it with conda "
+    "(conda create -n habitat python=3.9 && conda install -n habitat habitat-sim headless -c conda-forge -c aihabitat) "
+    "and point SYNTH_HABITAT_PYTHON at that environment's python"
+)
+
+
+class HabitatSimEngine:
+    name = "habitat-sim"
+
+    def __init__(self):
+        try:
+            import habitat_sim
+        except ImportError as e:
+            raise RuntimeError(f"{CONDA_HINT} ({e})") from None
+        self.hs = habitat_sim
+        self.sim = None
+        self.objects = {}
+
+    def open(self, req: dict) -> None:
+        hs = self.hs
+        self.close()
+        sim_cfg = hs.SimulatorConfiguration()
+        sim_cfg.scene_dataset_config_file = req["dataset"]
+        sim_cfg.scene_id = req["scene"]
+        sim_cfg.enable_physics = False
+        sim_cfg.gpu_device_id = int(req.get("gpu_device_id", -1))
+        specs = []
+        for uuid, kind in (
+            ("rgb", hs.SensorType.COLOR),
+            ("depth", hs.SensorType.DEPTH),
+            ("semantic", hs.SensorType.SEMANTIC),
+        ):
+            spec = hs.CameraSensorSpec()
+            spec.uuid, spec.sensor_type = uuid, kind
+            spec.sensor_subtype = hs.SensorSubType.PINHOLE
+            spec.resolution = [int(req["height"]), int(req["width"])]
+            spec.hfov = float(req["hfov_deg"])
+            spec.position = [0.0, 0.0, 0.0]
+            spec.orientation = [0.0, 0.0, 0.0]
+            specs.append(spec)
+        agent = hs.agent.AgentConfiguration()
+        agent.sensor_specifications = specs
+        self.sim = hs.Simulator(hs.Configuration(sim_cfg, [agent]))
+        self.objects = {}
+        manager = self.sim.get_rigid_object_manager()
+        for obj in manager.get_objects_by_handle_substring("").values():
+            synth_id = obj.user_attributes.get("synth_id") if obj.user_attributes.has_value("synth_id") else None
+            self.objects[int(synth_id if synth_id is not None else obj.semantic_id)] = obj
+
+    def render(self, frames: list[dict]) -> dict[str, np.ndarray]:
+        import magnum as mn
+        import quaternion as qt  # numpy-quaternion: AgentState reads a plain list as [x, y, z, w]
+
+        hs, out = self.hs, {"rgb": [], "depth": [], "instance": []}
+        for f in frames:
+            for pose in f.get("objects", []):
+                obj = self.objects.get(int(pose["synth_id"]))
+                if obj is None:
+                    continue
+                obj.motion_type = hs.physics.MotionType.KINEMATIC  # STATIC objects ignore new poses
+                obj.translation = mn.Vector3(*pose["translation"])
+                w, x, y, z = pose["rotation"]
+                obj.rotation = mn.Quaternion(mn.Vector3(x, y, z), w)
+            state = hs.AgentState()
+            state.position = np.asarray(f["agent_state"]["position"], dtype=np.float32)
+            state.rotation = qt.quaternion(*f["agent_state"]["rotation"])
+            self.sim.get_agent(0).set_state(state)
+            obs = self.sim.get_sensor_observations()
+            depth = np.asarray(obs["depth"], dtype=np.float32)
+            out["rgb"].append(np.asarray(obs["rgb"])[..., :3])
+            out["depth"].append(np.where(depth > 0, depth, np.inf).astype(np.float32))
+            out["instance"].append(np.asarray(obs["semantic"]).astype(np.uint16))
+        return {k: np.stack(v) for k, v in out.items()}
+
+    def close(self) -> None:
+        if self.sim is not None:
+            self.sim.close()
+            self.sim = None
+
+
+class BlenderStandInEngine:
+    """STAND-IN for tests (module docstring): synth's Habitat scene source + Blender backend."""
+
+    name = "blender (stand-in for habitat-sim)"
+
+    def __init__(self):
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from sim_adapters.registry import open_renderer, renderer_settings
+
+        self.renderer = open_renderer(renderer_settings("blender", quality="draft"))
+        self.session = None
+
+    def open(self, req: dict) -> None:
+        from sim_adapters.geometry import intrinsics
+        from sim_adapters.habitat_source import read_scene
+        from sim_adapters.scene import VideoSpec
+
+        self.close()
+        self.video = VideoSpec(frames=2, width=int(req["width"]), height=int(req["height"]))
+        self.K = intrinsics(self.video.width, self.video.height, math.radians(float(req["hfov_deg"])))
+        self.session = self.renderer.open(read_scene(req["dataset"], req["scene"]), self.video)
+
+    def render(self, frames: list[dict]) -> dict[str, np.ndarray]:
+        from sim_adapters.habitat_format import from_habitat, rotation_from_habitat, world_to_camera
+        from sim_adapters.scene import CameraFrame, Frame, ObjectPose
+
+        synth_frames = [
+            Frame(
+                index=k,
+                time=0.0,
+                camera=CameraFrame(
+                    K=tuple(map(tuple, self.K)),
+                    world_to_camera=tuple(map(tuple, world_to_camera(**f["agent_state"]))),
+                ),
+                object_poses=[
+                    ObjectPose(
+                        id=int(p["synth_id"]),
+                        position=tuple(from_habitat(p["translation"])),
+                        rotation=rotation_from_habitat(p["rotation"]),
+                    )
+                    for p in f.get("objects", [])
+                ],
+            )
+            for k, f in enumerate(frames)
+        ]
+        buffers = self.session.render(synth_frames)
+        return {"rgb": buffers.rgb, "depth": buffers.depth, "instance": buffers.instance}
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+
+ENGINES = {"habitat-sim": HabitatSimEngine, "blender": BlenderStandInEngine}
+
+
+def serve(engine_name: str, stdin, stdout) -> None:
+    engine = None
+    while True:
+        try:
+            req, _ = protocol.receive(stdin)
+        except protocol.ProtocolError:
+            return  # synth went away
+        try:
+            if engine is None:
+                engine = ENGINES[engine_name]()
+            op = req.get("op")
+            if op == "hello":
+                protocol.send(stdout, {"ok": True, "engine": engine.name, "version": "1"})
+            elif op == "open":
+                engine.open(req)
+                protocol.send(stdout, {"ok": True})
+            elif op == "render":
+                protocol.send(stdout, {"ok": True}, engine.render(req["frames"]))
+            elif op == "close":
+                engine.close()
+                protocol.send(stdout, {"ok": True})
+                return
+            else:
+                protocol.send(stdout, {"ok": False, "error": f"unknown op {op!r}"})
+        except Exception as e:  # noqa: BLE001 - every failure becomes one reply line
+            traceback.print_exc(file=sys.stderr)
+            protocol.send(stdout, {"ok": False, "error": f"{type(e).__name__}: {e}".splitlines()[0]})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--engine", choices=sorted(ENGINES), default="habitat-sim")
+    args = parser.parse_args()
+    stdout = sys.stdout.buffer
+    sys.stdout = sys.stderr  # anything a library prints must not corrupt the protocol stream
+    serve(args.engine, sys.stdin.buffer, stdout)
+
+
+if __name__ == "__main__":
+    main()
