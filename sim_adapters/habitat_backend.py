@@ -109,7 +109,7 @@ class HabitatRenderer:
                 "gpu_device_id": self.settings.gpu_device_id,
             }
         )
-        return HabitatSession(self, scene)
+        return HabitatSession(self, scene, video)
 
     def _dataset_of(self, scene: Scene) -> tuple[Path, str]:
         """The scene dataset and scene instance handle to load: the scene's own when it came from
@@ -136,11 +136,19 @@ class HabitatRenderer:
             self._tmp = None
 
 
-def frame_request(frame: Frame) -> dict:
-    """A synth frame as the protocol's Habitat agent state and object poses."""
+def frame_request(frame: Frame, video: VideoSpec) -> dict:
+    """A synth frame as the protocol's Habitat agent state, field of view and object poses.
+    habitat-sim's pinhole cameras are centred with square pixels: other intrinsics are refused."""
+    K = np.asarray(frame.camera.K, dtype=float)
+    hfov = math.degrees(2 * math.atan(video.width / 2 / K[0, 0]))
+    if not np.allclose(K, intrinsics(video.width, video.height, math.radians(hfov)), atol=1e-6):
+        raise ValueError(
+            f"frame {frame.index}: habitat-sim renders centred square-pixel cameras only, not K={K.tolist()}"
+        )
     position, rotation = camera_pose(frame.camera.world_to_camera)
     return {
         "agent_state": {"position": position, "rotation": rotation},
+        "hfov_deg": hfov,
         "objects": [
             {
                 "synth_id": p.id,
@@ -153,13 +161,13 @@ def frame_request(frame: Frame) -> dict:
 
 
 class HabitatSession:
-    def __init__(self, renderer: HabitatRenderer, scene: Scene):
-        self.renderer, self.scene = renderer, scene
+    def __init__(self, renderer: HabitatRenderer, scene: Scene, video: VideoSpec):
+        self.renderer, self.scene, self.video = renderer, scene, video
 
     def render(self, frames: list[Frame], on_frame: Callable[[], None] | None = None) -> FrameBuffers:
         parts = []
         for frame in frames:  # one request per frame: progress, and bounded pipe messages
-            _, arrays = self.renderer._call({"op": "render", "frames": [frame_request(frame)]})
+            _, arrays = self.renderer._call({"op": "render", "frames": [frame_request(frame, self.video)]})
             parts.append(arrays)
             if on_frame:
                 on_frame()

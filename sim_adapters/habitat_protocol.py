@@ -10,7 +10,8 @@ big-endian. Requests (synth -> worker) and replies (worker -> synth):
 - ``{"op": "open", "dataset": path, "scene": handle, "width": W, "height": H, "hfov_deg": f,
   "gpu_device_id": int}`` -> ``{"ok": true}``
 - ``{"op": "render", "frames": [{"agent_state": {"position": [x, y, z], "rotation": [w, x, y, z]},
-  "objects": [{"synth_id", "translation", "rotation"}]}]}`` (Habitat world, +Y up) ->
+  "hfov_deg": f, "objects": [{"synth_id", "translation", "rotation"}]}]}`` (Habitat world, +Y
+  up; ``hfov_deg`` the frame's horizontal field of view) ->
   ``{"ok": true}`` with arrays ``rgb`` (F, H, W, 3) uint8, ``depth`` (F, H, W) float32 metres
   (planar; inf where nothing was hit) and ``instance`` (F, H, W) uint16 synth ids (0 = room)
 - ``{"op": "close"}`` -> ``{"ok": true}``, then the worker exits.

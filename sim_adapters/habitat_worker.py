@@ -52,6 +52,7 @@ class HabitatSimEngine:
     def open(self, req: dict) -> None:
         hs = self.hs
         self.close()
+        self.request = dict(req)
         sim_cfg = hs.SimulatorConfiguration()
         sim_cfg.scene_dataset_config_file = req["dataset"]
         sim_cfg.scene_id = req["scene"]
@@ -86,6 +87,8 @@ class HabitatSimEngine:
 
         hs, out = self.hs, {"rgb": [], "depth": [], "instance": []}
         for f in frames:
+            if abs(float(f.get("hfov_deg", self.request["hfov_deg"])) - float(self.request["hfov_deg"])) > 1e-6:
+                self.open({**self.request, "hfov_deg": f["hfov_deg"]})  # sensors take their fov when made
             for pose in f.get("objects", []):
                 obj = self.objects.get(int(pose["synth_id"]))
                 if obj is None:
@@ -124,25 +127,29 @@ class BlenderStandInEngine:
         self.session = None
 
     def open(self, req: dict) -> None:
-        from sim_adapters.geometry import intrinsics
         from sim_adapters.habitat_source import read_scene
         from sim_adapters.scene import VideoSpec
 
         self.close()
         self.video = VideoSpec(frames=2, width=int(req["width"]), height=int(req["height"]))
-        self.K = intrinsics(self.video.width, self.video.height, math.radians(float(req["hfov_deg"])))
+        self.hfov_deg = float(req["hfov_deg"])
         self.session = self.renderer.open(read_scene(req["dataset"], req["scene"]), self.video)
 
     def render(self, frames: list[dict]) -> dict[str, np.ndarray]:
+        from sim_adapters.geometry import intrinsics
         from sim_adapters.habitat_format import from_habitat, rotation_from_habitat, world_to_camera
         from sim_adapters.scene import CameraFrame, Frame, ObjectPose
+
+        def K(f: dict) -> tuple:
+            hfov = math.radians(float(f.get("hfov_deg", self.hfov_deg)))
+            return tuple(map(tuple, intrinsics(self.video.width, self.video.height, hfov)))
 
         synth_frames = [
             Frame(
                 index=k,
                 time=0.0,
                 camera=CameraFrame(
-                    K=tuple(map(tuple, self.K)),
+                    K=K(f),
                     world_to_camera=tuple(map(tuple, world_to_camera(**f["agent_state"]))),
                 ),
                 object_poses=[

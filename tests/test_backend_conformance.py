@@ -28,6 +28,9 @@ BACKENDS = {
     "blender-draft": ("blender", {"quality": "draft"}),
     "blender-photoreal": ("blender", {"quality": "photoreal", "samples": 4}),
     "zbuffer": ("zbuffer", {}),
+    # the habitat-sim renderer's worker protocol, with the worker's Blender stand-in engine
+    # (habitat-sim itself cannot be installed here: tests/test_habitat.py)
+    "habitat-worker-standin": ("habitat", {"habitat_engine": "blender"}),
 }
 
 
