@@ -26,7 +26,7 @@ from .backend import BackendUnavailable, RendererSettings
 from .geometry import intrinsics
 from .meshes import Mesh, asset_path, merge, part_mesh, room_meshes
 from .render_types import FrameBuffers, linear_to_srgb8
-from .scene import ROOM_ID, Frame, Material, Scene, SceneObject, VideoSpec
+from .scene import ROOM_ID, Frame, Material, MeshAsset, Scene, SceneObject, VideoSpec
 
 Quality = Literal["photoreal", "draft"]
 BACKGROUND_DEPTH = 1e9  # Blender writes 1e10 where no surface is hit
@@ -171,6 +171,8 @@ class BlenderRenderer:
                 ],
                 ROOM_ID,
             )
+        if scene.stage is not None:  # static background in world coordinates, drawn as the room (id 0)
+            self._import_asset("stage", scene.stage, ROOM_ID, scene.asset_root)
         for obj in scene.objects:
             make = self._asset_object if obj.mesh is not None else self._parts_object
             self._objects[obj.id] = make(obj, scene.asset_root)
@@ -199,30 +201,33 @@ class BlenderRenderer:
         return self._mesh_object(obj.name, parts, mats, obj.id)
 
     def _asset_object(self, obj: SceneObject, asset_root: str):
+        return self._import_asset(obj.name, obj.mesh, obj.id, asset_root)
+
+    def _import_asset(self, name: str, asset: MeshAsset, pass_index: int, asset_root: str):
         """Import a glTF asset (with its materials) under an empty that carries the object's
         pose; the asset's transform into the local frame sits between them."""
         from mathutils import Matrix
 
         bpy = self.bpy
-        path = str(asset_path(obj.mesh, asset_root))
+        path = str(asset_path(asset, asset_root))
         before = set(bpy.data.objects)
         with _quiet_output():
             bpy.ops.import_scene.gltf(filepath=path)
         imported = [o for o in bpy.data.objects if o not in before]
-        holder = bpy.data.objects.new(obj.name, None)
+        holder = bpy.data.objects.new(name, None)
         self.bpy.context.scene.collection.objects.link(holder)
-        inner = bpy.data.objects.new(f"{obj.name}.asset", None)
+        inner = bpy.data.objects.new(f"{name}.asset", None)
         self.bpy.context.scene.collection.objects.link(inner)
         inner.parent = holder
         # glTF importers convert +Y up to Blender's +Z up ((x, y, z) -> (x, -z, y)); undo that with
         # its inverse so that the declared transform (file coordinates -> local frame) applies as is
         undo = Matrix(((1, 0, 0, 0), (0, 0, 1, 0), (0, -1, 0, 0), (0, 0, 0, 1)))
-        inner.matrix_parent_inverse = Matrix(np.asarray(obj.mesh.transform).tolist()) @ undo
+        inner.matrix_parent_inverse = Matrix(np.asarray(asset.transform).tolist()) @ undo
         for ob in imported:
             if ob.parent is None:
                 ob.parent = inner
             if ob.type == "MESH":
-                ob.pass_index = obj.id
+                ob.pass_index = pass_index
         holder["synth_meshes"] = [ob.name for ob in imported if ob.type == "MESH"]
         return holder
 

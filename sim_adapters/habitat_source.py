@@ -4,16 +4,19 @@ Reads a ``*.scene_dataset_config.json`` (synth's export, ``sim_adapters.habitat_
 datasets laid out the same way: scene instances of object GLBs with object configs, as HSSD and
 ReplicaCAD do) into the simulator-neutral ``Scene``:
 
-- objects: one per object instance; id = the object config's ``semantic_id`` when the scene's
-  ids are distinct and non-zero, else the instance's position in the file (1, 2, ...); the
-  category from ``user_defined.category``, else the lexicon class of ``user_defined.class_id``,
-  else the config's name; geometry = the render asset (a ``MeshAsset``: Habitat's Y-up GLB, its
+- objects: one per object instance (ids below); the category from ``user_defined.category``,
+  else the lexicon class, else the config's name; geometry = the render asset (a ``MeshAsset``: Habitat's Y-up GLB, its
   frame and scale, re-centred on its bounding box) and the box from the mesh (a box recorded in
   ``user_defined.synth_box`` is used when the mesh agrees with it to 1 mm); pose from the
   instance's translation and rotation; movable unless the instance is ``STATIC``;
 - rooms: the scene's region annotations (``poly_loop``, ``floor_height``, ``extrusion_height``)
-  with synth's room record where one is kept in ``user_defined``. A scene that declares no
-  region is refused with one clear error: its stage mesh alone gives synth no floor to plan on.
+  with synth's room record where one is kept in ``user_defined``. A scene that declares none
+  keeps its stage mesh as the background (``Scene.stage``, drawn with id 0) and plans on the
+  stage's floor (``meshes.floor_polygons``), lit by a light over each floor piece.
+- ids and categories: synth's export keeps each object's id (``user_defined.synth_id``, also its
+  ``semantic_id``); otherwise, where the dataset has a lexicon, ``semantic_id`` is a class id
+  (HSSD, ReplicaCAD) that names the category and instances are numbered in order; without a
+  lexicon, distinct non-zero semantic ids are the ids.
 
 Without ``--scene`` episode ``i`` of a run uses the dataset's scenes in turn (sorted by name).
 Conventions (axes, quaternions, frames): ``sim_adapters.habitat_format``.
@@ -28,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .habitat_format import C, from_habitat, quat_to_matrix, rotation_from_habitat
+from .meshes import asset_mesh, floor_polygons
 from .scene import Box3D, Light, Material, MeshAsset, Room, Scene, SceneObject
 
 GREY = {"color_name": "gray", "material_name": "plaster", "rgb": (0.7, 0.7, 0.7)}
@@ -115,7 +119,9 @@ def _frame(cfg: dict) -> np.ndarray:
     return source.T  # orthonormal: inverse = transpose
 
 
-def _object(cfg_path: Path, cfg: dict, instance: dict, object_id: int, classes: dict[int, str], root: Path):
+def _object(
+    cfg_path: Path, cfg: dict, instance: dict, object_id: int, class_id: int | None, classes: dict[int, str], root: Path
+):
     import trimesh
 
     user = cfg.get("user_defined") or {}
@@ -148,7 +154,7 @@ def _object(cfg_path: Path, cfg: dict, instance: dict, object_id: int, classes: 
     T = np.eye(4)
     T[:3, :3] = A
     T[:3, 3] = -centre_local
-    category = user.get("category") or classes.get(user.get("class_id", -1)) or cfg_path.name.split(".")[0]
+    category = user.get("category") or classes.get(user.get("class_id", class_id)) or cfg_path.name.split(".")[0]
     material = Material.model_validate(user["material"]) if user.get("material") else None
     return SceneObject(
         id=object_id,
@@ -197,51 +203,67 @@ def read_scene(dataset: str | Path, scene: str, seed: int = 0) -> Scene:
     root: Path = data["root"]
     instance_path = _resolve(data["scene_instances"], scene, "scene instance")
     inst = _read(instance_path)
+    sem_defaults = data["config"].get("semantic_scene_descriptor_instances", {}).get("default_attributes") or {}
     lexicon = {}
     for sem in data["semantic_scene_descriptor_instances"].values():
-        name = _read(sem).get("semantic_descriptor_filename")
+        name = {**sem_defaults, **_read(sem)}.get("semantic_descriptor_filename")
         if name and (sem.parent / name).is_file():
             lexicon = {c["id"]: c["name"] for c in _read(sem.parent / name).get("classes", [])}
             break
     entries = []
-    for k, obj in enumerate(inst.get("object_instances", [])):
+    obj_defaults = data["config"].get("objects", {}).get("default_attributes") or {}
+    for obj in inst.get("object_instances", []):
         cfg_path = _resolve(data["objects"], obj["template_name"], "object config")
-        entries.append(
-            (
-                k,
-                obj,
-                cfg_path,
-                {**(data["config"].get("objects", {}).get("default_attributes") or {}), **_read(cfg_path)},
-            )
-        )
-    ids = [int(cfg.get("semantic_id", 0)) for _, _, _, cfg in entries]
-    use_semantic = all(0 < i <= 65535 for i in ids) and len(set(ids)) == len(ids)
+        entries.append((obj, cfg_path, {**obj_defaults, **_read(cfg_path)}))
+    semantic = [int(cfg.get("semantic_id", 0)) for _, _, cfg in entries]
+    synth_ids = [(cfg.get("user_defined") or {}).get("synth_id") for _, _, cfg in entries]
+    if all(i is not None for i in synth_ids) and len(set(synth_ids)) == len(synth_ids):  # synth's export
+        ids, class_ids = [int(i) for i in synth_ids], [None] * len(entries)
+    elif lexicon:  # semantic ids name classes (HSSD, ReplicaCAD): number the instances
+        ids, class_ids = list(range(1, len(entries) + 1)), semantic
+    elif all(0 < i <= 65535 for i in semantic) and len(set(semantic)) == len(semantic):
+        ids, class_ids = semantic, [None] * len(entries)
+    else:
+        ids, class_ids = list(range(1, len(entries) + 1)), [None] * len(entries)
     objects = [
-        _object(cfg_path, cfg, obj, ids[n] if use_semantic else n + 1, lexicon, root)
-        for n, (_, obj, cfg_path, cfg) in enumerate(entries)
+        _object(cfg_path, cfg, obj, ids[n], class_ids[n], lexicon, root)
+        for n, (obj, cfg_path, cfg) in enumerate(entries)
     ]
     rooms = _rooms(data, inst)
-    if not rooms:
-        raise HabitatDatasetError(
-            f"{instance_path} declares no rooms (region_annotations in its semantic scene): synth plans camera "
-            "paths on room floors and cannot take them from a stage mesh alone"
-        )
     synth = (inst.get("user_defined") or {}).get("synth") or {}
+    navigable = [[tuple(p) for p in poly] for poly in synth.get("navigable", [])]
     stage_path = _resolve(data["stages"], inst["stage_instance"]["template_name"], "stage config")
-    lights = [Light.model_validate(x) for x in (_read(stage_path).get("user_defined") or {}).get("synth_lights", [])]
-    if not lights:  # Habitat's default lighting: a light under each room's ceiling
-        lights = [
-            Light(kind="point", position=(*np.mean(r.footprint, axis=0), r.height - 0.3), energy=400.0, color=(1, 1, 1))
-            for r in rooms
-        ]
+    stage_cfg = {**(data["config"].get("stages", {}).get("default_attributes") or {}), **_read(stage_path)}
+    stage = None
+    if not rooms:  # no declared rooms: the stage mesh is the background, its floor the navigable region
+        asset = (stage_path.parent / stage_cfg["render_asset"]).resolve()
+        if not asset.is_file():
+            raise HabitatDatasetError(f"{stage_path}: render_asset {stage_cfg['render_asset']!r} not found")
+        T = np.eye(4)
+        T[:3, :3] = C.T @ _frame(stage_cfg) @ np.diag(np.asarray(stage_cfg.get("scale", [1, 1, 1]), dtype=float))
+        stage = MeshAsset(uri=str(asset.relative_to(root.resolve())), transform=tuple(tuple(r) for r in T))
+        if not navigable:
+            navigable = floor_polygons(asset_mesh(stage, str(root)))
+        if not navigable:
+            raise HabitatDatasetError(
+                f"{instance_path} declares no rooms (region_annotations) and its stage {asset.name} has no floor "
+                "(upward-facing triangles) to plan camera paths on"
+            )
+    lights = [Light.model_validate(x) for x in (stage_cfg.get("user_defined") or {}).get("synth_lights", [])]
+    if not lights:  # Habitat's default lighting: a light under each room's ceiling, or over each floor piece
+        top = asset_mesh(stage, str(root)).vertices[:, 2].max() if stage else 0.0
+        spots = [(*np.mean(r.footprint, axis=0), r.height - 0.3) for r in rooms]
+        spots += [(*np.mean(p, axis=0), top - 0.3) for p in ([] if rooms else navigable)]
+        lights = [Light(kind="point", position=xyz, energy=400.0, color=(1.0, 1.0, 1.0)) for xyz in spots]
     handle = str(instance_path.relative_to(root))[: -len(".scene_instance.json")]
     return Scene(
         seed=int(synth.get("seed", seed)),
         simulator="habitat",
         reference=f"{path.name}:{handle}",
         rooms=rooms,
-        navigable=[[tuple(p) for p in poly] for poly in synth.get("navigable", [])],
+        navigable=navigable,
         lights=lights,
         objects=objects,
+        stage=stage,
         asset_root=str(root.resolve()),
     )

@@ -125,6 +125,37 @@ def object_mesh(obj: SceneObject, pose: Pose | None = None, asset_root: str = ""
     return Mesh(local_to_world(local.vertices, pose), local.faces)
 
 
+def static_meshes(rooms: list[Room], stage: MeshAsset | None, asset_root: str = "") -> list[Mesh]:
+    """The scene's static background in the world frame: every room's floor, walls and ceiling,
+    and the stage mesh (``Scene.stage``) if the source gave one."""
+    meshes = [m for r in rooms for m in room_meshes(r).values()]
+    return meshes + ([asset_mesh(stage, asset_root)] if stage is not None else [])
+
+
+def floor_polygons(mesh: Mesh, min_area: float = 0.5, tolerance: float = 0.05) -> list[list[tuple[float, float]]]:
+    """The floor of a static mesh (a Habitat stage) as polygons (counter-clockwise, metres): the
+    union of its upward-facing triangles within ``tolerance`` of its lowest one, pieces under
+    ``min_area`` square metres left out. Holes are not kept (objects stand in them)."""
+    from shapely import Polygon, unary_union
+    from shapely.geometry.polygon import orient
+
+    tris = mesh.triangles()
+    normals = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+    length = np.linalg.norm(normals, axis=1)
+    up = (length > 1e-12) & (normals[:, 2] > 0.9 * np.maximum(length, 1e-12))
+    if not up.any():
+        return []
+    level = tris[up][:, :, 2].mean(axis=1)
+    floor = tris[up][level <= level.min() + tolerance]
+    union = unary_union([Polygon(t[:, :2]) for t in floor if Polygon(t[:, :2]).area > 1e-9])
+    pieces = getattr(union, "geoms", [union])
+    return [
+        [(float(x), float(y)) for x, y in orient(Polygon(p.exterior), 1.0).exterior.coords[:-1]]
+        for p in pieces
+        if p.area >= min_area
+    ]
+
+
 def room_meshes(room: Room, wall_thickness: float = 0.1) -> dict[str, Mesh]:
     """Floor, ceiling and walls (thick boxes outside the footprint). Floor and ceiling reach
     under and over the walls, and the walls reach past floor and ceiling, so that no seam can

@@ -228,6 +228,9 @@ class Scene(Model):
     navigable: list[list[Vec2]] = Field(default_factory=list)  # floor polygons a camera may stand on
     lights: list[Light] = Field(default_factory=list)
     objects: list[SceneObject]
+    # static background the source gives as one mesh (a Habitat stage): drawn like the rooms (id 0);
+    # a scene without rooms needs ``navigable`` polygons to plan on
+    stage: MeshAsset | None = None
     asset_root: str = ""  # folder that relative ``MeshAsset.uri``s resolve against
 
     @model_validator(mode="before")

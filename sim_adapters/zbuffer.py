@@ -1,6 +1,6 @@
 """A small software renderer: planar depth and instance ids per frame, without Blender.
 
-It draws the same triangles Blender renders (``meshes.room_meshes`` and ``meshes.object_mesh``
+It draws the same triangles Blender renders (``meshes.static_meshes`` and ``meshes.object_mesh``
 at each frame's object poses) with a z-buffer and no lighting, following the conventions in
 ``scene``: OpenCV cameras, each pixel sampled at its centre (integer coordinates of ``K``),
 depth = camera-space z (``np.inf`` where no surface is hit), instance 0 = the room.
@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from .geometry import local_to_world
-from .meshes import Mesh, local_mesh, merge, room_meshes
+from .meshes import Mesh, local_mesh, merge, static_meshes
 from .scene import ROOM_ID, Frame, Scene
 
 _EMPTY = Mesh(np.zeros((0, 3)), np.zeros((0, 3), np.int64))
@@ -122,7 +122,7 @@ class SceneMeshes:
     its local frame (placed at each frame's pose like ``meshes.object_mesh``)."""
 
     def __init__(self, scene: Scene):
-        room = merge([m for r in scene.rooms for m in room_meshes(r).values()] or [_EMPTY])
+        room = merge(static_meshes(scene.rooms, scene.stage, scene.asset_root) or [_EMPTY])
         self.room_vertices = room.vertices
         self.room_faces = room.faces
         self.local = {o.id: local_mesh(o, scene.asset_root) for o in scene.objects}

@@ -167,13 +167,58 @@ def test_a_run_on_an_exported_dataset_verifies_and_exports_trajectories(tmp_path
         assert camera_pose(f.camera.world_to_camera)[0] == pytest.approx(g["agent_state"]["position"])
 
 
+def test_third_party_layout_without_rooms_or_synth_metadata(tmp_path, blender):
+    """An HSSD-style scene: class ids as semantic ids (named by the lexicon), no synth metadata, no
+    region annotations: the stage mesh is the background and its floor the navigable region; it
+    still renders like the original scene."""
+    from shapely import Polygon
+
+    scene = scene_source("procedural")(_seeds_with(1, 1)[0])
+    ep, native = shoot(blender, scene, VIDEO, RULE, np.random.default_rng(1), dynamic=False)
+    write_scene(scene, tmp_path, "plain")
+    classes = {
+        c["name"]: c["id"]
+        for c in json.loads((tmp_path / "semantics" / "synth_semantic_lexicon.json").read_text())["classes"]
+    }
+    for path in (tmp_path / "objects").glob("*.object_config.json"):
+        cfg = json.loads(path.read_text())
+        cfg["semantic_id"] = classes[cfg.pop("user_defined")["category"]]
+        path.write_text(json.dumps(cfg))
+    for path in [*(tmp_path / "scenes").glob("*.json"), *(tmp_path / "stages").glob("*.json")]:
+        data = json.loads(path.read_text())
+        data.pop("user_defined", None)
+        for inst in data.get("object_instances", []):
+            inst.pop("user_defined", None)
+        path.write_text(json.dumps(data))
+    (tmp_path / "semantics" / "plain.semantic_config.json").write_text(json.dumps({"region_annotations": []}))
+    again = read_scene(tmp_path, "plain")
+    assert again.rooms == [] and again.stage is not None and len(again.lights) == len(again.navigable) >= 1
+    floor = Polygon(again.navigable[0])
+    room = Polygon(scene.rooms[0].footprint)
+    assert room.area <= floor.area <= room.buffer(0.06, join_style="mitre").area and floor.contains(room.buffer(-0.01))
+    assert [o.id for o in again.objects] == list(range(1, len(scene.objects) + 1))
+    assert [o.category for o in again.objects] == [o.category for o in scene.objects]
+    for a, b in zip(scene.objects, again.objects):
+        assert np.allclose(a.box.size, b.box.size, atol=1e-5) and np.allclose(a.box.center, b.box.center, atol=1e-5)
+    # same ids as the original (objects were numbered in order), so the masks compare directly
+    session = blender.open(again, VIDEO)
+    got = session.render(ep.frames)
+    session.close()
+    both = np.isfinite(native.depth) & np.isfinite(got.depth)
+    assert np.median(np.abs(native.depth[both] - got.depth[both])) <= 1e-3
+    assert (native.instance == got.instance).mean() > 0.999
+
+
 def test_bad_scene_datasets_fail_with_one_clear_error(tmp_path, capsys):
     write_scene(sample_scene(3), tmp_path, "room")
     with pytest.raises(HabitatDatasetError, match="no scene instance named 'nothing'; the dataset has scenes/room"):
         read_scene(tmp_path, "nothing")
     sem = tmp_path / "semantics" / "room.semantic_config.json"
     sem.write_text(json.dumps({"region_annotations": []}))
-    with pytest.raises(HabitatDatasetError, match="declares no rooms"):
+    import trimesh
+
+    trimesh.Trimesh([[0, 0, 0], [1, 0, 0], [0, 0, 1]], [[0, 1, 2]]).export(tmp_path / "stages" / "room.glb")  # a wall
+    with pytest.raises(HabitatDatasetError, match="declares no rooms .* has no floor"):
         read_scene(tmp_path, "room")
     assert main(["run", "--simulator", "habitat", "--out", str(tmp_path / "x")]) == 2
     assert "needs --scene-dataset" in capsys.readouterr().err
