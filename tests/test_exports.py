@@ -26,9 +26,10 @@ FRAMES = 6
 
 @pytest.fixture(scope="module")
 def foggy(tmp_path_factory):
-    """A tiny dataset with a clean and a fog variant of each episode."""
+    """A tiny dataset with a clean and a fog variant of each episode (abstention items in every
+    family that names objects, so that every kind of answer is exported)."""
     out = tmp_path_factory.mktemp("foggy") / "ds"
-    run(tiny_config(episodes=2, degradations="fog:2"), out)
+    run(tiny_config(episodes=2, degradations="fog:2", abstention_share=1.0), out)
     return out
 
 
