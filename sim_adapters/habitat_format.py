@@ -32,11 +32,12 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from .meshes import Mesh, local_mesh, room_meshes
+from .meshes import Mesh, asset_mesh, local_mesh, part_mesh, room_meshes
 from .scene import Episode, Room, Scene, SceneObject
 
 DATASET_NAME = "synth"
@@ -147,8 +148,6 @@ def _glb(parts: list[tuple[Mesh, tuple[float, float, float]]], path: Path, rough
 
 
 def _object_parts(obj: SceneObject, asset_root: str) -> list[tuple[Mesh, tuple[float, float, float]]]:
-    from .meshes import part_mesh
-
     base = obj.material.rgb if obj.material else (0.6, 0.6, 0.6)
     if obj.parts:
         return [(part_mesh(p), p.color or base) for p in obj.parts]
@@ -172,15 +171,16 @@ def _room_json(room: Room) -> dict:
     }
 
 
-def write_dataset_config(out: Path, classes: dict[str, int]) -> Path:
-    """The dataset's ``synth.scene_dataset_config.json`` and lexicon (``classes``: name -> id)."""
+def write_dataset_config(out: Path, categories: Iterable[str]) -> dict[str, int]:
+    """Write the dataset's ``synth.scene_dataset_config.json`` and its lexicon, extended by
+    ``categories``; returns the lexicon (class name -> id)."""
     out = Path(out)
     lexicon = out / LEXICON
     known = {}
     if lexicon.exists():
         known = {c["name"]: c["id"] for c in json.loads(lexicon.read_text())["classes"]}
     merged = {"unknown": 0, **known}
-    for name in sorted(classes):
+    for name in sorted(set(categories)):
         merged.setdefault(name, max(merged.values()) + 1)
     _write_json(lexicon, {"classes": [{"name": n, "id": i} for n, i in sorted(merged.items(), key=lambda t: t[1])]})
     config = {
@@ -195,17 +195,15 @@ def write_dataset_config(out: Path, classes: dict[str, int]) -> Path:
             "paths": {".json": ["semantics"]},
         },
     }
-    path = out / f"{DATASET_NAME}.scene_dataset_config.json"
-    _write_json(path, config)
-    return path
+    _write_json(out / f"{DATASET_NAME}.scene_dataset_config.json", config)
+    return merged
 
 
 def write_scene(scene: Scene, out: Path, scene_name: str) -> Path:
     """Write ``scene`` into the Habitat scene dataset at ``out`` (module docstring); returns the
     scene instance's path."""
     out = Path(out)
-    write_dataset_config(out, {o.category: 0 for o in scene.objects})
-    classes = {c["name"]: c["id"] for c in json.loads((out / LEXICON).read_text())["classes"]}
+    classes = write_dataset_config(out, (o.category for o in scene.objects))
     shell = []
     for room in scene.rooms:
         meshes = room_meshes(room)
@@ -214,6 +212,8 @@ def write_scene(scene: Scene, out: Path, scene_name: str) -> Path:
             (meshes["walls"], room.wall.rgb),
             (meshes["ceiling"], room.ceiling.rgb),
         ]
+    if scene.stage is not None:  # a scene read from a stage-only dataset keeps its stage
+        shell.append((asset_mesh(scene.stage, scene.asset_root), (0.7, 0.7, 0.7)))
     _glb(shell, out / "stages" / f"{scene_name}.glb", roughness=0.8)
     _write_json(
         out / "stages" / f"{scene_name}.stage_config.json",

@@ -207,6 +207,9 @@ def test_third_party_layout_without_rooms_or_synth_metadata(tmp_path, blender):
     both = np.isfinite(native.depth) & np.isfinite(got.depth)
     assert np.median(np.abs(native.depth[both] - got.depth[both])) <= 1e-3
     assert (native.instance == got.instance).mean() > 0.999
+    # exported again, the stage-only scene keeps its stage (and so its floor)
+    write_scene(again, tmp_path / "again", "plain")
+    assert read_scene(tmp_path / "again", "plain").navigable == again.navigable
 
 
 def test_bad_scene_datasets_fail_with_one_clear_error(tmp_path, capsys):
