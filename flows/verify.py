@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from programs.family_io import load_user_families
 from programs.generate import recompute
 from programs.library import FAMILIES
 from programs.sandbox import SandboxPool
-from storage.dataset import MANIFEST, DatasetError, SampleMeta, read_tar, sha256
+from storage.dataset import SampleMeta, read_manifest, read_tar, sha256
 
 
 def verify_dataset(root: Path, families_dir: Path | None = None) -> tuple[int, list[str]]:
@@ -17,9 +16,7 @@ def verify_dataset(root: Path, families_dir: Path | None = None) -> tuple[int, l
     programs, plus the compiled families in ``families_dir`` if the run used any)."""
     families = {**FAMILIES, **(load_user_families(families_dir) if families_dir else {})}
     root = Path(root)
-    if not (root / MANIFEST).exists():
-        raise DatasetError(f"{root} has no {MANIFEST}: not a finished synth dataset")
-    manifest = json.loads((root / MANIFEST).read_text())
+    manifest = read_manifest(root)
     problems, checked, seen = [], 0, set()
     with SandboxPool() as pool:
         for shard in manifest["shards"]:

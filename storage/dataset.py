@@ -181,14 +181,23 @@ class DatasetWriter:
         missing = [k for k in keys if not (self.staging / f"{k}.tar").exists()]
         if missing:
             raise DatasetError(f"cannot finish {self.root}: {len(missing)} samples missing, e.g. {missing[0]}")
-        metas = [json.loads(s.files["json"]) for k in keys for s in read_tar(self.staging / f"{k}.tar")]
+
+        def staged(key: str) -> Sample:
+            return read_tar(self.staging / f"{key}.tar")[0]  # stage() writes one sample per tar
+
+        metas = [json.loads(staged(k).files["json"]) for k in keys]
         blind = blind_items(metas)
         pruned, table = debias(blind) if self.debias else (set(), baselines(blind))
-        shards, kept = [], []
+        kept = [{**m, "questions": [q for q in m["questions"] if (m["index"], q["id"]) not in pruned]} for m in metas]
+        shards = []
         for n, start in enumerate(range(0, len(keys), self.samples_per_shard)):
             group = keys[start : start + self.samples_per_shard]
-            samples = [_without(s, pruned) for k in group for s in read_tar(self.staging / f"{k}.tar")]
-            kept += [json.loads(s.files["json"]) for s in samples]
+            samples = []
+            for i, key in enumerate(group, start):
+                sample = staged(key)
+                if len(kept[i]["questions"]) != len(metas[i]["questions"]):  # pruning touched its JSON
+                    sample = Sample(key, {**sample.files, "json": json.dumps(kept[i], sort_keys=True).encode()})
+                samples.append(sample)
             path = self.root / f"{SPLIT}-{n:05d}.tar"
             _atomic_write(path, _tar_bytes(samples))
             shards.append({"path": path.name, "sha256": sha256(path), "bytes": path.stat().st_size, "keys": group})
@@ -207,18 +216,6 @@ class DatasetWriter:
         _atomic_write(self.root / MANIFEST, json.dumps(manifest, indent=2).encode())
         shutil.rmtree(self.staging, ignore_errors=True)
         return manifest
-
-
-def _without(sample: Sample, pruned: set[tuple[int, str]]) -> Sample:
-    """``sample`` minus the questions in ``pruned`` ((episode index, question id) pairs)."""
-    if not pruned:
-        return sample
-    meta = json.loads(sample.files["json"])
-    questions = [q for q in meta["questions"] if (meta["index"], q["id"]) not in pruned]
-    if len(questions) == len(meta["questions"]):
-        return sample
-    meta["questions"] = questions
-    return Sample(sample.key, {**sample.files, "json": json.dumps(meta, sort_keys=True).encode()})
 
 
 def is_finished(root: Path) -> bool:
