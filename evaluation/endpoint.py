@@ -12,7 +12,6 @@ file (JSONL ``{"id", "answer"}``) as soon as it arrives, so a rerun asks only wh
 from __future__ import annotations
 
 import base64
-import io
 import json
 import threading
 from collections.abc import Callable, Iterable
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from programs.llm import ChatClient, LLMError
-from storage.media import decode_mp4
+from storage.media import jpeg, sample_frames
 
 from .items import Item
 from .prompt import prompt
@@ -42,19 +41,10 @@ class AskReport:
 
 def frame_urls(mp4: bytes, frames: int, size: int) -> list[str]:
     """``frames`` frames spread evenly over the video, longer side ``size`` px, as JPEG data URLs."""
-    from PIL import Image
-
-    from exports.export import frame_indices
-
-    video = decode_mp4(mp4)
-    urls = []
-    for index in frame_indices(len(video), frames):
-        image = Image.fromarray(video[index])
-        image.thumbnail((size, size))
-        buf = io.BytesIO()
-        image.save(buf, format="JPEG", quality=90)
-        urls.append("data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode())
-    return urls
+    return [
+        "data:image/jpeg;base64," + base64.b64encode(jpeg(f, quality=90, max_side=size)).decode()
+        for f in sample_frames(mp4, frames)
+    ]
 
 
 def messages(item: Item, urls: list[str]) -> list[dict]:

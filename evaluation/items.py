@@ -27,12 +27,17 @@ class Item:
     @property
     def degradation(self) -> str:
         """The degradation type of the variant, or "clean"."""
-        return self.variant.rsplit("-", 1)[0] if self.variant != CLEAN else CLEAN
+        return degradation_of(self.variant)
 
     @property
     def severity(self) -> int:
         """The degradation's severity (1-5), 0 for the clean video."""
         return int(self.variant.rsplit("-", 1)[1]) if self.variant != CLEAN else 0
+
+
+def degradation_of(variant: str) -> str:
+    """The degradation type of a variant name ("fog-2" -> "fog"), or "clean"."""
+    return variant.rsplit("-", 1)[0] if variant != CLEAN else CLEAN
 
 
 def parse_variants(text: str | None) -> set[str] | None:
@@ -50,8 +55,7 @@ def wanted(variant: str, names: set[str] | None) -> bool:
     """Whether ``variant`` passes the ``parse_variants`` filter."""
     if names is None:
         return True
-    kind = variant.rsplit("-", 1)[0] if variant != CLEAN else CLEAN
-    return variant in names or kind in names
+    return variant in names or degradation_of(variant) in names
 
 
 def sample_items(meta: SampleMeta) -> list[Item]:

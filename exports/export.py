@@ -15,18 +15,15 @@ written last. An OUT that holds another export needs ``overwrite``.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from evaluation.items import iter_metas
 from storage.dataset import DatasetError, read_manifest
-from storage.media import decode_mp4
+from storage.media import jpeg, sample_frames
 
 from .formats import FORMATS, RECORDS_FILE, Media, dataset_info, record
 
@@ -51,23 +48,11 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def frame_indices(total: int, n: int) -> list[int]:
-    """``n`` frame indices spread evenly from the first frame to the last (all if ``n >= total``)."""
-    if n >= total:
-        return list(range(total))
-    return [int(round(x)) for x in np.linspace(0, total - 1, n)]
-
-
 def _frames(key: str, mp4: bytes, n: int, out: Path) -> tuple[str, ...]:
-    from PIL import Image
-
-    video = decode_mp4(mp4)
     paths = []
-    for k, index in enumerate(frame_indices(len(video), n)):
+    for k, frame in enumerate(sample_frames(mp4, n)):
         rel = f"frames/{key}/{k:03d}.jpg"
-        buf = io.BytesIO()
-        Image.fromarray(video[index]).save(buf, format="JPEG", quality=92)
-        _write(out / rel, buf.getvalue())
+        _write(out / rel, jpeg(frame, quality=92))
         paths.append(rel)
     return tuple(paths)
 

@@ -272,7 +272,7 @@ def _cmd_eval(args) -> int:
     """Exit 0 when every item was scored; 1 if some replies are missing (the endpoint failed on
     them after retries: rerun to resume); 2 for invalid input."""
     from evaluation.chart import save_chart
-    from evaluation.items import iter_metas, parse_variants, sample_items
+    from evaluation.items import iter_metas, parse_variants, read_items, sample_items
     from evaluation.scorer import family_tags, format_report, read_predictions, score
     from programs.family_io import load_user_families
     from storage.s3 import local_dataset
@@ -310,7 +310,7 @@ def _cmd_eval(args) -> int:
         print(f"{asked.asked} questions asked, {asked.skipped} already answered, {failed} failed -> {predictions}")
     elif not predictions:
         raise ValueError("give --predictions FILE, or --base-url URL --model NAME to ask an endpoint")
-    items = [i for _, m in iter_metas(root, variants) for i in sample_items(m)]
+    items = read_items(root, variants)
     families = load_user_families(args.families) if args.families else None
     report = score(items, read_predictions(predictions), family_tags(families))
     print(format_report(report))

@@ -11,7 +11,6 @@ Imports are absolute: Prefect loads this file by path (``flows/flow.py:synth``).
 from __future__ import annotations
 
 import base64
-import io
 import json
 import multiprocessing
 import socket
@@ -314,12 +313,6 @@ def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float,
 
 def _thumbnail(mp4: bytes, width: int = 96) -> str:
     """First frame as a small JPEG data URI (a few KB: artifacts stay far below 1 MB)."""
-    from PIL import Image
+    from storage.media import decode_mp4, jpeg
 
-    from storage.media import decode_mp4
-
-    frame = Image.fromarray(decode_mp4(mp4)[0])
-    frame.thumbnail((width, width))
-    buf = io.BytesIO()
-    frame.save(buf, format="JPEG", quality=70)
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg(decode_mp4(mp4)[0], quality=70, max_side=width)).decode()

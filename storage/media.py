@@ -36,6 +36,31 @@ def decode_mp4(data: bytes) -> np.ndarray:
         return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
 
 
+def frame_indices(total: int, n: int) -> list[int]:
+    """``n`` frame indices spread evenly from the first frame to the last (all if ``n >= total``)."""
+    if n >= total:
+        return list(range(total))
+    return [int(round(x)) for x in np.linspace(0, total - 1, n)]
+
+
+def sample_frames(mp4: bytes, n: int) -> np.ndarray:
+    """(n, H, W, 3) uint8: ``n`` frames of the video spread evenly from its first to its last."""
+    video = decode_mp4(mp4)
+    return video[frame_indices(len(video), n)]
+
+
+def jpeg(frame: np.ndarray, quality: int, max_side: int | None = None) -> bytes:
+    """A (H, W, 3) uint8 frame as JPEG bytes, scaled down (aspect kept) to ``max_side`` pixels."""
+    from PIL import Image
+
+    image = Image.fromarray(frame)
+    if max_side:
+        image.thumbnail((max_side, max_side))
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
 def encode_gt(depth: np.ndarray, instance: np.ndarray) -> bytes:
     """Depth (metres, inf = nothing) and instance ids -> compressed npz with
     ``depth_mm`` (uint16 millimetres, 0 = nothing) and ``instance`` (uint16 object ids)."""
