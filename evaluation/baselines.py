@@ -61,13 +61,12 @@ class BlindItem:
     value: float | None  # numbers
 
 
-def blind_items(metas: list[dict], templates: dict[str, tuple[str, ...]] | None = None) -> list[BlindItem]:
-    """The answerable items of the clean samples among ``metas`` (sample JSON dicts);
-    ``templates`` (family id -> templates) lets the per-template majority know each item's template."""
+def blind_items(metas: list[dict]) -> list[BlindItem]:
+    """The answerable items of the clean samples among ``metas`` (sample JSON dicts), each with
+    the library template it was asked with ("" for families outside the library)."""
     from programs.library import FAMILIES
 
-    templates = templates or {f.id: f.templates for f in FAMILIES.values()}
-    matchers = {fid: [(t, _template_pattern(t)) for t in ts] for fid, ts in templates.items()}
+    matchers = {f.id: [(t, _template_pattern(t)) for t in f.templates] for f in FAMILIES.values()}
     out = []
     for m in metas:
         if m.get("variant", "clean") != "clean":
