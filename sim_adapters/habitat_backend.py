@@ -29,15 +29,12 @@ from pydantic import Field
 from .backend import BackendUnavailable, RendererSettings
 from .geometry import intrinsics
 from .habitat_format import camera_pose, rotation_to_habitat, to_habitat, write_scene
-from .habitat_protocol import ProtocolError, receive, send
+from .habitat_protocol import CONDA_INSTALL, NOT_IMPORTABLE, ProtocolError, receive, send
 from .render_types import FrameBuffers
 from .scene import Frame, Scene, VideoSpec
 
 WORKER = Path(__file__).with_name("habitat_worker.py")
-CONDA = (
-    "habitat-sim comes from conda: conda create -n habitat python=3.9 && conda install -n habitat habitat-sim "
-    "headless -c conda-forge -c aihabitat; then set SYNTH_HABITAT_PYTHON to that environment's python"
-)
+CONDA = f"habitat-sim comes from conda: {CONDA_INSTALL}"
 
 
 class HabitatSettings(RendererSettings):
@@ -88,7 +85,7 @@ class HabitatRenderer:
             raise BackendUnavailable(f"the habitat worker stopped (exit {code}): {e}. {CONDA}") from None
         if not header.get("ok"):
             error = header.get("error", "unknown error")
-            if "habitat-sim is not importable" in error:
+            if NOT_IMPORTABLE in error:
                 raise BackendUnavailable(error)
             raise RuntimeError(f"habitat worker: {error}")
         return header, arrays

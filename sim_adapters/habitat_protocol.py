@@ -28,6 +28,11 @@ from typing import BinaryIO
 import numpy as np
 
 _LEN = struct.Struct(">I")
+NOT_IMPORTABLE = "habitat-sim is not importable here"  # the worker's reply when it cannot start habitat-sim
+CONDA_INSTALL = (
+    "conda create -n habitat python=3.9 && conda install -n habitat habitat-sim headless -c conda-forge -c aihabitat; "
+    "then set SYNTH_HABITAT_PYTHON to that environment's python"
+)
 
 
 class ProtocolError(RuntimeError):

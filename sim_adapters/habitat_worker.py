@@ -30,12 +30,6 @@ from pathlib import Path
 import habitat_protocol as protocol  # this script's folder is on sys.path when run as a script
 import numpy as np
 
-CONDA_HINT = (
-    "habitat-sim is not importable here; install it with conda "
-    "(conda create -n habitat python=3.9 && conda install -n habitat habitat-sim headless -c conda-forge -c aihabitat) "
-    "and point SYNTH_HABITAT_PYTHON at that environment's python"
-)
-
 
 class HabitatSimEngine:
     name = "habitat-sim"
@@ -44,7 +38,9 @@ class HabitatSimEngine:
         try:
             import habitat_sim
         except ImportError as e:
-            raise RuntimeError(f"{CONDA_HINT} ({e})") from None
+            raise RuntimeError(
+                f"{protocol.NOT_IMPORTABLE}; install it with conda: {protocol.CONDA_INSTALL} ({e})"
+            ) from None
         self.hs = habitat_sim
         self.sim = None
         self.objects = {}
