@@ -119,23 +119,28 @@ def _frame(cfg: dict) -> np.ndarray:
     return source.T  # orthonormal: inverse = transpose
 
 
+def _asset(cfg_path: Path, cfg: dict, scale: np.ndarray, root: Path) -> MeshAsset:
+    """The config's render asset, its file coordinates taken into synth's axes: scale, the asset's
+    declared frame, then Y-up -> Z-up; ``HabitatDatasetError`` naming the config when the file is missing."""
+    path = (cfg_path.parent / cfg["render_asset"]).resolve()
+    if not path.is_file():
+        raise HabitatDatasetError(f"{cfg_path}: render_asset {cfg['render_asset']!r} not found")
+    T = np.eye(4)
+    T[:3, :3] = C.T @ _frame(cfg) @ np.diag(scale)
+    return MeshAsset(uri=str(path.relative_to(root.resolve())), transform=tuple(tuple(r) for r in T))
+
+
 def _object(
     cfg_path: Path, cfg: dict, instance: dict, object_id: int, class_id: int | None, classes: dict[int, str], root: Path
 ):
-    import trimesh
-
     user = cfg.get("user_defined") or {}
-    asset = (cfg_path.parent / cfg["render_asset"]).resolve()
-    if not asset.is_file():
-        raise HabitatDatasetError(f"{cfg_path}: render_asset {cfg['render_asset']!r} not found")
     scale = (
         np.asarray(cfg.get("scale", [1, 1, 1]), dtype=float)
         * np.asarray(instance.get("non_uniform_scale", [1, 1, 1]), dtype=float)
         * float(instance.get("uniform_scale", 1.0))
     )
-    # file coordinates -> object frame (synth axes), before re-centring: scale, asset frame, Y-up -> Z-up
-    A = C.T @ _frame(cfg) @ np.diag(scale)
-    verts = np.asarray(trimesh.load(asset, force="mesh", process=False).vertices, dtype=float) @ A.T
+    unshifted = _asset(cfg_path, cfg, scale, root)  # the object frame before re-centring on the box
+    verts = asset_mesh(unshifted, str(root)).vertices
     lo, hi = verts.min(axis=0), verts.max(axis=0)
     centre_local, size = (lo + hi) / 2, hi - lo
     rotation = rotation_from_habitat(instance.get("rotation", [1, 0, 0, 0]))
@@ -151,8 +156,7 @@ def _object(
     ):
         box = Box3D.model_validate(recorded)
         centre_local = centre_local + R.T @ (np.asarray(box.center) - centre)
-    T = np.eye(4)
-    T[:3, :3] = A
+    T = np.asarray(unshifted.transform)
     T[:3, 3] = -centre_local
     category = user.get("category") or classes.get(user.get("class_id", class_id)) or cfg_path.name.split(".")[0]
     material = Material.model_validate(user["material"]) if user.get("material") else None
@@ -162,7 +166,7 @@ def _object(
         description=user.get("description") or str(category).replace("_", " "),
         material=material,
         box=box,
-        mesh=MeshAsset(uri=str(asset.relative_to(root.resolve())), transform=tuple(tuple(r) for r in T)),
+        mesh=unshifted.model_copy(update={"transform": tuple(tuple(r) for r in T)}),
         supported_by=int(user.get("supported_by", 0)),
         movable=str(instance.get("motion_type", "STATIC")).upper() != "STATIC",
         look_alikes=list(user.get("look_alikes", [])),
@@ -234,24 +238,19 @@ def read_scene(dataset: str | Path, scene: str, seed: int = 0) -> Scene:
     navigable = [[tuple(p) for p in poly] for poly in synth.get("navigable", [])]
     stage_path = _resolve(data["stages"], inst["stage_instance"]["template_name"], "stage config")
     stage_cfg = {**(data["config"].get("stages", {}).get("default_attributes") or {}), **_read(stage_path)}
-    stage = None
+    stage = stage_mesh = None
     if not rooms:  # no declared rooms: the stage mesh is the background, its floor the navigable region
-        asset = (stage_path.parent / stage_cfg["render_asset"]).resolve()
-        if not asset.is_file():
-            raise HabitatDatasetError(f"{stage_path}: render_asset {stage_cfg['render_asset']!r} not found")
-        T = np.eye(4)
-        T[:3, :3] = C.T @ _frame(stage_cfg) @ np.diag(np.asarray(stage_cfg.get("scale", [1, 1, 1]), dtype=float))
-        stage = MeshAsset(uri=str(asset.relative_to(root.resolve())), transform=tuple(tuple(r) for r in T))
-        if not navigable:
-            navigable = floor_polygons(asset_mesh(stage, str(root)))
+        stage = _asset(stage_path, stage_cfg, np.asarray(stage_cfg.get("scale", [1, 1, 1]), dtype=float), root)
+        stage_mesh = asset_mesh(stage, str(root))
+        navigable = navigable or floor_polygons(stage_mesh)
         if not navigable:
             raise HabitatDatasetError(
-                f"{instance_path} declares no rooms (region_annotations) and its stage {asset.name} has no floor "
-                "(upward-facing triangles) to plan camera paths on"
+                f"{instance_path} declares no rooms (region_annotations) and its stage {Path(stage.uri).name} has no "
+                "floor (upward-facing triangles) to plan camera paths on"
             )
     lights = [Light.model_validate(x) for x in (stage_cfg.get("user_defined") or {}).get("synth_lights", [])]
     if not lights:  # Habitat's default lighting: a light under each room's ceiling, or over each floor piece
-        top = asset_mesh(stage, str(root)).vertices[:, 2].max() if stage else 0.0
+        top = stage_mesh.vertices[:, 2].max() if stage_mesh is not None else 0.0
         spots = [(*np.mean(r.footprint, axis=0), r.height - 0.3) for r in rooms]
         spots += [(*np.mean(p, axis=0), top - 0.3) for p in ([] if rooms else navigable)]
         lights = [Light(kind="point", position=xyz, energy=400.0, color=(1.0, 1.0, 1.0)) for xyz in spots]
