@@ -21,7 +21,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluation.items import iter_metas
+from evaluation.items import iter_metas, sample_items
 from storage.dataset import DatasetError, read_manifest
 from storage.media import jpeg, sample_frames
 
@@ -39,9 +39,11 @@ class ExportReport:
     questions: int
 
 
-def _write(path: Path, data: bytes) -> None:
-    if path.exists() and path.stat().st_size == len(data):
-        return  # written by an earlier, interrupted export of the same dataset
+def _write(path: Path, data: bytes, keep_existing: bool = False) -> None:
+    """Atomic write; ``keep_existing``: a medium already there at this size was written by an
+    earlier, interrupted export of the same sample and is kept."""
+    if keep_existing and path.exists() and path.stat().st_size == len(data):
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
@@ -52,12 +54,12 @@ def _frames(key: str, mp4: bytes, n: int, out: Path) -> tuple[str, ...]:
     paths = []
     for k, frame in enumerate(sample_frames(mp4, n)):
         rel = f"frames/{key}/{k:03d}.jpg"
-        _write(out / rel, jpeg(frame, quality=92))
+        _write(out / rel, jpeg(frame, quality=92), keep_existing=True)
         paths.append(rel)
     return tuple(paths)
 
 
-def _prepare(out: Path, overwrite: bool, source: Path, fmt: str) -> None:
+def _prepare(out: Path, overwrite: bool, source: Path) -> None:
     if out.resolve() == source.resolve() or source.resolve() in out.resolve().parents:
         raise DatasetError(f"--out {out} must be outside the dataset {source}")
     if out.exists() and not out.is_dir():
@@ -89,7 +91,7 @@ def export_dataset(
         raise ValueError("--frames must be at least 1")
     manifest = read_manifest(source)
     out = Path(out)
-    _prepare(out, overwrite, Path(source), fmt)
+    _prepare(out, overwrite, Path(source))
     records, samples, questions = [], 0, 0
     for sample, meta in iter_metas(source, variants):
         if not meta.questions:
@@ -99,9 +101,9 @@ def export_dataset(
             media = Media(frames=_frames(meta.key, sample.files["mp4"], frames, out))
         else:
             rel = f"videos/{meta.key}.mp4"
-            _write(out / rel, sample.files["mp4"])
+            _write(out / rel, sample.files["mp4"], keep_existing=True)
             media = Media(video=rel)
-        groups = [(meta.key, meta.questions)] if per_sample else [(f"{meta.key}/{q.id}", [q]) for q in meta.questions]
+        groups = [(meta.key, meta.questions)] if per_sample else [(i.id, [i.qa]) for i in sample_items(meta)]
         for record_id, qs in groups:
             records.append(record(fmt, record_id, qs, media))
         questions += len(meta.questions)
