@@ -16,6 +16,9 @@ from sim_adapters.scene import VideoSpec, VisibilityRule
 
 from .presets import PRESETS
 
+# simulators whose scenes only their own renderer can draw (THOR's objects are Unity assets)
+NATIVE_RENDERER = {"ai2thor": "ai2thor"}
+
 
 def _merge(base: dict, over: dict) -> dict:
     """``over`` on top of ``base``, nested dicts merged (a different renderer backend replaces)."""
@@ -44,8 +47,10 @@ class RunConfig(BaseModel):
     )
     scene: str | None = Field(
         None,
-        description="the scene to load (habitat: a scene instance of --scene-dataset; default: its scenes in turn)",
+        description="the scene to load (habitat: a scene instance of --scene-dataset, default: its scenes in turn; "
+        "ai2thor: an iTHOR scene, e.g. FloorPlan1)",
     )
+    house: str | None = Field(None, description="a ProcTHOR house (house.json) for --simulator ai2thor")
     renderer: RendererConfig = Field(
         default_factory=default_renderer,
         description="renderer backend and its settings",
@@ -83,7 +88,11 @@ class RunConfig(BaseModel):
         name = data.get("preset", "default")
         if name not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; available: {', '.join(sorted(PRESETS))}")
-        return _merge(PRESETS[name], data)
+        base = PRESETS[name]
+        if data.get("simulator") in NATIVE_RENDERER and "renderer" not in data:
+            # a simulator that renders its own scenes brings its renderer
+            base = {**base, "renderer": {"backend": NATIVE_RENDERER[data["simulator"]]}}
+        return _merge(base, data)
 
     @field_validator("video")
     @classmethod
@@ -103,8 +112,19 @@ class RunConfig(BaseModel):
     def _scene_reference(self) -> RunConfig:
         if self.simulator == "habitat" and not self.scene_dataset:
             raise ValueError("--simulator habitat needs --scene-dataset (a Habitat scene dataset folder)")
-        if self.simulator == "procedural" and (self.scene_dataset or self.scene):
-            raise ValueError("--scene-dataset and --scene name scenes of a simulator; procedural scenes are sampled")
+        if self.simulator == "procedural" and (self.scene_dataset or self.scene or self.house):
+            raise ValueError(
+                "--scene-dataset, --scene and --house name scenes of a simulator; procedural scenes are sampled"
+            )
+        if self.simulator == "ai2thor" and bool(self.scene) == bool(self.house):
+            raise ValueError(
+                "--simulator ai2thor needs --scene (an iTHOR scene, e.g. FloorPlan1) or --house (one of them)"
+            )
+        if self.house and self.simulator != "ai2thor":
+            raise ValueError("--house is a ProcTHOR house: it needs --simulator ai2thor")
+        native = NATIVE_RENDERER.get(self.simulator)
+        if native and self.renderer.backend != native:
+            raise ValueError(f"--simulator {self.simulator} scenes render in {native} only (--renderer {native})")
         return self
 
     @field_validator("degradations")
@@ -128,7 +148,11 @@ class RunConfig(BaseModel):
         """A config from flat options named like ``FLAGS`` (``frames=8, quality="draft",
         min_pixels=30``), as the command line gives them. ``KeyError`` for an option that is not
         a field, or belongs to another renderer than ``renderer_backend`` (default: the preset's)."""
-        backend = renderer_backend or cls(preset=options.get("preset", "default")).renderer.backend
+        backend = (
+            renderer_backend
+            or NATIVE_RENDERER.get(options.get("simulator", ""))
+            or cls(preset=options.get("preset", "default")).renderer.backend
+        )
         data: dict[str, Any] = {}
         for name, value in options.items():
             flag = FLAGS.get(name)

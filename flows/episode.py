@@ -77,7 +77,9 @@ def shoot_episode(
             report.stage("scene")
         seed = episode_seed(cfg.seed, index, attempt)
         t = time.perf_counter()
-        scene = scene_source(cfg.simulator, scene_dataset=cfg.scene_dataset, scene=cfg.scene)(seed)
+        scene = scene_source(
+            cfg.simulator, renderer, scene_dataset=cfg.scene_dataset, scene=cfg.scene, house=cfg.house
+        )(seed)
         timings["scene"] = time.perf_counter() - t
         rng = np.random.default_rng([seed, 1])
         try:

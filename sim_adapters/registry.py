@@ -21,10 +21,13 @@ from .blender_backend import BlenderSettings
 from .describe import describe
 from .habitat_backend import HabitatSettings
 from .scene import Scene
+from .thor_backend import ThorSettings
 from .zbuffer_backend import ZBufferSettings
 
 # the renderer settings a run configuration may hold, told apart by their ``backend`` tag
-RendererConfig = Annotated[BlenderSettings | ZBufferSettings | HabitatSettings, Field(discriminator="backend")]
+RendererConfig = Annotated[
+    BlenderSettings | ZBufferSettings | HabitatSettings | ThorSettings, Field(discriminator="backend")
+]
 
 
 def default_renderer() -> BlenderSettings:
@@ -49,6 +52,7 @@ RENDERERS: dict[str, RendererEntry] = {
         "HabitatRenderer",
         "habitat-sim from conda in its own environment, named by SYNTH_HABITAT_PYTHON",
     ),
+    "ai2thor": RendererEntry("sim_adapters.thor_backend", "ThorRenderer", "the ai2thor package (pip install ai2thor)"),
 }
 
 
@@ -73,14 +77,24 @@ def _habitat(seed: int, scene_dataset: str | None = None, scene: str | None = No
     return read_scene(scene_dataset, scene, seed)
 
 
+def _ai2thor(seed: int, renderer: Renderer | None = None, scene: str | None = None, house: str | None = None) -> Scene:
+    """An iTHOR ``scene`` or a ProcTHOR ``house``, read from the running AI2-THOR of the
+    ``ai2thor`` renderer (``sim_adapters.thor_backend``): THOR's metadata is the scene."""
+    if renderer is None or getattr(renderer, "name", "") != "ai2thor":
+        raise ValueError("AI2-THOR scenes are read from AI2-THOR itself: use the ai2thor renderer (--renderer ai2thor)")
+    return renderer.scene(seed, scene=scene, house=house)
+
+
 # name -> source(seed, **reference): a sampled source ignores the reference; others need it
-SIMULATORS: dict[str, Callable[..., Scene]] = {"procedural": _procedural, "habitat": _habitat}
+SIMULATORS: dict[str, Callable[..., Scene]] = {"procedural": _procedural, "habitat": _habitat, "ai2thor": _ai2thor}
+READ_FROM_RENDERER = frozenset({"ai2thor"})  # sources whose scenes come from the simulator that renders them
 
 
-def scene_source(name: str, **reference: str | None) -> SceneSource:
+def scene_source(name: str, renderer: Renderer | None = None, **reference: str | None) -> SceneSource:
     """The registered scene source ``name`` for the scene ``reference`` (``scene_dataset``,
-    ``scene``: what the run configuration names), its look-alike objects told apart
-    (``describe``); ``ValueError`` listing the available ones."""
+    ``scene``, ``house``: what the run configuration names), its look-alike objects told apart
+    (``describe``); ``renderer``: the open renderer, which sources in ``READ_FROM_RENDERER``
+    read their scenes from. ``ValueError`` listing the available ones."""
     try:
         source = SIMULATORS[name]
     except KeyError:
@@ -88,6 +102,8 @@ def scene_source(name: str, **reference: str | None) -> SceneSource:
     given = {k: v for k, v in reference.items() if v}
     if name == "procedural":
         return lambda seed: describe(source(seed))
+    if name in READ_FROM_RENDERER:
+        given["renderer"] = renderer
     return lambda seed: describe(source(seed, **given))
 
 

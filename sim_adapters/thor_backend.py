@@ -1,0 +1,343 @@
+"""The AI2-THOR renderer and scene reader, on the real ``ai2thor`` API (``ai2thor.controller.Controller``).
+
+One ``Controller`` per render process. ``ThorRenderer.scene`` resets it to an iTHOR scene
+(``FloorPlan1``) or a ProcTHOR house (a ``house.json``, e.g. one of ProcTHOR-10K) and reads the
+scene from ``event.metadata["objects"]`` and ``GetReachablePositions`` (``thor_format``).
+``open`` resets the scene again (every episode starts from THOR's own rest state) and
+``RenderSession.render`` drives each frame: ``TeleportObject`` for every object whose pose
+changed (the pose THOR reports back is compared with the planned one, never assumed),
+``TeleportFull`` for the agent (camera position, heading, horizon, standing), then RGB from
+``event.frame``, depth from ``event.depth_frame`` and ids from
+``event.instance_segmentation_frame`` with its colour -> objectId table mapped to synth ids.
+``K`` comes from the vertical field of view and the image size.
+
+Failures, each with one error: no ``ai2thor`` package or no Unity build (``BackendUnavailable``:
+the build is downloaded at first use, which needs internet, and runs headless with
+``platform=CloudRendering`` on a Vulkan GPU or with ``Linux64`` on an X server); an action THOR
+refuses (``lastActionSuccess`` false) or a pose it does not take (``ThorActionFailed``, a
+``NoCameraPath``: the flow re-plans the episode with its next attempt and logs why).
+
+``thor_engine="blender"`` starts ``sim_adapters/thor_standin.py`` as the Unity side: a
+**stand-in**, not AI2-THOR, speaking the same FIFO protocol, so that everything on the Python
+side (the real ``Controller``, this module, the flow) runs in tests on machines without the
+build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import shutil
+import stat
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from .backend import BackendUnavailable, RendererSettings
+from .planner import NoCameraPath
+from .render_types import FrameBuffers
+from .scene import Frame, ObjectPose, Scene, VideoSpec
+from .thor_format import (
+    as_dict,
+    camera_pose,
+    euler_matrix,
+    from_synth,
+    rotation_from_synth,
+    rotation_to_synth,
+    thor_intrinsics,
+    thor_scene,
+    to_synth,
+    vec,
+)
+
+log = logging.getLogger("synth.ai2thor")
+INSTALL = "pip install ai2thor==5.0.0"
+BUILD_HELP = (
+    "AI2-THOR downloads its Unity build at first use, which needs internet; run on a machine with internet and "
+    "a Vulkan GPU (--platform CloudRendering, headless) or an X server (--platform Linux64), or give "
+    "--local-executable-path to a build you have (--thor-engine blender runs synth's test stand-in instead, "
+    "which is not AI2-THOR)"
+)
+POSITION_TOLERANCE = 0.01  # metres between a planned and a reported pose
+ANGLE_TOLERANCE = 0.5  # degrees
+
+
+class ThorActionFailed(NoCameraPath):
+    """THOR refused an action of the episode or put something elsewhere than planned."""
+
+
+class ThorSettings(RendererSettings):
+    backend: Literal["ai2thor"] = "ai2thor"
+    platform: Literal["CloudRendering", "Linux64"] = Field(
+        "CloudRendering", description="AI2-THOR build: CloudRendering (headless, Vulkan) or Linux64 (X server)"
+    )
+    local_executable_path: str = Field("", description="a Unity build of AI2-THOR to run instead of downloading one")
+    commit_id: str = Field("", description="AI2-THOR build commit (default: the ai2thor package's)")
+    x_display: str = Field("", description="X display for the Linux64 platform, e.g. :0")
+    vfov_deg: float = Field(90.0, gt=1.0, lt=179.0, description="vertical field of view, degrees (THOR fieldOfView)")
+    grid_size: float = Field(0.25, gt=0.0, le=1.0, description="THOR gridSize: spacing of reachable positions, m")
+    thor_engine: Literal["unity", "blender"] = Field(
+        "unity", description="Unity side; 'blender' is the test stand-in (sim_adapters/thor_standin.py), not AI2-THOR"
+    )
+
+    def describe(self) -> dict[str, str | int | float]:
+        return self.model_dump(mode="json", exclude={"local_executable_path", "x_display"})
+
+    def processes(self, cores: int) -> int:
+        return 1  # one Unity process renders; it uses the GPU
+
+
+def read_house(path: str | Path) -> dict:
+    """A ProcTHOR house (JSON); ``ValueError`` naming the file when it is not one."""
+    try:
+        house = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"cannot read the house {path}: {e}") from None
+    if not isinstance(house, dict) or not isinstance(house.get("rooms"), list):
+        raise ValueError(f"{path} is not a ProcTHOR house (no 'rooms' list)")
+    return house
+
+
+class ThorRenderer:
+    name = "ai2thor"
+
+    def __init__(self, settings: ThorSettings, threads: int = 0):
+        try:
+            import ai2thor.controller  # noqa: F401
+        except ImportError as e:
+            raise BackendUnavailable(f"the ai2thor renderer needs the ai2thor package ({INSTALL}): {e}") from None
+        self.settings = settings
+        self._controller = None
+        self._tmp: str | None = None
+        self._size: tuple[int, int] | None = None
+
+    # ---------------------------------------------------------------- controller
+    def _launcher(self) -> str:
+        """An executable that starts the stand-in with this interpreter (what ai2thor runs)."""
+        self._tmp = self._tmp or tempfile.mkdtemp(prefix="synth-thor-")
+        path = Path(self._tmp) / "thor-standin"
+        path.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m sim_adapters.thor_standin "$@"\n')
+        path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        return str(path)
+
+    def _start(self, target, width: int, height: int):
+        from ai2thor.controller import Controller
+        from ai2thor.platform import CloudRendering, Linux64
+
+        s = self.settings
+        options: dict = dict(
+            scene=target,
+            width=width,
+            height=height,
+            fieldOfView=s.vfov_deg,
+            gridSize=s.grid_size,
+            snapToGrid=False,
+            renderDepthImage=True,
+            renderInstanceSegmentation=True,
+            server_start_timeout=600.0,
+            server_timeout=600.0,
+        )
+        if s.thor_engine == "blender":
+            # the stand-in draws no window, but ai2thor's launcher of external builds needs a DISPLAY value
+            options.update(local_executable_path=self._launcher(), x_display=s.x_display or ":0")
+        else:
+            options.update(platform={"CloudRendering": CloudRendering, "Linux64": Linux64}[s.platform])
+            if s.local_executable_path:
+                options["local_executable_path"] = s.local_executable_path
+            if s.commit_id:
+                options["commit_id"] = s.commit_id
+            if s.x_display:
+                options["x_display"] = s.x_display
+        try:
+            self._controller = Controller(**options)
+        except Exception as e:  # ai2thor raises ValueError / Exception / TimeoutError for a missing build
+            raise BackendUnavailable(f"AI2-THOR could not start ({type(e).__name__}: {e}). {BUILD_HELP}") from None
+        self._size = (width, height)
+        return self._controller.last_event
+
+    def load(self, target, width: int = 300, height: int = 300):
+        """Reset THOR to ``target`` (an iTHOR scene name or a ProcTHOR house dict) at
+        ``width`` x ``height`` and return the event."""
+        if self._controller is None:
+            return self._start(target, width, height)
+        try:
+            event = self._controller.reset(target, width=width, height=height)
+        except (ValueError, RuntimeError, TimeoutError) as e:
+            raise ValueError(f"AI2-THOR cannot load {str(target)[:80]}: {e}") from None
+        self._size = (width, height)
+        return event
+
+    def step(self, action: str, **args):
+        """One THOR action; ``ThorActionFailed`` with THOR's message when it fails."""
+        try:
+            event = self._controller.step(action=action, **args)
+        except ValueError as e:  # InvalidAction, MissingArguments, InvalidArgument
+            raise ThorActionFailed(f"AI2-THOR refused {action}: {e}") from None
+        if not event.metadata["lastActionSuccess"]:
+            raise ThorActionFailed(f"AI2-THOR: {action} failed: {event.metadata.get('errorMessage') or 'no message'}")
+        return event
+
+    # ---------------------------------------------------------------- scene source
+    def scene(self, seed: int, scene: str | None = None, house: str | None = None) -> Scene:
+        """The synth scene of an iTHOR ``scene`` name or a ProcTHOR ``house`` file."""
+        if bool(scene) == bool(house):
+            raise ValueError("the ai2thor scene source needs --scene (an iTHOR scene, e.g. FloorPlan1) or --house")
+        house_data = read_house(house) if house else None
+        event = self.load(house_data if house else scene)
+        reachable = self.step("GetReachablePositions").metadata["actionReturn"] or []
+        reference = str(Path(house).resolve()) if house else scene
+        return thor_scene(seed, reference, event.metadata["objects"], reachable, self.settings.grid_size, house_data)
+
+    # ---------------------------------------------------------------- renderer
+    def intrinsics(self, video: VideoSpec) -> np.ndarray:
+        return thor_intrinsics(video.width, video.height, self.settings.vfov_deg)
+
+    def open(self, scene: Scene, video: VideoSpec) -> ThorSession:
+        if scene.simulator == "ai2thor":
+            target = read_house(scene.reference) if scene.reference.endswith(".json") else scene.reference
+            by_thor_id = {o.source_id: o.id for o in scene.objects}
+        elif self.settings.thor_engine == "blender":
+            # stand-in only: a synth scene handed over whole (THOR itself renders its own assets only)
+            target = {"rooms": [], "objects": [], "synthScene": scene.model_dump(mode="json")}
+            by_thor_id = {f"synth|{o.id}": o.id for o in scene.objects}
+        else:
+            raise ValueError(
+                f"AI2-THOR renders its own scenes (iTHOR, ProcTHOR houses), not a {scene.simulator!r} scene"
+            )
+        event = self.load(target, video.width, video.height)
+        return ThorSession(self, scene, video, event, by_thor_id)
+
+    def close(self) -> None:
+        if self._controller is not None:
+            with contextlib.suppress(Exception):
+                self._controller.stop()
+            self._controller = None
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+
+def _angle_deg(q1, q2) -> float:
+    """Angle between two rotations (quaternions w, x, y, z), degrees."""
+    d = abs(float(np.dot(np.asarray(q1, float), np.asarray(q2, float))))
+    return math.degrees(2 * math.acos(min(1.0, d)))
+
+
+class ThorSession:
+    def __init__(self, renderer: ThorRenderer, scene: Scene, video: VideoSpec, event, by_thor_id: dict[str, int]):
+        self.renderer, self.scene, self.video = renderer, scene, video
+        self.by_thor_id = by_thor_id
+        self.thor_id = {v: k for k, v in by_thor_id.items()}
+        metas = {m["objectId"]: m for m in event.metadata["objects"]}
+        missing = [k for k in by_thor_id if k not in metas]
+        if missing:
+            raise ValueError(f"AI2-THOR's scene lacks objects of the synth scene: {missing[:5]}")
+        self.offset: dict[int, np.ndarray] = {}  # pivot -> box centre in THOR object-local coordinates
+        self.current: dict[int, ObjectPose] = {}
+        for thor_id, i in by_thor_id.items():
+            m, o = metas[thor_id], scene.object(by_thor_id[thor_id])
+            R = euler_matrix(m["rotation"])
+            self.offset[i] = R.T @ (from_synth(o.box.center) - vec(m["position"]))
+            self.current[i] = ObjectPose(id=i, position=o.box.center, rotation=o.box.rotation)
+        agent = event.metadata["agent"]
+        self.camera_height = float(event.metadata["cameraPosition"]["y"]) - float(agent["position"]["y"])
+        self.K = renderer.intrinsics(video)
+
+    def _reported_pose(self, meta: dict, i: int) -> ObjectPose:
+        centre = vec(meta["position"]) + euler_matrix(meta["rotation"]) @ self.offset[i]
+        return ObjectPose(id=i, position=tuple(to_synth(centre)), rotation=rotation_to_synth(meta["rotation"]))
+
+    def _move_objects(self, frame: Frame) -> None:
+        for p in frame.object_poses:
+            now = self.current[p.id]
+            if np.allclose(now.position, p.position, atol=1e-6) and _angle_deg(now.rotation, p.rotation) < 1e-4:
+                continue
+            rotation = rotation_from_synth(p.rotation)
+            pivot = from_synth(p.position) - euler_matrix(rotation) @ self.offset[p.id]
+            thor_id = self.thor_id[p.id]
+            event = self.renderer.step(
+                "TeleportObject",
+                objectId=thor_id,
+                position=as_dict(pivot),
+                rotation=rotation,
+                forceAction=True,
+                forceKinematic=True,
+                renderImage=False,
+            )
+            meta = next(m for m in event.metadata["objects"] if m["objectId"] == thor_id)
+            got = self._reported_pose(meta, p.id)
+            off = float(np.linalg.norm(np.subtract(got.position, p.position)))
+            turn = _angle_deg(got.rotation, p.rotation)
+            if off > POSITION_TOLERANCE or turn > ANGLE_TOLERANCE:
+                raise ThorActionFailed(
+                    f"AI2-THOR put {thor_id} {off * 100:.1f} cm / {turn:.1f} deg from its planned pose "
+                    f"(frame {frame.index})"
+                )
+            self.current[p.id] = got
+
+    def _frame(self, frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not np.allclose(np.asarray(frame.camera.K), self.K, atol=1e-6):
+            raise ValueError(f"frame {frame.index}: AI2-THOR renders with K={self.K.tolist()} only")
+        self._move_objects(frame)
+        position, yaw, horizon = camera_pose(frame.camera.world_to_camera)
+        agent = position - np.array([0.0, self.camera_height, 0.0])
+        event = self.renderer.step(
+            "TeleportFull",
+            position=as_dict(agent),
+            rotation={"x": 0.0, "y": yaw, "z": 0.0},
+            horizon=horizon,
+            standing=True,
+            forceAction=True,
+        )
+        md = event.metadata
+        got = vec(md["cameraPosition"])
+        dyaw = abs(math.remainder(float(md["agent"]["rotation"]["y"]) - yaw, 360.0))
+        if (
+            np.linalg.norm(got - position) > POSITION_TOLERANCE
+            or dyaw > ANGLE_TOLERANCE
+            or abs(float(md["agent"]["cameraHorizon"]) - horizon) > ANGLE_TOLERANCE
+        ):
+            raise ThorActionFailed(f"AI2-THOR's camera is not where frame {frame.index} put it")
+        if event.frame is None or event.depth_frame is None or event.instance_segmentation_frame is None:
+            raise RuntimeError("AI2-THOR returned no RGB, depth or instance frame (renderImage off?)")
+        far = float(self.renderer._controller.server.camera_far_plane)
+        depth = np.asarray(event.depth_frame, dtype=np.float32)
+        depth = np.where(depth >= far * (1 - 1e-4), np.inf, depth).astype(np.float32)
+        return np.array(event.frame[:, :, :3], dtype=np.uint8), depth, self._instance(event)
+
+    def _instance(self, event) -> np.ndarray:
+        """Synth ids of THOR's instance colours (0 for the room and anything not in the scene)."""
+        seg = np.asarray(event.instance_segmentation_frame[:, :, :3], dtype=np.uint32)
+        keys = (seg[..., 0] << 16) | (seg[..., 1] << 8) | seg[..., 2]
+        table = {
+            (int(c[0]) << 16) | (int(c[1]) << 8) | int(c[2]): self.by_thor_id.get(name, 0)
+            for c, name in event.color_to_object_id.items()
+        }
+        unique, inverse = np.unique(keys, return_inverse=True)
+        values = np.array([table.get(int(k), 0) for k in unique], dtype=np.uint16)
+        return values[inverse].reshape(keys.shape)
+
+    def render(self, frames: list[Frame], on_frame: Callable[[], None] | None = None) -> FrameBuffers:
+        rgb, depth, inst = [], [], []
+        for frame in frames:
+            r, d, i = self._frame(frame)
+            rgb.append(r)
+            depth.append(d)
+            inst.append(i)
+            if on_frame:
+                on_frame()
+        return FrameBuffers(rgb=np.stack(rgb), depth=np.stack(depth), instance=np.stack(inst))
+
+    def measure_visibility(self, frames: list[Frame]) -> dict[int, list[int]]:
+        instance = self.render(frames).instance
+        return {o.id: [int((f == o.id).sum()) for f in instance] for o in self.scene.objects}
+
+    def close(self) -> None:
+        pass
