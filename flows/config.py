@@ -117,9 +117,7 @@ class RunConfig(BaseModel):
                 "--scene-dataset, --scene and --house name scenes of a simulator; procedural scenes are sampled"
             )
         if self.simulator == "ai2thor" and bool(self.scene) == bool(self.house):
-            raise ValueError(
-                "--simulator ai2thor needs --scene (an iTHOR scene, e.g. FloorPlan1) or --house (one of them)"
-            )
+            raise ValueError("--simulator ai2thor needs one of --scene (an iTHOR scene, e.g. FloorPlan1) and --house")
         if self.house and self.simulator != "ai2thor":
             raise ValueError("--house is a ProcTHOR house: it needs --simulator ai2thor")
         native = NATIVE_RENDERER.get(self.simulator)

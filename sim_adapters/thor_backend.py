@@ -116,7 +116,6 @@ class ThorRenderer:
         self.settings = settings
         self._controller = None
         self._tmp: str | None = None
-        self._size: tuple[int, int] | None = None
 
     # ---------------------------------------------------------------- controller
     def _launcher(self) -> str:
@@ -127,7 +126,7 @@ class ThorRenderer:
         path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         return str(path)
 
-    def _start(self, target, width: int, height: int):
+    def _start(self, target, width: int, height: int, vfov: float):
         from ai2thor.controller import Controller
         from ai2thor.platform import CloudRendering, Linux64
 
@@ -136,13 +135,11 @@ class ThorRenderer:
             scene=target,
             width=width,
             height=height,
-            fieldOfView=s.vfov_deg,
+            fieldOfView=vfov,
             gridSize=s.grid_size,
             snapToGrid=False,
             renderDepthImage=True,
             renderInstanceSegmentation=True,
-            server_start_timeout=600.0,
-            server_timeout=600.0,
         )
         if s.thor_engine == "blender":
             # the stand-in draws no window, but ai2thor's launcher of external builds needs a DISPLAY value
@@ -159,19 +156,21 @@ class ThorRenderer:
             self._controller = Controller(**options)
         except Exception as e:  # ai2thor raises ValueError / Exception / TimeoutError for a missing build
             raise BackendUnavailable(f"AI2-THOR could not start ({type(e).__name__}: {e}). {BUILD_HELP}") from None
-        self._size = (width, height)
         return self._controller.last_event
 
-    def load(self, target, width: int = 300, height: int = 300):
+    def load(self, target, width: int = 300, height: int = 300, vfov_deg: float | None = None):
         """Reset THOR to ``target`` (an iTHOR scene name or a ProcTHOR house dict) at
-        ``width`` x ``height`` and return the event."""
+        ``width`` x ``height`` with a vertical field of view (default: the settings') and
+        return the event."""
+        vfov = self.settings.vfov_deg if vfov_deg is None else vfov_deg
         if self._controller is None:
-            return self._start(target, width, height)
+            return self._start(target, width, height, vfov)
         try:
-            event = self._controller.reset(target, width=width, height=height)
+            event = self._controller.reset(target, width=width, height=height, fieldOfView=vfov)
         except (ValueError, RuntimeError, TimeoutError) as e:
             raise ValueError(f"AI2-THOR cannot load {str(target)[:80]}: {e}") from None
-        self._size = (width, height)
+        if not event.metadata["lastActionSuccess"]:
+            raise ValueError(f"AI2-THOR cannot load {str(target)[:80]}: {event.metadata.get('errorMessage')}")
         return event
 
     def step(self, action: str, **args):
@@ -212,7 +211,7 @@ class ThorRenderer:
                 f"AI2-THOR renders its own scenes (iTHOR, ProcTHOR houses), not a {scene.simulator!r} scene"
             )
         event = self.load(target, video.width, video.height)
-        return ThorSession(self, scene, video, event, by_thor_id)
+        return ThorSession(self, scene, video, event, target, by_thor_id)
 
     def close(self) -> None:
         if self._controller is not None:
@@ -231,8 +230,8 @@ def _angle_deg(q1, q2) -> float:
 
 
 class ThorSession:
-    def __init__(self, renderer: ThorRenderer, scene: Scene, video: VideoSpec, event, by_thor_id: dict[str, int]):
-        self.renderer, self.scene, self.video = renderer, scene, video
+    def __init__(self, renderer: ThorRenderer, scene: Scene, video: VideoSpec, event, target, by_thor_id: dict):
+        self.renderer, self.scene, self.video, self.target = renderer, scene, video, target
         self.by_thor_id = by_thor_id
         self.thor_id = {v: k for k, v in by_thor_id.items()}
         metas = {m["objectId"]: m for m in event.metadata["objects"]}
@@ -240,15 +239,32 @@ class ThorSession:
         if missing:
             raise ValueError(f"AI2-THOR's scene lacks objects of the synth scene: {missing[:5]}")
         self.offset: dict[int, np.ndarray] = {}  # pivot -> box centre in THOR object-local coordinates
-        self.current: dict[int, ObjectPose] = {}
         for thor_id, i in by_thor_id.items():
             m, o = metas[thor_id], scene.object(by_thor_id[thor_id])
             R = euler_matrix(m["rotation"])
             self.offset[i] = R.T @ (from_synth(o.box.center) - vec(m["position"]))
-            self.current[i] = ObjectPose(id=i, position=o.box.center, rotation=o.box.rotation)
+        self.current = self._rest()
         agent = event.metadata["agent"]
         self.camera_height = float(event.metadata["cameraPosition"]["y"]) - float(agent["position"]["y"])
-        self.K = renderer.intrinsics(video)
+        self.vfov = renderer.settings.vfov_deg
+
+    def _rest(self) -> dict[int, ObjectPose]:
+        """Object poses right after a reset (THOR's scene at rest)."""
+        return {o.id: ObjectPose(id=o.id, position=o.box.center, rotation=o.box.rotation) for o in self.scene.objects}
+
+    def _use_camera(self, frame: Frame) -> None:
+        """THOR's field of view set to the frame's K (centred, square pixels; another field of
+        view than the current one costs a reset of the scene, objects back at rest)."""
+        W, H = self.video.width, self.video.height
+        K = np.asarray(frame.camera.K, dtype=float)
+        vfov = math.degrees(2 * math.atan(H / 2 / K[1, 1]))
+        if not np.allclose(K, thor_intrinsics(W, H, vfov), atol=1e-6):
+            raise ValueError(
+                f"frame {frame.index}: AI2-THOR's camera is centred with square pixels, not K={K.tolist()}"
+            )
+        if abs(vfov - self.vfov) > 1e-9:
+            self.renderer.load(self.target, W, H, vfov)
+            self.vfov, self.current = vfov, self._rest()
 
     def _reported_pose(self, meta: dict, i: int) -> ObjectPose:
         centre = vec(meta["position"]) + euler_matrix(meta["rotation"]) @ self.offset[i]
@@ -283,8 +299,7 @@ class ThorSession:
             self.current[p.id] = got
 
     def _frame(self, frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if not np.allclose(np.asarray(frame.camera.K), self.K, atol=1e-6):
-            raise ValueError(f"frame {frame.index}: AI2-THOR renders with K={self.K.tolist()} only")
+        self._use_camera(frame)
         self._move_objects(frame)
         position, yaw, horizon = camera_pose(frame.camera.world_to_camera)
         agent = position - np.array([0.0, self.camera_height, 0.0])

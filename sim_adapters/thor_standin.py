@@ -30,6 +30,7 @@ import math
 import os
 import struct
 import sys
+import traceback
 from pathlib import Path
 
 import msgpack
@@ -132,6 +133,7 @@ class World:
     def __init__(self):
         self.name = ""
         self.rooms = []
+        self.asset_root = ""
         self.objects: list[StandinObject] = []
         self.agent_position = np.array([0.0, AGENT_Y, 0.0])
         self.yaw, self.horizon = 0.0, 0.0
@@ -146,10 +148,11 @@ class World:
         self.close_session()
         self.name = name
         self.rooms = house_rooms(house)
+        self.asset_root = ""
         self.objects = []
         if "synthScene" in house:
             scene = Scene.model_validate(house["synthScene"])
-            self.rooms = scene.rooms
+            self.rooms, self.asset_root = scene.rooms, scene.asset_root
             for o in scene.objects:
                 flags = {"moveable": o.movable, "pickupable": False}
                 so = StandinObject(
@@ -236,7 +239,13 @@ class World:
         if self._renderer is None:
             self._renderer = open_renderer(renderer_settings("blender", quality="draft"))
         if self._session is None:
-            scene = Scene(seed=0, simulator="ai2thor-standin", rooms=self.rooms, objects=[o.obj for o in self.objects])
+            scene = Scene(
+                seed=0,
+                simulator="ai2thor-standin",
+                rooms=self.rooms,
+                objects=[o.obj for o in self.objects],
+                asset_root=self.asset_root,
+            )
             self._session = self._renderer.open(scene, video)
         K = thor_intrinsics(self.width, self.height, self.fov)
         camera = CameraFrame(
@@ -246,7 +255,7 @@ class World:
         frame = Frame(index=0, time=0.0, camera=camera, object_poses=[o.pose() for o in self.objects])
         buf = self._session.render([frame])
         depth = np.where(np.isfinite(buf.depth[0]), np.minimum(buf.depth[0], FAR), FAR).astype(np.float32)
-        lut = np.zeros((len(self.objects) + 1, 3), dtype=np.uint8)
+        lut = np.zeros((max((o.obj.id for o in self.objects), default=0) + 1, 3), dtype=np.uint8)
         for o in self.objects:
             lut[o.obj.id] = color_of(o.obj.id)
         return buf.rgb[0], depth, lut[buf.instance[0]]
@@ -342,24 +351,30 @@ class Standin:
         self.last_action = action.get("action", "")
         self.sequence = action.get("sequenceId", self.sequence)
         handler = getattr(self, "do_" + self.last_action, None)
+        images = []
         if handler is None:
             meta = self.metadata(False, f"stand-in: unknown action {self.last_action}", "InvalidAction")
         else:
             try:
-                result = handler(action)
-                meta = self.metadata(action_return=result)
+                meta = self.metadata(action_return=handler(action))
+                if action.get("renderImage", True) and self.world.name and self.last_action != "GetReachablePositions":
+                    images = self.images()
             except ActionFailed as e:
                 meta = self.metadata(False, str(e))
-        images = []
-        render = action.get("renderImage", True) and self.world.name and self.world.objects is not None
-        if render and meta["lastActionSuccess"] and self.last_action not in ("GetReachablePositions",):
-            rgb, depth, ids = self.world.render()
-            images.append((RGB_IMAGE, np.ascontiguousarray(rgb[::-1]).tobytes()))
-            if self.world.depth:
-                images.append((DEPTH_IMAGE, np.ascontiguousarray(depth[::-1]).tobytes()))
-            if self.world.ids:
-                images.append((IDS_IMAGE, np.ascontiguousarray(ids[::-1]).tobytes()))
+            except Exception as e:  # a stand-in bug: say so in the reply instead of leaving the controller waiting
+                meta = self.metadata(False, f"stand-in error: {type(e).__name__}: {e}")
+                print(traceback.format_exc(), file=sys.stderr, flush=True)
         self.send({"agents": [meta], "sequenceId": self.sequence, "activeAgentId": 0, "thirdPartyCameras": []}, images)
+
+    def images(self) -> list[tuple[int, bytes]]:
+        """The frame's passes as Unity sends them (rows bottom-up)."""
+        rgb, depth, ids = self.world.render()
+        images = [(RGB_IMAGE, np.ascontiguousarray(rgb[::-1]).tobytes())]
+        if self.world.depth:
+            images.append((DEPTH_IMAGE, np.ascontiguousarray(depth[::-1]).tobytes()))
+        if self.world.ids:
+            images.append((IDS_IMAGE, np.ascontiguousarray(ids[::-1]).tobytes()))
+        return images
 
     def run(self) -> None:
         self.send({"agents": [self.metadata()], "sequenceId": 0, "activeAgentId": 0, "thirdPartyCameras": []}, [])

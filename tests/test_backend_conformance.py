@@ -31,6 +31,9 @@ BACKENDS = {
     # the habitat-sim renderer's worker protocol, with the worker's Blender stand-in engine
     # (habitat-sim itself cannot be installed here: tests/test_habitat.py)
     "habitat-worker-standin": ("habitat", {"habitat_engine": "blender"}),
+    # the real ai2thor Controller and the ai2thor renderer, with the Blender stand-in for the Unity
+    # side (AI2-THOR's build cannot be downloaded here: tests/test_thor.py)
+    "ai2thor-standin": ("ai2thor", {"thor_engine": "blender"}),
 }
 
 
