@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from .progress import Reporter
 from .version import code_version
 
 MAX_SCENE_ATTEMPTS = 8
+log = logging.getLogger("synth.episode")
 
 
 @dataclass
@@ -96,7 +98,8 @@ def shoot_episode(
                 on_stage=report.stage if report else None,
                 on_frame=report.frame if report else None,
             )
-        except NoCameraPath:
+        except NoCameraPath as e:  # no path in this scene, or the simulator refused one (ThorActionFailed)
+            log.warning("episode %d attempt %d re-planned: %s", index, attempt, e)
             continue
         return seed, episode, buffers
     raise RuntimeError(f"episode {index}: no scene with a feasible camera path in {MAX_SCENE_ATTEMPTS} attempts")
