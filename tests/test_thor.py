@@ -344,19 +344,30 @@ def test_without_the_build_the_error_says_what_to_do(tmp_path):
         r.close()
 
 
-def test_synth_run_through_the_standin_verifies(tmp_path, capsys):
+def test_the_readme_standin_run_verifies(tmp_path, capsys):
+    """The README's stand-in command, as written (output redirected): the whole pipeline through
+    the real Controller and the stand-in Unity side, then ``synth verify --evidence``."""
+    import re
+    import shlex
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## AI2-THOR") :]
+    line = next(x for x in re.search(r"```bash\n(.*?)```", section, re.S).group(1).splitlines() if "--thor-engine" in x)
+    args = shlex.split(line.split("#")[0])
+    assert args[:2] == ["synth", "run"]
+    args[args.index("--out") + 1] = str(tmp_path / "run")
+    args[args.index("--house") + 1] = str(HOUSE)  # the README runs from the repository root
     out = tmp_path / "run"
-    args = ["run", "--simulator", "ai2thor", "--house", str(HOUSE), "--thor-engine", "blender", "--episodes", "2"]
-    args += ["--frames", "8", "--resolution", "160x120", "--min-pixels", "20", "--degradations", "fog:2"]
-    assert main([*args, "--out", str(out), "--no-progress"]) == 0
+    assert main([*args[1:], "--no-progress"]) == 0
     assert main(["verify", str(out), "--evidence"]) == 0
     printed = capsys.readouterr().out
     assert "0 problem(s)" in printed and "0 disagreement(s)" in printed
     from storage.dataset import SampleMeta, iter_samples
 
     metas = [SampleMeta.model_validate_json(s.files["json"]) for s in iter_samples(out)]
-    assert len(metas) == 4 and all(m.episode.scene.simulator == "ai2thor" for m in metas)
+    assert len(metas) == 2 and all(m.episode.scene.simulator == "ai2thor" for m in metas)
     assert metas[0].episode.renderer["backend"] == "ai2thor" and metas[0].episode.renderer["thor_engine"] == "blender"
+    assert all(m.episode.scene.reference == str(HOUSE.resolve()) for m in metas)
     assert sum(len(m.questions) for m in metas) > 0
 
 
