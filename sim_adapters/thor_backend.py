@@ -183,6 +183,10 @@ class ThorRenderer:
             raise ThorActionFailed(f"AI2-THOR: {action} failed: {event.metadata.get('errorMessage') or 'no message'}")
         return event
 
+    def far_plane(self) -> float:
+        """THOR's camera far plane, metres (what ``Initialize`` returned; depth there is nothing)."""
+        return float(self._controller.server.camera_far_plane)
+
     # ---------------------------------------------------------------- scene source
     def scene(self, seed: int, scene: str | None = None, house: str | None = None) -> Scene:
         """The synth scene of an iTHOR ``scene`` name or a ProcTHOR ``house`` file."""
@@ -322,7 +326,7 @@ class ThorSession:
             raise ThorActionFailed(f"AI2-THOR's camera is not where frame {frame.index} put it")
         if event.frame is None or event.depth_frame is None or event.instance_segmentation_frame is None:
             raise RuntimeError("AI2-THOR returned no RGB, depth or instance frame (renderImage off?)")
-        far = float(self.renderer._controller.server.camera_far_plane)
+        far = self.renderer.far_plane()
         depth = np.asarray(event.depth_frame, dtype=np.float32)
         depth = np.where(depth >= far * (1 - 1e-4), np.inf, depth).astype(np.float32)
         return np.array(event.frame[:, :, :3], dtype=np.uint8), depth, self._instance(event)
