@@ -1,7 +1,8 @@
 """Render benchmark.
 
 Prints, at 320x240 on this machine:
-1. seconds per frame of each quality level (Cycles photoreal, Workbench draft), in-process;
+1. seconds per frame of each quality level (Cycles photoreal, Workbench draft), in-process, and
+   where Blender sees a CUDA/OptiX device, Cycles frames/s on it against the CPU;
 2. the pipeline's whole wall time (sample, plan, render in a worker process, questions, video
    and GT encoding, shards, card, manifest) against pure Blender render time of the same
    episodes measured in the same run: the ratio is the pipeline's overhead (target <= 1.10).
@@ -51,6 +52,17 @@ def main() -> None:
         per_frame[quality] = pure_render_seconds(cfg) / (cfg.episodes * cfg.video.frames)
         print(f"  {quality:10s} {per_frame[quality]:.3f} s/frame")
     print(f"  photoreal / draft = {per_frame['photoreal'] / per_frame['draft']:.1f}x")
+    probe = open_renderer(RunConfig.from_options(device="cpu").renderer)
+    gpu = probe._gpu()
+    probe.close()
+    if gpu:
+        cpu_cfg = RunConfig.from_options(episodes=2, frames=8, quality="photoreal", device="cpu", seed=100)
+        gpu_cfg = RunConfig.from_options(episodes=2, frames=8, quality="photoreal", device="gpu", seed=100)
+        cpu_s = pure_render_seconds(cpu_cfg) / 16
+        gpu_s = pure_render_seconds(gpu_cfg) / 16
+        print(f"  Cycles on {gpu}: {1 / gpu_s:.1f} frames/s, CPU: {1 / cpu_s:.1f} frames/s ({cpu_s / gpu_s:.1f}x)")
+    else:
+        print("  (Blender sees no CUDA/OptiX device here: no GPU figure)")
 
     cfg = RunConfig.from_options(episodes=args.episodes, frames=args.frames, quality=args.quality, seed=0)
     pure = pure_render_seconds(cfg)

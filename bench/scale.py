@@ -145,22 +145,23 @@ def main() -> None:
     print(f"{os.cpu_count()} cores here; {cfg.episodes} episodes x {cfg.video.frames} frames, "
           f"{cfg.renderer.quality}, variants: clean + {cfg.degradations or 'none'}")  # fmt: skip
     split = stage_split(cfg)
+    print("\nper-episode cost by stage (1 CPU, in-process; upload: push of the finished dataset):", flush=True)
+    print("".join(f"  {k:12s} {v:7.2f} s\n" for k, v in sorted(split.items(), key=lambda kv: -kv[1])), flush=True)
+    runs: dict[int, tuple[float, int, float]] = {}
+    base = None
+    print("nodes  wall s  episodes/h    QA/h  efficiency", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        runs = {n: cluster_run(cfg, n, Path(tmp)) for n in (int(x) for x in args.nodes.split(","))}
-    upload = min(u for _, _, u in runs.values()) / cfg.episodes
-    split["upload"] = upload
+        for n in (int(x) for x in args.nodes.split(",")):
+            runs[n] = wall, qa, _ = cluster_run(cfg, n, Path(tmp))
+            eph = cfg.episodes / wall * 3600
+            base = base if base is not None else eph / n
+            print(f"{n:5d} {wall:7.1f} {eph:11.1f} {qa / wall * 3600:7.0f} {eph / (n * base):11.2f}", flush=True)
+    split["upload"] = min(u for _, _, u in runs.values()) / cfg.episodes
     cpu_s = sum(split.values())
-    print("\nper-episode cost by stage (1 CPU, in-process; upload: push of the finished dataset):")
+    print("\nshare of one episode's CPU time by stage:")
     for stage, sec in sorted(split.items(), key=lambda kv: -kv[1]):
         print(f"  {stage:12s} {sec:7.2f} s  {100 * sec / cpu_s:5.1f}%")
     print(f"  {'total':12s} {cpu_s:7.2f} s")
-
-    base = None
-    print("\nnodes  wall s  episodes/h    QA/h  efficiency")
-    for n, (wall, qa, _) in runs.items():
-        eph = cfg.episodes / wall * 3600
-        base = base if base is not None else eph / n
-        print(f"{n:5d} {wall:7.1f} {eph:11.1f} {qa / wall * 3600:7.0f} {eph / (n * base):11.2f}")
     n_max = max(runs)
     wall, qa, _ = runs[n_max]
     efficiency = cfg.episodes / wall * 3600 / (n_max * base)

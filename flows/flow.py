@@ -36,7 +36,7 @@ from flows.config import RunConfig
 from flows.episode import Rendered, ask
 from flows.pool import _work, default_workers, start_render_pool
 from flows.progress import Board, Reporter, discard
-from flows.run import close_run, dataset_root, open_run, writer
+from flows.run import close_run, dataset_root, open_run, stage
 from flows.version import code_version
 from programs.sandbox import SandboxPool
 from storage.dataset import Sample
@@ -158,11 +158,10 @@ def questions_task(cfg: RunConfig, rendered: Rendered) -> list[Sample]:
 
 
 @task(name="write")
-def write_task(cfg: RunConfig, root: str, samples: list[Sample], index: int) -> list[str]:
+def write_task(cfg: RunConfig, out: str, samples: list[Sample], index: int) -> list[str]:
     Reporter(_event_queue(), index).stage("writing")
-    w = writer(cfg, root)
     for sample in samples:
-        w.stage(sample)
+        stage(cfg, out, sample)
     return [s.key for s in samples]
 
 
@@ -211,7 +210,7 @@ def synth(
         discard(events)
         renders = [render_task.submit(cfg, i, str(Path(root).resolve()), code, ray_address, workers) for i in todo]
         asked = [questions_task.submit(cfg, r) for r in renders]
-        written = [write_task.submit(cfg, root, s, i) for s, i in zip(asked, todo)]
+        written = [write_task.submit(cfg, out, s, i) for s, i in zip(asked, todo)]
         timings: Counter = Counter()
         sheet = None
         for i, r, w in zip(todo, renders, written):

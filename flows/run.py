@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from programs.sandbox import SandboxPool
-from storage.dataset import MANIFEST, RUN_FILE, DatasetError, DatasetWriter, is_finished
-from storage.s3 import is_s3, push, remote_is_finished
+from storage.dataset import MANIFEST, RUN_FILE, STAGING, VERSIONS, DatasetError, DatasetWriter, Sample, is_finished
+from storage.s3 import drop_staging, is_s3, mirror, pull_staging, push, remote_is_finished
 
 from .config import RunConfig
 from .episode import ask, sample_keys
@@ -50,10 +50,26 @@ def open_run(cfg: RunConfig, out: Path | str, overwrite: bool = False, across_ve
             raise DatasetError(f"{out} already holds a finished dataset; pass --overwrite or choose another --out")
         if _built(cfg, root):
             return []
+        if overwrite:
+            drop_staging(str(out))
+        elif not is_finished(root):
+            pull_staging(str(out), root)  # what a run on another machine finished before it stopped
     staged = writer(cfg, root).open(
         overwrite=overwrite or (is_s3(out) and is_finished(root)), across_versions=across_versions
     )
+    if is_s3(out):
+        for name in (RUN_FILE, VERSIONS):
+            mirror(root / name, str(out))
     return [i for i in range(cfg.episodes) if not set(sample_keys(cfg, i)) <= staged]
+
+
+def stage(cfg: RunConfig, out: Path | str, sample: Sample) -> None:
+    """Keep a finished sample until the run closes: in the dataset's staging folder, and for
+    s3:// also under the output's ``.staging/`` (so that another machine can resume the run)."""
+    root = dataset_root(out)
+    writer(cfg, root).stage(sample)
+    if is_s3(out):
+        mirror(root / STAGING / f"{sample.key}.tar", str(out))
 
 
 def close_run(cfg: RunConfig, out: Path | str) -> dict:
@@ -65,6 +81,7 @@ def close_run(cfg: RunConfig, out: Path | str) -> dict:
         manifest = writer(cfg, root).finalize([k for i in range(cfg.episodes) for k in sample_keys(cfg, i)])
     if is_s3(out):
         push(root, str(out))
+        drop_staging(str(out))
     return manifest
 
 
@@ -80,14 +97,13 @@ def run(
     """Generate ``cfg.episodes`` episodes into ``out`` (a folder or ``s3://bucket/prefix``)
     without Prefect; returns the manifest. Reruns resume whichever step was interrupted."""
     todo = open_run(cfg, out, overwrite, across_versions)
-    w = writer(cfg, dataset_root(out))
     done = cfg.episodes - len(todo)
     if progress:
         progress(done, cfg.episodes)
     with SandboxPool(workers=sandbox_workers) as sandbox:
         for rendered in render_episodes(cfg, todo, workers):
             for sample in ask(cfg, rendered, sandbox):
-                w.stage(sample)
+                stage(cfg, out, sample)
             done += 1
             if progress:
                 progress(done, cfg.episodes)

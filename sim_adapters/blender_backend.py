@@ -42,6 +42,9 @@ class BlenderSettings(RendererSettings):
     samples: int = Field(8, ge=1, le=4096, description="Cycles samples per pixel (photoreal)")
     max_bounces: int = Field(2, ge=0, le=64, description="Cycles light bounces (photoreal)")
     hfov_deg: float = Field(70.0, gt=1, lt=179, description="horizontal field of view, degrees")
+    device: Literal["auto", "cpu", "gpu"] = Field(
+        "auto", description="Cycles device (photoreal): gpu = CUDA/OptiX, auto = gpu when Blender sees one, else cpu"
+    )
 
     def processes(self, cores: int) -> int:
         """Cycles uses every core of one process as well as several processes do (measured in
@@ -94,9 +97,18 @@ class BlenderRenderer:
         self.bpy = _import_bpy()
         self._tmp = tempfile.mkdtemp(prefix="synth-blender-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
         self._objects: dict[int, object] = {}
+        self._gpu_kind: str | None = None  # None: not probed yet; "": no GPU
+        self.device = "cpu"  # where the last scene renders (Cycles: cpu or gpu)
 
     def intrinsics(self, video: VideoSpec) -> np.ndarray:
         return intrinsics(video.width, video.height, math.radians(self.settings.hfov_deg))
+
+    def describe(self) -> dict[str, str | int | float]:
+        """The settings, with ``device`` as it resolved for the last scene (Cycles)."""
+        described = self.settings.describe()
+        if self.settings.quality == "photoreal":
+            described["device"] = self.device
+        return described
 
     def open(self, scene: Scene, video: VideoSpec) -> BlenderSession:
         """Load ``scene`` (``bpy`` holds one scene: opening another replaces it)."""
@@ -231,12 +243,47 @@ class BlenderRenderer:
         holder["synth_meshes"] = [ob.name for ob in imported if ob.type == "MESH"]
         return holder
 
+    def _gpu(self) -> str | None:
+        """Enable the GPUs of the first Cycles backend Blender finds devices for (OptiX, then
+        CUDA) and return its name; None when it sees no GPU. Preferences are reset with every
+        scene (``read_factory_settings``), so this runs per scene; the probe result is kept."""
+        prefs = self.bpy.context.preferences.addons["cycles"].preferences
+        kinds = ("OPTIX", "CUDA") if self._gpu_kind is None else (self._gpu_kind,) if self._gpu_kind else ()
+        for kind in kinds:
+            try:
+                prefs.compute_device_type = kind
+            except TypeError:  # a Blender built without this backend
+                continue
+            prefs.get_devices()
+            if any(d.type == kind for d in prefs.devices):
+                for d in prefs.devices:
+                    d.use = d.type == kind
+                self._gpu_kind = kind
+                return kind
+        self._gpu_kind = ""
+        return None
+
+    def _cycles_device(self) -> str:
+        """``"GPU"`` or ``"CPU"`` for the ``device`` setting; ``BackendUnavailable`` when a GPU is
+        asked for and Blender sees none."""
+        if self.settings.device == "cpu":
+            return "CPU"
+        if self._gpu():
+            return "GPU"
+        if self.settings.device == "gpu":
+            raise BackendUnavailable(
+                "device gpu: Blender sees no CUDA or OptiX device (no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides "
+                "it); use --device cpu, or auto to take a GPU only where there is one"
+            )
+        return "CPU"
+
     def _configure_engine(self) -> None:
         bs = self.bpy.context.scene
         if self.settings.quality == "photoreal":
             bs.render.engine = "CYCLES"
             c = bs.cycles
-            c.device = "CPU"
+            c.device = self._cycles_device()
+            self.device = c.device.lower()
             c.samples = self.settings.samples
             c.use_adaptive_sampling = False
             c.use_denoising = True

@@ -58,4 +58,5 @@ def shoot(
         timings["plan"] = t1 - t
         timings["render"] = time.perf_counter() - t1
     visibility = visibility_table(buffers.instance, [o.id for o in scene.objects])
-    return plan.episode(scene, video, rule, visibility, renderer=renderer.settings.describe()), buffers
+    described = renderer.describe() if hasattr(renderer, "describe") else renderer.settings.describe()
+    return plan.episode(scene, video, rule, visibility, renderer=described), buffers

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .dataset import MANIFEST, DatasetError, sha256
+from .dataset import MANIFEST, RUN_FILE, STAGING, VERSIONS, DatasetError, sha256
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 SHA_META = "sha256"  # object metadata key holding the whole file's hex SHA-256
@@ -170,6 +170,68 @@ def push(root: Path, dest: str, workers: int = 4, on_uploaded: Callable[[str], N
         except Exception as e:  # noqa: BLE001
             raise _explain(e, uri) from None
     return report
+
+
+# ------------------------------------------------------------------------------ runs in progress
+# The samples a run has finished, with its run.json and versions.json, are mirrored under
+# ``dest/.staging/`` as they are staged, so that a run whose machine died resumes on another one
+# (``pull_staging``); the mirror goes once the finished dataset is pushed (``drop_staging``).
+def mirror(path: Path, dest: str) -> None:
+    """Upload one file of a run in progress (a staged sample, run.json, versions.json) to
+    ``dest/.staging/`` (SHA-256 checked by the server)."""
+    uri = S3Uri.parse(dest)
+    body = Path(path).read_bytes()
+    checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    try:
+        client().put_object(
+            Bucket=uri.bucket, Key=uri.key(f"{STAGING}/{Path(path).name}"), Body=body, ChecksumSHA256=checksum
+        )
+    except Exception as e:  # noqa: BLE001 - translated into one clear error
+        raise _explain(e, uri) from None
+
+
+def _staged_objects(s3, uri: S3Uri) -> list[str]:
+    keys = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=uri.bucket, Prefix=uri.key(f"{STAGING}/")):
+        keys += [o["Key"] for o in page.get("Contents", [])]
+    return keys
+
+
+def pull_staging(dest: str, root: Path) -> int:
+    """Download what ``dest/.staging/`` holds and ``root`` lacks (run.json and versions.json into
+    ``root``, samples into ``root/.staging``); returns the number of files fetched."""
+    uri, root = S3Uri.parse(dest), Path(root)
+    s3 = client()
+    fetched = 0
+    try:
+        for key in _staged_objects(s3, uri):
+            name = key.rsplit("/", 1)[-1]
+            target = root / name if name in (RUN_FILE, VERSIONS) else root / STAGING / name
+            if target.exists():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            part = target.with_name(target.name + ".part")
+            part.write_bytes(s3.get_object(Bucket=uri.bucket, Key=key)["Body"].read())
+            part.replace(target)
+            fetched += 1
+    except OSError as e:
+        raise DatasetError(f"cannot write to {root}: {e.strerror or e}") from e
+    except Exception as e:  # noqa: BLE001
+        raise _explain(e, uri) from None
+    return fetched
+
+
+def drop_staging(dest: str) -> None:
+    """Delete ``dest/.staging/`` (after the finished dataset is pushed, or on --overwrite)."""
+    uri = S3Uri.parse(dest)
+    s3 = client()
+    try:
+        keys = _staged_objects(s3, uri)
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start : start + 1000]]
+            s3.delete_objects(Bucket=uri.bucket, Delete={"Objects": batch, "Quiet": True})
+    except Exception as e:  # noqa: BLE001
+        raise _explain(e, uri) from None
 
 
 def remote_is_finished(dest: str) -> bool:

@@ -35,10 +35,13 @@ def netns_available() -> str | None:
 
 
 class Hosts:
+    _made = 0  # test beds made by this process: each gets its own names and subnet
+
     def __init__(self, n: int):
+        Hosts._made += 1
         self.n = n
-        self.tag = f"sy{os.getpid() % 100000}"
-        net = os.getpid() % 250 + 1
+        self.tag = f"sy{os.getpid() % 10000}{Hosts._made % 100}"
+        net = (os.getpid() + Hosts._made) % 250 + 1
         self.subnet = f"10.213.{net}"
         self.bridge_ip = f"{self.subnet}.1"
         self.names = [f"{self.tag}h{i}" for i in range(n)]
@@ -99,5 +102,7 @@ class Hosts:
     def close(self) -> None:
         for i, name in enumerate(self.names):
             self.kill_host(i)
+            # a namespace outlives its deletion while a dying process holds it: remove the link now
+            _ip("link", "delete", f"{self.tag}v{i}", check=False)
             _ip("netns", "delete", name, check=False)
         _ip("link", "delete", self.bridge, check=False)

@@ -213,3 +213,44 @@ def test_export_and_eval_read_a_dataset_from_s3(tiny_dataset, aws_env, tmp_path,
     preds.write_text("".join(json.dumps({"id": i.id, "answer": expected_reply(i.qa)}) + "\n" for i in items))
     assert main(["eval", uri, "--predictions", str(preds)]) == 0
     assert "overall: score 100.0" in capsys.readouterr().out
+
+
+def test_a_run_whose_machine_died_resumes_on_another_machine(aws_env, tmp_path, monkeypatch):
+    """Finished samples are mirrored under the output's .staging/ as they are staged: a run that
+    stops half-way on machine A (its disk gone with it) finishes on machine B, rendering only what
+    A had not finished, into the same dataset a single uninterrupted run writes; the mirror goes
+    once the dataset is pushed."""
+    from flows import run as run_mod
+    from storage.dataset import iter_samples
+    from storage.s3 import local_dataset
+    from tests.conftest import tiny_config
+
+    cfg = tiny_config(episodes=2, frames=3)
+    reference = tmp_path / "reference"
+    run_mod.run(cfg, reference)
+    uri = _bucket(aws_env, "synth-resume")
+    real_ask, asked = run_mod.ask, []
+
+    def machine_a_dies_on_its_second_episode(cfg, rendered, sandbox):
+        asked.append(rendered.index)
+        if len(asked) == 2:
+            raise RuntimeError("machine A died")
+        return real_ask(cfg, rendered, sandbox)
+
+    monkeypatch.setenv("SYNTH_CACHE", str(tmp_path / "machine-a"))
+    monkeypatch.setattr(run_mod, "ask", machine_a_dies_on_its_second_episode)
+    with pytest.raises(RuntimeError, match="machine A died"):
+        run_mod.run(cfg, uri)
+    first = asked[0]
+    mirrored = _objects(uri)
+    assert {f"ep{first:07d}.tar", "run.json", "versions.json"} <= set(mirrored) and "manifest.json" not in mirrored
+
+    resumed: list[int] = []
+    monkeypatch.setenv("SYNTH_CACHE", str(tmp_path / "machine-b"))
+    monkeypatch.setattr(run_mod, "ask", lambda cfg, r, sandbox: resumed.append(r.index) or real_ask(cfg, r, sandbox))
+    manifest = run_mod.run(cfg, uri)
+    assert resumed == [1 - first]
+    assert set(_objects(uri)) == {"README.md", "manifest.json", *(s["path"] for s in manifest["shards"])}
+    monkeypatch.setenv("SYNTH_CACHE", str(tmp_path / "reader"))
+    got = {s.key: s.files for s in iter_samples(local_dataset(uri))}
+    assert got == {s.key: s.files for s in iter_samples(reference)}
