@@ -5,7 +5,7 @@ plugin redesign (``tests/reference.py`` says how it was made). Each difference i
   ``visibility_rule``, ``movable`` and ``look_alikes`` per object. The old JSON, read by the new
   model (which migrates schema 1.0), must equal the new JSON, floats to 1e-9 (a yaw now goes
   through its quaternion);
-- ``renderer`` records every setting of the backend (``max_bounces``, ``hfov_deg`` too);
+- ``renderer`` records every setting of the backend (``max_bounces``, ``hfov_deg``, ``device`` too);
 - the sample's ``config`` is the nested ``RunConfig``; samples carry ``code_version``, and
   degraded ones an empty ``generation``;
 - the questions: since the blind-baseline work each family draws from its own random stream, and
@@ -82,7 +82,7 @@ def test_same_seed_gives_the_same_dataset_as_before_the_plugin_redesign(tmp_path
         total += len(asked_before)
         migrated = Episode.model_validate(old["json"]["episode"]).model_dump(mode="json")
         shipped = dict(got["json"]["episode"])
-        assert shipped.pop("renderer") == {**migrated.pop("renderer"), "max_bounces": 2, "hfov_deg": 70.0}
+        assert shipped.pop("renderer") == {**migrated.pop("renderer"), "max_bounces": 2, "hfov_deg": 70.0, "device": "auto"}
         shipped.pop("visibility_rule"), migrated.pop("visibility_rule")
         for o in shipped["scene"]["objects"]:
             o["movable"] = False  # schema 1.0 did not record it
