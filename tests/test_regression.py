@@ -82,7 +82,8 @@ def test_same_seed_gives_the_same_dataset_as_before_the_plugin_redesign(tmp_path
         total += len(asked_before)
         migrated = Episode.model_validate(old["json"]["episode"]).model_dump(mode="json")
         shipped = dict(got["json"]["episode"])
-        assert shipped.pop("renderer") == {**migrated.pop("renderer"), "max_bounces": 2, "hfov_deg": 70.0, "device": "auto"}
+        settings_since = {"max_bounces": 2, "hfov_deg": 70.0, "device": "auto"}
+        assert shipped.pop("renderer") == {**migrated.pop("renderer"), **settings_since}
         shipped.pop("visibility_rule"), migrated.pop("visibility_rule")
         for o in shipped["scene"]["objects"]:
             o["movable"] = False  # schema 1.0 did not record it
