@@ -70,8 +70,6 @@ def stage_split(cfg: RunConfig) -> dict[str, float]:
 
 def cluster_run(cfg: RunConfig, nodes: int, tmp: Path) -> tuple[float, int, float]:
     """Wall seconds, verified QA and upload seconds of a run on ``nodes`` one-CPU Ray nodes."""
-    import boto3
-
     from storage.s3 import local_dataset, push
     from storage.seaweed import LocalS3
 
@@ -88,13 +86,7 @@ def cluster_run(cfg: RunConfig, nodes: int, tmp: Path) -> tuple[float, int, floa
                 "SYNTH_CACHE": str(tmp / f"cache-{nodes}"),
             }
             env.pop("PREFECT_API_URL", None)
-            boto3.client(
-                "s3",
-                endpoint_url=s3.endpoint,
-                aws_access_key_id=s3.access_key,
-                aws_secret_access_key=s3.secret_key,
-                region_name=s3.region,
-            ).create_bucket(Bucket="bench")
+            s3.create_bucket("bench")
             head = [RAY, "start", "--head", f"--node-ip-address={hosts.ips[0]}", f"--port={PORT}", "--num-cpus=1"]
             head += ["--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={tmp}/ray-{nodes}"]
             hosts.run(0, head, env=env, check=True, capture_output=True, timeout=300)

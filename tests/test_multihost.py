@@ -65,21 +65,13 @@ def _env(tmp: Path, extra: dict | None = None) -> dict:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    import boto3
-
     from storage.seaweed import LocalS3
 
     tmp = tmp_path_factory.mktemp("hosts")
     with Hosts(3) as hosts:
         s3 = LocalS3(tmp / "s3", ip=hosts.bridge_ip).start()
         try:
-            boto3.client(
-                "s3",
-                endpoint_url=s3.endpoint,
-                aws_access_key_id=s3.access_key,
-                aws_secret_access_key=s3.secret_key,
-                region_name=s3.region,
-            ).create_bucket(Bucket="runs")
+            s3.create_bucket("runs")
             env = _env(tmp)
             head = [RAY, "start", "--head", f"--node-ip-address={hosts.ips[0]}", f"--port={PORT}"]
             head += ["--num-cpus=1", "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={tmp}/ray"]
