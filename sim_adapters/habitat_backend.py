@@ -32,6 +32,7 @@ from .habitat_format import camera_pose, rotation_to_habitat, to_habitat, write_
 from .habitat_protocol import CONDA_INSTALL, NOT_IMPORTABLE, ProtocolError, receive, send
 from .render_types import FrameBuffers
 from .scene import Frame, Scene, VideoSpec
+from .visibility import visible_pixels
 
 WORKER = Path(__file__).with_name("habitat_worker.py")
 CONDA = f"habitat-sim comes from conda: {CONDA_INSTALL}"
@@ -175,8 +176,7 @@ class HabitatSession:
         )
 
     def measure_visibility(self, frames: list[Frame]) -> dict[int, list[int]]:
-        instance = self.render(frames).instance
-        return {o.id: [int((f == o.id).sum()) for f in instance] for o in self.scene.objects}
+        return visible_pixels(self.render(frames).instance, [o.id for o in self.scene.objects])
 
     def close(self) -> None:
         pass

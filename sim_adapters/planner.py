@@ -103,7 +103,8 @@ def _tup(m: np.ndarray):
     return tuple(tuple(float(x) for x in row) for row in m)
 
 
-def _rest_poses(scene: Scene) -> dict[int, ObjectPose]:
+def rest_poses(scene: Scene) -> dict[int, ObjectPose]:
+    """Every object's pose at rest (its box), by id."""
     return {o.id: ObjectPose(id=o.id, position=o.box.center, rotation=o.box.rotation) for o in scene.objects}
 
 
@@ -157,7 +158,7 @@ def plan_motion(scene: Scene, n_frames: int, rng: np.random.Generator) -> tuple[
         poses = []
         for f in range(n_frames):
             s = float(_smoothstep(np.clip((f - start) / (end - start), 0.0, 1.0)))
-            p = _rest_poses(scene)
+            p = rest_poses(scene)
             c = np.asarray(obj.box.center) + s * shift
             rot = {"yaw": obj.box.yaw + s * turn} if turn else {"rotation": obj.box.rotation}
             p[obj.id] = ObjectPose(id=obj.id, position=tuple(float(x) for x in c), **rot)
@@ -285,7 +286,7 @@ def plan_episode(
     n_frames, fps = video.frames, video.fps
     min_pixels, min_frames = rule.min_pixels, rule.min_frames
     motion = plan_motion(scene, n_frames, rng) if dynamic else None
-    poses = motion[1] if motion else [_rest_poses(scene)] * n_frames
+    poses = motion[1] if motion else [rest_poses(scene)] * n_frames
     ids = [o.id for o in scene.objects]
     chosen = [int(x) for x in rng.choice(ids, size=min(n_targets, len(ids)), replace=False)]
     if motion and motion[0].id not in chosen:

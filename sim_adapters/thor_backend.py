@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import math
 import shutil
 import stat
@@ -41,7 +40,7 @@ import numpy as np
 from pydantic import Field
 
 from .backend import BackendUnavailable, RendererSettings
-from .planner import NoCameraPath
+from .planner import NoCameraPath, rest_poses
 from .render_types import FrameBuffers
 from .scene import Frame, ObjectPose, Scene, VideoSpec
 from .thor_format import (
@@ -56,8 +55,8 @@ from .thor_format import (
     to_synth,
     vec,
 )
+from .visibility import visible_pixels
 
-log = logging.getLogger("synth.ai2thor")
 INSTALL = "pip install ai2thor==5.0.0"
 BUILD_HELP = (
     "AI2-THOR downloads its Unity build at first use, which needs internet; run on a machine with internet and "
@@ -116,6 +115,8 @@ class ThorRenderer:
         self.settings = settings
         self._controller = None
         self._tmp: str | None = None
+        # reference -> THOR's objects metadata, reachable positions and house at rest (``scene``)
+        self._read: dict[str, tuple[list[dict], list[dict], dict | None]] = {}
 
     # ---------------------------------------------------------------- controller
     def _launcher(self) -> str:
@@ -189,14 +190,26 @@ class ThorRenderer:
 
     # ---------------------------------------------------------------- scene source
     def scene(self, seed: int, scene: str | None = None, house: str | None = None) -> Scene:
-        """The synth scene of an iTHOR ``scene`` name or a ProcTHOR ``house`` file."""
+        """The synth scene of an iTHOR ``scene`` name or a ProcTHOR ``house`` file. THOR's rest
+        state of a scene is read once per renderer (a reset and ``GetReachablePositions``) and
+        kept: every episode of the run starts from it."""
         if bool(scene) == bool(house):
             raise ValueError("the ai2thor scene source needs --scene (an iTHOR scene, e.g. FloorPlan1) or --house")
-        house_data = read_house(house) if house else None
-        event = self.load(house_data if house else scene)
-        reachable = self.step("GetReachablePositions").metadata["actionReturn"] or []
         reference = str(Path(house).resolve()) if house else scene
-        return thor_scene(seed, reference, event.metadata["objects"], reachable, self.settings.grid_size, house_data)
+        if reference not in self._read:
+            house_data = read_house(house) if house else None
+            event = self.load(house_data if house else scene)
+            reachable = self.step("GetReachablePositions").metadata["actionReturn"] or []
+            self._read[reference] = (event.metadata["objects"], reachable, house_data)
+        objects, reachable, house_data = self._read[reference]
+        return thor_scene(seed, reference, objects, reachable, self.settings.grid_size, house_data)
+
+    def _target(self, reference: str) -> str | dict:
+        """What THOR loads for a scene reference: a house file's house (as read by ``scene``), or
+        the iTHOR scene name."""
+        if not reference.endswith(".json"):
+            return reference
+        return self._read[reference][2] if reference in self._read else read_house(reference)
 
     # ---------------------------------------------------------------- renderer
     def intrinsics(self, video: VideoSpec) -> np.ndarray:
@@ -204,7 +217,7 @@ class ThorRenderer:
 
     def open(self, scene: Scene, video: VideoSpec) -> ThorSession:
         if scene.simulator == "ai2thor":
-            target = read_house(scene.reference) if scene.reference.endswith(".json") else scene.reference
+            target = self._target(scene.reference)
             by_thor_id = {o.source_id: o.id for o in scene.objects}
         elif self.settings.thor_engine == "blender":
             # stand-in only: a synth scene handed over whole (THOR itself renders its own assets only)
@@ -247,14 +260,10 @@ class ThorSession:
             m, o = metas[thor_id], scene.object(by_thor_id[thor_id])
             R = euler_matrix(m["rotation"])
             self.offset[i] = R.T @ (from_synth(o.box.center) - vec(m["position"]))
-        self.current = self._rest()
+        self.current = rest_poses(scene)
         agent = event.metadata["agent"]
         self.camera_height = float(event.metadata["cameraPosition"]["y"]) - float(agent["position"]["y"])
         self.vfov = renderer.settings.vfov_deg
-
-    def _rest(self) -> dict[int, ObjectPose]:
-        """Object poses right after a reset (THOR's scene at rest)."""
-        return {o.id: ObjectPose(id=o.id, position=o.box.center, rotation=o.box.rotation) for o in self.scene.objects}
 
     def _use_camera(self, frame: Frame) -> None:
         """THOR's field of view set to the frame's K (centred, square pixels; another field of
@@ -268,7 +277,7 @@ class ThorSession:
             )
         if abs(vfov - self.vfov) > 1e-9:
             self.renderer.load(self.target, W, H, vfov)
-            self.vfov, self.current = vfov, self._rest()
+            self.vfov, self.current = vfov, rest_poses(self.scene)  # a reset puts objects back at rest
 
     def _reported_pose(self, meta: dict, i: int) -> ObjectPose:
         centre = vec(meta["position"]) + euler_matrix(meta["rotation"]) @ self.offset[i]
@@ -355,8 +364,7 @@ class ThorSession:
         return FrameBuffers(rgb=np.stack(rgb), depth=np.stack(depth), instance=np.stack(inst))
 
     def measure_visibility(self, frames: list[Frame]) -> dict[int, list[int]]:
-        instance = self.render(frames).instance
-        return {o.id: [int((f == o.id).sum()) for f in instance] for o in self.scene.objects}
+        return visible_pixels(self.render(frames).instance, [o.id for o in self.scene.objects])
 
     def close(self) -> None:
         pass

@@ -178,14 +178,11 @@ def push(root: Path, dest: str, workers: int = 4, on_uploaded: Callable[[str], N
 # (``pull_staging``); the mirror goes once the finished dataset is pushed (``drop_staging``).
 def mirror(path: Path, dest: str) -> None:
     """Upload one file of a run in progress (a staged sample, run.json, versions.json) to
-    ``dest/.staging/`` (SHA-256 checked by the server)."""
+    ``dest/.staging/``, checksummed like a push (``_upload``)."""
     uri = S3Uri.parse(dest)
-    body = Path(path).read_bytes()
-    checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    staging = S3Uri(uri.bucket, uri.key(STAGING))
     try:
-        client().put_object(
-            Bucket=uri.bucket, Key=uri.key(f"{STAGING}/{Path(path).name}"), Body=body, ChecksumSHA256=checksum
-        )
+        _upload(client(), Path(path), staging, sha256(Path(path)), workers=1)
     except Exception as e:  # noqa: BLE001 - translated into one clear error
         raise _explain(e, uri) from None
 
