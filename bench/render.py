@@ -5,7 +5,9 @@ Prints, at 320x240 on this machine:
    where Blender sees a CUDA/OptiX device, Cycles frames/s on it against the CPU;
 2. the pipeline's whole wall time (sample, plan, render in a worker process, questions, video
    and GT encoding, shards, card, manifest) against pure Blender render time of the same
-   episodes measured in the same run: the ratio is the pipeline's overhead (target <= 1.10).
+   episodes measured in the same run: the ratio is the pipeline's overhead (target <= 1.03),
+   also without the run's one-time start-up and finalize (what a long run tends to), and the
+   split of the difference by stage.
 
     python bench/render.py [--episodes 4] [--frames 16] [--quality photoreal]
 """
@@ -66,18 +68,26 @@ def main() -> None:
 
     cfg = RunConfig.from_options(episodes=args.episodes, frames=args.frames, quality=args.quality, seed=0)
     pure = pure_render_seconds(cfg)
+    split: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         run(cfg, Path(tmp) / "one", workers=1)
         one = time.perf_counter() - t
         t = time.perf_counter()
-        run(cfg, Path(tmp) / "all")
+        run(cfg, Path(tmp) / "all", timings=split)
         parallel = time.perf_counter() - t
     n = cfg.episodes * cfg.video.frames
     print(f"\n{cfg.episodes} episodes x {cfg.video.frames} frames, {cfg.renderer.quality}:")
     print(f"  pure Blender render          {pure:7.1f} s ({pure / n:.3f} s/frame)")
     print(f"  pipeline, 1 worker process   {one:7.1f} s  ratio to pure render {one / pure:.3f}")
     print(f"  pipeline, default workers    {parallel:7.1f} s  ratio to pure render {parallel / pure:.3f}")
+    once = split.get("start-up", 0.0) + split.get("finalize", 0.0)
+    print(f"  per episode, without the run's start-up and finalize: ratio {(parallel - once) / pure:.3f}")
+    print("\nwhere the default-workers run's time went (seconds, summed over episodes):")
+    split["render (pipeline - pure)"] = split.pop("render") - pure
+    rest = parallel - pure - sum(v for v in split.values())
+    for stage, sec in sorted({**split, "other (waits, transfers)": rest}.items(), key=lambda kv: -kv[1]):
+        print(f"  {stage:26s} {sec:6.2f} s  {100 * sec / pure:5.1f}% of pure render")
 
 
 if __name__ == "__main__":

@@ -113,6 +113,8 @@ def render_episode(cfg: RunConfig, index: int, renderer: Renderer, report: Repor
         report.stage("evidence")
     t = time.perf_counter()
     episode = with_evidence(episode, buffers.depth, buffers.instance)
+    timings["evidence"] = time.perf_counter() - t
+    t = time.perf_counter()
     media = {"mp4": encode_mp4(buffers.rgb, cfg.video.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
     timings["encode"] = time.perf_counter() - t
     t = time.perf_counter()

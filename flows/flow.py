@@ -36,7 +36,7 @@ from flows.config import RunConfig
 from flows.episode import Rendered, ask
 from flows.pool import _work, default_workers, start_render_pool
 from flows.progress import Board, Reporter, discard
-from flows.run import close_run, dataset_root, open_run, stage
+from flows.run import close_run, dataset_root, open_run, stage, warm_up
 from flows.version import code_version
 from programs.sandbox import SandboxPool
 from storage.dataset import Sample
@@ -211,6 +211,7 @@ def synth(
         renders = [render_task.submit(cfg, i, str(Path(root).resolve()), code, ray_address, workers) for i in todo]
         asked = [questions_task.submit(cfg, r) for r in renders]
         written = [write_task.submit(cfg, out, s, i) for s, i in zip(asked, todo)]
+        warm_up()
         timings: Counter = Counter()
         sheet = None
         for i, r, w in zip(todo, renders, written):

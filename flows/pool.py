@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
 
 from sim_adapters.backend import Renderer
@@ -59,17 +60,33 @@ def start_render_pool(cfg: RunConfig, workers: int, events=None) -> ProcessPoolE
     return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(cfg.renderer, threads, events))
 
 
-def render_episodes(cfg: RunConfig, indices: list[int], workers: int | None = None) -> Iterator[Rendered]:
-    """Yield rendered episodes as they finish, in completion order."""
+@contextmanager
+def rendering(cfg: RunConfig, indices: list[int], workers: int | None = None) -> Iterator[Iterator[Rendered]]:
+    """Start the render workers on ``indices`` at once (Blender's start-up then overlaps what the
+    caller does next); yields an iterator of the rendered episodes in completion order."""
     if not indices:
+        yield iter(())
         return
     workers = workers or default_workers(len(indices), cfg)
-    with start_render_pool(cfg, workers) as pool:
+    pool = start_render_pool(cfg, workers)
+    try:
         pending = {pool.submit(_work, cfg, i) for i in indices[: 2 * workers]}
-        queue = list(indices[2 * workers :])
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield fut.result()
-                if queue:
-                    pending.add(pool.submit(_work, cfg, queue.pop(0)))
+        yield _finished(pool, cfg, pending, list(indices[2 * workers :]))
+    finally:
+        # the workers exit (Blender's teardown, ~0.4 s) while the caller goes on
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _finished(pool: ProcessPoolExecutor, cfg: RunConfig, pending: set, queue: list[int]) -> Iterator[Rendered]:
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for fut in done:
+            yield fut.result()
+            if queue:
+                pending.add(pool.submit(_work, cfg, queue.pop(0)))
+
+
+def render_episodes(cfg: RunConfig, indices: list[int], workers: int | None = None) -> Iterator[Rendered]:
+    """Yield rendered episodes as they finish, in completion order."""
+    with rendering(cfg, indices, workers) as episodes:
+        yield from episodes

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from storage.s3 import drop_staging, is_s3, mirror, pull_staging, push, remote_i
 
 from .config import RunConfig
 from .episode import ask, sample_keys
-from .pool import render_episodes
+from .pool import rendering
 from .version import code_version
 
 
@@ -72,6 +73,14 @@ def stage(cfg: RunConfig, out: Path | str, sample: Sample) -> None:
         mirror(root / STAGING / f"{sample.key}.tar", str(out))
 
 
+def warm_up() -> None:
+    """Import what ``close_run`` needs (``datasets`` for the card's features, scikit-learn for
+    the blind baselines; ~0.7 s), called while the render workers start and a core is idle."""
+    import datasets  # noqa: F401
+
+    import evaluation.baselines  # noqa: F401
+
+
 def close_run(cfg: RunConfig, out: Path | str) -> dict:
     """Shards, card and manifest (written last); then, for s3://, the push (resumable)."""
     root = dataset_root(out)
@@ -93,18 +102,39 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     sandbox_workers: int = 1,
     across_versions: bool = False,
+    timings: dict[str, float] | None = None,
 ) -> dict:
     """Generate ``cfg.episodes`` episodes into ``out`` (a folder or ``s3://bucket/prefix``)
-    without Prefect; returns the manifest. Reruns resume whichever step was interrupted."""
+    without Prefect; returns the manifest. Reruns resume whichever step was interrupted.
+    ``timings``, if given, gets the seconds spent per stage, summed over the episodes (the keys
+    of ``Rendered.timings`` and "questions"), plus "start-up" (from the start of the run until
+    the first episode arrived, less that episode's own stages: worker processes, Blender),
+    "stage" (samples written to staging) and "finalize" (``close_run``)."""
+    spent: dict[str, float] = {} if timings is None else timings
+    started = time.perf_counter()
     todo = open_run(cfg, out, overwrite, across_versions)
     done = cfg.episodes - len(todo)
     if progress:
         progress(done, cfg.episodes)
-    with SandboxPool(workers=sandbox_workers) as sandbox:
-        for rendered in render_episodes(cfg, todo, workers):
-            for sample in ask(cfg, rendered, sandbox):
+    with rendering(cfg, todo, workers) as episodes, SandboxPool(workers=sandbox_workers) as sandbox:
+        warm_up()
+        for rendered in episodes:
+            if "start-up" not in spent:
+                spent["start-up"] = time.perf_counter() - started - sum(rendered.timings.values())
+            samples = ask(cfg, rendered, sandbox)
+            t = time.perf_counter()
+            for sample in samples:
                 stage(cfg, out, sample)
+            _add(spent, {**rendered.timings, "stage": time.perf_counter() - t})
             done += 1
             if progress:
                 progress(done, cfg.episodes)
-    return close_run(cfg, out)
+    t = time.perf_counter()
+    manifest = close_run(cfg, out)
+    spent["finalize"] = time.perf_counter() - t
+    return manifest
+
+
+def _add(total: dict[str, float], more: dict[str, float]) -> None:
+    for k, v in more.items():
+        total[k] = total.get(k, 0.0) + v

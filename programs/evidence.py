@@ -81,14 +81,29 @@ def _valid_depth(depth: np.ndarray) -> np.ndarray:
     return np.isfinite(depth) & (depth > 0)
 
 
-def _object_evidence(episode: Episode, object_id: int, depth: np.ndarray, instance: np.ndarray) -> ObjectEvidence:
+def _pixels_by_id(instance: np.ndarray) -> list[dict[int, np.ndarray]]:
+    """Per frame, the flat indices (row-major, ascending) of each id's pixels: one sort per
+    frame instead of one comparison of the whole frame per object."""
+    out = []
+    for frame in instance.reshape(len(instance), -1):
+        order = np.argsort(frame, kind="stable")
+        ids, starts = np.unique(frame[order], return_index=True)
+        out.append(dict(zip(ids.tolist(), np.split(order, starts[1:]))))
+    return out
+
+
+def _object_evidence(
+    episode: Episode, object_id: int, depth: np.ndarray, instance: np.ndarray, pixels: list[dict[int, np.ndarray]]
+) -> ObjectEvidence:
     """One object's image-space quantities per frame, and the extent of its visible surface in
-    its own frame over the frames in which it is visible (``Episode.visibility``)."""
+    its own frame over the frames in which it is visible (``Episode.visibility``); ``pixels``:
+    ``_pixels_by_id(instance)``."""
     n, h, w = instance.shape
     visible = episode.visible_pixels(object_id)
     boxes, centroids, depths, cuts, local = [], [], [], [], []
+    none = np.zeros(0, np.int64)
     for f in range(n):
-        vs, us = np.nonzero(instance[f] == object_id)
+        vs, us = np.divmod(pixels[f].get(object_id, none), w)
         if len(us) == 0:
             boxes.append(None)
             centroids.append(None)
@@ -190,12 +205,30 @@ def _motion_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) 
     return out
 
 
-def _structure(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> StructureEvidence:
-    from shapely import LinearRing, distance, line_locate_point, points
+def _ring_locate(ring: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (N,) of points ``pts`` (N, 2) to the closed polyline ``ring`` (M, 2, first corner
+    not repeated), and the position of each point's nearest point along it, metres from the first
+    corner (the first nearest segment on a tie): shapely's ``distance`` and ``line_locate_point``
+    on a ``LinearRing``, vectorised over the points."""
+    a = ring
+    ab = np.roll(ring, -1, axis=0) - a
+    length = np.hypot(ab[:, 0], ab[:, 1])
+    start = np.concatenate([[0.0], np.cumsum(length)[:-1]])
+    ap = pts[:, None, :] - a[None]  # (N, M, 2)
+    t = np.clip((ap * ab[None]).sum(-1) / np.maximum(length**2, 1e-300)[None], 0.0, 1.0)
+    d = np.hypot(ap[..., 0] - t * ab[None, :, 0], ap[..., 1] - t * ab[None, :, 1])
+    k = np.argmin(d, axis=1)
+    rows = np.arange(len(pts))
+    return d[rows, k], start[k] + t[rows, k] * length[k]
 
+
+def _structure(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> StructureEvidence:
     room = episode.scene.room
-    ring = LinearRing(room.footprint)
-    n_bins = max(1, int(math.ceil(ring.length / PERIMETER_BIN)))
+    ring = np.asarray(room.footprint, float)
+    if len(ring) > 1 and np.array_equal(ring[0], ring[-1]):
+        ring = ring[:-1]
+    perimeter = float(np.hypot(*(np.roll(ring, -1, axis=0) - ring).T).sum())
+    n_bins = max(1, int(math.ceil(perimeter / PERIMETER_BIN)))
     seen = np.zeros(n_bins, bool)
     floor, wall, ceiling = [], [], []
     s = STRUCTURE_STRIDE
@@ -211,16 +244,15 @@ def _structure(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> Str
         wall.append(int(is_wall.sum()) * s * s)
         wall_pts = pts[is_wall]
         if len(wall_pts):
-            geoms = points(wall_pts[:, :2])
-            near = distance(ring, geoms) <= WALL_DISTANCE
-            at = line_locate_point(ring, geoms[near])
+            dist, at = _ring_locate(ring, wall_pts[:, :2])
+            at = at[dist <= WALL_DISTANCE]
             seen[np.clip((at / PERIMETER_BIN).astype(int), 0, n_bins - 1)] = True
     return StructureEvidence(
         floor=floor,
         wall=wall,
         ceiling=ceiling,
         wall_coverage=round(float(seen.mean()), 4),
-        wall_max_gap=round(_longest_false_run(seen) * ring.length / n_bins, 3),
+        wall_max_gap=round(_longest_false_run(seen) * perimeter / n_bins, 3),
     )
 
 
@@ -247,8 +279,9 @@ def measure_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) 
     depth, instance = np.asarray(depth, np.float32), np.asarray(instance)
     if instance.shape != depth.shape or instance.shape[0] != len(episode.frames):
         raise ValueError(f"passes of shape {instance.shape} / {depth.shape} do not match {len(episode.frames)} frames")
+    pixels = _pixels_by_id(instance)
     return Evidence(
-        objects=[_object_evidence(episode, o.id, depth, instance) for o in episode.scene.objects],
+        objects=[_object_evidence(episode, o.id, depth, instance, pixels) for o in episode.scene.objects],
         motions=_motion_evidence(episode, depth, instance),
         structure=_structure(episode, depth, instance) if len(episode.scene.rooms) == 1 else None,
     )

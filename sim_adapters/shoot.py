@@ -30,12 +30,14 @@ def shoot(
 ) -> tuple[Episode, FrameBuffers]:
     """Open ``scene`` in ``renderer``, plan a camera path (and, if ``dynamic``, an object motion)
     for the renderer's camera, render it, and count visibility on the rendered instance masks.
-    ``planner.NoCameraPath`` when the scene leaves no path. ``timings`` gets "plan" and
-    "render" seconds; ``on_stage("planning" | "rendering")`` and ``on_frame()`` report progress."""
+    ``planner.NoCameraPath`` when the scene leaves no path. ``timings`` gets "open" (the
+    scene built in the renderer), "plan" and "render" seconds; ``on_stage("planning" |
+    "rendering")`` and ``on_frame()`` report progress."""
     t = time.perf_counter()
     if on_stage:
         on_stage("planning")
     session = renderer.open(scene, video)
+    t_open = time.perf_counter()
     try:
         plan = plan_episode(
             scene,
@@ -55,7 +57,8 @@ def shoot(
     finally:
         session.close()
     if timings is not None:
-        timings["plan"] = t1 - t
+        timings["open"] = t_open - t
+        timings["plan"] = t1 - t_open
         timings["render"] = time.perf_counter() - t1
     visibility = visibility_table(buffers.instance, [o.id for o in scene.objects])
     described = renderer.describe() if hasattr(renderer, "describe") else renderer.settings.describe()

@@ -126,9 +126,17 @@ class SceneMeshes:
         self.room_vertices = room.vertices
         self.room_faces = room.faces
         self.local = {o.id: local_mesh(o, scene.asset_root) for o in scene.objects}
+        self._last: tuple[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     def frame_mesh(self, frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """World vertices (V, 3), faces (T, 3) and instance id per face (T,) at ``frame``."""
+        """World vertices (V, 3), faces (T, 3) and instance id per face (T,) at ``frame``
+        (the last one is kept: frames with the objects where they were reuse it)."""
+        key = tuple(frame.object_poses)
+        if self._last is None or self._last[0] != key:
+            self._last = key, self._build(frame)
+        return self._last[1]
+
+    def _build(self, frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         verts, faces, ids = [self.room_vertices], [self.room_faces], [np.full(len(self.room_faces), ROOM_ID)]
         offset = len(self.room_vertices)
         for pose in frame.object_poses:
@@ -157,10 +165,27 @@ def render_passes(
 
 
 def measure_visibility(
-    scene: Scene, frames: list[Frame], width: int, height: int, meshes: SceneMeshes | None = None
+    scene: Scene, frames: list[Frame], width: int, height: int, meshes: SceneMeshes | None = None, scale: int = 1
 ) -> dict[int, list[int]]:
-    """Visible pixels per object per frame, counted on the rendered instance pass."""
+    """Visible pixels per object per frame, counted on the rendered instance pass. With
+    ``scale`` > 1 the pass is drawn at ``width // scale`` x ``height // scale`` through the
+    frames' ``K`` scaled to it (pixel centres kept: ``c' + 1/2 = (c + 1/2) / scale``, as Blender's
+    ``resolution_percentage`` does) and each count is multiplied by ``scale**2``: an estimate on the
+    full-resolution pixel scale, for the planner."""
+    if scale > 1:
+        frames = [
+            f.model_copy(update={"camera": f.camera.model_copy(update={"K": _scaled(f.camera.K, scale)})})
+            for f in frames
+        ]
+        width, height = max(1, width // scale), max(1, height // scale)
     _, instance = render_passes(scene, frames, width, height, meshes)
     size = max((o.id for o in scene.objects), default=0) + 1
-    counts = [np.bincount(f.ravel(), minlength=size) for f in instance]
+    counts = [np.bincount(f.ravel(), minlength=size) * scale * scale for f in instance]
     return {o.id: [int(c[o.id]) for c in counts] for o in scene.objects}
+
+
+def _scaled(K, scale: int) -> tuple:
+    K = np.array(K, dtype=float)
+    K[0, 0], K[0, 1], K[1, 1] = K[0, 0] / scale, K[0, 1] / scale, K[1, 1] / scale
+    K[0, 2], K[1, 2] = (K[0, 2] + 0.5) / scale - 0.5, (K[1, 2] + 0.5) / scale - 0.5
+    return tuple(tuple(r) for r in K)

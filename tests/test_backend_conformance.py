@@ -232,3 +232,27 @@ def test_mesh_asset_renders_like_its_primitives(renderer, tmp_path):
     a, b = prim.instance == obj.id, got.instance == obj.id
     assert a.sum() > 500, "the object should be in view"
     assert (a & b).sum() / (a | b).sum() > 0.97
+
+
+def test_planner_estimates_agree_with_the_rendered_masks(renderer):
+    """``measure_visibility`` (what the planner chooses camera paths by, possibly measured at a
+    lower resolution) counts, per object and frame, about the pixels the render's instance
+    mask then shows: the visibility decision (>= 100 px) is the same wherever the object is
+    clearly in or out (its mask under 50 px or over 200 px), and the counts add up to within
+    10% of the masks' pixels."""
+    video = VideoSpec(frames=4, width=W, height=H)
+    for seed in (3, 8):
+        scene = sample_scene(seed)
+        episode, buf = shoot(renderer, scene, video, VisibilityRule(), np.random.default_rng(seed), dynamic=True)
+        session = renderer.open(scene, video)
+        estimate = session.measure_visibility(episode.frames)
+        session.close()
+        total = error = 0
+        for o in scene.objects:
+            for f in range(len(episode.frames)):
+                exact = int((buf.instance[f] == o.id).sum())
+                got = estimate.get(o.id, [0] * len(episode.frames))[f]
+                total, error = total + exact, error + abs(got - exact)
+                if exact < 50 or exact > 200:
+                    assert (got >= 100) == (exact >= 100), (seed, o.id, f, got, exact)
+        assert total > 5000 and error <= 0.1 * total, (seed, error, total)

@@ -316,3 +316,24 @@ def test_floor_area_only_when_every_wall_is_seen(renderer, pool):
     assert ep.evidence.structure.wall_max_gap > 0.5
     assert _program(pool, ep, "room_floor_area") is None
     assert not audit_item(_view(ep, depth, inst), "ep", shipped).agrees
+
+
+@pytest.mark.parametrize(
+    "footprint",
+    [[(0, 0), (4, 0), (4, 3), (0, 3)], [(0, 0), (5, 0), (5, 2), (2.5, 2), (2.5, 4.5), (0, 4.5)]],
+)
+def test_wall_points_are_located_on_the_perimeter_as_shapely_does(footprint):
+    """The vectorised distance and position along the room's perimeter (wall coverage) equal
+    shapely's ``distance`` and ``line_locate_point`` on the footprint's ``LinearRing``."""
+    from shapely import LinearRing, distance, line_locate_point, points
+
+    from programs.evidence import _ring_locate
+
+    rng = np.random.default_rng(0)
+    pts = rng.uniform(-0.5, 5.5, size=(2000, 2))
+    ring = LinearRing(footprint)
+    dist, at = _ring_locate(np.asarray(footprint, float), pts)
+    assert np.allclose(dist, distance(ring, points(pts)), atol=1e-12)
+    near = dist <= 0.1
+    assert near.sum() > 50
+    assert np.allclose(at[near], line_locate_point(ring, points(pts[near])), atol=1e-9)
