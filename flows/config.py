@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
@@ -51,6 +51,12 @@ class RunConfig(BaseModel):
         "ai2thor: an iTHOR scene, e.g. FloorPlan1)",
     )
     house: str | None = Field(None, description="a ProcTHOR house (house.json) for --simulator ai2thor")
+    assets: Literal["primitives", "infinigen"] = Field(
+        "primitives",
+        description="furniture of the procedural scenes: synth's primitive parts, or Infinigen's procedural meshes "
+        "and materials (needs .venv-infinigen: infra/bootstrap.sh --infinigen; generated once, cached)",
+    )
+    asset_variants: int = Field(4, ge=1, le=64, description="Infinigen assets per category (--assets infinigen)")
     renderer: RendererConfig = Field(
         default_factory=default_renderer,
         description="renderer backend and its settings",

@@ -80,7 +80,13 @@ def shoot_episode(
         seed = episode_seed(cfg.seed, index, attempt)
         t = time.perf_counter()
         scene = scene_source(
-            cfg.simulator, renderer, scene_dataset=cfg.scene_dataset, scene=cfg.scene, house=cfg.house
+            cfg.simulator,
+            renderer,
+            scene_dataset=cfg.scene_dataset,
+            scene=cfg.scene,
+            house=cfg.house,
+            assets=cfg.assets,
+            asset_variants=cfg.asset_variants,
         )(seed)
         timings["scene"] = time.perf_counter() - t
         rng = np.random.default_rng([seed, 1])

@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
 # Install what synth needs on a fresh Debian/Ubuntu machine: the system libraries headless
 # Blender and FFmpeg need (apt, as root) and a .venv with the project. Safe to rerun.
+#   --infinigen  also .venv-infinigen: Infinigen 1.15.5 with its Blender (bpy 4.2.0), for
+#                `synth run --assets infinigen` (sim_adapters/infinigen_assets.py)
+#   --test       what the test suite needs too (implies --infinigen)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES="libx11-6 libxrender1 libxfixes3 libxi6 libxkbcommon0 libsm6 libgl1 libegl1 ffmpeg"
 # only the test suite needs these (a real browser checks the Prefect UI): `bootstrap.sh --test`
 TEST_APT_PACKAGES="chromium"
-[ "${1:-}" = "--test" ] && APT_PACKAGES="$APT_PACKAGES $TEST_APT_PACKAGES"
+TEST=0
+INFINIGEN=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) TEST=1 INFINIGEN=1 ;;
+    --infinigen) INFINIGEN=1 ;;
+    *) echo "bootstrap: unknown option $arg (--test, --infinigen)" >&2; exit 2 ;;
+  esac
+done
+[ "$TEST" = 1 ] && APT_PACKAGES="$APT_PACKAGES $TEST_APT_PACKAGES"
 PY="${PYTHON:-$(command -v python3.11 || command -v python3 || true)}"
 if [ -z "$PY" ] || ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
   echo "bootstrap: synth needs Python 3.11 (set PYTHON=/path/to/python3.11)" >&2
@@ -32,7 +44,14 @@ fi
 echo "bootstrap: pip install -e '.[dev]' into .venv"
 .venv/bin/python -m pip install -q -e '.[dev]'
 .venv/bin/python -c 'import bpy, av, datasets, torchcodec'
-if [ "${1:-}" = "--test" ]; then
+if [ "$INFINIGEN" = 1 ]; then
+  echo "bootstrap: Infinigen 1.15.5 into .venv-infinigen"
+  [ -x .venv-infinigen/bin/python ] || "$PY" -m venv .venv-infinigen
+  .venv-infinigen/bin/python -m pip install -q -r infra/infinigen-requirements.txt
+  .venv-infinigen/bin/python -m pip install -q --no-deps infinigen==1.15.5
+  BLENDER_USER_RESOURCES="$(mktemp -d)" .venv-infinigen/bin/python -c 'import bpy, infinigen.assets.objects.seating' 2>/dev/null
+fi
+if [ "$TEST" = 1 ]; then
   # the small models the LLM-compiler tests run (pinned and sha256-checked in infra/llm_model.py)
   .venv/bin/python infra/llm_model.py && .venv/bin/python infra/llm_model.py gemma3-270m
 fi

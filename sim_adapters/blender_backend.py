@@ -218,15 +218,21 @@ class BlenderRenderer:
         return self._import_asset(obj.name, obj.mesh, obj.id, asset_root)
 
     def _import_asset(self, name: str, asset: MeshAsset, pass_index: int, asset_root: str):
-        """Import a glTF asset (with its materials) under an empty that carries the object's
-        pose; the asset's transform into the local frame sits between them."""
+        """Import a glTF asset (with its materials), or its ``blend`` file, under an empty that
+        carries the object's pose; the asset's transform into the local frame sits between them."""
         from mathutils import Matrix
 
         bpy = self.bpy
-        path = str(asset_path(asset, asset_root))
         before = set(bpy.data.objects)
-        with _quiet_output():
-            bpy.ops.import_scene.gltf(filepath=path)
+        if asset.blend:  # the same mesh with materials glTF cannot hold (MeshAsset.blend)
+            path = str(asset_path(asset.model_copy(update={"uri": asset.blend}), asset_root))
+            with bpy.data.libraries.load(path, link=False) as (source, loaded):
+                loaded.objects = list(source.objects)
+            for ob in loaded.objects:
+                self.bpy.context.scene.collection.objects.link(ob)
+        else:
+            with _quiet_output():
+                bpy.ops.import_scene.gltf(filepath=str(asset_path(asset, asset_root)))
         imported = [o for o in bpy.data.objects if o not in before]
         holder = bpy.data.objects.new(name, None)
         self.bpy.context.scene.collection.objects.link(holder)

@@ -16,6 +16,7 @@ from shapely.prepared import prep
 
 from .catalog import CATEGORIES, CATEGORY, COLORS, FLOOR_FINISHES, MATERIALS, MOVABLE, WALL_FINISHES, Category
 from .geometry import footprint
+from .infinigen_assets import Asset, InfinigenAssets
 from .scene import ROOM_ID, Box3D, Light, Material, Part, Room, Scene, SceneObject
 
 GAP = 0.02  # minimum clearance between footprints, metres
@@ -103,18 +104,24 @@ def _wall_pose(room_poly: Polygon, size, rng) -> tuple[float, float, float]:
     return float(c[0]), float(c[1]), math.atan2(inward[1], inward[0])
 
 
-def sample_scene(seed: int, min_objects: int = 8, max_objects: int = 25) -> Scene:
-    """Sample a furnished room. Same seed, same scene."""
+def sample_scene(
+    seed: int, min_objects: int = 8, max_objects: int = 25, assets: InfinigenAssets | None = None
+) -> Scene:
+    """Sample a furnished room. Same seed, same scene. With ``assets``, the categories it has
+    factories for are Infinigen meshes (one of its variants, sized as generated) instead of
+    primitive parts."""
     if not 1 <= min_objects <= max_objects:
         raise ValueError(f"need 1 <= min_objects <= max_objects, got {min_objects}, {max_objects}")
     for attempt in range(50):
-        scene = _try_sample(seed, attempt, min_objects, max_objects)
+        scene = _try_sample(seed, attempt, min_objects, max_objects, assets)
         if scene is not None:
             return scene
     raise RuntimeError(f"could not place {min_objects} objects for seed {seed}")
 
 
-def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> Scene | None:
+def _try_sample(
+    seed: int, attempt: int, min_objects: int, max_objects: int, assets: InfinigenAssets | None
+) -> Scene | None:
     rng = np.random.default_rng([seed, attempt])
     room = _room(rng)
     room_poly = Polygon(room.footprint)
@@ -131,9 +138,20 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
     on_top: dict[int, list[Polygon]] = {}
     covered = 0.0
 
-    def add(cat: Category, box: Box3D, parts: list[Part], support: int) -> None:
-        mat = _material(cat, used_desc, rng)
-        desc = f"{mat.color_name} {mat.material_name} {cat.name}"
+    def make(cat: Category) -> tuple[tuple[float, float, float], list[Part], Asset | None]:
+        if assets is not None and cat.name in assets.categories:
+            asset = assets.asset(cat.name, int(rng.integers(assets.variants)))
+            return asset.size, [], asset
+        size, parts = cat.make(_size(cat, rng))
+        return size, parts, None
+
+    def add(cat: Category, box: Box3D, parts: list[Part], support: int, asset: Asset | None) -> None:
+        if asset is None:
+            mat = _material(cat, used_desc, rng)
+            desc = f"{mat.color_name} {mat.material_name} {cat.name}"
+        else:  # Infinigen's materials: named, not coloured by synth (look-alikes: ``describe``)
+            mat = Material(color_name="", material_name=asset.material_word, rgb=(0.5, 0.5, 0.5))
+            desc = f"{asset.material_word} {cat.name}".strip()
         used_desc.add(desc)
         objects.append(
             SceneObject(
@@ -143,6 +161,7 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
                 material=mat,
                 box=box,
                 parts=parts,
+                mesh=asset.mesh() if asset else None,
                 supported_by=support,
                 movable=cat.name in MOVABLE,
             )
@@ -153,7 +172,7 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
     while len(objects) < target - n_surface_goal and tries < 400:
         tries += 1
         cat = floor_cats[int(rng.integers(len(floor_cats)))]
-        size, parts = cat.make(_size(cat, rng))
+        size, parts, asset = make(cat)
         if covered + size[0] * size[1] > floor_budget:
             continue
         if cat.placement == "wall":
@@ -172,7 +191,7 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
             continue
         footprints.append(fp)
         covered += fp.area
-        add(cat, box, parts, ROOM_ID)
+        add(cat, box, parts, ROOM_ID, asset)
 
     supporters = [o for o in objects if CATEGORY[o.category].supports]
     tries = 0
@@ -180,7 +199,7 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
         tries += 1
         cat = surface_cats[int(rng.integers(len(surface_cats)))]
         sup = supporters[int(rng.integers(len(supporters)))]
-        size, parts = cat.make(_size(cat, rng))
+        size, parts, asset = make(cat)
         top_z = sup.box.center[2] + sup.box.size[2] / 2
         if top_z + size[2] > room.height - 0.15:
             continue
@@ -196,7 +215,7 @@ def _try_sample(seed: int, attempt: int, min_objects: int, max_objects: int) -> 
         if any(fp.distance(o) < GAP for o in on_top.get(sup.id, [])):
             continue
         on_top.setdefault(sup.id, []).append(fp)
-        add(cat, box, parts, sup.id)
+        add(cat, box, parts, sup.id, asset)
 
     if len(objects) < min_objects:
         return None

@@ -56,10 +56,19 @@ RENDERERS: dict[str, RendererEntry] = {
 }
 
 
-def _procedural(seed: int) -> Scene:
+def _procedural(seed: int, assets: str = "primitives", asset_variants: int = 4) -> Scene:
+    """A sampled room; ``assets``: "primitives" (synth's furniture built from boxes, cylinders
+    and lathed parts) or "infinigen" (Infinigen's meshes where it has a factory, cached:
+    ``sim_adapters.infinigen_assets``, ``asset_variants`` per category)."""
     from .procedural import sample_scene
 
-    return sample_scene(seed)
+    if assets == "primitives":
+        return sample_scene(seed)
+    if assets != "infinigen":
+        raise ValueError(f"unknown asset set {assets!r}; available: infinigen, primitives")
+    from .infinigen_assets import InfinigenAssets
+
+    return sample_scene(seed, assets=InfinigenAssets(asset_variants))
 
 
 def _habitat(seed: int, scene_dataset: str | None = None, scene: str | None = None) -> Scene:
@@ -90,7 +99,7 @@ SIMULATORS: dict[str, Callable[..., Scene]] = {"procedural": _procedural, "habit
 READ_FROM_RENDERER = frozenset({"ai2thor"})  # sources whose scenes come from the simulator that renders them
 
 
-def scene_source(name: str, renderer: Renderer | None = None, **reference: str | None) -> SceneSource:
+def scene_source(name: str, renderer: Renderer | None = None, **reference: str | int | None) -> SceneSource:
     """The registered scene source ``name`` for the scene ``reference`` (``scene_dataset``,
     ``scene``, ``house``: what the run configuration names), its look-alike objects told apart
     (``describe``); ``renderer``: the open renderer, which sources in ``READ_FROM_RENDERER``
@@ -101,7 +110,10 @@ def scene_source(name: str, renderer: Renderer | None = None, **reference: str |
         raise ValueError(f"unknown simulator {name!r}; available: {', '.join(sorted(SIMULATORS))}") from None
     given = {k: v for k, v in reference.items() if v}
     if name == "procedural":
-        return lambda seed: describe(source(seed))
+        options = {k: given[k] for k in ("assets", "asset_variants") if k in given}
+        return lambda seed: describe(source(seed, **options))
+    for option in ("assets", "asset_variants"):  # the procedural sampler's own options
+        given.pop(option, None)
     if name in READ_FROM_RENDERER:
         given["renderer"] = renderer
     return lambda seed: describe(source(seed, **given))

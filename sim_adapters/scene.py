@@ -167,10 +167,15 @@ class MeshAsset(Model):
     """A mesh file an object's geometry comes from: ``uri`` is a glTF 2.0 file (``.glb`` or
     ``.gltf``; an absolute path, or relative to the scene's ``asset_root``); ``transform`` maps
     the asset's coordinates into the object's local frame (4x4, row-major; glTF files are +Y up,
-    so a Y-up asset needs the +Y -> +Z rotation here). Materials come from the file."""
+    so a Y-up asset needs the +Y -> +Z rotation here). Materials come from the file.
+    ``blend``: optionally, a Blender file holding the same triangles as one mesh object (in
+    Blender's +Z-up reading of the glTF file's coordinates) with materials glTF cannot carry
+    (procedural node trees, e.g. Infinigen's); the Blender renderer draws it instead of the
+    glTF file, everything else reads the glTF file."""
 
     uri: str
     transform: Matrix4 = ((1.0, 0.0, 0.0, 0.0), (0.0, 1.0, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0), (0.0, 0.0, 0.0, 1.0))
+    blend: str = ""
 
 
 class SceneObject(Model):

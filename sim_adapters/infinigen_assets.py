@@ -1,0 +1,211 @@
+"""Infinigen furniture for the procedural sampler (``--assets infinigen``), cached on disk.
+
+Infinigen (Princeton, BSD-3, "Infinigen Indoors") generates furniture and household objects
+procedurally in Blender, with procedural materials. It pins ``bpy==4.2.0`` while synth renders
+with Blender 4.5, so assets are made in Infinigen's own interpreter
+(``sim_adapters/infinigen_worker.py``; ``.venv-infinigen``, made by
+``infra/bootstrap.sh --infinigen``, or ``$SYNTH_INFINIGEN_PYTHON``) and kept in
+``$SYNTH_CACHE/infinigen/<generator digest>/``: per asset a glTF file (the triangles: depth, ids,
+boxes and the z-buffer use it), a ``.blend`` with the same mesh and Infinigen's materials (what
+Blender renders) and a JSON record (size, triangles, materials).
+
+A category has ``variants`` assets (Infinigen seeds 0..variants-1, the scene's random stream
+picks one), generated once per machine and generator version, so a run does not regenerate
+them. Categories without a factory here (potted plants: Infinigen's take 2-3 minutes each;
+wardrobes, boxes, trash bins, laptops) keep synth's primitive furniture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .backend import BackendUnavailable
+from .scene import MeshAsset
+
+INFINIGEN_VERSION = "1.15.5"
+WORKER = Path(__file__).with_name("infinigen_worker.py")
+VENV_PYTHON = Path(__file__).resolve().parents[1] / ".venv-infinigen" / "bin" / "python"
+MAX_TRIANGLES = 20_000  # per asset, after decimation (Infinigen's chairs come with ~200K)
+
+# synth category -> Infinigen factory (module under infinigen.assets.objects : class)
+FACTORIES: dict[str, str] = {
+    "bed": "seating:BedFrameFactory",  # the frame without its cloth-simulated bedding (> 8 min)
+    "sofa": "seating:SofaFactory",
+    "armchair": "seating:ArmChairFactory",
+    "chair": "seating:ChairFactory",
+    "dining table": "tables:TableDiningFactory",
+    "coffee table": "tables:CoffeeTableFactory",
+    "desk": "shelves:SimpleDeskFactory",
+    "nightstand": "tables:SideTableFactory",
+    "bookshelf": "shelves:SimpleBookcaseFactory",
+    "cabinet": "shelves:SingleCabinetFactory",
+    "tv stand": "shelves:TVStandFactory",
+    "refrigerator": "appliances:BeverageFridgeFactory",
+    "floor lamp": "lamp:FloorLampFactory",
+    "television": "appliances:TVFactory",
+    "monitor": "appliances:MonitorFactory",
+    "table lamp": "lamp:DeskLampFactory",
+    "vase": "table_decorations:VaseFactory",
+    "bowl": "tableware:BowlFactory",
+}
+
+# words for Infinigen's material (shader) names, first match wins: "shader_rough_plastic" -> plastic
+MATERIAL_WORDS: tuple[tuple[str, str], ...] = (
+    ("leather", "leather"),
+    ("fabric", "fabric"),
+    ("velvet", "fabric"),
+    ("knit", "fabric"),
+    ("wood", "wooden"),
+    ("glass", "glass"),
+    ("ceramic", "ceramic"),
+    ("porcelain", "ceramic"),
+    ("marble", "marble"),
+    ("metal", "metal"),
+    ("steel", "metal"),
+    ("aluminum", "metal"),
+    ("brass", "metal"),
+    ("plastic", "plastic"),
+)
+
+# glTF files are +Y up; the asset's own frame is +Z up: (x, y, z)_gltf -> (x, -z, y)
+GLTF_TO_LOCAL = ((1.0, 0.0, 0.0, 0.0), (0.0, 0.0, -1.0, 0.0), (0.0, 1.0, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0))
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One generated asset: its files and what the worker measured."""
+
+    category: str
+    key: str
+    size: tuple[float, float, float]  # metres, tight box in the asset's frame (front along +X)
+    triangles: int
+    materials: dict[str, float]  # Infinigen material name -> share of the surface area
+    glb: Path
+    blend: Path
+
+    @property
+    def material_word(self) -> str:
+        """The word for the material covering most of the surface ("wooden", "fabric"), or ""."""
+        for name, _ in sorted(self.materials.items(), key=lambda kv: -kv[1]):
+            for needle, word in MATERIAL_WORDS:
+                if needle in name.lower():
+                    return word
+        return ""
+
+    def mesh(self) -> MeshAsset:
+        return MeshAsset(uri=str(self.glb), blend=str(self.blend), transform=GLTF_TO_LOCAL)
+
+
+def _digest() -> str:
+    h = hashlib.sha256(WORKER.read_bytes())
+    h.update(f"{INFINIGEN_VERSION} {MAX_TRIANGLES}".encode())
+    return h.hexdigest()[:12]
+
+
+def cache_dir() -> Path:
+    base = Path(os.environ.get("SYNTH_CACHE", Path.home() / ".cache" / "synth"))
+    return base / "infinigen" / _digest()
+
+
+def infinigen_python() -> str:
+    """The interpreter with Infinigen: ``$SYNTH_INFINIGEN_PYTHON``, else ``.venv-infinigen``;
+    ``BackendUnavailable`` saying how to make it."""
+    python = os.environ.get("SYNTH_INFINIGEN_PYTHON") or str(VENV_PYTHON)
+    if not Path(python).is_file():
+        raise BackendUnavailable(
+            f"--assets infinigen needs Infinigen in its own environment (it pins bpy 4.2.0) and found no "
+            f"interpreter at {python}: run `bash infra/bootstrap.sh --infinigen` (makes .venv-infinigen) or set "
+            "SYNTH_INFINIGEN_PYTHON"
+        )
+    return python
+
+
+def _key(category: str, variant: int) -> str:
+    return f"{category.replace(' ', '_')}-{variant}"
+
+
+class InfinigenAssets:
+    """The cached asset library: ``variants`` assets per category of ``FACTORIES``."""
+
+    def __init__(self, variants: int = 4, categories: tuple[str, ...] | None = None):
+        if variants < 1:
+            raise ValueError(f"variants must be >= 1, got {variants}")
+        self.variants = variants
+        self.categories = tuple(categories or FACTORIES)
+        unknown = set(self.categories) - set(FACTORIES)
+        if unknown:
+            raise ValueError(f"no Infinigen factory for {sorted(unknown)}; known: {sorted(FACTORIES)}")
+        self.root = cache_dir()
+
+    def asset(self, category: str, variant: int) -> Asset:
+        """The cached asset (generating what is missing first)."""
+        key = _key(category, variant)
+        record = self.root / f"{key}.json"
+        if not record.exists():
+            self.ensure()
+        r = json.loads(record.read_text())
+        return Asset(
+            category, key, tuple(r["size"]), r["triangles"], r["materials"], self.root / f"{key}.glb",
+            self.root / f"{key}.blend",
+        )  # fmt: skip
+
+    def missing(self) -> list[tuple[str, int]]:
+        return [
+            (c, v)
+            for c in self.categories
+            for v in range(self.variants)
+            if not (self.root / f"{_key(c, v)}.json").exists()
+        ]
+
+    def ensure(self) -> list[dict]:
+        """Generate every missing asset in one Infinigen process (one at a time per machine: a
+        lock file); return the worker's records of what it made. ``RuntimeError`` with the
+        worker's one-line reason when generation fails (finished assets are kept)."""
+        if not self.missing():
+            return []
+        self.root.mkdir(parents=True, exist_ok=True)
+        with _locked(self.root / ".lock"):
+            todo = self.missing()
+            if not todo:
+                return []
+            jobs = [
+                {"key": _key(c, v), "factory": FACTORIES[c], "seed": v, "max_triangles": MAX_TRIANGLES} for c, v in todo
+            ]
+            env = {**os.environ, "BLENDER_USER_RESOURCES": str(self.root.parent / "blender-user")}
+            done = subprocess.run(
+                [infinigen_python(), str(WORKER), str(self.root), json.dumps(jobs)],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
+            )
+            records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+            if done.returncode != 0:
+                reason = done.stderr.strip().splitlines()[-1:] or ["no output"]
+                raise RuntimeError(f"Infinigen asset generation failed ({len(records)} made): {reason[0]}")
+            return records
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+if __name__ == "__main__":  # python -m sim_adapters.infinigen_assets [variants]: fill the cache
+    lib = InfinigenAssets(int(sys.argv[1]) if len(sys.argv) > 1 else 4)
+    for rec in lib.ensure():
+        print(f"{rec['key']:20s} {rec['seconds']:6.2f} s {rec['triangles']:7d} triangles {rec['size']}")
+    print(f"cache: {lib.root}")

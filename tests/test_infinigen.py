@@ -1,0 +1,153 @@
+"""Infinigen furniture (``--assets infinigen``): the real Infinigen 1.15.5 in .venv-infinigen
+(``infra/bootstrap.sh --test`` makes it) generates each category once into a cache; the sampler
+lays the meshes out; Blender draws the ``.blend`` (Infinigen's materials) with the same ids and
+depth as the z-buffer draws the glTF triangles."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from sim_adapters import infinigen_assets
+from sim_adapters.backend import BackendUnavailable
+from sim_adapters.infinigen_assets import FACTORIES, MAX_TRIANGLES, Asset, InfinigenAssets
+from sim_adapters.meshes import local_mesh
+from sim_adapters.procedural import sample_scene
+from sim_adapters.registry import open_renderer, renderer_settings
+from sim_adapters.scene import VideoSpec, VisibilityRule
+from sim_adapters.shoot import shoot
+from sim_adapters.zbuffer import render_passes
+from tests.test_sampler import _corners2d, _inside_polygon, _separated
+
+# plausible real-world heights (metres) of what each category's factory makes
+HEIGHTS = {"chair": (0.6, 1.3), "dining table": (0.6, 0.9), "floor lamp": (1.0, 2.2), "bowl": (0.03, 0.3)}
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYNTH_CACHE", str(cache))
+        lib = InfinigenAssets(variants=1)
+        made = lib.ensure()
+        yield lib, made
+
+
+@pytest.mark.slow
+def test_every_category_is_generated_once_measured_and_cached(library):
+    lib, made = library
+    assert sorted(r["key"] for r in made) == sorted(f"{c.replace(' ', '_')}-0" for c in FACTORIES)
+    for category in FACTORIES:
+        asset = lib.asset(category, 0)
+        mesh = local_mesh_of(asset)
+        lo, hi = mesh.min(axis=0), mesh.max(axis=0)
+        # the recorded size is the tight box of the triangles every consumer reads, centred
+        assert np.allclose(hi - lo, asset.size, atol=2e-3), (category, hi - lo, asset.size)
+        assert np.allclose((lo + hi) / 2, 0.0, atol=2e-3), category
+        assert 0.02 < asset.size[2] < 2.5 and max(asset.size) < 3.0, (category, asset.size)
+        assert asset.triangles <= 2 * MAX_TRIANGLES, (category, asset.triangles)
+        assert asset.blend.stat().st_size > 0 and sum(asset.materials.values()) == pytest.approx(1.0, abs=0.01)
+        low, high = HEIGHTS.get(category, (0.02, 2.5))
+        assert low <= asset.size[2] <= high, (category, asset.size)
+    before = {p.name: p.stat().st_mtime_ns for p in lib.root.iterdir()}
+    assert InfinigenAssets(variants=1).ensure() == []  # a second run generates nothing
+    assert {p.name: p.stat().st_mtime_ns for p in lib.root.iterdir()} == before
+
+
+@pytest.mark.slow
+def test_stray_geometry_is_removed_before_measuring(library):
+    """Infinigen's bed frame for seed 0 comes with vertices up to 1.7 km from the frame."""
+    lib, made = library
+    bed = next(r for r in made if r["key"] == "bed-0")
+    assert bed["stray_vertices"] > 0 and bed["size"][2] < 2.5
+    assert bed["triangles_generated"] > bed["triangles"]  # decimated
+
+
+def local_mesh_of(asset: Asset) -> np.ndarray:
+    from sim_adapters.meshes import asset_mesh
+
+    return asset_mesh(asset.mesh()).vertices
+
+
+def test_material_words_name_the_main_material():
+    def word(materials):
+        return Asset("chair", "chair-0", (1, 1, 1), 1, materials, None, None).material_word  # type: ignore[arg-type]
+
+    assert word({"shader_wood.003": 0.8, "shader_metal": 0.2}) == "wooden"
+    assert word({"shader_rough_plastic": 0.3, "shader_galvanized_metal": 0.7}) == "metal"
+    assert word({"shader_coarse_knit_fabric": 0.7, "shader_shelves_black_wood": 0.3}) == "fabric"
+    assert word({"shader_something": 1.0}) == ""
+
+
+def test_missing_infinigen_environment_is_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.delenv("SYNTH_INFINIGEN_PYTHON", raising=False)
+    monkeypatch.setattr(infinigen_assets, "VENV_PYTHON", tmp_path / "none" / "python")
+    with pytest.raises(BackendUnavailable, match="bootstrap.sh --infinigen"):
+        infinigen_assets.infinigen_python()
+    monkeypatch.setenv("SYNTH_INFINIGEN_PYTHON", str(tmp_path / "missing-python"))
+    with pytest.raises(BackendUnavailable, match="missing-python"):
+        infinigen_assets.infinigen_python()
+    with pytest.raises(ValueError, match="no Infinigen factory"):
+        InfinigenAssets(categories=("spaceship",))
+
+
+@pytest.mark.slow
+def test_sampled_rooms_lay_out_infinigen_meshes_validly(library):
+    lib, _ = library
+    scenes = [sample_scene(seed, assets=lib) for seed in range(30)]
+    meshes = 0
+    for s in scenes:
+        poly = np.asarray(s.room.footprint)
+        for o in s.objects:
+            if o.category in FACTORIES:
+                assert o.mesh is not None and o.mesh.blend and not o.parts, o.name
+                assert o.description.endswith(o.category)
+                v = local_mesh(o).vertices  # what the renderers draw fills the box, nothing sticks out
+                assert np.allclose(v.max(axis=0) - v.min(axis=0), o.box.size, atol=2e-3), o.name
+                meshes += 1
+            else:
+                assert o.mesh is None and o.parts
+            assert _inside_polygon(_corners2d(o.box), poly), (s.seed, o.name)
+        floor = [o for o in s.objects if o.supported_by == 0]
+        for i, a in enumerate(floor):
+            for b in floor[i + 1 :]:
+                assert _separated(_corners2d(a.box), _corners2d(b.box)), (s.seed, a.name, b.name)
+    assert meshes > 200
+    assert sample_scene(3, assets=lib).model_dump_json() == scenes[3].model_dump_json()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quality", ["draft", "photoreal"])
+def test_blender_draws_the_blend_with_the_ids_and_depth_of_the_gltf_triangles(library, quality):
+    """The .blend (Infinigen's materials) and the glTF file (ground truth) are the same mesh:
+    Blender's instance and depth passes equal the z-buffer's drawing of the glTF triangles."""
+    lib, _ = library
+    renderer = open_renderer(renderer_settings("blender", quality=quality, samples=2))
+    video = VideoSpec(frames=2, width=160, height=120)
+    checked = 0
+    for seed in (1, 2):
+        scene = sample_scene(seed, assets=lib)
+        episode, buf = shoot(renderer, scene, video, VisibilityRule(), np.random.default_rng(seed), dynamic=False)
+        depth, ids = render_passes(scene, episode.frames, video.width, video.height)
+        assert (ids == buf.instance).mean() > 0.995, seed
+        hit = np.isfinite(depth) & np.isfinite(buf.depth)
+        assert np.median(np.abs(depth[hit] - buf.depth[hit])) < 1e-3
+        shown = {int(i) for i in np.unique(buf.instance)} & {o.id for o in scene.objects if o.mesh is not None}
+        checked += len(shown)
+    assert checked >= 3
+    materials = {m.name for m in renderer.bpy.data.materials}
+    assert any(name.startswith("shader_") for name in materials), sorted(materials)[:10]
+    renderer.close()
+
+
+def test_records_are_json_the_sampler_reads(tmp_path, monkeypatch):
+    """A cache filled by hand (no Infinigen run) is read as is: the record is the contract."""
+    monkeypatch.setenv("SYNTH_CACHE", str(tmp_path))
+    lib = InfinigenAssets(variants=1, categories=("chair",))
+    lib.root.mkdir(parents=True)
+    (lib.root / "chair-0.json").write_text(json.dumps({"size": [0.5, 0.5, 0.9], "triangles": 10, "materials": {}}))
+    asset = lib.asset("chair", 0)
+    assert asset.size == (0.5, 0.5, 0.9) and asset.glb == lib.root / "chair-0.glb"
+    assert lib.missing() == []
