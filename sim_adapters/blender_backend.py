@@ -26,11 +26,12 @@ from .backend import BackendUnavailable, RendererSettings
 from .geometry import intrinsics
 from .meshes import Mesh, asset_path, merge, part_mesh, room_meshes
 from .render_types import FrameBuffers, linear_to_srgb8
-from .scene import ROOM_ID, Frame, Material, MeshAsset, Scene, SceneObject, VideoSpec
+from .scene import ROOM_ID, Frame, Light, Material, MeshAsset, Scene, SceneObject, VideoSpec
 from .zbuffer import SceneMeshes, measure_visibility
 
 Quality = Literal["photoreal", "draft"]
 BACKGROUND_DEPTH = 1e9  # Blender writes 1e10 where no surface is hit
+SKY_STRENGTH = 0.15  # Nishita's sky is physically bright: scaled to the room lights' exposure
 PLAN_SCALE = 4  # the planner's visibility estimates are drawn at 1/4 of the video's width and height
 
 
@@ -132,6 +133,56 @@ class BlenderRenderer:
         mat.diffuse_color = (*rgb, 1.0)  # what Workbench shows
         return mat
 
+    def _finish(self, mat, m: Material):
+        """Blender's procedural textures for a room surface, by its material's name: boards for
+        parquet and wood (a wave texture across 12 cm planks), a tile grid with grout (brick
+        texture, 40 cm tiles), carpet pile and plaster or paint unevenness (noise as colour
+        variation and bump). The colour stays ``m.rgb`` on average; shading only (Workbench,
+        depth and ids are unchanged)."""
+        name = m.material_name
+        nodes, links = mat.node_tree.nodes, mat.node_tree.links
+        bsdf = nodes["Principled BSDF"]
+        coords = nodes.new("ShaderNodeTexCoord").outputs["Object"]  # room meshes are in world metres
+        rgb = np.asarray(m.rgb)
+        if "parquet" in name or "wood" in name:
+            tex = nodes.new("ShaderNodeTexWave")
+            tex.bands_direction, tex.wave_profile = "X", "SAW"
+            tex.inputs["Scale"].default_value = 4.0  # ~ one plank per 0.12 m after the distortion
+            tex.inputs["Distortion"].default_value = 6.0
+            tex.inputs["Detail"].default_value = 4.0
+            low, high = rgb * 0.7, np.minimum(rgb * 1.25, 1.0)
+            factor = tex.outputs["Fac"]
+        elif "tiles" in name:
+            tex = nodes.new("ShaderNodeTexBrick")
+            tex.offset = 0.0
+            tex.inputs["Scale"].default_value = 2.5  # 0.4 m tiles
+            tex.inputs["Mortar Size"].default_value = 0.012
+            tex.inputs["Brick Width"].default_value = 1.0
+            tex.inputs["Row Height"].default_value = 1.0
+            tex.inputs["Color1"].default_value = tex.inputs["Color2"].default_value = (*rgb, 1.0)
+            tex.inputs["Mortar"].default_value = (*(rgb * 0.55), 1.0)
+            links.new(coords, tex.inputs["Vector"])
+            links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
+            return mat
+        else:  # carpet, plaster, paint
+            tex = nodes.new("ShaderNodeTexNoise")
+            tex.inputs["Scale"].default_value = 60.0 if "carpet" in name else 8.0
+            tex.inputs["Detail"].default_value = 8.0
+            spread = 0.12 if "carpet" in name else 0.04
+            low, high = rgb * (1 - spread), np.minimum(rgb * (1 + spread), 1.0)
+            factor = tex.outputs["Fac"]
+            bump = nodes.new("ShaderNodeBump")
+            bump.inputs["Strength"].default_value = 0.3 if "carpet" in name else 0.05
+            links.new(factor, bump.inputs["Height"])
+            links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
+        links.new(coords, tex.inputs["Vector"])
+        ramp = nodes.new("ShaderNodeValToRGB")
+        ramp.color_ramp.elements[0].color = (*low, 1.0)
+        ramp.color_ramp.elements[1].color = (*high, 1.0)
+        links.new(factor, ramp.inputs["Fac"])
+        links.new(ramp.outputs["Color"], bsdf.inputs["Base Color"])
+        return mat
+
     def _mesh_object(self, name: str, meshes: list[tuple[Mesh, int]], materials: list, pass_index: int):
         bpy = self.bpy
         merged = merge([m for m, _ in meshes])
@@ -155,6 +206,7 @@ class BlenderRenderer:
         bpy.ops.wm.read_factory_settings(use_empty=True)
         self._objects = {}
         self._valid_ids = np.array([ROOM_ID, *(o.id for o in scene.objects)], dtype=np.uint16)
+        self._daylit = any(light.kind == "sun" for light in scene.lights)
         bs = bpy.context.scene
         bs.render.resolution_x, bs.render.resolution_y = width, height
         bs.render.resolution_percentage = 100
@@ -165,10 +217,7 @@ class BlenderRenderer:
         bs.render.threads_mode = "FIXED" if self.threads else "AUTO"
         if self.threads:
             bs.render.threads = self.threads
-        world = bpy.data.worlds.new("world")
-        world.use_nodes = True
-        world.node_tree.nodes["Background"].inputs["Color"].default_value = (0.05, 0.05, 0.05, 1.0)
-        bs.world = world
+        bs.world = self._world(next((light for light in scene.lights if light.kind == "sun"), None))
         vl = bs.view_layers[0]
         vl.use_pass_z = True
         vl.use_pass_object_index = True
@@ -179,9 +228,9 @@ class BlenderRenderer:
                 "room" if k == 0 else f"room.{k}",
                 [(rm["floor"], 0), (rm["walls"], 1), (rm["ceiling"], 2)],
                 [
-                    self._material(f"floor.{k}", room.floor),
-                    self._material(f"wall.{k}", room.wall),
-                    self._material(f"ceiling.{k}", room.ceiling),
+                    self._finish(self._material(f"floor.{k}", room.floor), room.floor),
+                    self._finish(self._material(f"wall.{k}", room.wall), room.wall),
+                    self._finish(self._material(f"ceiling.{k}", room.ceiling), room.ceiling),
                 ],
                 ROOM_ID,
             )
@@ -198,6 +247,11 @@ class BlenderRenderer:
                 data.size = light.size
             ob = bpy.data.objects.new(f"light{k}", data)
             ob.location = light.position
+            if light.kind == "sun":  # a sun shines along its local -Z
+                from mathutils import Vector
+
+                ob.rotation_euler = (-Vector(light.direction)).to_track_quat("Z", "Y").to_euler()
+                data.angle = math.radians(0.53)  # the sun's apparent diameter: soft shadow edges
             bs.collection.objects.link(ob)
         cam = bpy.data.objects.new("camera", bpy.data.cameras.new("camera"))
         bs.collection.objects.link(cam)
@@ -206,6 +260,25 @@ class BlenderRenderer:
         cam.data.sensor_width = 36.0
         cam.data.clip_start, cam.data.clip_end = 0.05, 100.0
         self._configure_engine()
+
+    def _world(self, sun: Light | None):
+        """A dark grey background; with a sun, a physical sky (Nishita) lit from the sun's
+        direction, seen through the windows and lighting the room through them."""
+        world = self.bpy.data.worlds.new("world")
+        world.use_nodes = True
+        background = world.node_tree.nodes["Background"]
+        if sun is None:
+            background.inputs["Color"].default_value = (0.05, 0.05, 0.05, 1.0)
+            return world
+        sky = world.node_tree.nodes.new("ShaderNodeTexSky")
+        sky.sky_type = "NISHITA"
+        sky.sun_disc = False  # the sun lamp is the sun; the sky only adds its blue light
+        d = np.asarray(sun.direction, dtype=float)
+        sky.sun_elevation = math.asin(max(0.0, -d[2] / np.linalg.norm(d)))
+        sky.sun_rotation = math.atan2(-d[1], -d[0]) - math.pi / 2
+        world.node_tree.links.new(sky.outputs["Color"], background.inputs["Color"])
+        background.inputs["Strength"].default_value = SKY_STRENGTH
+        return world
 
     def _parts_object(self, obj: SceneObject, asset_root: str):
         overrides = sorted({p.color for p in obj.parts if p.color is not None})
@@ -355,14 +428,14 @@ class BlenderRenderer:
         bs = self.bpy.context.scene
         h, w = bs.render.resolution_y, bs.render.resolution_x
         n = len(frames)
-        rgb = np.empty((n, h, w, 3), np.uint8)
+        linear = np.empty((n, h, w, 3), np.float32)
         depth = np.empty((n, h, w), np.float32)
         inst = np.empty((n, h, w), np.uint16)
         for i, frame in enumerate(frames):
             self._set_frame(frame, np.asarray(frame.camera.K))
             ch = self._render_exr()
-            rgb[i] = linear_to_srgb8(
-                np.stack([ch["ViewLayer.Combined.R"], ch["ViewLayer.Combined.G"], ch["ViewLayer.Combined.B"]], axis=-1)
+            linear[i] = np.stack(
+                [ch["ViewLayer.Combined.R"], ch["ViewLayer.Combined.G"], ch["ViewLayer.Combined.B"]], axis=-1
             )
             z = ch["ViewLayer.Depth.Z"]
             depth[i] = np.where(z > BACKGROUND_DEPTH, np.inf, z)
@@ -374,7 +447,9 @@ class BlenderRenderer:
             inst[i] = np.where(np.isin(ids, self._valid_ids), ids, ROOM_ID)  # background/unknown -> 0
             if on_frame:
                 on_frame()
-        return FrameBuffers(rgb=rgb, depth=depth, instance=inst)
+        if self._daylit and self.settings.quality == "photoreal":
+            linear *= auto_exposure(linear)
+        return FrameBuffers(rgb=linear_to_srgb8(linear), depth=depth, instance=inst)
 
     def _workbench_ids(self) -> np.ndarray:
         """Second Workbench pass: flat, unfiltered colours that encode object ids."""
@@ -396,6 +471,18 @@ class BlenderRenderer:
         import shutil
 
         shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def auto_exposure(linear: np.ndarray, mid: float = 0.18, high: float = 0.9, limits=(0.3, 4.0)) -> float:
+    """One exposure gain for a whole episode (frames (F, H, W, 3) scene-linear RGB; one gain, so
+    the video does not flicker): the median luminance (Rec. 709 weights) to ``mid`` grey unless
+    that would push the 97th percentile above ``high`` (sunlit patches), within ``limits``.
+    Daylit rooms range from dim corners to sun on the floor; a fixed exposure leaves some
+    episodes dark and others blown out."""
+    luminance = linear[..., :3] @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+    median, p97 = np.percentile(luminance, [50, 97])
+    gain = min(mid / max(float(median), 1e-6), high / max(float(p97), 1e-6))
+    return float(np.clip(gain, *limits))
 
 
 class BlenderSession:

@@ -11,8 +11,10 @@ Blender renders) and a JSON record (size, triangles, materials).
 
 A category has ``variants`` assets (Infinigen seeds 0..variants-1, the scene's random stream
 picks one), generated once per machine and generator version, so a run does not regenerate
-them. Categories without a factory here (potted plants: Infinigen's take 2-3 minutes each;
-wardrobes, boxes, trash bins, laptops) keep synth's primitive furniture.
+them. Categories without a factory here keep synth's primitive furniture: beds (Infinigen's bed
+cloth-simulates its bedding for > 8 minutes; its bed frame alone is slats without a mattress,
+and seed 0's has stray triangles 1.7 km long), potted plants (2-3 minutes and 3-7M triangles
+each), wardrobes, boxes, trash bins and laptops (no factory).
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ MAX_TRIANGLES = 20_000  # per asset, after decimation (Infinigen's chairs come w
 
 # synth category -> Infinigen factory (module under infinigen.assets.objects : class)
 FACTORIES: dict[str, str] = {
-    "bed": "seating:BedFrameFactory",  # the frame without its cloth-simulated bedding (> 8 min)
     "sofa": "seating:SofaFactory",
     "armchair": "seating:ArmChairFactory",
     "chair": "seating:ChairFactory",

@@ -162,7 +162,8 @@ def room_meshes(room: Room, wall_thickness: float = 0.1) -> dict[str, Mesh]:
     leave a crack through which a camera sees out of the room. Each wall reaches past its
     convex corners by the wall thickness, closing them, and stops at reflex corners (an L's
     inner corner), where reaching on would put wall inside the room: there the two walls meet
-    at the corner's edge and overlap behind it."""
+    at the corner's edge and overlap behind it. A window (``Room.windows``) is an opening: the
+    wall around it is built from the pieces left, right, below and above it."""
     from shapely.geometry import Polygon
     from shapely.geometry.polygon import orient
 
@@ -179,15 +180,25 @@ def room_meshes(room: Room, wall_thickness: float = 0.1) -> dict[str, Mesh]:
     convex = before[:, 0] * edges[:, 1] - before[:, 1] * edges[:, 0] > 0  # a left turn: CCW polygon
     reach = np.where(convex, wall_thickness, 0.0)  # how far walls reach past each corner
     walls = []
+    t, h = wall_thickness, room.height
     for i in range(n):
         length = float(np.linalg.norm(edges[i]))
         along = edges[i] / length
         out = np.array([along[1], -along[0]])  # outward normal of a CCW polygon
-        back, ahead = reach[i], reach[(i + 1) % n]
-        mid = poly[i] + edges[i] / 2 + along * (ahead - back) / 2 + out * wall_thickness / 2
-        box = _box(np.array([length + back + ahead, wall_thickness, room.height + 2 * wall_thickness]))
         turn = yaw_rotation(math.atan2(along[1], along[0]))
-        walls.append(Mesh(box.vertices @ turn.T + np.array([mid[0], mid[1], room.height / 2]), box.faces))
+
+        def piece(a: float, b: float, z0: float, z1: float) -> Mesh:
+            """The wall between a and b metres along the edge and heights z0..z1."""
+            box = _box(np.array([b - a, t, z1 - z0]))
+            mid = poly[i] + along * (a + b) / 2 + out * t / 2  # noqa: B023 - used at once
+            return Mesh(box.vertices @ turn.T + np.array([mid[0], mid[1], (z0 + z1) / 2]), box.faces)  # noqa: B023
+
+        start = -reach[i]
+        for w in sorted((w for w in room.windows if w.wall == i), key=lambda w: w.center):
+            a, b = w.center - w.width / 2, w.center + w.width / 2
+            walls += [piece(start, a, -t, h + t), piece(a, b, -t, w.sill), piece(a, b, w.sill + w.height, h + t)]
+            start = b
+        walls.append(piece(start, length + reach[(i + 1) % n], -t, h + t))
     return {"floor": floor, "ceiling": ceiling, "walls": merge(walls)}
 
 

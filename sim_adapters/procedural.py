@@ -17,7 +17,7 @@ from shapely.prepared import prep
 from .catalog import CATEGORIES, CATEGORY, COLORS, FLOOR_FINISHES, MATERIALS, MOVABLE, WALL_FINISHES, Category
 from .geometry import footprint
 from .infinigen_assets import Asset, InfinigenAssets
-from .scene import ROOM_ID, Box3D, Light, Material, Part, Room, Scene, SceneObject
+from .scene import ROOM_ID, Box3D, Light, Material, Part, Room, Scene, SceneObject, Window
 
 GAP = 0.02  # minimum clearance between footprints, metres
 WALL_GAP = 0.01
@@ -219,4 +219,41 @@ def _try_sample(
 
     if len(objects) < min_objects:
         return None
-    return Scene(seed=seed, simulator="procedural", rooms=[room], lights=_lights(room, rng), objects=objects)
+    lights = _lights(room, rng)
+    if assets is not None:  # rooms that look like homes: windows and daylight (their own random stream)
+        room, sun = _daylight(room, np.random.default_rng([seed, attempt, 17]))
+        lights.append(sun)
+    return Scene(seed=seed, simulator="procedural", rooms=[room], lights=lights, objects=objects)
+
+
+def _daylight(room: Room, rng: np.random.Generator) -> tuple[Room, Light]:
+    """One to three windows on the room's longer walls and the sun shining in through them."""
+    pts = np.asarray(room.footprint)
+    lengths = np.linalg.norm(np.roll(pts, -1, axis=0) - pts, axis=1)
+    windows: list[Window] = []
+    for _ in range(int(rng.integers(1, 4))):
+        usable = np.flatnonzero(lengths >= 1.6)
+        wall = int(rng.choice(usable, p=lengths[usable] / lengths[usable].sum()))
+        width = float(rng.uniform(0.8, min(2.0, lengths[wall] - 0.6)))
+        height = float(rng.uniform(1.0, min(1.5, room.height - 1.25)))
+        sill = float(rng.uniform(0.7, room.height - 0.25 - height))
+        center = float(rng.uniform(width / 2 + 0.3, lengths[wall] - width / 2 - 0.3))
+        window = Window(wall=wall, center=round(center, 3), width=round(width, 3), sill=round(sill, 3),
+                        height=round(height, 3))  # fmt: skip
+        if all(w.wall != wall or abs(w.center - center) > (w.width + width) / 2 + 0.3 for w in windows):
+            windows.append(window)
+    azimuth, elevation = rng.uniform(0, 2 * math.pi), rng.uniform(math.radians(20), math.radians(55))
+    direction = (
+        -math.cos(elevation) * math.cos(azimuth),
+        -math.cos(elevation) * math.sin(azimuth),
+        -math.sin(elevation),
+    )
+    centre = pts.mean(axis=0)
+    sun = Light(
+        kind="sun",
+        position=(round(float(centre[0]), 3), round(float(centre[1]), 3), room.height + 5.0),
+        energy=round(float(rng.uniform(2.0, 4.0)), 2),
+        color=(1.0, 0.95, 0.88),
+        direction=tuple(round(v, 4) for v in direction),  # type: ignore[arg-type]
+    )
+    return room.model_copy(update={"windows": windows}), sun

@@ -204,6 +204,16 @@ class SceneObject(Model):
         return f"{self.category}_{self.id}"
 
 
+class Window(Model):
+    """An opening in a room's wall (no glass: the sky shows through, at infinite depth)."""
+
+    wall: int = Field(ge=0)  # the footprint edge from corner ``wall`` to corner ``wall + 1``
+    center: float = Field(gt=0)  # metres along that edge from its first corner
+    width: float = Field(gt=0)  # metres
+    sill: float = Field(ge=0)  # height of its bottom above the floor, metres
+    height: float = Field(gt=0)  # metres
+
+
 class Room(Model):
     shape: Literal["rectangular", "L-shaped", "polygon"]
     footprint: list[Vec2]  # floor polygon, counter-clockwise, metres
@@ -212,6 +222,20 @@ class Room(Model):
     floor: Material
     ceiling: Material
     name: str = ""  # the source's room name or type ("Kitchen"), if any
+    windows: list[Window] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _windows_fit(self) -> Room:
+        n = len(self.footprint)
+        for w in self.windows:
+            if w.wall >= n:
+                raise ValueError(f"window on wall {w.wall}: the footprint has {n} walls")
+            length = math.dist(self.footprint[w.wall], self.footprint[(w.wall + 1) % n])
+            if not (w.width / 2 < w.center < length - w.width / 2):
+                raise ValueError(f"window at {w.center} m (width {w.width}) does not fit on wall {w.wall}")
+            if w.sill + w.height >= self.height:
+                raise ValueError(f"window top {w.sill + w.height} m reaches the ceiling ({self.height} m)")
+        return self
 
 
 class Light(Model):
@@ -220,6 +244,7 @@ class Light(Model):
     energy: float  # watts (point/area) or W/m^2 (sun)
     color: Vec3  # linear RGB
     size: float = 0.0  # area light edge length, metres
+    direction: Vec3 = (0.0, 0.0, -1.0)  # where the light goes (sun; area lights face down)
 
 
 class Scene(Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import shapely
 from shapely.geometry import MultiPoint, Polygon
 
@@ -64,3 +65,41 @@ def test_rays_into_an_inner_corner_hit_walls_on_the_footprint_edge():
         hits = eye + dirs * t[:, None]
         inside = shapely.contains_xy(Polygon(room.footprint).buffer(-0.01), hits[:, 0], hits[:, 1])
         assert not inside.any(), hits[inside][:3]
+
+
+def test_windows_are_openings_of_their_size_in_their_wall():
+    """Rays from inside the room: through the window's opening they leave the room (no hit);
+    just outside its edges (left, right, under the sill, over the top) they hit that wall on
+    the footprint edge. Windows that do not fit are refused."""
+    from sim_adapters.scene import Window
+
+    base = _rooms()[-1]  # rectangular
+    (x0, y0), (x1, y1) = base.footprint[0], base.footprint[1]
+    length = math.dist((x0, y0), (x1, y1))
+    window = Window(wall=0, center=length / 2, width=1.2, sill=0.9, height=1.1)
+    room = base.model_copy(update={"windows": [window]})
+    tris = np.concatenate([m.triangles() for m in room_meshes(room, WALL).values()])
+    along = np.array([x1 - x0, y1 - y0]) / length
+    eye = np.array([*(np.mean(room.footprint, axis=0)), 1.45])
+
+    def ray_to(s: float, z: float):
+        target = np.array([*(np.array([x0, y0]) + along * s), z])
+        d = (target - eye) / np.linalg.norm(target - eye)
+        t, _ = first_hits(eye, d[None], tris, np.zeros(len(tris), dtype=int))
+        return t[0], float(np.linalg.norm(target - eye))
+
+    for s, z in [(window.center, 1.45), (window.center - 0.55, 0.95), (window.center + 0.55, 1.95)]:
+        assert math.isinf(ray_to(s, z)[0]), (s, z)  # inside the opening
+    for s, z in [
+        (window.center - 0.65, 1.45),
+        (window.center + 0.65, 1.45),
+        (window.center, 0.85),
+        (window.center, 2.05),
+    ]:
+        t, dist = ray_to(s, z)
+        assert abs(t - dist) < 1e-6, (s, z, t, dist)  # the wall, on the footprint edge
+    for bad in (Window(wall=0, center=0.3, width=1.0, sill=0.9, height=1.0),  # off the wall's end
+                Window(wall=0, center=length / 2, width=1.0, sill=0.9, height=room.height),  # through the ceiling
+                Window(wall=9, center=1.0, width=1.0, sill=0.9, height=1.0)):  # fmt: skip
+        with pytest.raises(ValueError):
+            Room.model_validate({**base.model_dump(), "windows": [bad.model_dump()]})
