@@ -10,12 +10,12 @@ DEMO_EPISODES ?= 4
 
 bootstrap: $(STAMP)
 
-$(STAMP): pyproject.toml infra/bootstrap.sh
-	bash infra/bootstrap.sh
+$(STAMP): pyproject.toml infra/bootstrap.sh infra/infinigen-requirements.txt
+	bash infra/bootstrap.sh --infinigen
 	touch $@
 
 demo: bootstrap
-	$(VENV)/bin/synth run --episodes $(DEMO_EPISODES) --seed 0 --out $(DEMO_OUT) --overwrite
+	$(VENV)/bin/synth run --episodes $(DEMO_EPISODES) --seed 0 --assets infinigen --out $(DEMO_OUT) --overwrite
 	$(VENV)/bin/synth verify $(DEMO_OUT) --evidence
 	$(VENV)/bin/python infra/s3_local.py start --dir data/s3 --bucket synth-demo
 	set -a; . data/s3/env; set +a; \
@@ -44,7 +44,7 @@ s3-down:
 
 TEST_STAMP := $(VENV)/.bootstrapped-test
 
-$(TEST_STAMP): $(STAMP) infra/infinigen-requirements.txt
+$(TEST_STAMP): $(STAMP)
 	bash infra/bootstrap.sh --test
 	touch $@
 

@@ -152,7 +152,8 @@ def _camera_points(depth: np.ndarray, K: np.ndarray) -> np.ndarray:
 
 def _tangent(P: np.ndarray, inst: np.ndarray, axis: int, step: int, frontal: np.ndarray) -> np.ndarray:
     """3D offset to the neighbouring sample along image ``axis`` on the smooth side, else the
-    frontal footprint; capped at MAX_STRETCH frontal footprints."""
+    frontal footprint; capped at MAX_STRETCH frontal footprints. Pixels with no surface (sky seen
+    through a window: infinite depth) have no smooth side."""
     diffs, jumps = [], []
     for sign in (1, -1):
         Q = np.roll(P, -sign * step, axis=axis)
@@ -162,8 +163,9 @@ def _tangent(P: np.ndarray, inst: np.ndarray, axis: int, step: int, frontal: np.
             edge[(slice(None),) * axis + (slice(-step, None),)] = True
         else:
             edge[(slice(None),) * axis + (slice(None, step),)] = True
-        d = sign * (Q - P)
-        length = np.linalg.norm(d, axis=-1)
+        with np.errstate(invalid="ignore"):  # inf - inf where both have no surface
+            d = sign * (Q - P)
+            length = np.linalg.norm(d, axis=-1)
         bad = edge | ~same | ~np.isfinite(length) | (length > MAX_STRETCH * frontal * step)
         diffs.append(d)
         jumps.append(np.where(bad, np.inf, np.abs(d[..., 2])))
@@ -172,7 +174,8 @@ def _tangent(P: np.ndarray, inst: np.ndarray, axis: int, step: int, frontal: np.
     smooth = np.isfinite(np.minimum(*jumps))
     unit = np.zeros(3)
     unit[1 - axis] = 1.0  # image x -> camera x, image y -> camera y
-    return np.where(smooth[..., None], d, unit * (frontal * step)[..., None])
+    with np.errstate(invalid="ignore"):  # 0 * inf where there is no surface
+        return np.where(smooth[..., None], d, unit * (frontal * step)[..., None])
 
 
 def frame_surfels(

@@ -261,12 +261,15 @@ def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float,
     """Summary table, report with a preview gallery, and a link to the dataset."""
     from storage.card import balance_table, blind_summary
     from storage.dataset import iter_samples
+    from storage.media import frame_sheet
 
-    metas, previews = [], []
+    metas, previews, clean = [], [], []
     for sample in iter_samples(Path(root)):
         metas.append(json.loads(sample.files["json"]))
         if len(previews) < 8:
             previews.append((sample.key, _thumbnail(sample.files["mp4"])))
+        if "-" not in sample.key and len(clean) < 12:  # clean samples: "ep0000003", not "ep0000003-fog-2"
+            clean.append(sample.files["mp4"])
     table = balance_table(metas)
     abstentions = sum(r["abstentions"] for r in table)
     rows = [
@@ -283,6 +286,9 @@ def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float,
     rows += [{"what": f"questions: {r['family']}", "value": r["questions"]} for r in table]
     create_table_artifact(key="synth-summary", table=rows, description=f"synth run into {out}")
     gallery = " ".join(f"![{key}]({uri})" for key, uri in previews)
+    frames = frame_sheet(clean, n=12, cols=4, quality=75, max_side=640)
+    gallery += "\n\n## Contact sheet (12 frames)\n\n![frames](data:image/jpeg;base64,"
+    gallery += base64.b64encode(frames).decode() + ")"
     if sheet:  # degradation types x severities on the first episode
         gallery += "\n\n## Degradations (types x severities)\n\n![contact sheet](data:image/jpeg;base64,"
         gallery += base64.b64encode(sheet).decode() + ")"

@@ -23,7 +23,10 @@ def encode_mp4(rgb: np.ndarray, fps: float, crf: int = 20) -> bytes:
     with av.open(buf, mode="w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=exact_rate(fps))
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "medium"}
+        # no macroblock-tree rate control: with Blender's libraries loaded in the same process,
+        # x264's mbtree made the same frames encode to different bytes from call to call, and a
+        # seed's dataset must be byte-identical however it is scheduled
+        stream.options = {"crf": str(crf), "preset": "medium", "x264-params": "mbtree=0"}
         for frame in rgb:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))
         container.mux(stream.encode())
@@ -59,6 +62,22 @@ def jpeg(frame: np.ndarray, quality: int, max_side: int | None = None) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
+
+
+def frame_sheet(
+    videos: list[bytes], n: int = 12, cols: int = 4, quality: int = 85, max_side: int | None = None
+) -> bytes:
+    """A JPEG contact sheet of ``n`` frames from ``videos`` (mp4 bytes): the same number from
+    each video (spread over it, ``sample_frames``), the videos taken in turn, ``cols`` per row."""
+    per = -(-n // max(1, len(videos)))
+    frames = [f for mp4 in videos for f in sample_frames(mp4, per)]
+    frames = [frames[i] for i in frame_indices(len(frames), n)]
+    rows = -(-len(frames) // cols)
+    h, w = frames[0].shape[:2]
+    sheet = np.zeros((rows * h, cols * w, 3), np.uint8)
+    for k, f in enumerate(frames):
+        sheet[(k // cols) * h : (k // cols + 1) * h, (k % cols) * w : (k % cols + 1) * w] = f
+    return jpeg(sheet, quality, max_side)
 
 
 def encode_gt(depth: np.ndarray, instance: np.ndarray) -> bytes:
