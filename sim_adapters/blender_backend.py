@@ -137,8 +137,11 @@ class BlenderRenderer:
         """Blender's procedural textures for a room surface, by its material's name: boards for
         parquet and wood (a wave texture across 12 cm planks), a tile grid with grout (brick
         texture, 40 cm tiles), carpet pile and plaster or paint unevenness (noise as colour
-        variation and bump). The colour stays ``m.rgb`` on average; shading only (Workbench,
-        depth and ids are unchanged)."""
+        variation and bump), in daylit rooms (``--assets infinigen``; they add ~25% to a Cycles
+        frame). The colour stays ``m.rgb`` on average; shading only (Workbench, depth and ids are
+        unchanged)."""
+        if not self._daylit:  # synth's plain rooms keep their flat colours (and their cost per frame)
+            return mat
         name = m.material_name
         nodes, links = mat.node_tree.nodes, mat.node_tree.links
         bsdf = nodes["Principled BSDF"]
