@@ -36,6 +36,7 @@ INFINIGEN_VERSION = "1.15.5"
 WORKER = Path(__file__).with_name("infinigen_worker.py")
 VENV_PYTHON = Path(__file__).resolve().parents[1] / ".venv-infinigen" / "bin" / "python"
 MAX_TRIANGLES = 20_000  # per asset, after decimation (Infinigen's chairs come with ~200K)
+BAKE = 512  # texture size the materials are baked to (0: keep the procedural node trees)
 
 # synth category -> Infinigen factory (module under infinigen.assets.objects : class)
 FACTORIES: dict[str, str] = {
@@ -107,7 +108,7 @@ class Asset:
 
 def _digest() -> str:
     h = hashlib.sha256(WORKER.read_bytes())
-    h.update(f"{INFINIGEN_VERSION} {MAX_TRIANGLES}".encode())
+    h.update(f"{INFINIGEN_VERSION} {MAX_TRIANGLES} {BAKE}".encode())
     return h.hexdigest()[:12]
 
 
@@ -178,7 +179,8 @@ class InfinigenAssets:
             if not todo:
                 return []
             jobs = [
-                {"key": _key(c, v), "factory": FACTORIES[c], "seed": v, "max_triangles": MAX_TRIANGLES} for c, v in todo
+                {"key": _key(c, v), "factory": FACTORIES[c], "seed": v, "max_triangles": MAX_TRIANGLES, "bake": BAKE}
+                for c, v in todo
             ]
             env = {**os.environ, "BLENDER_USER_RESOURCES": str(self.root.parent / "blender-user")}
             done = subprocess.run(

@@ -4,12 +4,13 @@ with which Infinigen's node groups fail or change geometry, see ../shared/notes/
 
     python sim_adapters/infinigen_worker.py OUT_DIR JOBS_JSON
 
-``JOBS_JSON``: a list of ``{"key", "factory", "seed", "max_triangles"}``; ``factory`` is
+``JOBS_JSON``: a list of ``{"key", "factory", "seed", "max_triangles", "bake"}``; ``factory`` is
 ``module:Class`` under ``infinigen.assets.objects``. For each job it writes into ``OUT_DIR``:
 
 - ``<key>.glb``: the asset's triangles (glTF 2.0, +Y up as glTF requires);
-- ``<key>.blend``: the same mesh as one object named ``<key>`` with Infinigen's procedural
-  materials (Blender's own format; Blender 4.5 reads it);
+- ``<key>.blend``: the same mesh as one object named ``<key>`` with Infinigen's materials
+  (Blender's own format; Blender 4.5 reads it): with ``bake`` > 0 baked into ``bake`` x ``bake``
+  colour and roughness textures (``_bake``), else its procedural node trees;
 - ``<key>.json``: ``size`` (x, y, z metres: the tight box of the mesh in its own frame, front
   along +X as Infinigen builds furniture), ``triangles``, ``triangles_generated``, ``materials``
   (material name -> share of the surface area), ``stray_vertices`` (removed), ``seconds``.
@@ -143,6 +144,9 @@ def generate(out: Path, job: dict) -> dict:
     obj.select_set(True)
     bpy.context.view_layer.objects.active = obj
     bpy.ops.export_scene.gltf(filepath=str(out / f"{key}.glb"), export_format="GLB", use_selection=True)
+    materials = _materials(obj)
+    if job.get("bake", 0):
+        _bake(bpy, obj, job["bake"])
     bpy.data.libraries.write(str(out / f"{key}.blend"), {obj}, fake_user=True, compress=True)
     record = {
         "key": key,
@@ -151,13 +155,67 @@ def generate(out: Path, job: dict) -> dict:
         "size": [round(float(v), 4) for v in hi - lo],
         "triangles": triangles,
         "triangles_generated": generated,
-        "materials": _materials(obj),
+        "materials": materials,
+        "baked": job.get("bake", 0),
         "stray_vertices": stray,
         "seconds": round(time.perf_counter() - t, 3),
     }
     (out / f"{key}.json").write_text(json.dumps(record, indent=1, sort_keys=True))
     bpy.data.objects.remove(obj)  # the next asset starts from an empty scene
     return record
+
+
+METALS = ("metal", "steel", "aluminum", "brass", "chrome", "iron", "copper", "gold", "silver")
+
+
+def _bake(bpy, obj, size: int) -> None:
+    """Replace Infinigen's node materials, evaluated at every render sample, by what they look
+    like: base colour and roughness baked (Cycles, albedo only, no lighting) into two
+    ``size`` x ``size`` textures on a new UV map, packed into the .blend. Each material slot keeps
+    its name and gets a Principled BSDF on those textures, metallic where its name says metal."""
+    import math
+
+    bpy.ops.object.select_all(action="DESELECT")
+    obj.select_set(True)
+    bpy.context.view_layer.objects.active = obj
+    uv = obj.data.uv_layers.new(name="baked")
+    obj.data.uv_layers.active = uv
+    bpy.ops.object.mode_set(mode="EDIT")
+    bpy.ops.mesh.select_all(action="SELECT")
+    bpy.ops.uv.smart_project(angle_limit=math.radians(66), island_margin=0.01)
+    bpy.ops.object.mode_set(mode="OBJECT")
+    scene = bpy.context.scene
+    scene.render.engine = "CYCLES"
+    scene.cycles.device, scene.cycles.samples = "CPU", 1
+    images = {}
+    for kind, bake_type, options in (("color", "DIFFUSE", {"pass_filter": {"COLOR"}}), ("roughness", "ROUGHNESS", {})):
+        image = bpy.data.images.new(f"{obj.name}.{kind}", size, size, is_data=kind != "color")
+        for slot in obj.material_slots:
+            if slot.material is not None and slot.material.use_nodes:
+                node = slot.material.node_tree.nodes.new("ShaderNodeTexImage")
+                node.image = image
+                slot.material.node_tree.nodes.active = node
+        bpy.ops.object.bake(type=bake_type, margin=4, **options)
+        image.pack()
+        images[kind] = image
+    for slot in obj.material_slots:
+        if slot.material is None:
+            continue
+        name = slot.material.name
+        slot.material.name = f"{name}.procedural"
+        baked = bpy.data.materials.new(name)
+        baked.use_nodes = True
+        nodes, links = baked.node_tree.nodes, baked.node_tree.links
+        bsdf = nodes["Principled BSDF"]
+        coords = nodes.new("ShaderNodeUVMap")
+        coords.uv_map = uv.name
+        for kind, socket in (("color", "Base Color"), ("roughness", "Roughness")):
+            tex = nodes.new("ShaderNodeTexImage")
+            tex.image = images[kind]
+            links.new(coords.outputs["UV"], tex.inputs["Vector"])
+            links.new(tex.outputs["Color"], bsdf.inputs[socket])
+        bsdf.inputs["Metallic"].default_value = 1.0 if any(m in name.lower() for m in METALS) else 0.0
+        slot.material = baked
 
 
 def _translation(offset):

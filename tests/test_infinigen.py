@@ -51,6 +51,7 @@ def test_every_category_is_generated_once_measured_and_cached(library):
         assert 0.02 < asset.size[2] < 2.5 and max(asset.size) < 3.0, (category, asset.size)
         assert asset.triangles <= 2 * MAX_TRIANGLES, (category, asset.triangles)
         assert asset.blend.stat().st_size > 0 and sum(asset.materials.values()) == pytest.approx(1.0, abs=0.01)
+        assert json.loads((lib.root / f"{asset.key}.json").read_text())["baked"] == infinigen_assets.BAKE
         low, high = HEIGHTS.get(category, (0.02, 2.5))
         assert low <= asset.size[2] <= high, (category, asset.size)
     before = {p.name: p.stat().st_mtime_ns for p in lib.root.iterdir()}
@@ -154,6 +155,8 @@ def test_blender_draws_the_blend_with_the_ids_and_depth_of_the_gltf_triangles(li
         assert 60 < np.median(buf.rgb) < 200 and (buf.rgb >= 254).mean() < 0.05
     materials = {m.name for m in renderer.bpy.data.materials}
     assert any(name.startswith("shader_") for name in materials), sorted(materials)[:10]
+    # Infinigen's node materials arrive baked: textures packed in the .blend, on the baked UV map
+    assert any(image.packed_file is not None for image in renderer.bpy.data.images)
     renderer.close()
 
 
