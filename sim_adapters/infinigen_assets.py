@@ -167,34 +167,44 @@ class InfinigenAssets:
             if not (self.root / f"{_key(c, v)}.json").exists()
         ]
 
-    def ensure(self) -> list[dict]:
-        """Generate every missing asset in one Infinigen process (one at a time per machine: a
-        lock file); return the worker's records of what it made. ``RuntimeError`` with the
-        worker's one-line reason when generation fails (finished assets are kept)."""
+    def ensure(self, attempts: int = 3) -> list[dict]:
+        """Generate every missing asset in an Infinigen process (one at a time per machine: a
+        lock file); return the worker's records of what it made. A worker that fails is
+        restarted on what is still missing, ``attempts`` times in all (Infinigen under Blender
+        4.2 fails now and then on an asset that the next process makes: a ``UnicodeDecodeError``
+        reading a name, seen once in ~100 assets); then ``RuntimeError`` with the worker's
+        one-line reason. Finished assets are kept either way."""
         if not self.missing():
             return []
         self.root.mkdir(parents=True, exist_ok=True)
+        records: list[dict] = []
         with _locked(self.root / ".lock"):
-            todo = self.missing()
-            if not todo:
-                return []
-            jobs = [
-                {"key": _key(c, v), "factory": FACTORIES[c], "seed": v, "max_triangles": MAX_TRIANGLES, "bake": BAKE}
-                for c, v in todo
-            ]
-            env = {**os.environ, "BLENDER_USER_RESOURCES": str(self.root.parent / "blender-user")}
-            done = subprocess.run(
-                [infinigen_python(), str(WORKER), str(self.root), json.dumps(jobs)],
-                capture_output=True,
-                text=True,
-                env=env,
-                check=False,
-            )
-            records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-            if done.returncode != 0:
-                reason = done.stderr.strip().splitlines()[-1:] or ["no output"]
-                raise RuntimeError(f"Infinigen asset generation failed ({len(records)} made): {reason[0]}")
+            for _ in range(attempts):
+                todo = self.missing()
+                if not todo:
+                    break
+                done = self._generate(todo)
+                records += [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+                if done.returncode == 0:
+                    break
+                reason = (done.stderr.strip().splitlines()[-1:] or ["no output"])[0]
+            if self.missing():
+                raise RuntimeError(f"Infinigen asset generation failed ({len(records)} made): {reason}")
             return records
+
+    def _generate(self, todo: list[tuple[str, int]]) -> subprocess.CompletedProcess:
+        jobs = [
+            {"key": _key(c, v), "factory": FACTORIES[c], "seed": v, "max_triangles": MAX_TRIANGLES, "bake": BAKE}
+            for c, v in todo
+        ]
+        env = {**os.environ, "BLENDER_USER_RESOURCES": str(self.root.parent / "blender-user")}
+        return subprocess.run(
+            [infinigen_python(), str(WORKER), str(self.root), json.dumps(jobs)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
 
 
 @contextlib.contextmanager
