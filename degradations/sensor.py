@@ -93,7 +93,9 @@ def overexposure(src: Source, severity: int, rng: np.random.Generator) -> Output
 
 def compression(src: Source, severity: int, rng: np.random.Generator) -> Output:
     crf = CRF[severity - 1]
-    rgb = decode_mp4(encode_mp4(src.buffers.rgb[src.frames], src.episode.fps, crf=crf))
+    # x264's default rate control (macroblock tree), with which the severities were calibrated;
+    # with Blender in the process its bytes (so these pixels) can differ between runs
+    rgb = decode_mp4(encode_mp4(src.buffers.rgb[src.frames], src.episode.fps, crf=crf, mbtree=True))
     inst = src.buffers.instance[src.frames].astype(np.int32)
     params = {"codec": "h264", "encoder": "libx264", "pix_fmt": "yuv420p", "preset": "medium", "crf": crf}
     return Output(rgb, params, inst, inst)

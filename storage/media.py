@@ -12,10 +12,12 @@ from sim_adapters.scene import exact_rate
 DEPTH_SCALE = 1000.0  # depth_mm = round(depth_m * 1000); 0 = no surface
 
 
-def encode_mp4(rgb: np.ndarray, fps: float, crf: int = 20) -> bytes:
+def encode_mp4(rgb: np.ndarray, fps: float, crf: int = 20, mbtree: bool = False) -> bytes:
     """(F, H, W, 3) uint8 frames -> H.264 (yuv420p) mp4 bytes at exactly ``fps`` frames per
     second (a rational time base: 7.5 fps is stored as 15/2; ``ValueError`` for a rate no
-    fraction with denominator <= 1001 equals). H and W must be even."""
+    fraction with denominator <= 1001 equals). H and W must be even. ``mbtree``: x264's
+    macroblock-tree rate control (its default; off here, see below): only the compression
+    degradation turns it on, whose severities were calibrated with it."""
     n, h, w, _ = rgb.shape
     if h % 2 or w % 2:
         raise ValueError(f"H.264 yuv420p needs an even width and height, got {w}x{h}")
@@ -26,7 +28,7 @@ def encode_mp4(rgb: np.ndarray, fps: float, crf: int = 20) -> bytes:
         # no macroblock-tree rate control: with Blender's libraries loaded in the same process,
         # x264's mbtree made the same frames encode to different bytes from call to call, and a
         # seed's dataset must be byte-identical however it is scheduled
-        stream.options = {"crf": str(crf), "preset": "medium", "x264-params": "mbtree=0"}
+        stream.options = {"crf": str(crf), "preset": "medium", "x264-params": f"mbtree={int(mbtree)}"}
         for frame in rgb:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))
         container.mux(stream.encode())
