@@ -15,10 +15,12 @@ Prints, at 320x240 on this machine:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 # run as a script, bench/ would be sys.path[0] and bench/programs.py would shadow the package
 sys.path[0] = str(Path(__file__).resolve().parents[1])
@@ -43,49 +45,39 @@ def pure_render_seconds(cfg: RunConfig) -> float:
 def asset_costs() -> None:
     """Infinigen's asset generation (cold cache, then warm) and photoreal seconds per frame of
     both asset sets at several resolutions and sample counts (same seeds, in-process)."""
-    import os
-
     from sim_adapters.infinigen_assets import FACTORIES, InfinigenAssets
 
-    with tempfile.TemporaryDirectory() as cache:
-        saved = os.environ.get("SYNTH_CACHE")
-        os.environ["SYNTH_CACHE"] = cache
-        try:
-            t = time.perf_counter()
-            made = InfinigenAssets(variants=1).ensure()
-            cold = time.perf_counter() - t
-            t = time.perf_counter()
-            InfinigenAssets(variants=1).ensure()
-            warm = time.perf_counter() - t
-            print(f"\nInfinigen assets, {len(FACTORIES)} categories x 1 variant:")
-            triangles = sum(r["triangles"] for r in made) / len(made)
-            print(f"  cold cache: {cold:.1f} s ({cold / len(made):.2f} s per asset, start-up included), "
-                  f"{triangles:,.0f} triangles per asset after decimation")  # fmt: skip
-            print(f"  warm cache: {warm * 1000:.1f} ms (a run reads the records)")
-            slow = sorted(made, key=lambda r: -r["seconds"])[:3]
-            print("  slowest: " + ", ".join(f"{r['key']} {r['seconds']:.1f} s" for r in slow))
-            base = None
-            print("\nphotoreal s/frame (2 episodes x 4 frames, same seeds):")
-            print("  assets       resolution  samples  s/frame  ratio to primitives 320x240 8 spp")
-            for assets, (w, h), spp in [
-                ("primitives", (320, 240), 8),
-                ("primitives", (448, 336), 8),
-                ("infinigen", (320, 240), 8),
-                ("infinigen", (448, 336), 4),
-                ("infinigen", (448, 336), 8),
-                ("infinigen", (448, 336), 16),
-                ("infinigen", (640, 480), 8),
-            ]:
-                cfg = RunConfig.from_options(episodes=2, frames=4, quality="photoreal", samples=spp, width=w, height=h,
-                                             assets=assets, asset_variants=1, seed=100)  # fmt: skip
-                sec = pure_render_seconds(cfg) / 8
-                base = base or sec
-                print(f"  {assets:12s} {w}x{h}     {spp:7d}  {sec:7.3f}  {sec / base:5.2f}x")
-        finally:
-            if saved is None:
-                os.environ.pop("SYNTH_CACHE", None)
-            else:
-                os.environ["SYNTH_CACHE"] = saved
+    with tempfile.TemporaryDirectory() as cache, mock.patch.dict(os.environ, {"SYNTH_CACHE": cache}):
+        t = time.perf_counter()
+        made = InfinigenAssets(variants=1).ensure()
+        cold = time.perf_counter() - t
+        t = time.perf_counter()
+        InfinigenAssets(variants=1).ensure()
+        warm = time.perf_counter() - t
+        print(f"\nInfinigen assets, {len(FACTORIES)} categories x 1 variant:")
+        triangles = sum(r["triangles"] for r in made) / len(made)
+        print(f"  cold cache: {cold:.1f} s ({cold / len(made):.2f} s per asset, start-up included), "
+              f"{triangles:,.0f} triangles per asset after decimation")  # fmt: skip
+        print(f"  warm cache: {warm * 1000:.1f} ms (a run reads the records)")
+        slow = sorted(made, key=lambda r: -r["seconds"])[:3]
+        print("  slowest: " + ", ".join(f"{r['key']} {r['seconds']:.1f} s" for r in slow))
+        base = None
+        print("\nphotoreal s/frame (2 episodes x 4 frames, same seeds):")
+        print("  assets       resolution  samples  s/frame  ratio to primitives 320x240 8 spp")
+        for assets, (w, h), spp in [
+            ("primitives", (320, 240), 8),
+            ("primitives", (448, 336), 8),
+            ("infinigen", (320, 240), 8),
+            ("infinigen", (448, 336), 4),
+            ("infinigen", (448, 336), 8),
+            ("infinigen", (448, 336), 16),
+            ("infinigen", (640, 480), 8),
+        ]:
+            cfg = RunConfig.from_options(episodes=2, frames=4, quality="photoreal", samples=spp, width=w, height=h,
+                                         assets=assets, asset_variants=1, seed=100)  # fmt: skip
+            sec = pure_render_seconds(cfg) / 8
+            base = base or sec
+            print(f"  {assets:12s} {w}x{h}     {spp:7d}  {sec:7.3f}  {sec / base:5.2f}x")
 
 
 def main() -> None:

@@ -4,12 +4,12 @@ flow and the direct (flow-less) run used by the tests and benchmarks as a baseli
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from programs.sandbox import SandboxPool
+from sim_adapters.cache import cache_root
 from storage.dataset import MANIFEST, RUN_FILE, STAGING, VERSIONS, DatasetError, DatasetWriter, Sample, is_finished
 from storage.s3 import drop_staging, is_s3, mirror, pull_staging, push, remote_is_finished
 
@@ -21,8 +21,7 @@ from .version import code_version
 
 def staging_dir(uri: str) -> Path:
     """Local folder in which a run bound for object storage is built (and resumed)."""
-    base = Path(os.environ.get("SYNTH_CACHE", Path.home() / ".cache" / "synth"))
-    return base / "staging" / uri.removeprefix("s3://").strip("/")
+    return cache_root() / "staging" / uri.removeprefix("s3://").strip("/")
 
 
 def dataset_root(out: Path | str) -> Path:

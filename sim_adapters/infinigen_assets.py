@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .backend import BackendUnavailable
+from .cache import cache_root
 from .scene import MeshAsset
 
 INFINIGEN_VERSION = "1.15.5"
@@ -106,15 +108,16 @@ class Asset:
         return MeshAsset(uri=str(self.glb), blend=str(self.blend), transform=GLTF_TO_LOCAL)
 
 
+@functools.cache
 def _digest() -> str:
+    """The generator's identity (read once per process: the worker file does not change under a run)."""
     h = hashlib.sha256(WORKER.read_bytes())
     h.update(f"{INFINIGEN_VERSION} {MAX_TRIANGLES} {BAKE}".encode())
     return h.hexdigest()[:12]
 
 
 def cache_dir() -> Path:
-    base = Path(os.environ.get("SYNTH_CACHE", Path.home() / ".cache" / "synth"))
-    return base / "infinigen" / _digest()
+    return cache_root() / "infinigen" / _digest()
 
 
 def infinigen_python() -> str:

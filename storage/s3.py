@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim_adapters.cache import cache_root
+
 from .dataset import MANIFEST, RUN_FILE, STAGING, VERSIONS, DatasetError, sha256
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
@@ -289,11 +291,7 @@ def _download(s3, loc: S3Uri, card: bytes, manifest_bytes: bytes) -> Path:
     """The shards, card and manifest in a local cache folder addressed by the manifest's content,
     every shard's SHA-256 checked (shards already there are kept)."""
     manifest = json.loads(manifest_bytes)
-    local = (
-        Path(os.environ.get("SYNTH_CACHE", Path.home() / ".cache" / "synth"))
-        / "datasets"
-        / (hashlib.sha256(manifest_bytes).hexdigest()[:16])
-    )
+    local = cache_root() / "datasets" / hashlib.sha256(manifest_bytes).hexdigest()[:16]
     local.mkdir(parents=True, exist_ok=True)
     try:
         for shard in manifest["shards"]:
