@@ -25,21 +25,33 @@ from unittest import mock
 # run as a script, bench/ would be sys.path[0] and bench/programs.py would shadow the package
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from degradations.gaussians import psnr  # noqa: E402
 from flows.config import RunConfig  # noqa: E402
 from flows.episode import shoot_episode  # noqa: E402
 from flows.run import run  # noqa: E402
 from sim_adapters.registry import open_renderer  # noqa: E402
 
+REFERENCE_SPP = 64  # samples of the reference frames the noise is measured against
+# the frame every ratio is measured against: primitive furniture at 320x240, 8 samples (the defaults
+# before Infinigen assets and 448x336 became the dataset defaults)
+BASELINE = dict(assets="primitives", width=320, height=240, samples=8)
 
-def pure_render_seconds(cfg: RunConfig) -> float:
-    """Render time of the episodes' final frames alone (planning excluded)."""
+
+def rendered(cfg: RunConfig) -> tuple[float, list]:
+    """Render time of the episodes' final frames alone (planning excluded) and their RGB frames."""
     renderer = open_renderer(cfg.renderer)
-    total = 0.0
+    total, frames = 0.0, []
     for i in range(cfg.episodes):
         timings: dict[str, float] = {}
-        shoot_episode(cfg, i, renderer, timings)
+        _, _, buffers = shoot_episode(cfg, i, renderer, timings)
         total += timings["render"]
-    return total
+        frames += list(buffers.rgb)
+    renderer.close()
+    return total, frames
+
+
+def pure_render_seconds(cfg: RunConfig) -> float:
+    return rendered(cfg)[0]
 
 
 def asset_costs() -> None:
@@ -62,22 +74,31 @@ def asset_costs() -> None:
         slow = sorted(made, key=lambda r: -r["seconds"])[:3]
         print("  slowest: " + ", ".join(f"{r['key']} {r['seconds']:.1f} s" for r in slow))
         base = None
-        print("\nphotoreal s/frame (2 episodes x 4 frames, same seeds):")
-        print("  assets       resolution  samples  s/frame  ratio to primitives 320x240 8 spp")
+        reference = {}  # (width, height) -> frames at REFERENCE_SPP: the noise-free look
+        print(f"\nphotoreal s/frame (2 episodes x 4 frames, same seeds); noise: PSNR of the denoised frames "
+              f"against {REFERENCE_SPP} spp")  # fmt: skip
+        print("  assets       resolution  samples  s/frame  ratio to primitives 320x240 8 spp  PSNR dB")
         for assets, (w, h), spp in [
             ("primitives", (320, 240), 8),
             ("primitives", (448, 336), 8),
             ("infinigen", (320, 240), 8),
+            ("infinigen", (448, 336), 2),
             ("infinigen", (448, 336), 4),
             ("infinigen", (448, 336), 8),
             ("infinigen", (448, 336), 16),
             ("infinigen", (640, 480), 8),
         ]:
-            cfg = RunConfig.from_options(episodes=2, frames=4, quality="photoreal", samples=spp, width=w, height=h,
-                                         assets=assets, asset_variants=1, seed=100)  # fmt: skip
-            sec = pure_render_seconds(cfg) / 8
+            options = dict(episodes=2, frames=4, quality="photoreal", width=w, height=h, assets=assets,
+                           asset_variants=1, seed=100)  # fmt: skip
+            sec, frames = rendered(RunConfig.from_options(samples=spp, **options))
+            sec /= len(frames)
             base = base or sec
-            print(f"  {assets:12s} {w}x{h}     {spp:7d}  {sec:7.3f}  {sec / base:5.2f}x")
+            noise = ""
+            if assets == "infinigen" and (w, h) == (448, 336):
+                if (w, h) not in reference:
+                    reference[w, h] = rendered(RunConfig.from_options(samples=REFERENCE_SPP, **options))[1]
+                noise = f"{min(psnr(a, b) for a, b in zip(frames, reference[w, h], strict=True)):7.1f}"
+            print(f"  {assets:12s} {w}x{h}     {spp:7d}  {sec:7.3f}  {sec / base:5.2f}x{noise:>37s}")
 
 
 def main() -> None:
@@ -91,7 +112,7 @@ def main() -> None:
     print("seconds per frame at 320x240 (in-process, 2 episodes x 8 frames):")
     per_frame = {}
     for quality in ("draft", "photoreal"):
-        cfg = RunConfig.from_options(episodes=2, frames=8, quality=quality, seed=100)
+        cfg = RunConfig.from_options(episodes=2, frames=8, quality=quality, seed=100, **BASELINE)
         per_frame[quality] = pure_render_seconds(cfg) / (cfg.episodes * cfg.video.frames)
         print(f"  {quality:10s} {per_frame[quality]:.3f} s/frame")
     print(f"  photoreal / draft = {per_frame['photoreal'] / per_frame['draft']:.1f}x")
@@ -99,8 +120,8 @@ def main() -> None:
     gpu = probe._gpu()
     probe.close()
     if gpu:
-        cpu_cfg = RunConfig.from_options(episodes=2, frames=8, quality="photoreal", device="cpu", seed=100)
-        gpu_cfg = RunConfig.from_options(episodes=2, frames=8, quality="photoreal", device="gpu", seed=100)
+        cpu_cfg = RunConfig.from_options(episodes=2, frames=8, quality="photoreal", device="cpu", seed=100, **BASELINE)
+        gpu_cfg = RunConfig.from_options(episodes=2, frames=8, quality="photoreal", device="gpu", seed=100, **BASELINE)
         cpu_s = pure_render_seconds(cpu_cfg) / 16
         gpu_s = pure_render_seconds(gpu_cfg) / 16
         print(f"  Cycles on {gpu}: {1 / gpu_s:.1f} frames/s, CPU: {1 / cpu_s:.1f} frames/s ({cpu_s / gpu_s:.1f}x)")
@@ -110,7 +131,7 @@ def main() -> None:
     if not args.no_assets:
         asset_costs()
 
-    cfg = RunConfig.from_options(episodes=args.episodes, frames=args.frames, quality=args.quality, seed=0)
+    cfg = RunConfig.from_options(episodes=args.episodes, frames=args.frames, quality=args.quality, seed=0, **BASELINE)
     pure = pure_render_seconds(cfg)
     split: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -52,7 +52,7 @@ class RunConfig(BaseModel):
     )
     house: str | None = Field(None, description="a ProcTHOR house (house.json) for --simulator ai2thor")
     assets: Literal["primitives", "infinigen"] = Field(
-        "primitives",
+        "infinigen",
         description="furniture of the procedural scenes: synth's primitive parts, or Infinigen's procedural meshes "
         "and materials (needs .venv-infinigen: infra/bootstrap.sh --infinigen; generated once, cached)",
     )

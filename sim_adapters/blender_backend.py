@@ -42,7 +42,7 @@ class BlenderSettings(RendererSettings):
     quality: Quality = Field(
         "photoreal", description="photoreal = Cycles (datasets), draft = Workbench (previews, tests)"
     )
-    samples: int = Field(8, ge=1, le=4096, description="Cycles samples per pixel (photoreal)")
+    samples: int = Field(4, ge=1, le=4096, description="Cycles samples per pixel (photoreal, denoised)")
     max_bounces: int = Field(2, ge=0, le=64, description="Cycles light bounces (photoreal)")
     hfov_deg: float = Field(70.0, gt=1, lt=179, description="horizontal field of view, degrees")
     device: Literal["auto", "cpu", "gpu"] = Field(

@@ -409,8 +409,8 @@ class VideoSpec(Model):
     encoded stream's rate is exactly ``fps`` (``exact_rate``)."""
 
     frames: int = Field(16, ge=1, le=10_000, description="frames per episode")
-    width: int = Field(320, ge=16, le=8192, description="image width in pixels (even: H.264 yuv420p)")
-    height: int = Field(240, ge=16, le=8192, description="image height in pixels (even)")
+    width: int = Field(448, ge=16, le=8192, description="image width in pixels (even: H.264 yuv420p)")
+    height: int = Field(336, ge=16, le=8192, description="image height in pixels (even)")
     fps: float = Field(8.0, gt=0, le=240, description="frames per second")
 
     @field_validator("width", "height")

@@ -12,9 +12,17 @@ from flows.run import run
 
 
 def tiny_config(**overrides) -> RunConfig:
-    """A small, fast configuration: draft renders, few frames, low resolution."""
+    """A small, fast configuration: draft renders of primitive furniture, few frames, low resolution."""
     base = dict(
-        episodes=3, seed=5, frames=6, width=160, height=120, quality="draft", samples_per_shard=2, min_pixels=20
+        episodes=3,
+        seed=5,
+        frames=6,
+        width=160,
+        height=120,
+        quality="draft",
+        samples_per_shard=2,
+        min_pixels=20,
+        assets="primitives",
     )
     return RunConfig.from_options(**{**base, **overrides})
 

@@ -93,7 +93,15 @@ def test_every_family_agrees_with_the_auditor_on_100_draft_episodes(tmp_path):
     """The issue's bar: >= 99% of emitted items per family on >= 100 draft episodes (sat-dynamic
     settings, 320x240, 16 frames)."""
     cfg = RunConfig.from_options(
-        episodes=100, seed=2024, quality="draft", dynamic_share=0.75, samples_per_shard=64, debias=False
+        episodes=100,
+        seed=2024,
+        quality="draft",
+        dynamic_share=0.75,
+        samples_per_shard=64,
+        debias=False,
+        assets="primitives",
+        width=320,
+        height=240,
     )
     out = tmp_path / "ds"
     run(cfg, out)
@@ -117,7 +125,7 @@ def test_degraded_variants_agree_with_the_auditor(tmp_path):
     spec = ",".join(f"{kind}:{severity}" for kind in DEGRADATIONS for severity in (1, 3, 5))
     cfg = RunConfig.from_options(
         episodes=20, seed=31, quality="draft", frames=8, width=160, height=120, min_pixels=30,
-        degradations=spec, samples_per_shard=128,
+        degradations=spec, samples_per_shard=128, assets="primitives",
     )  # fmt: skip
     out = tmp_path / "deg"
     run(cfg, out)

@@ -12,6 +12,7 @@ import pytest
 pytestmark = pytest.mark.usefixtures("busy_machine")  # they must pass on a loaded machine
 
 SYNTH = [sys.executable, "-m", "flows.cli"]
+PRIMITIVES = ["--assets", "primitives"]  # fast furniture; the Infinigen default runs in test_infinigen.py
 
 
 def synth(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -63,7 +64,8 @@ def test_every_run_config_field_is_a_flag():
 def test_run_with_another_renderer(tmp_path):
     """A second registered backend runs the whole pipeline (the software z-buffer, no Blender)."""
     out = tmp_path / "ds"
-    r = synth("run", "--out", str(out), "--renderer", "zbuffer", "--episodes", "1", "--frames", "4", "--no-progress")
+    r = synth("run", "--out", str(out), "--renderer", "zbuffer", "--episodes", "1", "--frames", "4", "--no-progress",
+              *PRIMITIVES)  # fmt: skip
     assert r.returncode == 0, r.stderr
     import json
 
@@ -84,7 +86,8 @@ def test_non_integer_frame_rate_is_encoded_exactly(tmp_path, fps):
     from storage.dataset import read_tar
 
     out = tmp_path / "ds"
-    r = synth("run", "--out", str(out), "--renderer", "zbuffer", "--episodes", "1", "--frames", "4", "--fps", fps)
+    r = synth("run", "--out", str(out), "--renderer", "zbuffer", "--episodes", "1", "--frames", "4", "--fps", fps,
+              *PRIMITIVES)  # fmt: skip
     assert r.returncode == 0, r.stderr
     (sample,) = read_tar(next(out.glob("train-*.tar")))
     meta = json.loads(sample.files["json"])
@@ -101,7 +104,7 @@ def test_embedded_server_that_does_not_start_is_retried_then_named(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env |= {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "0", "PREFECT_HOME": str(tmp_path / "prefect")}
     out = tmp_path / "out"
-    args = ["run", "--out", str(out), "--renderer", "zbuffer", "--episodes", "1", "--frames", "2"]
+    args = ["run", "--out", str(out), "--renderer", "zbuffer", "--episodes", "1", "--frames", "2", *PRIMITIVES]
     r = subprocess.run([*SYNTH, *args], capture_output=True, text=True, timeout=300, env=env)
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and "trying once more" in lines[0], r.stderr
@@ -116,6 +119,7 @@ def test_progress_bar_moves_with_every_rendered_frame(tmp_path):
 
     out = tmp_path / "ds"
     args = ["--episodes", "2", "--frames", "4", "--resolution", "128x96", "--quality", "draft", "--workers", "1"]
+    args += PRIMITIVES
     r = synth("run", "--out", str(out), *args)
     assert r.returncode == 0, r.stderr
     counts = {int(n) for n in re.findall(r"\b(\d+)/8 \[", r.stderr)}
@@ -127,7 +131,7 @@ def test_unwritable_output(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     for out in (blocker, blocker / "sub"):
-        r = synth("run", "--out", str(out), "--episodes", "1", "--frames", "2", "--quality", "draft")
+        r = synth("run", "--out", str(out), "--episodes", "1", "--frames", "2", "--quality", "draft", *PRIMITIVES)
         assert r.returncode != 0
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("synth: error:"), r.stderr
@@ -166,14 +170,16 @@ def test_run_and_verify_from_the_command_line(tmp_path):
         "--quality",
         "draft",
         "--no-progress",
+        *PRIMITIVES,
     )
     assert r.returncode == 0, r.stderr
     assert str(out.resolve()) in r.stdout and "1 episodes" in r.stdout
     r = synth("verify", str(out))
     assert r.returncode == 0 and "0 problem(s)" in r.stdout
     r = synth(
-        "run", "--out", str(out), "--episodes", "1", "--frames", "4", "--resolution", "128x96", "--quality", "draft"
-    )
+        "run", "--out", str(out), "--episodes", "1", "--frames", "4", "--resolution", "128x96", "--quality", "draft",
+        *PRIMITIVES,
+    )  # fmt: skip
     assert r.returncode != 0 and "already holds a finished dataset" in r.stderr
     r = synth("verify", str(tmp_path))
     assert r.returncode != 0 and "not a finished synth dataset" in r.stderr

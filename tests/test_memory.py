@@ -13,7 +13,15 @@ from flows.pool import render_episodes
 @pytest.mark.parametrize("quality", ["draft", "photoreal"])
 def test_render_worker_memory_is_bounded_over_100_episodes(quality):
     cfg = RunConfig.from_options(
-        episodes=100, frames=2, width=64, height=48, quality=quality, samples=1, plan_candidates=2, seed=7
+        episodes=100,
+        frames=2,
+        width=64,
+        height=48,
+        quality=quality,
+        samples=1,
+        plan_candidates=2,
+        seed=7,
+        assets="primitives",
     )
     done = sorted(render_episodes(cfg, list(range(100)), workers=1), key=lambda r: r.index)
     rss = np.array([r.worker_rss_mb for r in done])

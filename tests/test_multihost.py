@@ -34,7 +34,7 @@ RUN = """
 import sys
 from flows.config import RunConfig
 from flows.flow import synth
-cfg = RunConfig.from_options(episodes=6, frames=3, width=128, height=96, quality="draft", seed=11)
+cfg = RunConfig.from_options(episodes=6, frames=3, width=128, height=96, quality="draft", seed=11, assets="primitives")
 synth(config=cfg, out=sys.argv[1], ray_address=sys.argv[2] or None)
 """
 ALIVE = """

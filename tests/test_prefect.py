@@ -30,6 +30,7 @@ def small(**options) -> list[str]:
     preset is given again)."""
     config = {
         "preset": "sat-dynamic",
+        "assets": "primitives",
         "renderer": {"backend": "blender", "quality": "draft"},
         "video": {"frames": 4, "width": 160, "height": 120},
         **options,

@@ -20,7 +20,7 @@ RUN = """
 import sys
 from flows.config import RunConfig
 from flows.flow import synth
-cfg = RunConfig.from_options(episodes=2, frames=3, width=128, height=96, quality="draft", seed=4)
+cfg = RunConfig.from_options(episodes=2, frames=3, width=128, height=96, quality="draft", seed=4, assets="primitives")
 synth(config=cfg, out=sys.argv[1], ray_address=sys.argv[2] or None)
 """
 

@@ -58,6 +58,7 @@ def test_same_seed_gives_the_same_dataset_as_before_the_plugin_redesign(tmp_path
         quality=old_run["quality"],
         degradations=old_run["degradations"],
         seed=old_run["seed"],
+        assets="primitives",  # the only furniture there was
     )
     run(cfg, tmp_path / "ds")
     new = fingerprint(tmp_path / "ds")
