@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml infra/bootstrap.sh infra/infinigen-requirements.txt
 	touch $@
 
 demo: bootstrap
-	$(VENV)/bin/synth run --episodes $(DEMO_EPISODES) --seed 0 --assets infinigen --resolution 448x336 --samples 4 --out $(DEMO_OUT) --overwrite
+	$(VENV)/bin/synth run --episodes $(DEMO_EPISODES) --seed 0 --out $(DEMO_OUT) --overwrite
 	$(VENV)/bin/synth verify $(DEMO_OUT) --evidence
 	$(VENV)/bin/python infra/s3_local.py start --dir data/s3 --bucket synth-demo
 	set -a; . data/s3/env; set +a; \

@@ -240,6 +240,27 @@ def test_dockerfile_installs_the_project_and_pinned_orchestration():
         assert declared in (None, pins["prefect"]), f"prefect.yaml says {declared}, the image has {pins['prefect']}"
 
 
+def test_dockerfile_makes_infinigen_environment_as_bootstrap_does():
+    """The default ``--assets infinigen`` needs .venv-infinigen where the sampler looks for it
+    (next to the packages), installed as bootstrap.sh installs it, and the image's asset cache."""
+    from sim_adapters.infinigen_assets import VENV_PYTHON
+
+    workdir = instructions("WORKDIR")[-1].strip()
+    venv = f"{workdir}/{VENV_PYTHON.parent.parent.name}"
+    commands = [cmd for args in instructions("RUN") for cmd in shell_commands(args)]
+    image = [c for c in commands if c[:1] == [f"{venv}/bin/python"] and "install" in c]
+    script = (INFRA / "bootstrap.sh").read_text()
+    boot = [shlex.split(line) for line in script.splitlines() if line.strip().startswith(".venv-infinigen/bin/python")]
+    boot = [c for c in boot if "install" in c]
+    strip = lambda c: [t for t in c[1:] if t != "-q"]  # noqa: E731
+    assert image and [strip(c) for c in image] == [strip(c) for c in boot], (image, boot)
+    assert ["python", "-m", "venv", venv] in commands
+    assert ["python", "-m", "sim_adapters.infinigen_assets", "4"] in commands  # the default --asset-variants
+    from flows.config import RunConfig
+
+    assert RunConfig.model_fields["asset_variants"].default == 4
+
+
 def test_dockerfile_pins_match_the_development_environment():
     from importlib.metadata import PackageNotFoundError, version
 
