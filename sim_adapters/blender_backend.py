@@ -135,7 +135,7 @@ class BlenderRenderer:
 
     def _finish(self, mat, m: Material):
         """Blender's procedural textures for a room surface, by its material's name: boards for
-        parquet and wood (a wave texture across 12 cm planks), a tile grid with grout (brick
+        parquet and wood (1.2 m x 14 cm planks with grain), a tile grid with grout (brick
         texture, 40 cm tiles), carpet pile and plaster or paint unevenness (noise as colour
         variation and bump), in daylit rooms (``--assets infinigen``; they add ~25% to a Cycles
         frame). The colour stays ``m.rgb`` on average; shading only (Workbench, depth and ids are
@@ -148,13 +148,29 @@ class BlenderRenderer:
         coords = nodes.new("ShaderNodeTexCoord").outputs["Object"]  # room meshes are in world metres
         rgb = np.asarray(m.rgb)
         if "parquet" in name or "wood" in name:
-            tex = nodes.new("ShaderNodeTexWave")
-            tex.bands_direction, tex.wave_profile = "X", "SAW"
-            tex.inputs["Scale"].default_value = 4.0  # ~ one plank per 0.12 m after the distortion
-            tex.inputs["Distortion"].default_value = 6.0
-            tex.inputs["Detail"].default_value = 4.0
-            low, high = rgb * 0.7, np.minimum(rgb * 1.25, 1.0)
-            factor = tex.outputs["Fac"]
+            planks = nodes.new("ShaderNodeTexBrick")  # 1.2 m x 14 cm boards, every other row shifted
+            planks.offset, planks.offset_frequency = 0.5, 2
+            planks.inputs["Scale"].default_value = 1.0
+            planks.inputs["Brick Width"].default_value = 1.2
+            planks.inputs["Row Height"].default_value = 0.14
+            planks.inputs["Mortar Size"].default_value = 0.002
+            planks.inputs["Color1"].default_value = (*(rgb * 0.75), 1.0)  # board to board variation
+            planks.inputs["Color2"].default_value = (*np.minimum(rgb * 1.2, 1.0), 1.0)
+            planks.inputs["Mortar"].default_value = (*(rgb * 0.4), 1.0)
+            grain = nodes.new("ShaderNodeTexWave")  # grain along the boards
+            grain.bands_direction, grain.wave_profile = "Y", "SIN"
+            grain.inputs["Scale"].default_value = 25.0
+            grain.inputs["Distortion"].default_value = 4.0
+            grain.inputs["Detail"].default_value = 3.0
+            mix = nodes.new("ShaderNodeMix")
+            mix.data_type, mix.blend_type = "RGBA", "MULTIPLY"
+            mix.inputs["Factor"].default_value = 0.25
+            links.new(coords, planks.inputs["Vector"])
+            links.new(coords, grain.inputs["Vector"])
+            links.new(planks.outputs["Color"], mix.inputs["A"])
+            links.new(grain.outputs["Color"], mix.inputs["B"])
+            links.new(mix.outputs["Result"], bsdf.inputs["Base Color"])
+            return mat
         elif "tiles" in name:
             tex = nodes.new("ShaderNodeTexBrick")
             tex.offset = 0.0

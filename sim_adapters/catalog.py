@@ -277,6 +277,8 @@ COLORS: dict[str, tuple[float, float, float]] = {
     "gray": (0.2, 0.2, 0.2),
     "black": (0.015, 0.015, 0.015),
 }
+# the colours of synth's primitive furniture in rooms furnished by Infinigen (homes, not toys)
+MUTED_COLORS = ("black", "brown", "gray", "white")
 
 # Material words -> (roughness, metallic)
 MATERIALS: dict[str, tuple[float, float]] = {

@@ -42,6 +42,7 @@ BAKE = 512  # texture size the materials are baked to (0: keep the procedural no
 
 # synth category -> Infinigen factory (module under infinigen.assets.objects : class)
 FACTORIES: dict[str, str] = {
+    "bed": "synth:BedWithoutClothFactory",  # Infinigen's bed without its cloth simulation (infinigen_worker)
     "sofa": "seating:SofaFactory",
     "armchair": "seating:ArmChairFactory",
     "chair": "seating:ChairFactory",

@@ -5,7 +5,8 @@ with which Infinigen's node groups fail or change geometry, see ../shared/notes/
     python sim_adapters/infinigen_worker.py OUT_DIR JOBS_JSON
 
 ``JOBS_JSON``: a list of ``{"key", "factory", "seed", "max_triangles", "bake"}``; ``factory`` is
-``module:Class`` under ``infinigen.assets.objects``. For each job it writes into ``OUT_DIR``:
+``module:Class`` under ``infinigen.assets.objects``, or ``synth:Class`` for a factory built here
+from Infinigen's (``SYNTH_FACTORIES``). For each job it writes into ``OUT_DIR``:
 
 - ``<key>.glb``: the asset's triangles (glTF 2.0, +Y up as glTF requires);
 - ``<key>.blend``: the same mesh as one object named ``<key>`` with Infinigen's materials
@@ -20,7 +21,8 @@ The mesh is cleaned before anything is measured: vertices far outside the bulk o
 seed 0 has vertices up to 1.7 km away, connected to the frame) go with their faces; then it is
 decimated (Blender's Decimate, collapse) to about ``max_triangles`` (a collapse that would tear
 the mesh stops short) and moved so that its box is centred on the origin. It prints one JSON line per
-finished asset; a failure prints one line to stderr and exits 1 (files of earlier jobs stay).
+finished asset; a failure prints its traceback and then one line naming the asset to stderr and
+exits 1 (files of earlier jobs stay).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import json
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 
@@ -41,13 +44,37 @@ def _setup() -> None:
     init.configure_blender()
 
 
+def _bed_without_cloth():
+    """Infinigen's ``BedFactory`` without what it simulates as cloth (its sheet and cover, and
+    the wrapped mattress: more than 8 minutes per bed on 2 cores): its frame, a coiled mattress,
+    pillows and a towel, composed and placed by Infinigen's own code."""
+    from infinigen.assets.objects.seating.bed import BedFactory
+
+    class BedWithoutClothFactory(BedFactory):
+        mattress_types = "weighted_choice", (1, "coiled")
+
+        def make_sheet(self, i, mattress, obj):
+            return mattress  # no sheet: the pillows and the towel lie on the mattress
+
+        def make_cover(self, i, sheet, mattress):
+            return mattress
+
+    return BedWithoutClothFactory
+
+
+SYNTH_FACTORIES = {"BedWithoutClothFactory": _bed_without_cloth}  # factory "synth:<name>"
+
+
 def _factory(name: str, seed: int):
     import importlib
 
     from infinigen.core.util.math import FixedSeed
 
     module, cls = name.split(":")
-    factory_cls = getattr(importlib.import_module(f"infinigen.assets.objects.{module}"), cls)
+    if module == "synth":
+        factory_cls = SYNTH_FACTORIES[cls]()
+    else:
+        factory_cls = getattr(importlib.import_module(f"infinigen.assets.objects.{module}"), cls)
     with FixedSeed(seed):
         return factory_cls(seed)
 
@@ -238,6 +265,7 @@ def main(argv: list[str]) -> int:
             try:
                 record = generate(out, job)
             except Exception as e:  # one line naming the asset, for synth's error
+                traceback.print_exc()  # for the record; synth reads the last line
                 print(f"infinigen {job['factory']} seed {job['seed']}: {type(e).__name__}: {e}", file=sys.stderr)
                 return 1
             os.write(real_stdout, (json.dumps(record) + "\n").encode())

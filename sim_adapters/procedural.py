@@ -14,7 +14,17 @@ import numpy as np
 from shapely.geometry import Polygon
 from shapely.prepared import prep
 
-from .catalog import CATEGORIES, CATEGORY, COLORS, FLOOR_FINISHES, MATERIALS, MOVABLE, WALL_FINISHES, Category
+from .catalog import (
+    CATEGORIES,
+    CATEGORY,
+    COLORS,
+    FLOOR_FINISHES,
+    MATERIALS,
+    MOVABLE,
+    MUTED_COLORS,
+    WALL_FINISHES,
+    Category,
+)
 from .geometry import footprint
 from .infinigen_assets import Asset, InfinigenAssets
 from .scene import ROOM_ID, Box3D, Light, Material, Part, Room, Scene, SceneObject, Window
@@ -73,11 +83,11 @@ def _lights(room: Room, rng: np.random.Generator) -> list[Light]:
     return lights
 
 
-def _material(cat: Category, used: set[str], rng: np.random.Generator) -> Material:
-    """Pick a colour/material pair whose description is not yet taken in this scene."""
-    options = [(c, m) for c in sorted(COLORS) for m in cat.materials if f"{c} {m} {cat.name}" not in used]
+def _material(cat: Category, used: set[str], rng: np.random.Generator, colors: tuple[str, ...]) -> Material:
+    """Pick a colour (of ``colors``) and material pair whose description is not yet taken in this scene."""
+    options = [(c, m) for c in colors for m in cat.materials if f"{c} {m} {cat.name}" not in used]
     if not options:
-        options = [(c, m) for c in sorted(COLORS) for m in cat.materials]
+        options = [(c, m) for c in colors for m in cat.materials]
     color, mat = options[int(rng.integers(len(options)))]
     rough, metal = MATERIALS[mat]
     return Material(color_name=color, material_name=mat, rgb=COLORS[color], roughness=rough, metallic=metal)
@@ -137,6 +147,7 @@ def _try_sample(
     used_desc: set[str] = set()
     on_top: dict[int, list[Polygon]] = {}
     covered = 0.0
+    colors = MUTED_COLORS if assets is not None else tuple(sorted(COLORS))
 
     def make(cat: Category) -> tuple[tuple[float, float, float], list[Part], Asset | None]:
         if assets is not None and cat.name in assets.categories:
@@ -147,7 +158,7 @@ def _try_sample(
 
     def add(cat: Category, box: Box3D, parts: list[Part], support: int, asset: Asset | None) -> None:
         if asset is None:
-            mat = _material(cat, used_desc, rng)
+            mat = _material(cat, used_desc, rng, colors)
             desc = f"{mat.color_name} {mat.material_name} {cat.name}"
         else:  # Infinigen's materials: named, not coloured by synth (look-alikes: ``describe``)
             mat = Material(color_name="", material_name=asset.material_word, rgb=(0.5, 0.5, 0.5))
