@@ -56,6 +56,7 @@ def test_same_seed_gives_the_same_dataset_as_before_the_plugin_redesign(tmp_path
         width=old_run["width"],
         height=old_run["height"],
         quality=old_run["quality"],
+        samples=old_run["samples"],  # recorded with the episode (a draft render does not use it)
         degradations=old_run["degradations"],
         seed=old_run["seed"],
         assets="primitives",  # the only furniture there was
