@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
+
 # run as a script, bench/ would be sys.path[0] and bench/programs.py would shadow the package
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
@@ -30,6 +32,7 @@ from flows.config import RunConfig  # noqa: E402
 from flows.episode import shoot_episode  # noqa: E402
 from flows.run import run  # noqa: E402
 from sim_adapters.registry import open_renderer  # noqa: E402
+from storage.media import decode_mp4, encode_mp4  # noqa: E402
 
 REFERENCE_SPP = 64  # samples of the reference frames the noise is measured against
 # the frame every ratio is measured against: primitive furniture at 320x240, 8 samples (the defaults
@@ -98,6 +101,10 @@ def asset_costs() -> None:
                 if (w, h) not in reference:
                     reference[w, h] = rendered(RunConfig.from_options(samples=REFERENCE_SPP, **options))[1]
                 noise = f"{min(psnr(a, b) for a, b in zip(frames, reference[w, h], strict=True)):7.1f}"
+        for (w, h), frames in reference.items():  # the video's own loss, for scale: synth's H.264 encode
+            decoded = decode_mp4(encode_mp4(np.stack(frames), 8.0))
+            worst = min(psnr(a, b) for a, b in zip(decoded, frames, strict=True))
+            print(f"  (H.264 as synth encodes the {REFERENCE_SPP}-spp frames at {w}x{h}: PSNR {worst:.1f} dB)")
             print(f"  {assets:12s} {w}x{h}     {spp:7d}  {sec:7.3f}  {sec / base:5.2f}x{noise:>37s}")
 
 
