@@ -27,17 +27,8 @@ WARM = 20
 
 
 def config(quality: str, episodes: int) -> RunConfig:
-    return RunConfig.from_options(
-        episodes=episodes,
-        frames=2,
-        width=64,
-        height=48,
-        quality=quality,
-        samples=1,
-        plan_candidates=2,
-        seed=1,
-        assets="primitives",
-    )
+    return RunConfig.from_options(episodes=episodes, frames=2, width=64, height=48, quality=quality, samples=1,
+                                  plan_candidates=2, seed=1, assets="primitives")  # fmt: skip
 
 
 def curve(rss: list[float]) -> str:
