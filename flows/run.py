@@ -10,6 +10,7 @@ from pathlib import Path
 
 from programs.sandbox import SandboxPool
 from sim_adapters.cache import cache_root
+from sim_adapters.registry import prepare_source
 from storage.dataset import MANIFEST, RUN_FILE, STAGING, VERSIONS, DatasetError, DatasetWriter, Sample, is_finished
 from storage.s3 import drop_staging, is_s3, mirror, pull_staging, push, remote_is_finished
 
@@ -43,7 +44,10 @@ def _built(cfg: RunConfig, root: Path) -> bool:
 def open_run(cfg: RunConfig, out: Path | str, overwrite: bool = False, across_versions: bool = False) -> list[int]:
     """Check and prepare ``out`` for ``cfg``; return the episodes still to render. A rerun into an
     unfinished dataset with the same config and code version resumes (another code version only
-    with ``across_versions``); a finished one needs ``overwrite``."""
+    with ``across_versions``); a finished one needs ``overwrite``. The scene source's assets are
+    made first (``prepare_source``): a machine that cannot make them fails before anything is
+    written."""
+    prepare_source(cfg.simulator, assets=cfg.assets, asset_variants=cfg.asset_variants)
     root = dataset_root(out)
     if is_s3(out):
         if remote_is_finished(str(out)) and not overwrite:

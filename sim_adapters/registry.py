@@ -71,6 +71,23 @@ def _procedural(seed: int, assets: str = "primitives", asset_variants: int = 4) 
     return sample_scene(seed, assets=InfinigenAssets(asset_variants))
 
 
+def prepare_source(name: str, log: Callable[[str], None] = lambda msg: None, **options) -> None:
+    """Make what the scene source ``name`` needs before its first scene, once per run and
+    machine, in the calling process (before render workers start, so none waits on another):
+    the procedural source with ``assets="infinigen"`` generates its missing assets (``log`` says
+    how many and where first). ``BackendUnavailable`` (one line: what to install) where they
+    are missing and Infinigen is not installed; a full cache needs no Infinigen."""
+    if name != "procedural" or options.get("assets", "primitives") != "infinigen":
+        return
+    from .infinigen_assets import InfinigenAssets
+
+    lib = InfinigenAssets(int(options.get("asset_variants", 4)))
+    missing = lib.missing()
+    if missing:
+        log(f"generating {len(missing)} Infinigen assets once into {lib.root} (~3 s each)")
+        lib.ensure()
+
+
 def _habitat(seed: int, scene_dataset: str | None = None, scene: str | None = None) -> Scene:
     """A scene instance of a Habitat scene dataset: ``scene``, or the dataset's scene number
     ``seed`` modulo their count (``sim_adapters.habitat_source``)."""

@@ -138,6 +138,21 @@ def test_unwritable_output(tmp_path):
     assert blocker.read_text() == "not a directory"
 
 
+def test_default_run_without_infinigen_is_one_clear_error_before_anything_is_written(tmp_path):
+    """The defaults furnish rooms with Infinigen: a machine without it (and without its assets
+    in the cache) is told how to get it, in one line, and nothing is written."""
+    env = {**os.environ, "SYNTH_CACHE": str(tmp_path / "cache"), "SYNTH_INFINIGEN_PYTHON": str(tmp_path / "none")}
+    out = tmp_path / "out"
+    r = subprocess.run([*SYNTH, "run", "--out", str(out), "--episodes", "1"], capture_output=True, text=True,
+                       timeout=300, env=env)  # fmt: skip
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and lines[-1].startswith("synth: error:") and "bootstrap.sh --infinigen" in lines[-1]
+    from sim_adapters.infinigen_assets import FACTORIES
+
+    assert f"generating {4 * len(FACTORIES)} Infinigen assets" in r.stderr  # what it was about to do
+    assert not out.exists()
+
+
 def test_unreachable_ray_address_and_deploy_without_a_server(tmp_path):
     import socket
 

@@ -170,7 +170,8 @@ def test_a_run_with_the_dataset_defaults_is_infinigen_furnished_and_grounded(lib
     lib, _ = library
     out = tmp_path / "ds"
     synth = [sys.executable, "-m", "flows.cli"]
-    env = {**os.environ, "SYNTH_CACHE": str(lib.root.parents[1])}
+    # the cache is full: the run needs no Infinigen (a machine given a filled cache, e.g. the image)
+    env = {**os.environ, "SYNTH_CACHE": str(lib.root.parents[1]), "SYNTH_INFINIGEN_PYTHON": "/nonexistent/python"}
     args = ["--episodes", "3", "--frames", "8", "--resolution", "224x168", "--asset-variants", "1"]
     r = subprocess.run([*synth, "run", "--out", str(out), *args, "--degradations", "fog:2", "--no-progress"],
                        capture_output=True, text=True, env=env, timeout=1800)  # fmt: skip
