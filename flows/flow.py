@@ -39,6 +39,7 @@ from flows.progress import Board, Reporter, discard
 from flows.run import close_run, dataset_root, open_run, stage, warm_up
 from flows.version import code_version
 from programs.sandbox import SandboxPool
+from sim_adapters.registry import prepare_source
 from storage.dataset import Sample
 from storage.s3 import is_s3
 
@@ -190,6 +191,7 @@ def synth(
     if ray_address:
         check_ray_address(ray_address)
     log = get_run_logger()
+    prepare_source(cfg.simulator, log=log.info, assets=cfg.assets, asset_variants=cfg.asset_variants)
     todo = open_run(cfg, out, overwrite, across_versions=resume_across_versions)
     root = str(dataset_root(out))
     log.info(
