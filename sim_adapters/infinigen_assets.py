@@ -174,24 +174,23 @@ class InfinigenAssets:
     def ensure(self, attempts: int = 3) -> list[dict]:
         """Generate every missing asset in an Infinigen process (one at a time per machine: a
         lock file); return the worker's records of what it made. A worker that fails is
-        restarted on what is still missing, ``attempts`` times in all (Infinigen under Blender
-        4.2 fails now and then on an asset that the next process makes: a ``UnicodeDecodeError``
-        reading a name, seen once in ~100 assets); then ``RuntimeError`` with the worker's
-        one-line reason. Finished assets are kept either way."""
+        restarted on what is still missing, for as long as each process makes progress, and up to
+        ``attempts`` processes in a row that make none (Infinigen under Blender 4.2 fails now and
+        then on an asset that the next process makes: a ``UnicodeDecodeError`` reading a name,
+        seen in 1-3% of assets); then ``RuntimeError`` with the worker's one-line reason.
+        Finished assets are kept either way."""
         if not self.missing():
             return []
         self.root.mkdir(parents=True, exist_ok=True)
         records: list[dict] = []
         with _locked(self.root / ".lock"):
-            for _ in range(attempts):
-                todo = self.missing()
-                if not todo:
-                    break
+            idle, reason = 0, "the worker made nothing"
+            while (todo := self.missing()) and idle < attempts:
                 done = self._generate(todo)
                 records += [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-                if done.returncode == 0:
-                    break
-                reason = (done.stderr.strip().splitlines()[-1:] or ["no output"])[0]
+                idle = 0 if len(self.missing()) < len(todo) else idle + 1
+                if done.returncode != 0:
+                    reason = (done.stderr.strip().splitlines()[-1:] or ["no output"])[0]
             if self.missing():
                 raise RuntimeError(f"Infinigen asset generation failed ({len(records)} made): {reason}")
             return records

@@ -174,6 +174,7 @@ def test_run_straight_to_s3_and_the_cli(aws_env, tmp_path, monkeypatch):
     assert _objects(uri) == before
     synth = [sys.executable, "-m", "flows.cli"]
     args = ["--out", uri, "--episodes", "1", "--frames", "3", "--resolution", "160x120", "--quality", "draft"]
+    args += ["--assets", "primitives"]  # as tiny_config
     out = subprocess.run([*synth, "run", *args, "--no-progress"], capture_output=True, text=True, timeout=300)
     assert out.returncode != 0 and "already holds a finished dataset" in out.stderr
     out = subprocess.run([*synth, "run", *args, "--overwrite"], capture_output=True, text=True, timeout=300)
