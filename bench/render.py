@@ -101,11 +101,11 @@ def asset_costs() -> None:
                 if (w, h) not in reference:
                     reference[w, h] = rendered(RunConfig.from_options(samples=REFERENCE_SPP, **options))[1]
                 noise = f"{min(psnr(a, b) for a, b in zip(frames, reference[w, h], strict=True)):7.1f}"
+            print(f"  {assets:12s} {w}x{h}     {spp:7d}  {sec:7.3f}  {sec / base:5.2f}x{noise:>37s}")
         for (w, h), frames in reference.items():  # the video's own loss, for scale: synth's H.264 encode
             decoded = decode_mp4(encode_mp4(np.stack(frames), 8.0))
             worst = min(psnr(a, b) for a, b in zip(decoded, frames, strict=True))
             print(f"  (H.264 as synth encodes the {REFERENCE_SPP}-spp frames at {w}x{h}: PSNR {worst:.1f} dB)")
-            print(f"  {assets:12s} {w}x{h}     {spp:7d}  {sec:7.3f}  {sec / base:5.2f}x{noise:>37s}")
 
 
 def main() -> None:
