@@ -155,15 +155,13 @@ def _cmd_run(args) -> int:
         flow.check_ray_address(args.ray_address)
     if args.export and isinstance(args.out, str):
         raise ValueError("--export habitat writes next to a local --out; export an s3:// dataset with synth export")
-    from sim_adapters.registry import prepare_source
-
-    prepare_source(
-        cfg.simulator,
+    open_run(
+        cfg,
+        args.out,
+        overwrite=args.overwrite,
+        across_versions=args.resume_across_versions,
         log=lambda msg: print(f"synth: {msg}", file=sys.stderr),
-        assets=cfg.assets,
-        asset_variants=cfg.asset_variants,
     )
-    open_run(cfg, args.out, overwrite=args.overwrite, across_versions=args.resume_across_versions)
 
     bars: list[tqdm] = []
 

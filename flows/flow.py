@@ -39,7 +39,6 @@ from flows.progress import Board, Reporter, discard
 from flows.run import close_run, dataset_root, open_run, stage, warm_up
 from flows.version import code_version
 from programs.sandbox import SandboxPool
-from sim_adapters.registry import prepare_source
 from storage.dataset import Sample
 from storage.s3 import is_s3
 
@@ -191,8 +190,7 @@ def synth(
     if ray_address:
         check_ray_address(ray_address)
     log = get_run_logger()
-    prepare_source(cfg.simulator, log=log.info, assets=cfg.assets, asset_variants=cfg.asset_variants)
-    todo = open_run(cfg, out, overwrite, across_versions=resume_across_versions)
+    todo = open_run(cfg, out, overwrite, across_versions=resume_across_versions, log=log.info)
     root = str(dataset_root(out))
     log.info(
         "synth: %d episodes (%d already staged) into %s, preset %s",

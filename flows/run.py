@@ -41,13 +41,19 @@ def _built(cfg: RunConfig, root: Path) -> bool:
     return is_finished(root) and json.loads((root / RUN_FILE).read_text()) == cfg.model_dump(mode="json")
 
 
-def open_run(cfg: RunConfig, out: Path | str, overwrite: bool = False, across_versions: bool = False) -> list[int]:
+def open_run(
+    cfg: RunConfig,
+    out: Path | str,
+    overwrite: bool = False,
+    across_versions: bool = False,
+    log: Callable[[str], None] = lambda msg: None,
+) -> list[int]:
     """Check and prepare ``out`` for ``cfg``; return the episodes still to render. A rerun into an
     unfinished dataset with the same config and code version resumes (another code version only
     with ``across_versions``); a finished one needs ``overwrite``. The scene source's assets are
-    made first (``prepare_source``): a machine that cannot make them fails before anything is
-    written."""
-    prepare_source(cfg.simulator, assets=cfg.assets, asset_variants=cfg.asset_variants)
+    made first (``prepare_source``, which says through ``log`` what it generates): a machine that
+    cannot make them fails before anything is written."""
+    prepare_source(cfg.simulator, log, assets=cfg.assets, asset_variants=cfg.asset_variants)
     root = dataset_root(out)
     if is_s3(out):
         if remote_is_finished(str(out)) and not overwrite:
