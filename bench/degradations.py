@@ -23,23 +23,23 @@ import numpy as np
 # run as a script, bench/ would be sys.path[0] and bench/programs.py would shadow the package
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from degradations import DEGRADATIONS, build_splats, degrade  # noqa: E402
-from degradations import raster as R  # noqa: E402
-from degradations.base import Source, fill_holes  # noqa: E402
-from degradations.blur import exposure_times, image_motion  # noqa: E402
-from degradations.gaussians import linear_to_srgb, psnr, srgb_to_linear  # noqa: E402
-from degradations.path import camera_at, object_poses_at  # noqa: E402
-from sim_adapters.procedural import sample_scene  # noqa: E402
-from sim_adapters.registry import open_renderer, renderer_settings  # noqa: E402
-from sim_adapters.scene import CameraFrame, Episode, Frame, ObjectPose, VideoSpec, VisibilityRule  # noqa: E402  # noqa: E402
-from sim_adapters.shoot import shoot  # noqa: E402
+from synth.backends.procedural.sampler import sample_scene  # noqa: E402
+from synth.backends.registry import open_renderer, renderer_settings  # noqa: E402
+from synth.core.scene import CameraFrame, Episode, Frame, ObjectPose, VideoSpec, VisibilityRule  # noqa: E402  # noqa: E402
+from synth.degradations import DEGRADATIONS, build_splats, degrade  # noqa: E402
+from synth.degradations import raster as R  # noqa: E402
+from synth.degradations.base import Source, fill_holes  # noqa: E402
+from synth.degradations.blur import exposure_times, image_motion  # noqa: E402
+from synth.degradations.gaussians import linear_to_srgb, psnr, srgb_to_linear  # noqa: E402
+from synth.degradations.path import camera_at, object_poses_at  # noqa: E402
+from synth.planning.shoot import shoot  # noqa: E402
 
 W, H, FPS = 320, 240, 8.0
 
 
 def ssim(a: np.ndarray, b: np.ndarray, sigma: float = 1.5) -> float:
     """Mean SSIM of two uint8 images on luminance (Gaussian window, the usual constants)."""
-    from degradations.sensor import gaussian_blur
+    from synth.degradations.sensor import gaussian_blur
 
     x, y = (np.asarray(i, float) @ [0.299, 0.587, 0.114] for i in (a, b))
     blur = lambda z: gaussian_blur(z[..., None], sigma)[..., 0]  # noqa: E731

@@ -28,11 +28,11 @@ import numpy as np
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from degradations import DEGRADATIONS, build_splats, degrade  # noqa: E402
-from degradations import raster as R  # noqa: E402
-from degradations.gaussians import linear_to_srgb, psnr  # noqa: E402
-from sim_adapters.render_types import FrameBuffers  # noqa: E402
-from sim_adapters.scene import Episode  # noqa: E402
+from synth.core.render_types import FrameBuffers  # noqa: E402
+from synth.core.scene import Episode  # noqa: E402
+from synth.degradations import DEGRADATIONS, build_splats, degrade  # noqa: E402
+from synth.degradations import raster as R  # noqa: E402
+from synth.degradations.gaussians import linear_to_srgb, psnr  # noqa: E402
 
 W, H, FPS = 320, 240, 8.0
 MIN_PIXELS = 100  # the run's default visibility threshold (RunConfig.min_visible_pixels)
@@ -40,10 +40,10 @@ MIN_PIXELS = 100  # the run's default visibility threshold (RunConfig.min_visibl
 
 def render_episode(seed: int, frames: int) -> tuple[Episode, FrameBuffers]:
     """A dynamic episode rendered by Blender (photoreal), as bench/degradations.py renders it."""
-    from sim_adapters.procedural import sample_scene
-    from sim_adapters.registry import open_renderer, renderer_settings
-    from sim_adapters.scene import VideoSpec, VisibilityRule
-    from sim_adapters.shoot import shoot
+    from synth.backends.procedural.sampler import sample_scene
+    from synth.backends.registry import open_renderer, renderer_settings
+    from synth.core.scene import VideoSpec, VisibilityRule
+    from synth.planning.shoot import shoot
 
     scene = sample_scene(seed)
     renderer = open_renderer(renderer_settings("blender", quality="photoreal"))

@@ -20,8 +20,8 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import numpy as np  # noqa: E402
 
-from flows.config import RunConfig  # noqa: E402
-from flows.pool import render_episodes  # noqa: E402
+from synth.flows.config import RunConfig  # noqa: E402
+from synth.flows.pool import render_episodes  # noqa: E402
 
 WARM = 20
 
@@ -47,7 +47,7 @@ def ray_rss(cfg: RunConfig) -> list[float]:
 
     import ray
 
-    from flows.flow import _remote_render
+    from synth.flows.flow import _remote_render
 
     # a private instance without token auth: Ray 2.60 would otherwise write ~/.ray/auth_token,
     # which clusters started later with `ray start` then disagree with

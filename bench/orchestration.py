@@ -2,7 +2,7 @@
 
 1. Wall time of N episodes through the Prefect flow ``synth`` (ephemeral mode, tasks, result
    persistence, artifacts) versus calling the same stage functions directly in one process
-   (``flows.run.run``), same config, same machine (target overhead <= 10% at N=8).
+   (``synth.flows.run.run``), same config, same machine (target overhead <= 10% at N=8).
 2. The flow with renders on a local Ray cluster using 2 CPUs versus 1 CPU (scaling ratio).
 
     python bench/orchestration.py [--episodes 8] [--quality draft]
@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from flows.config import RunConfig  # noqa: E402
-from flows.flow import synth  # noqa: E402
-from flows.run import run  # noqa: E402
+from synth.flows.config import RunConfig  # noqa: E402
+from synth.flows.flow import synth  # noqa: E402
+from synth.flows.run import run  # noqa: E402
 
 RAY = str(Path(sys.executable).with_name("ray"))
 

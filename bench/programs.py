@@ -23,11 +23,11 @@ import numpy as np
 # run as a script, bench/ would be sys.path[0] and bench/programs.py would shadow the package
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from programs.generate import _bindings, unambiguous  # noqa: E402
-from programs.library import FAMILIES  # noqa: E402
-from programs.sandbox import SandboxPool, Task  # noqa: E402
-from programs.scene_api import SceneAPI  # noqa: E402
-from sim_adapters.scene import Episode  # noqa: E402
+from synth.core.scene import Episode  # noqa: E402
+from synth.programs.generate import _bindings, unambiguous  # noqa: E402
+from synth.programs.library import FAMILIES  # noqa: E402
+from synth.programs.sandbox import SandboxPool, Task  # noqa: E402
+from synth.programs.scene_api import SceneAPI  # noqa: E402
 from tests.cheap import cheap_episode  # noqa: E402
 
 MIN_PX, MIN_FRAMES = 30, 2

@@ -27,12 +27,12 @@ import numpy as np
 # run as a script, bench/ would be sys.path[0] and bench/programs.py would shadow the package
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from degradations.gaussians import psnr  # noqa: E402
-from flows.config import RunConfig  # noqa: E402
-from flows.episode import shoot_episode  # noqa: E402
-from flows.run import run  # noqa: E402
-from sim_adapters.registry import open_renderer  # noqa: E402
-from storage.media import decode_mp4, encode_mp4  # noqa: E402
+from synth.backends.registry import open_renderer  # noqa: E402
+from synth.degradations.gaussians import psnr  # noqa: E402
+from synth.flows.config import RunConfig  # noqa: E402
+from synth.flows.episode import shoot_episode  # noqa: E402
+from synth.flows.run import run  # noqa: E402
+from synth.storage.media import decode_mp4, encode_mp4  # noqa: E402
 
 REFERENCE_SPP = 64  # samples of the reference frames the noise is measured against
 # the frame every ratio is measured against: primitive furniture at 320x240, 8 samples (the defaults
@@ -60,7 +60,7 @@ def pure_render_seconds(cfg: RunConfig) -> float:
 def asset_costs() -> None:
     """Infinigen's asset generation (cold cache, then warm) and photoreal seconds per frame of
     both asset sets at several resolutions and sample counts (same seeds, in-process)."""
-    from sim_adapters.infinigen_assets import FACTORIES, InfinigenAssets
+    from synth.backends.procedural.infinigen import FACTORIES, InfinigenAssets
 
     with tempfile.TemporaryDirectory() as cache, mock.patch.dict(os.environ, {"SYNTH_CACHE": cache}):
         t = time.perf_counter()

@@ -31,10 +31,10 @@ from pathlib import Path
 # run as a script, bench/ would be sys.path[0] and bench/programs.py would shadow the package
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from flows.config import RunConfig  # noqa: E402
-from flows.episode import ask, render_episode  # noqa: E402
-from programs.sandbox import SandboxPool  # noqa: E402
-from sim_adapters.registry import open_renderer  # noqa: E402
+from synth.backends.registry import open_renderer  # noqa: E402
+from synth.flows.config import RunConfig  # noqa: E402
+from synth.flows.episode import ask, render_episode  # noqa: E402
+from synth.programs.sandbox import SandboxPool  # noqa: E402
 from tests.hosts import Hosts, netns_available  # noqa: E402
 
 SAT_EPISODES, SAT_QA, CLUSTER_CORES = 20_000, 175_000, 128
@@ -42,8 +42,8 @@ RAY = str(Path(sys.executable).with_name("ray"))
 PORT = 6379
 RUN = """
 import json, sys
-from flows.config import RunConfig
-from flows.flow import synth
+from synth.flows.config import RunConfig
+from synth.flows.flow import synth
 cfg = RunConfig.model_validate_json(sys.argv[1])
 synth(config=cfg, out=sys.argv[2], ray_address=sys.argv[3])
 """
@@ -70,8 +70,8 @@ def stage_split(cfg: RunConfig) -> dict[str, float]:
 
 def cluster_run(cfg: RunConfig, nodes: int, tmp: Path) -> tuple[float, int, float]:
     """Wall seconds, verified QA and upload seconds of a run on ``nodes`` one-CPU Ray nodes."""
-    from storage.s3 import local_dataset, push
-    from storage.seaweed import LocalS3
+    from synth.storage.s3 import local_dataset, push
+    from synth.storage.seaweed import LocalS3
 
     with Hosts(nodes) as hosts:
         s3 = LocalS3(tmp / f"s3-{nodes}", ip=hosts.bridge_ip).start()
@@ -114,7 +114,7 @@ def cluster_run(cfg: RunConfig, nodes: int, tmp: Path) -> tuple[float, int, floa
 
 
 def _sample_jsons(root: Path):
-    from storage.dataset import iter_samples
+    from synth.storage.dataset import iter_samples
 
     for sample in iter_samples(root):
         yield sample.files["json"].decode()

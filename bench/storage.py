@@ -23,10 +23,10 @@ from datasets import Video
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from storage.dataset import DatasetWriter, Sample  # noqa: E402
-from storage.media import encode_gt  # noqa: E402
-from storage.s3 import S3Uri, client, load, push  # noqa: E402
-from storage.seaweed import LocalS3  # noqa: E402
+from synth.storage.dataset import DatasetWriter, Sample  # noqa: E402
+from synth.storage.media import encode_gt  # noqa: E402
+from synth.storage.s3 import S3Uri, client, load, push  # noqa: E402
+from synth.storage.seaweed import LocalS3  # noqa: E402
 
 
 def synthetic_dataset(root: Path, samples: int, sample_mb: float, per_shard: int) -> Path:

@@ -2,7 +2,7 @@
 # Install what synth needs on a fresh Debian/Ubuntu machine: the system libraries headless
 # Blender and FFmpeg need (apt, as root) and a .venv with the project. Safe to rerun.
 #   --infinigen  also .venv-infinigen: Infinigen 1.15.5 with its Blender (bpy 4.2.0), for
-#                `synth run --assets infinigen` (sim_adapters/infinigen_assets.py)
+#                `synth run --assets infinigen` (synth/backends/procedural/infinigen.py)
 #   --test       what the test suite needs too (implies --infinigen)
 set -euo pipefail
 cd "$(dirname "$0")/.."

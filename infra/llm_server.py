@@ -209,7 +209,7 @@ def _demo(args: argparse.Namespace) -> int:
     from infra.llm_model import ensure_model
 
     model = ensure_model(args.model)
-    from programs.compiler import compile_families
+    from synth.programs.compiler import compile_families
 
     print(f"llm-demo: starting a local server with {model.name}", flush=True)
     with LocalServer(model, alias=args.model, log_path=args.out / "reports" / "server.log") as server:

@@ -19,7 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from flows.deploy import deploy
+from synth.flows.deploy import deploy
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -5,7 +5,7 @@
 
 `DIR/env` holds the standard AWS variables (endpoint, key, secret, region) for this server;
 source it (`set -a; . data/s3/env; set +a`) to point synth at it. The same helper backs the
-tests' fixture (storage.seaweed.LocalS3).
+tests' fixture (synth.storage.seaweed.LocalS3).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from storage.seaweed import LocalS3  # noqa: E402
+from synth.storage.seaweed import LocalS3  # noqa: E402
 
 
 def main() -> int:

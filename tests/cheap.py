@@ -1,14 +1,14 @@
 """Many episodes for tests without Blender: passes from the software z-buffer (see
-sim_adapters.sketch), visibility and evidence measured from them as for rendered episodes."""
+synth.backends.zbuffer.sketch), visibility and evidence measured from them as for rendered episodes."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from programs.evidence import with_evidence
-from sim_adapters.procedural import sample_scene
-from sim_adapters.scene import Episode, VideoSpec, VisibilityRule
-from sim_adapters.sketch import sketch_episode, sketch_passes
+from synth.backends.procedural.sampler import sample_scene
+from synth.backends.zbuffer.sketch import sketch_episode, sketch_passes
+from synth.core.evidence import with_evidence
+from synth.core.scene import Episode, VideoSpec, VisibilityRule
 
 
 def cheap_episode(

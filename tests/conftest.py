@@ -7,8 +7,8 @@ import sys
 import bpy  # noqa: F401  (imported first on purpose: worker pools must survive a parent with bpy loaded)
 import pytest
 
-from flows.config import RunConfig
-from flows.run import run
+from synth.flows.config import RunConfig
+from synth.flows.run import run
 
 
 def tiny_config(**overrides) -> RunConfig:

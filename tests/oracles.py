@@ -1,11 +1,11 @@
 """Reference answers for the LLM-compiler tests (tests/test_compile.py): the metadata definitions
 of two families, written with numpy from the episode model. They exercise the compiler's
 verification against a reference; they are not evidence audits (the auditor that checks answers
-against what the video shows is flows/audit.py)."""
+against what the video shows is synth/audit/dataset.py)."""
 
 from __future__ import annotations
 
-from sim_adapters.scene import Episode
+from synth.core.scene import Episode
 
 
 def oracle(family: str, ep: Episode, slots: dict, min_px: int, min_frames: int):

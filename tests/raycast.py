@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim_adapters.meshes import object_mesh, room_meshes
-from sim_adapters.scene import ROOM_ID, Frame, Scene
+from synth.core.meshes import object_mesh, room_meshes
+from synth.core.scene import ROOM_ID, Frame, Scene
 
 
 def scene_triangles(scene: Scene, frame: Frame) -> tuple[np.ndarray, np.ndarray]:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from storage.dataset import read_tar
-from storage.media import decode_gt, decode_mp4
+from synth.storage.dataset import read_tar
+from synth.storage.media import decode_gt, decode_mp4
 
 REFERENCE = Path(__file__).parent / "data" / "reference_run" / "samples.json.gz"
 

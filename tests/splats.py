@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from degradations.gaussians import Gaussians
+from synth.degradations.gaussians import Gaussians
 
 
 def random_gaussians(rng: np.random.Generator, n: int, n_ids: int = 4) -> Gaussians:

@@ -1,4 +1,4 @@
-"""The evidence audit (flows/audit.py): it is independent of the programs, it catches answers the
+"""The evidence audit (synth/audit/dataset.py): it is independent of the programs, it catches answers the
 video does not support, and every family's emitted answers agree with it on rendered runs."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from flows.audit import agreement, audit_dataset
-from flows.config import RunConfig
-from flows.run import run
-from programs.family import ABSTAIN
-from programs.library import FAMILIES
-from storage.dataset import DatasetWriter, read_tar
+from synth.audit.dataset import agreement, audit_dataset
+from synth.flows.config import RunConfig
+from synth.flows.run import run
+from synth.programs.family import ABSTAIN
+from synth.programs.library import FAMILIES
+from synth.storage.dataset import DatasetWriter, read_tar
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTH = str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "synth")
@@ -120,7 +120,7 @@ def test_degraded_variants_agree_with_the_auditor(tmp_path):
     """Every degradation type at severities 1, 3 and 5 on 20 episodes (8 frames at 160x120 to fit
     the suite's budget): what each variant asks or abstains on matches what its delivered video
     shows, both ways (nothing plainly visible abstained on, nothing that cannot be made out asked)."""
-    from degradations import DEGRADATIONS
+    from synth.degradations import DEGRADATIONS
 
     spec = ",".join(f"{kind}:{severity}" for kind in DEGRADATIONS for severity in (1, 3, 5))
     cfg = RunConfig.from_options(

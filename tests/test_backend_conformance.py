@@ -12,12 +12,12 @@ import pytest
 import shapely
 from shapely.geometry import Polygon
 
-from sim_adapters.geometry import camera_center, intrinsics, look_at, project, to_camera
-from sim_adapters.meshes import object_mesh, sample_surface
-from sim_adapters.procedural import sample_scene
-from sim_adapters.registry import open_renderer, renderer_settings
-from sim_adapters.scene import CameraFrame, Frame, ObjectPose, Scene, SceneObject, VideoSpec, VisibilityRule
-from sim_adapters.shoot import shoot
+from synth.backends.procedural.sampler import sample_scene
+from synth.backends.registry import open_renderer, renderer_settings
+from synth.core.geometry import camera_center, intrinsics, look_at, project, to_camera
+from synth.core.meshes import object_mesh, sample_surface
+from synth.core.scene import CameraFrame, Frame, ObjectPose, Scene, SceneObject, VideoSpec, VisibilityRule
+from synth.planning.shoot import shoot
 from tests.raycast import first_hits, scene_triangles
 from tests.test_room_meshes import inner_corners
 
@@ -210,8 +210,8 @@ def test_mesh_asset_renders_like_its_primitives(renderer, tmp_path):
     brings it into the local frame) covers the same pixels as the primitives it was made from."""
     import trimesh
 
-    from sim_adapters.meshes import local_mesh
-    from sim_adapters.scene import MeshAsset
+    from synth.core.meshes import local_mesh
+    from synth.core.scene import MeshAsset
 
     scene = sample_scene(6)
     # a chair: seat, legs and back are not symmetric under a half turn (a box would hide a flipped asset)

@@ -8,10 +8,10 @@ import random
 
 import pytest
 
-from evaluation.baselines import FLAG_POINTS, MIN_ITEMS, TARGET_POINTS, BlindItem, baselines, blind_items, debias
-from flows.run import run
-from storage.card import blind_summary
-from storage.dataset import iter_samples
+from synth.evaluation.baselines import FLAG_POINTS, MIN_ITEMS, TARGET_POINTS, BlindItem, baselines, blind_items, debias
+from synth.flows.run import run
+from synth.storage.card import blind_summary
+from synth.storage.dataset import iter_samples
 from tests.conftest import tiny_config
 
 OBJECTS = ["chair", "sofa", "lamp", "vase", "table", "stool", "bin", "box"]
@@ -92,8 +92,8 @@ def test_a_200_episode_draft_run_has_no_language_prior_shortcut(tmp_path):
 
 
 def test_debias_is_a_run_option_with_a_command_line_flag(tmp_path):
-    from flows.cli import build_parser
-    from flows.flags import config_from_args
+    from synth.cli.flags import config_from_args
+    from synth.cli.main import build_parser
 
     def cfg(*flags):
         return config_from_args(build_parser().parse_args(["run", "--out", str(tmp_path), *flags]))

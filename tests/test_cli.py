@@ -11,7 +11,7 @@ import pytest
 
 pytestmark = pytest.mark.usefixtures("busy_machine")  # they must pass on a loaded machine
 
-SYNTH = [sys.executable, "-m", "flows.cli"]
+SYNTH = [sys.executable, "-m", "synth.cli.main"]
 PRIMITIVES = ["--assets", "primitives"]  # fast furniture; the Infinigen default runs in test_infinigen.py
 
 
@@ -53,7 +53,7 @@ def test_bad_options(tmp_path, args, message):
 
 def test_every_run_config_field_is_a_flag():
     """The flags are generated from RunConfig: every leaf field has one, with its help text."""
-    from flows.config import FLAGS
+    from synth.flows.config import FLAGS
 
     r = synth("run", "--help")
     for name, flag in FLAGS.items():
@@ -83,7 +83,7 @@ def test_non_integer_frame_rate_is_encoded_exactly(tmp_path, fps):
 
     import av
 
-    from storage.dataset import read_tar
+    from synth.storage.dataset import read_tar
 
     out = tmp_path / "ds"
     r = synth("run", "--out", str(out), "--renderer", "zbuffer", "--episodes", "1", "--frames", "4", "--fps", fps,
@@ -147,7 +147,7 @@ def test_default_run_without_infinigen_is_one_clear_error_before_anything_is_wri
                        timeout=300, env=env)  # fmt: skip
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and lines[-1].startswith("synth: error:") and "bootstrap.sh --infinigen" in lines[-1]
-    from sim_adapters.infinigen_assets import FACTORIES
+    from synth.backends.procedural.infinigen import FACTORIES
 
     assert f"generating {4 * len(FACTORIES)} Infinigen assets" in r.stderr  # what it was about to do
     assert not out.exists()

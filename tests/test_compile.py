@@ -15,17 +15,17 @@ import pytest
 import yaml
 
 from infra.llm_server import LocalServer, ServerError
-from programs import compiler, family_io, scene_api
-from programs.compiler import compile_families
-from programs.family import FamilySpecError, template_slots
-from programs.family_io import load_family_specs, load_user_families
-from programs.generate import GenerationReport, _bindings, generate_questions, unambiguous
-from programs.llm import ChatClient, LLMError
-from programs.parsing import ParseError, extract_program, keep_paraphrases
-from programs.prompting import api_reference, api_version
-from programs.sandbox import SandboxPool, Task
-from programs.scene_api import SceneAPI
-from programs.verification import (
+from synth.programs import compiler, family_io, scene_api
+from synth.programs.compiler import compile_families
+from synth.programs.family import FamilySpecError, template_slots
+from synth.programs.family_io import load_family_specs, load_user_families
+from synth.programs.generate import GenerationReport, _bindings, generate_questions, unambiguous
+from synth.programs.llm import ChatClient, LLMError
+from synth.programs.parsing import ParseError, extract_program, keep_paraphrases
+from synth.programs.prompting import api_reference, api_version
+from synth.programs.sandbox import SandboxPool, Task
+from synth.programs.scene_api import SceneAPI
+from synth.programs.verification import (
     MIN_FRAMES,
     MIN_PIXELS,
     agree,
@@ -145,7 +145,7 @@ def test_example_yaml_loads_and_bad_specs_are_rejected_with_reasons(tmp_path):
 
 
 def test_library_and_compiled_families_share_one_file_format_and_loader(tmp_path):
-    from programs import library
+    from synth.programs import library
 
     here = Path(library.__file__).parent
     for fid, family in library.FAMILIES.items():  # the library is read by the loader of compiled families
@@ -349,7 +349,7 @@ def test_retry_feeds_the_rejection_back_to_the_model(tmp_path, pool, episodes):
 
 
 def test_the_compile_command_exit_codes(tmp_path, monkeypatch, capsys):
-    from flows.cli import _cmd_compile, build_parser
+    from synth.cli.main import _cmd_compile, build_parser
 
     parser = build_parser()
     path = tmp_path / "f.yaml"

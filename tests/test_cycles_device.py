@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim_adapters.backend import BackendUnavailable
-from sim_adapters.procedural import sample_scene
-from sim_adapters.registry import open_renderer, renderer_settings
-from sim_adapters.scene import VideoSpec, VisibilityRule
-from sim_adapters.shoot import shoot
+from synth.backends.procedural.sampler import sample_scene
+from synth.backends.registry import open_renderer, renderer_settings
+from synth.core.plugin import BackendUnavailable
+from synth.core.scene import VideoSpec, VisibilityRule
+from synth.planning.shoot import shoot
 
 VIDEO = VideoSpec(frames=2, width=160, height=120)
 

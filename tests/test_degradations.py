@@ -12,18 +12,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from degradations import DEGRADATIONS, build_splats, degrade, parse_spec
-from degradations import raster as R
-from degradations.base import Source, fill_holes
-from degradations.blur import exposure_times, image_motion, integrate_exposure
-from degradations.gaussians import KAPPA, Gaussians, frame_surfels, linear_to_srgb, psnr, srgb_to_linear
-from degradations.lens import fit_intrinsics, sample, source_pixels
-from degradations.sensor import FULL_SCALE_E, READ_NOISE_E, sensor
-from degradations.sheet import LABEL_H, LABEL_W, contact_sheet
-from sim_adapters.procedural import sample_scene
-from sim_adapters.registry import open_renderer, renderer_settings
-from sim_adapters.scene import VideoSpec, VisibilityRule
-from sim_adapters.shoot import shoot
+from synth.backends.procedural.sampler import sample_scene
+from synth.backends.registry import open_renderer, renderer_settings
+from synth.core.scene import VideoSpec, VisibilityRule
+from synth.degradations import DEGRADATIONS, build_splats, degrade, parse_spec
+from synth.degradations import raster as R
+from synth.degradations.base import Source, fill_holes
+from synth.degradations.blur import exposure_times, image_motion, integrate_exposure
+from synth.degradations.gaussians import KAPPA, Gaussians, frame_surfels, linear_to_srgb, psnr, srgb_to_linear
+from synth.degradations.lens import fit_intrinsics, sample, source_pixels
+from synth.degradations.sensor import FULL_SCALE_E, READ_NOISE_E, sensor
+from synth.degradations.sheet import LABEL_H, LABEL_W, contact_sheet
+from synth.planning.shoot import shoot
 from tests.splats import random_gaussians
 
 W, H, FPS, N_FRAMES, SEED = 320, 240, 8.0, 8, 1

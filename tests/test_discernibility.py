@@ -1,6 +1,6 @@
 """The visibility recount of every degraded variant agrees with what its delivered frames show.
 
-The rule under test is ``degradations.base.discernibility`` (retained contrast and matched-filter
+The rule under test is ``synth.degradations.base.discernibility`` (retained contrast and matched-filter
 SNR of the object's clean pattern against its surroundings). The criteria here are written
 independently of it, with other statistics:
 
@@ -21,11 +21,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from degradations import DEGRADATIONS, build_splats, degrade
-from degradations.base import MIN_CONTRAST, MIN_SNR, SEVERITIES, discernibility
-from degradations.gaussians import srgb_to_linear
-from degradations.sensor import FULL_SCALE_E, LIGHT_FRACTION, READ_NOISE_E
-from storage.media import decode_mp4, encode_mp4
+from synth.degradations import DEGRADATIONS, build_splats, degrade
+from synth.degradations.base import MIN_CONTRAST, MIN_SNR, SEVERITIES, discernibility
+from synth.degradations.gaussians import srgb_to_linear
+from synth.degradations.sensor import FULL_SCALE_E, LIGHT_FRACTION, READ_NOISE_E
+from synth.storage.media import decode_mp4, encode_mp4
 from tests.test_degradations import draft_episode
 
 W, H, FPS, N_FRAMES, SEEDS = 160, 120, 8.0, 8, (1, 2, 3)

@@ -11,14 +11,14 @@ from collections import defaultdict
 import pytest
 from PIL import Image
 
-from evaluation.answers import parse
-from evaluation.chart import figure
-from evaluation.items import read_items
-from evaluation.metrics import mean_relative_accuracy
-from evaluation.prompt import ABSTENTION_SENTENCE, expected_reply, prompt
-from evaluation.scorer import Report, score
-from flows.cli import main
-from programs.family import ABSTAIN, QA
+from synth.cli.main import main
+from synth.evaluation.answers import parse
+from synth.evaluation.chart import figure
+from synth.evaluation.items import read_items
+from synth.evaluation.metrics import mean_relative_accuracy
+from synth.evaluation.prompt import ABSTENTION_SENTENCE, expected_reply, prompt
+from synth.evaluation.scorer import Report, score
+from synth.programs.family import ABSTAIN, QA
 from tests.standin_vision import StandInVisionServer
 
 
@@ -75,7 +75,7 @@ def _chance(items) -> float:
 @pytest.fixture(scope="module")
 def abstaining(tmp_path_factory):
     """A tiny dataset with abstention items in every family that names objects."""
-    from flows.run import run
+    from synth.flows.run import run
     from tests.conftest import tiny_config
 
     out = tmp_path_factory.mktemp("abstaining") / "ds"

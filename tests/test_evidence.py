@@ -1,7 +1,7 @@
 """Answers grounded in what the video shows: one small scene per class of failure seen in shipped
 data (issue "Every answer must be answerable from the video"). Each scene is rendered with
 Blender (draft); the evidence is measured from its passes; the library program and the
-independent auditor (flows/audit.py) both read it."""
+independent auditor (synth/audit/dataset.py) both read it."""
 
 from __future__ import annotations
 
@@ -10,16 +10,12 @@ import math
 import numpy as np
 import pytest
 
-from flows.audit import View, answer, audit_item
-from programs.evidence import measure_evidence
-from programs.family import QA
-from programs.library import FAMILIES
-from programs.sandbox import SandboxPool, Task
-from programs.scene_api import SceneAPI
-from sim_adapters.geometry import intrinsics, look_at
-from sim_adapters.procedural import sample_scene
-from sim_adapters.registry import open_renderer, renderer_settings
-from sim_adapters.scene import (
+from synth.audit.dataset import View, answer, audit_item
+from synth.backends.procedural.sampler import sample_scene
+from synth.backends.registry import open_renderer, renderer_settings
+from synth.core.evidence import measure_evidence
+from synth.core.geometry import intrinsics, look_at
+from synth.core.scene import (
     Box3D,
     CameraFrame,
     Episode,
@@ -32,7 +28,11 @@ from sim_adapters.scene import (
     VideoSpec,
     VisibilityRule,
 )
-from sim_adapters.visibility import visibility_table
+from synth.core.visibility import visibility_table
+from synth.programs.family import QA
+from synth.programs.library import FAMILIES
+from synth.programs.sandbox import SandboxPool, Task
+from synth.programs.scene_api import SceneAPI
 
 W, H = 160, 120
 MIN_PX, MIN_FRAMES = 30, 2
@@ -327,7 +327,7 @@ def test_wall_points_are_located_on_the_perimeter_as_shapely_does(footprint):
     shapely's ``distance`` and ``line_locate_point`` on the footprint's ``LinearRing``."""
     from shapely import LinearRing, distance, line_locate_point, points
 
-    from programs.evidence import _ring_locate
+    from synth.core.evidence import _ring_locate
 
     rng = np.random.default_rng(0)
     pts = rng.uniform(-0.5, 5.5, size=(2000, 2))

@@ -11,13 +11,13 @@ import jsonschema
 import pytest
 from PIL import Image
 
-from evaluation.answers import parse
-from evaluation.items import read_items
-from exports.export import export_dataset
-from exports.formats import FORMATS, RECORDS_FILE
-from flows.cli import main
-from flows.run import run
-from storage.media import decode_mp4
+from synth.cli.main import main
+from synth.evaluation.answers import parse
+from synth.evaluation.items import read_items
+from synth.exports.export import export_dataset
+from synth.exports.formats import FORMATS, RECORDS_FILE
+from synth.flows.run import run
+from synth.storage.media import decode_mp4
 from tests.conftest import tiny_config
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "exports" / "schemas"

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from degradations import raster as R
+from synth.degradations import raster as R
 from tests.splats import random_gaussians
 
 pytestmark = pytest.mark.skipif(

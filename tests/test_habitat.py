@@ -14,19 +14,19 @@ import jsonschema
 import numpy as np
 import pytest
 
-from evaluation.items import read_items
-from flows.cli import main
-from programs.evidence import with_evidence
-from programs.generate import generate_questions
-from programs.sandbox import SandboxPool
-from sim_adapters.backend import BackendUnavailable
-from sim_adapters.habitat_format import C, camera_pose, world_to_camera, write_scene
-from sim_adapters.habitat_source import HabitatDatasetError, read_scene
-from sim_adapters.procedural import sample_scene
-from sim_adapters.registry import open_renderer, renderer_settings, scene_source
-from sim_adapters.scene import VideoSpec, VisibilityRule
-from sim_adapters.shoot import shoot
-from sim_adapters.visibility import visibility_table
+from synth.backends.habitat.format import C, camera_pose, world_to_camera, write_scene
+from synth.backends.habitat.source import HabitatDatasetError, read_scene
+from synth.backends.procedural.sampler import sample_scene
+from synth.backends.registry import open_renderer, renderer_settings, scene_source
+from synth.cli.main import main
+from synth.core.evidence import with_evidence
+from synth.core.plugin import BackendUnavailable
+from synth.core.scene import VideoSpec, VisibilityRule
+from synth.core.visibility import visibility_table
+from synth.evaluation.items import read_items
+from synth.planning.shoot import shoot
+from synth.programs.generate import generate_questions
+from synth.programs.sandbox import SandboxPool
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "exports" / "schemas" / "habitat"
 VIDEO = VideoSpec(frames=6, width=160, height=120, fps=8)
@@ -158,7 +158,7 @@ def test_a_run_on_an_exported_dataset_verifies_and_exports_trajectories(tmp_path
     traj = json.loads((out / "habitat" / "episodes" / "ep0000000.trajectory.json").read_text())
     assert traj["sensor"]["resolution"] == [120, 160] and len(traj["frames"]) == 6
     # each frame's agent state is the sample's camera, in Habitat's conventions
-    from storage.dataset import SampleMeta, iter_samples
+    from synth.storage.dataset import SampleMeta, iter_samples
 
     meta = SampleMeta.model_validate_json(next(iter_samples(out)).files["json"])
     assert meta.episode.scene.simulator == "habitat"

@@ -13,16 +13,16 @@ import sys
 import numpy as np
 import pytest
 
-from sim_adapters import infinigen_assets
-from sim_adapters.backend import BackendUnavailable
-from sim_adapters.infinigen_assets import FACTORIES, MAX_TRIANGLES, Asset, InfinigenAssets
-from sim_adapters.meshes import local_mesh
-from sim_adapters.procedural import sample_scene
-from sim_adapters.registry import open_renderer, renderer_settings
-from sim_adapters.scene import VideoSpec, VisibilityRule
-from sim_adapters.shoot import shoot
-from sim_adapters.zbuffer import render_passes
-from storage.dataset import read_tar
+from synth.backends.procedural import infinigen as infinigen_assets
+from synth.backends.procedural.infinigen import FACTORIES, MAX_TRIANGLES, Asset, InfinigenAssets
+from synth.backends.procedural.sampler import sample_scene
+from synth.backends.registry import open_renderer, renderer_settings
+from synth.core.meshes import local_mesh
+from synth.core.plugin import BackendUnavailable
+from synth.core.scene import VideoSpec, VisibilityRule
+from synth.core.zbuffer import render_passes
+from synth.planning.shoot import shoot
+from synth.storage.dataset import read_tar
 from tests.test_sampler import _corners2d, _inside_polygon, _separated
 
 # plausible real-world heights (metres) of what each category's factory makes
@@ -80,7 +80,7 @@ def test_stray_geometry_is_removed_before_measuring(tmp_path):
 
 
 def local_mesh_of(asset: Asset) -> np.ndarray:
-    from sim_adapters.meshes import asset_mesh
+    from synth.core.meshes import asset_mesh
 
     return asset_mesh(asset.mesh()).vertices
 
@@ -169,7 +169,7 @@ def test_a_run_with_the_dataset_defaults_is_infinigen_furnished_and_grounded(lib
     of the clean and the foggy videos agrees with the independent evidence audit."""
     lib, _ = library
     out = tmp_path / "ds"
-    synth = [sys.executable, "-m", "flows.cli"]
+    synth = [sys.executable, "-m", "synth.cli.main"]
     # the cache is full: the run needs no Infinigen (a machine given a filled cache, e.g. the image)
     env = {**os.environ, "SYNTH_CACHE": str(lib.root.parents[1]), "SYNTH_INFINIGEN_PYTHON": "/nonexistent/python"}
     args = ["--episodes", "3", "--frames", "8", "--resolution", "224x168", "--asset-variants", "1"]
@@ -229,7 +229,7 @@ def test_a_failing_worker_is_restarted_while_it_makes_progress(tmp_path, monkeyp
 
 
 def test_auto_exposure_brings_the_episode_to_mid_grey_without_blowing_out_sunlight():
-    from sim_adapters.blender_backend import auto_exposure
+    from synth.backends.blender.renderer import auto_exposure
 
     rng = np.random.default_rng(0)
     dim = rng.uniform(0.0, 0.1, size=(4, 30, 40, 3)).astype(np.float32)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from flows import deploy
+from synth.flows import deploy
 
 ROOT = Path(__file__).resolve().parents[1]
 INFRA = ROOT / "infra"
@@ -243,7 +243,7 @@ def test_dockerfile_installs_the_project_and_pinned_orchestration():
 def test_dockerfile_makes_infinigen_environment_as_bootstrap_does():
     """The default ``--assets infinigen`` needs .venv-infinigen where the sampler looks for it
     (next to the packages), installed as bootstrap.sh installs it, and the image's asset cache."""
-    from sim_adapters.infinigen_assets import VENV_PYTHON
+    from synth.backends.procedural.infinigen import VENV_PYTHON
 
     workdir = instructions("WORKDIR")[-1].strip()
     venv = f"{workdir}/{VENV_PYTHON.parent.parent.name}"
@@ -255,8 +255,8 @@ def test_dockerfile_makes_infinigen_environment_as_bootstrap_does():
     strip = lambda c: [t for t in c[1:] if t != "-q"]  # noqa: E731
     assert image and [strip(c) for c in image] == [strip(c) for c in boot], (image, boot)
     assert ["python", "-m", "venv", venv] in commands
-    assert ["python", "-m", "sim_adapters.infinigen_assets", "4"] in commands  # the default --asset-variants
-    from flows.config import RunConfig
+    assert ["python", "-m", "synth.backends.procedural.infinigen", "4"] in commands  # the default --asset-variants
+    from synth.flows.config import RunConfig
 
     assert RunConfig.model_fields["asset_variants"].default == 4
 
@@ -417,7 +417,7 @@ def test_compose_prefect_server_worker_and_deploy():
         assert svcs[name]["depends_on"]["prefect-server"]["condition"] == "service_healthy", name
     assert f"prefect work-pool create {POOL} --type process" in command_of(svcs["worker"])
     assert re.search(rf"prefect worker start --pool {POOL}\b", command_of(svcs["worker"]))
-    assert command_of(svcs["deploy"]) == "synth deploy"  # the pool and every deployment (flows/deploy.py)
+    assert command_of(svcs["deploy"]) == "synth deploy"  # the pool and every deployment (synth/flows/deploy.py)
     assert svcs["deploy"].get("restart") in ("no", None), "deploy is one-shot"
 
 

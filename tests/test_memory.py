@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flows.config import RunConfig
-from flows.pool import render_episodes
+from synth.flows.config import RunConfig
+from synth.flows.pool import render_episodes
 
 
 @pytest.mark.parametrize("quality", ["draft", "photoreal"])

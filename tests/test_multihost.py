@@ -7,7 +7,7 @@ link, and the run (driver on host 0) writes its dataset there. While host 1 rend
 its raylet is killed (SIGKILL): Ray retries the episode on the remaining nodes and the dataset
 must hold every episode exactly once, byte-identical to a single-machine run of the same seed.
 Then the flow run itself is killed mid-run on host 0 and resumed from host 2, which has a disk
-of its own: the finished episodes come from the output's S3 mirror (``storage.s3.pull_staging``),
+of its own: the finished episodes come from the output's S3 mirror (``synth.storage.s3.pull_staging``),
 only the others are rendered, and the dataset is again byte-identical.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.dataset import iter_samples, read_manifest
+from synth.storage.dataset import iter_samples, read_manifest
 from tests.hosts import Hosts, netns_available
 
 pytestmark = [
@@ -32,8 +32,8 @@ pytestmark = [
 RAY = str(Path(sys.executable).with_name("ray"))
 RUN = """
 import sys
-from flows.config import RunConfig
-from flows.flow import synth
+from synth.flows.config import RunConfig
+from synth.flows.flow import synth
 cfg = RunConfig.from_options(episodes=6, frames=3, width=128, height=96, quality="draft", seed=11, assets="primitives")
 synth(config=cfg, out=sys.argv[1], ray_address=sys.argv[2] or None)
 """
@@ -65,7 +65,7 @@ def _env(tmp: Path, extra: dict | None = None) -> dict:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    from storage.seaweed import LocalS3
+    from synth.storage.seaweed import LocalS3
 
     tmp = tmp_path_factory.mktemp("hosts")
     with Hosts(3) as hosts:
@@ -99,7 +99,7 @@ def reference(tmp_path_factory) -> Path:
 
 
 def _fetch(uri: str, s3, tmp: Path, monkeypatch) -> Path:
-    from storage.s3 import local_dataset
+    from synth.storage.s3 import local_dataset
 
     for k, v in {**s3.env(), "SYNTH_CACHE": str(tmp / "fetched")}.items():
         monkeypatch.setenv(k, v)

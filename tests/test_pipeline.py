@@ -8,15 +8,15 @@ import datasets
 import numpy as np
 import pytest
 
-from flows.audit import audit_dataset
-from flows.run import run
-from flows.verify import verify_dataset
-from programs.family import QA
-from programs.generate import recompute
-from programs.sandbox import SandboxPool
-from sim_adapters.scene import Episode
-from storage.dataset import DatasetError, read_tar
-from storage.media import decode_gt, decode_mp4
+from synth.audit.dataset import audit_dataset
+from synth.core.scene import Episode
+from synth.evaluation.verify import verify_dataset
+from synth.flows.run import run
+from synth.programs.family import QA
+from synth.programs.generate import recompute
+from synth.programs.sandbox import SandboxPool
+from synth.storage.dataset import DatasetError, read_tar
+from synth.storage.media import decode_gt, decode_mp4
 from tests.conftest import tiny_config
 
 
@@ -25,7 +25,7 @@ def _samples(root):
 
 
 def test_load_dataset_reads_every_sample(tiny_dataset):
-    from flows.version import code_version
+    from synth.flows.version import code_version
 
     root, manifest = tiny_dataset
     assert manifest["num_samples"] == 3 and len(manifest["shards"]) == 2
@@ -149,7 +149,7 @@ def test_unfinished_run_with_other_options_is_refused(tmp_path):
 
 
 def test_sat_dynamic_preset_covers_every_family(tmp_path):
-    from programs.library import FAMILIES
+    from synth.programs.library import FAMILIES
 
     cfg = tiny_config(episodes=16, frames=8, preset="sat-dynamic")
     manifest = run(cfg, tmp_path / "sat")

@@ -9,16 +9,16 @@ import math
 import numpy as np
 import pytest
 
-from programs.generate import unambiguous
-from sim_adapters.backend import BackendUnavailable
-from sim_adapters.describe import describe
-from sim_adapters.geometry import footprint, local_to_world
-from sim_adapters.procedural import sample_scene
-from sim_adapters.registry import RENDERERS, RendererEntry, open_renderer, renderer_settings
-from sim_adapters.scene import Box3D, Episode, ObjectVisibility, Pose, Room, VideoSpec, VisibilityRule
-from sim_adapters.shoot import shoot
-from sim_adapters.zbuffer_backend import ZBufferRenderer
-from storage.dataset import DatasetError, DatasetWriter
+from synth.backends.procedural.sampler import sample_scene
+from synth.backends.registry import RENDERERS, RendererEntry, open_renderer, renderer_settings
+from synth.backends.zbuffer.renderer import ZBufferRenderer
+from synth.core.describe import describe
+from synth.core.geometry import footprint, local_to_world
+from synth.core.plugin import BackendUnavailable
+from synth.core.scene import Box3D, Episode, ObjectVisibility, Pose, Room, VideoSpec, VisibilityRule
+from synth.planning.shoot import shoot
+from synth.programs.generate import unambiguous
+from synth.storage.dataset import DatasetError, DatasetWriter
 from tests.reference import load_reference
 
 
@@ -120,7 +120,7 @@ def test_look_alikes_get_qualifiers_and_are_named_only_when_all_are_seen():
 
 def test_a_backend_that_cannot_load_says_what_to_install(monkeypatch):
     monkeypatch.setitem(
-        RENDERERS, "zbuffer", RendererEntry("sim_adapters.no_such_module", "X", "the moon (pip install moon)")
+        RENDERERS, "zbuffer", RendererEntry("synth.backends.no_such_module", "X", "the moon (pip install moon)")
     )
     with pytest.raises(BackendUnavailable, match=r"renderer 'zbuffer' needs the moon \(pip install moon\)"):
         open_renderer(renderer_settings("zbuffer"))

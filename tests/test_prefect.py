@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from storage.dataset import read_tar
+from synth.storage.dataset import read_tar
 
 pytestmark = pytest.mark.usefixtures("busy_machine")  # they must pass on a loaded machine
 
@@ -101,7 +101,7 @@ def server(tmp_path_factory):
             timeout=kw.get("timeout", 300),
         )
         r = subprocess.run(  # `synth deploy`: the work pool and every deployment in prefect.yaml
-            [sys.executable, "-m", "flows.cli", "deploy"], env=env, capture_output=True, text=True, timeout=300
+            [sys.executable, "-m", "synth.cli.main", "deploy"], env=env, capture_output=True, text=True, timeout=300
         )
         assert r.returncode == 0 and "synth/sat-dynamic" in r.stdout, r.stdout + r.stderr
         assert json.loads(cli("work-pool", "inspect", "synth-pool", "--output", "json").stdout)["type"] == "process"

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from storage.dataset import read_tar
+from synth.storage.dataset import read_tar
 
 pytestmark = pytest.mark.usefixtures("busy_machine")  # they must pass on a loaded machine
 
 RAY = str(Path(sys.executable).with_name("ray"))
 RUN = """
 import sys
-from flows.config import RunConfig
-from flows.flow import synth
+from synth.flows.config import RunConfig
+from synth.flows.flow import synth
 cfg = RunConfig.from_options(episodes=2, frames=3, width=128, height=96, quality="draft", seed=4, assets="primitives")
 synth(config=cfg, out=sys.argv[1], ray_address=sys.argv[2] or None)
 """

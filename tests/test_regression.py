@@ -25,9 +25,9 @@ import math
 
 import pytest
 
-from flows.config import RunConfig
-from flows.run import run
-from sim_adapters.scene import Episode
+from synth.core.scene import Episode
+from synth.flows.config import RunConfig
+from synth.flows.run import run
 from tests.reference import fingerprint, load_reference
 
 

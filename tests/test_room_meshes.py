@@ -9,9 +9,9 @@ import pytest
 import shapely
 from shapely.geometry import MultiPoint, Polygon
 
-from sim_adapters.meshes import room_meshes
-from sim_adapters.procedural import sample_scene
-from sim_adapters.scene import Room
+from synth.backends.procedural.sampler import sample_scene
+from synth.core.meshes import room_meshes
+from synth.core.scene import Room
 from tests.raycast import first_hits
 
 WALL = 0.1  # room_meshes' default wall thickness
@@ -71,7 +71,7 @@ def test_windows_are_openings_of_their_size_in_their_wall():
     """Rays from inside the room: through the window's opening they leave the room (no hit);
     just outside its edges (left, right, under the sill, over the top) they hit that wall on
     the footprint edge. Windows that do not fit are refused."""
-    from sim_adapters.scene import Window
+    from synth.core.scene import Window
 
     base = _rooms()[-1]  # rectangular
     (x0, y0), (x1, y1) = base.footprint[0], base.footprint[1]

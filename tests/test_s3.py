@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import requests
 
-from storage.dataset import DatasetError, DatasetWriter, Sample, read_tar
-from storage.s3 import S3Uri, client, load, push
-from storage.seaweed import LocalS3
+from synth.storage.dataset import DatasetError, DatasetWriter, Sample, read_tar
+from synth.storage.s3 import S3Uri, client, load, push
+from synth.storage.seaweed import LocalS3
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_round_trip_push_and_load(tiny_dataset, aws_env):
     local = {s.key: s for shard in sorted(root.glob("train-*.tar")) for s in read_tar(shard)}
     import datasets
 
-    import storage
+    from synth import storage
 
     for streaming in (False, True):
         ds = storage.load(uri, config="default", streaming=streaming).cast_column("mp4", datasets.Video(decode=False))
@@ -160,7 +160,7 @@ def test_run_straight_to_s3_and_the_cli(aws_env, tmp_path, monkeypatch):
     import subprocess
     import sys
 
-    from flows.run import run
+    from synth.flows.run import run
     from tests.conftest import tiny_config
 
     monkeypatch.setenv("SYNTH_CACHE", str(tmp_path / "cache"))
@@ -172,7 +172,7 @@ def test_run_straight_to_s3_and_the_cli(aws_env, tmp_path, monkeypatch):
     before = _objects(uri)
     assert run(tiny_config(episodes=1, frames=3), uri, overwrite=True) == manifest  # only pushed again
     assert _objects(uri) == before
-    synth = [sys.executable, "-m", "flows.cli"]
+    synth = [sys.executable, "-m", "synth.cli.main"]
     args = ["--out", uri, "--episodes", "1", "--frames", "3", "--resolution", "160x120", "--quality", "draft"]
     args += ["--assets", "primitives"]  # as tiny_config
     out = subprocess.run([*synth, "run", *args, "--no-progress"], capture_output=True, text=True, timeout=300)
@@ -197,9 +197,9 @@ def test_run_straight_to_s3_and_the_cli(aws_env, tmp_path, monkeypatch):
 
 
 def test_export_and_eval_read_a_dataset_from_s3(tiny_dataset, aws_env, tmp_path, capsys, monkeypatch):
-    from evaluation.items import read_items
-    from evaluation.prompt import expected_reply
-    from flows.cli import main
+    from synth.cli.main import main
+    from synth.evaluation.items import read_items
+    from synth.evaluation.prompt import expected_reply
 
     monkeypatch.setenv("SYNTH_CACHE", str(tmp_path / "cache"))
     root, _ = tiny_dataset
@@ -221,9 +221,9 @@ def test_a_run_whose_machine_died_resumes_on_another_machine(aws_env, tmp_path, 
     stops half-way on machine A (its disk gone with it) finishes on machine B, rendering only what
     A had not finished, into the same dataset a single uninterrupted run writes; the mirror goes
     once the dataset is pushed."""
-    from flows import run as run_mod
-    from storage.dataset import iter_samples
-    from storage.s3 import local_dataset
+    from synth.flows import run as run_mod
+    from synth.storage.dataset import iter_samples
+    from synth.storage.s3 import local_dataset
     from tests.conftest import tiny_config
 
     cfg = tiny_config(episodes=2, frames=3)

@@ -7,10 +7,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from sim_adapters.catalog import CATEGORY
-from sim_adapters.meshes import merge, part_mesh
-from sim_adapters.procedural import sample_scene
-from sim_adapters.scene import ROOM_ID, Box3D, Part, Scene
+from synth.backends.procedural.catalog import CATEGORY
+from synth.backends.procedural.sampler import sample_scene
+from synth.core.meshes import merge, part_mesh
+from synth.core.scene import ROOM_ID, Box3D, Part, Scene
 
 SEEDS = range(200)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from programs.restricted import ProgramRejected, load_program
-from programs.sandbox import Limits, SandboxPool, Task
+from synth.programs.restricted import ProgramRejected, load_program
+from synth.programs.sandbox import Limits, SandboxPool, Task
 from tests.cheap import cheap_episode
 
 GOOD = "def answer(scene, a):\n    return round(scene.object(a).size[2], 2)\n"

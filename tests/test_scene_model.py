@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
-from sim_adapters.geometry import camera_center, intrinsics, look_at, project
-from sim_adapters.procedural import sample_scene
-from sim_adapters.scene import CameraFrame, Episode, Scene
-from sim_adapters.visibility import visibility_table
+from synth.backends.procedural.sampler import sample_scene
+from synth.core.geometry import camera_center, intrinsics, look_at, project
+from synth.core.scene import CameraFrame, Episode, Scene
+from synth.core.visibility import visibility_table
 from tests.cheap import cheap_episode
 
 
@@ -42,7 +42,7 @@ def test_opencv_camera_convention():
 def test_camera_path_is_smooth_collision_free_and_matches_its_actions():
     from shapely.geometry import Point
 
-    from sim_adapters.planner import MAX_SPEED, MAX_TURN_RATE, free_space
+    from synth.planning.planner import MAX_SPEED, MAX_TURN_RATE, free_space
 
     for seed in range(12):
         ep = cheap_episode(seed, frames=16)
@@ -68,7 +68,7 @@ def test_camera_path_is_smooth_collision_free_and_matches_its_actions():
 
 
 def test_object_motion_has_no_interpenetration():
-    from sim_adapters.geometry import footprint
+    from synth.core.geometry import footprint
 
     moved = 0
     for seed in range(40):

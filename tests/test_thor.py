@@ -1,6 +1,6 @@
 """AI2-THOR: the conversion from THOR's frame into synth's (checked against an independent
 implementation of Unity's camera and rotations), and the ai2thor scene source and renderer on
-the real ``ai2thor.controller.Controller``, talking to ``sim_adapters/thor_standin.py``: a
+the real ``ai2thor.controller.Controller``, talking to ``tests/standins/thor_unity.py``: a
 STAND-IN for the Unity side (AI2-THOR's build cannot be downloaded on this machine). The
 end-to-end test against the real build runs only with ``SYNTH_AI2THOR_E2E=1`` (README: AI2-THOR).
 """
@@ -15,14 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flows.cli import main
-from sim_adapters.backend import BackendUnavailable
-from sim_adapters.geometry import project
-from sim_adapters.planner import NoCameraPath
-from sim_adapters.registry import open_renderer, renderer_settings, scene_source
-from sim_adapters.scene import CameraFrame, Frame, ObjectPose, Room, VideoSpec, VisibilityRule
-from sim_adapters.shoot import shoot
-from sim_adapters.thor_format import (
+from synth.backends.ai2thor.format import (
     camera_pose,
     category_words,
     house_rooms,
@@ -34,6 +27,13 @@ from sim_adapters.thor_format import (
     to_synth,
     world_to_camera,
 )
+from synth.backends.registry import open_renderer, renderer_settings, scene_source
+from synth.cli.main import main
+from synth.core.geometry import project
+from synth.core.plugin import BackendUnavailable
+from synth.core.scene import CameraFrame, Frame, ObjectPose, Room, VideoSpec, VisibilityRule
+from synth.planning.planner import NoCameraPath
+from synth.planning.shoot import shoot
 
 DATA = Path(__file__).parent / "data" / "thor"
 HOUSE = DATA / "house.json"
@@ -145,7 +145,7 @@ def test_objects_face_where_unity_turns_them_and_rotations_round_trip():
 
 
 def _quat_matrix(q):
-    from sim_adapters.scene import quaternion_matrix
+    from synth.core.scene import quaternion_matrix
 
     return quaternion_matrix(tuple(q))
 
@@ -234,7 +234,7 @@ def _area(pts):
 
 
 def _materials():
-    from sim_adapters.thor_format import ROOM_MATERIALS
+    from synth.backends.ai2thor.format import ROOM_MATERIALS
 
     return ROOM_MATERIALS
 
@@ -304,7 +304,7 @@ def test_frames_objects_moved_and_refused_actions(thor):
     box = next(o for o in scene.objects if o.source_id == "Box|14")
     frame = episode.frames[0]
     eye = np.array([box.box.center[0] + 1.5, box.box.center[1] + 1.5, 1.5])
-    from sim_adapters.geometry import look_at
+    from synth.core.geometry import look_at
 
     T = look_at(eye, np.array([*box.box.center[:2], 0.3]))
     moved = ObjectPose(
@@ -362,7 +362,7 @@ def test_the_readme_standin_run_verifies(tmp_path, capsys):
     assert main(["verify", str(out), "--evidence"]) == 0
     printed = capsys.readouterr().out
     assert "0 problem(s)" in printed and "0 disagreement(s)" in printed
-    from storage.dataset import SampleMeta, iter_samples
+    from synth.storage.dataset import SampleMeta, iter_samples
 
     metas = [SampleMeta.model_validate_json(s.files["json"]) for s in iter_samples(out)]
     assert len(metas) == 2 and all(m.episode.scene.simulator == "ai2thor" for m in metas)
@@ -372,7 +372,7 @@ def test_the_readme_standin_run_verifies(tmp_path, capsys):
 
 
 def test_run_configuration_for_ai2thor():
-    from flows.config import RunConfig
+    from synth.flows.config import RunConfig
 
     cfg = RunConfig.from_options(simulator="ai2thor", scene="FloorPlan1", thor_engine="blender")
     assert cfg.renderer.backend == "ai2thor" and cfg.renderer.thor_engine == "blender"

@@ -1,4 +1,4 @@
-"""The software z-buffer (sim_adapters.zbuffer) agrees with exact ray casting and with Blender."""
+"""The software z-buffer (synth.core.zbuffer) agrees with exact ray casting and with Blender."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from shapely.geometry import Point, Polygon
 
-from sim_adapters.geometry import camera_center, intrinsics, look_at, yaw_rotation
-from sim_adapters.procedural import sample_scene
-from sim_adapters.scene import ROOM_ID, CameraFrame, Frame, VideoSpec, VisibilityRule
-from sim_adapters.shoot import shoot
-from sim_adapters.zbuffer import NEAR, render_passes
-from sim_adapters.zbuffer_backend import ZBufferRenderer
+from synth.backends.procedural.sampler import sample_scene
+from synth.backends.zbuffer.renderer import ZBufferRenderer
+from synth.core.geometry import camera_center, intrinsics, look_at, yaw_rotation
+from synth.core.scene import ROOM_ID, CameraFrame, Frame, VideoSpec, VisibilityRule
+from synth.core.zbuffer import NEAR, render_passes
+from synth.planning.shoot import shoot
 from tests.raycast import first_hits, scene_triangles
 
 
@@ -106,7 +106,7 @@ def test_closed_room_has_no_holes_near_walls():
 
 
 def test_matches_blender_draft():
-    from sim_adapters.registry import open_renderer, renderer_settings
+    from synth.backends.registry import open_renderer, renderer_settings
 
     W, H = 160, 120
     renderer = open_renderer(renderer_settings("blender", quality="draft"))

@@ -36,9 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim_adapters.scene import ROOM_ID, Episode
-from storage.dataset import iter_samples, read_manifest
-from storage.media import decode_gt, decode_mp4
+from synth.core.scene import ROOM_ID, Episode
+from synth.storage.dataset import iter_samples, read_manifest
+from synth.storage.media import decode_gt, decode_mp4
 
 FLOOR_WORDS = "the floor"
 ROBUST = (0.5, 99.5)  # percentiles of surface points taken as their extent (mixed pixels at mask edges)

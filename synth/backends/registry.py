@@ -2,7 +2,7 @@
 
 To add a simulator: write its scene source (seed or reference -> ``Scene``) and, if it renders,
 its renderer module with a settings model tagged ``backend: Literal["<name>"]`` (see
-``sim_adapters.backend``), then add one line to each table below. Nothing else in synth imports
+``synth.core.plugin``), then add one line to each table below. Nothing else in synth imports
 a backend: the flow, the worker pool and the planner go through ``scene_source`` and
 ``open_renderer``.
 """
@@ -16,13 +16,13 @@ from typing import Annotated
 
 from pydantic import Field, TypeAdapter
 
-from .backend import BackendUnavailable, Renderer, RendererSettings, SceneSource
-from .blender_backend import BlenderSettings
-from .describe import describe
-from .habitat_backend import HabitatSettings
-from .scene import Scene
-from .thor_backend import ThorSettings
-from .zbuffer_backend import ZBufferSettings
+from synth.backends.ai2thor.renderer import ThorSettings
+from synth.backends.blender.renderer import BlenderSettings
+from synth.backends.habitat.renderer import HabitatSettings
+from synth.backends.zbuffer.renderer import ZBufferSettings
+from synth.core.describe import describe
+from synth.core.plugin import BackendUnavailable, Renderer, RendererSettings, SceneSource
+from synth.core.scene import Scene
 
 # the renderer settings a run configuration may hold, told apart by their ``backend`` tag
 RendererConfig = Annotated[
@@ -44,29 +44,31 @@ class RendererEntry:
 
 RENDERERS: dict[str, RendererEntry] = {
     "blender": RendererEntry(
-        "sim_adapters.blender_backend", "BlenderRenderer", "the 'bpy' wheel (pip install 'bpy==4.5.*')"
+        "synth.backends.blender.renderer", "BlenderRenderer", "the 'bpy' wheel (pip install 'bpy==4.5.*')"
     ),
-    "zbuffer": RendererEntry("sim_adapters.zbuffer_backend", "ZBufferRenderer", "numba (pip install numba)"),
+    "zbuffer": RendererEntry("synth.backends.zbuffer.renderer", "ZBufferRenderer", "numba (pip install numba)"),
     "habitat": RendererEntry(
-        "sim_adapters.habitat_backend",
+        "synth.backends.habitat.renderer",
         "HabitatRenderer",
         "habitat-sim from conda in its own environment, named by SYNTH_HABITAT_PYTHON",
     ),
-    "ai2thor": RendererEntry("sim_adapters.thor_backend", "ThorRenderer", "the ai2thor package (pip install ai2thor)"),
+    "ai2thor": RendererEntry(
+        "synth.backends.ai2thor.renderer", "ThorRenderer", "the ai2thor package (pip install ai2thor)"
+    ),
 }
 
 
 def _procedural(seed: int, assets: str = "primitives", asset_variants: int = 4) -> Scene:
     """A sampled room; ``assets``: "primitives" (synth's furniture built from boxes, cylinders
     and lathed parts) or "infinigen" (Infinigen's meshes where it has a factory, cached:
-    ``sim_adapters.infinigen_assets``, ``asset_variants`` per category)."""
-    from .procedural import sample_scene
+    ``synth.backends.procedural.infinigen``, ``asset_variants`` per category)."""
+    from synth.backends.procedural.sampler import sample_scene
 
     if assets == "primitives":
         return sample_scene(seed)
     if assets != "infinigen":
         raise ValueError(f"unknown asset set {assets!r}; available: infinigen, primitives")
-    from .infinigen_assets import InfinigenAssets
+    from synth.backends.procedural.infinigen import InfinigenAssets
 
     return sample_scene(seed, assets=InfinigenAssets(asset_variants))
 
@@ -79,7 +81,7 @@ def prepare_source(name: str, log: Callable[[str], None] = lambda msg: None, **o
     are missing and Infinigen is not installed; a full cache needs no Infinigen."""
     if name != "procedural" or options.get("assets", "primitives") != "infinigen":
         return
-    from .infinigen_assets import InfinigenAssets
+    from synth.backends.procedural.infinigen import InfinigenAssets
 
     lib = InfinigenAssets(int(options.get("asset_variants", 4)))
     missing = lib.missing()
@@ -90,8 +92,8 @@ def prepare_source(name: str, log: Callable[[str], None] = lambda msg: None, **o
 
 def _habitat(seed: int, scene_dataset: str | None = None, scene: str | None = None) -> Scene:
     """A scene instance of a Habitat scene dataset: ``scene``, or the dataset's scene number
-    ``seed`` modulo their count (``sim_adapters.habitat_source``)."""
-    from .habitat_source import read_scene, scene_names
+    ``seed`` modulo their count (``synth.backends.habitat.source``)."""
+    from synth.backends.habitat.source import read_scene, scene_names
 
     if not scene_dataset:
         raise ValueError("the habitat scene source needs scene_dataset (--scene-dataset)")
@@ -105,7 +107,7 @@ def _habitat(seed: int, scene_dataset: str | None = None, scene: str | None = No
 
 def _ai2thor(seed: int, renderer: Renderer | None = None, scene: str | None = None, house: str | None = None) -> Scene:
     """An iTHOR ``scene`` or a ProcTHOR ``house``, read from the running AI2-THOR of the
-    ``ai2thor`` renderer (``sim_adapters.thor_backend``): THOR's metadata is the scene."""
+    ``ai2thor`` renderer (``synth.backends.ai2thor.renderer``): THOR's metadata is the scene."""
     if renderer is None or getattr(renderer, "name", "") != "ai2thor":
         raise ValueError("AI2-THOR scenes are read from AI2-THOR itself: use the ai2thor renderer (--renderer ai2thor)")
     return renderer.scene(seed, scene=scene, house=house)

@@ -1,8 +1,8 @@
 """``synth run``'s flags, generated from ``RunConfig``'s fields (names, types, defaults, help),
 so that the command line, the Prefect form and the configuration cannot drift apart.
 
-Every leaf field (``flows.config.FLAGS``) becomes ``--name`` (underscores as dashes): top-level fields, the fields of
-nested models (``video``: ``--frames --width --height --fps``; ``visibility``: ``--min-pixels
+Every leaf field (``synth.flows.config.FLAGS``) becomes ``--name`` (underscores as dashes): top-level
+fields, the fields of nested models (``video``: ``--frames --width --height --fps``; ``visibility``: ``--min-pixels
 --min-frames``) and the fields of every renderer's settings (``--quality``, ``--samples``, ...),
 with ``--renderer NAME`` choosing the backend. ``--resolution WxH`` sets width and height.
 A flag that is not given leaves the preset's value.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Literal, get_args, get_origin
 
-from .config import FLAGS, RENDERER, RunConfig, renderer_models
+from synth.flows.config import FLAGS, RENDERER, RunConfig, renderer_models
 
 
 def renderer_names() -> list[str]:

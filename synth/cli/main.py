@@ -9,10 +9,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from exports.formats import FORMATS as EXPORT_FORMATS
-from storage.dataset import DatasetError
-
-from .flags import add_config_flags
+from synth.cli.flags import add_config_flags
+from synth.exports.formats import FORMATS as EXPORT_FORMATS
+from synth.storage.dataset import DatasetError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -144,12 +143,12 @@ def _cmd_run(args) -> int:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from tqdm import tqdm
 
-    from .embedded import call_embedded
-    from .flags import config_from_args
-    from .run import open_run
+    from synth.cli.flags import config_from_args
+    from synth.flows.embedded import call_embedded
+    from synth.flows.run import open_run
 
     cfg = config_from_args(args)
-    from . import flow
+    from synth.flows import flow
 
     if args.ray_address:  # bad input fails here, before anything is written or Prefect starts
         flow.check_ray_address(args.ray_address)
@@ -204,11 +203,11 @@ def _cmd_run(args) -> int:
         f"{cfg.episodes} episodes, {manifest['num_samples']} samples, {manifest['num_questions']} questions in "
         f"{len(manifest['shards'])} shard(s); load with datasets.load_dataset('{args.out}')"
     )
-    from storage.card import blind_summary
+    from synth.storage.card import blind_summary
 
     print(blind_summary(manifest))
     if args.export == "habitat":
-        from exports.habitat import export_habitat
+        from synth.exports.habitat import export_habitat
 
         done = export_habitat(str(args.out), Path(args.out) / "habitat")
         print(f"Habitat scene dataset: {done.dataset_config} ({len(done.scenes)} scenes with trajectories)")
@@ -216,9 +215,8 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_verify(args) -> int:
-    from storage.s3 import local_dataset
-
-    from .verify import verify_dataset
+    from synth.evaluation.verify import verify_dataset
+    from synth.storage.s3 import local_dataset
 
     root = local_dataset(args.dir)
     checked, problems = verify_dataset(root, families_dir=args.families)
@@ -227,7 +225,7 @@ def _cmd_verify(args) -> int:
     print(f"{checked} answers checked, {len(problems)} problem(s)")
     if not args.evidence:
         return 1 if problems else 0
-    from .audit import agreement, audit_dataset
+    from synth.audit.dataset import agreement, audit_dataset
 
     findings = audit_dataset(root)
     wrong = [f for f in findings if not f.agrees]
@@ -242,7 +240,7 @@ def _cmd_verify(args) -> int:
 
 def _cmd_export(args) -> int:
     if args.dir == "habitat":
-        from exports.habitat import export_habitat
+        from synth.exports.habitat import export_habitat
 
         if not args.habitat_source:
             raise ValueError("synth export habitat needs DIR_OR_SEED: a dataset, or procedural seeds (7 or 0,1,2)")
@@ -254,9 +252,9 @@ def _cmd_export(args) -> int:
         return 0
     if args.habitat_source or not args.format:
         raise ValueError("give --format llava-video|sharegpt|qwen-vl (or: synth export habitat DIR_OR_SEED)")
-    from evaluation.items import parse_variants
-    from exports.export import export_dataset
-    from storage.s3 import local_dataset
+    from synth.evaluation.items import parse_variants
+    from synth.exports.export import export_dataset
+    from synth.storage.s3 import local_dataset
 
     report = export_dataset(
         local_dataset(args.dir),
@@ -277,19 +275,19 @@ def _cmd_export(args) -> int:
 def _cmd_eval(args) -> int:
     """Exit 0 when every item was scored; 1 if some replies are missing (the endpoint failed on
     them after retries: rerun to resume); 2 for invalid input."""
-    from evaluation.chart import save_chart
-    from evaluation.items import iter_metas, parse_variants, read_items, sample_items
-    from evaluation.scorer import family_tags, format_report, read_predictions, score
-    from programs.family_io import load_user_families
-    from storage.s3 import local_dataset
+    from synth.evaluation.chart import save_chart
+    from synth.evaluation.items import iter_metas, parse_variants, read_items, sample_items
+    from synth.evaluation.scorer import family_tags, format_report, read_predictions, score
+    from synth.programs.family_io import load_user_families
+    from synth.storage.s3 import local_dataset
 
     root = local_dataset(args.dir)
     variants = parse_variants(args.variants)
     predictions = args.predictions
     failed = 0
     if args.base_url:
-        from evaluation.endpoint import ask_endpoint
-        from programs.llm import ChatClient
+        from synth.evaluation.endpoint import ask_endpoint
+        from synth.programs.llm import ChatClient
 
         if not args.model:
             raise ValueError("--base-url needs --model")
@@ -331,7 +329,7 @@ def _cmd_eval(args) -> int:
 
 
 def _cmd_push(args) -> int:
-    from storage.s3 import push
+    from synth.storage.s3 import push
 
     report = push(args.dir, args.dest, workers=args.workers)
     print(
@@ -341,7 +339,7 @@ def _cmd_push(args) -> int:
 
 
 def _cmd_load(args) -> int:
-    from storage.s3 import load
+    from synth.storage.s3 import load
 
     ds = load(args.uri, streaming=args.streaming)
     rows = questions = 0
@@ -356,9 +354,9 @@ def _cmd_compile(args) -> int:
     """Progress on stderr, the report on stdout. Exit 0 if every family was accepted; 1 if any
     was rejected or hit an endpoint error (accepted ones are still written); 2 for invalid input
     or no endpoint/model."""
-    from programs.compiler import compile_families
-    from programs.family import FamilySpecError
-    from programs.llm import LLMError
+    from synth.programs.compiler import compile_families
+    from synth.programs.family import FamilySpecError
+    from synth.programs.llm import LLMError
 
     try:
         report = compile_families(
@@ -384,7 +382,7 @@ def _cmd_compile(args) -> int:
 
 
 def _cmd_degradations(args) -> int:
-    from degradations import DEGRADATIONS
+    from synth.degradations import DEGRADATIONS
 
     for d in DEGRADATIONS.values():
         print(f"{d.id}\tseverity 1-5\t{d.method}\t{d.description}\tparameters: {', '.join(d.params)}")
@@ -392,7 +390,7 @@ def _cmd_degradations(args) -> int:
 
 
 def _cmd_deploy(args) -> int:
-    from .deploy import POOL, deploy
+    from synth.flows.deploy import POOL, deploy
 
     report = deploy(args.api_url)
     print(report.strip())
@@ -417,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return commands[args.command](args)
     except ValidationError as e:
-        from .flags import flag_for
+        from synth.cli.flags import flag_for
 
         err = e.errors()[0]
         print(f"synth: error: invalid {flag_for(err['loc'])}: {err['msg']}", file=sys.stderr)

@@ -15,14 +15,14 @@ this order, each only when it is plain to see:
 A qualified object records its group in ``look_alikes``: a viewer can only pick "the taller
 chair" after seeing both, so question generation names it only when the video shows every
 member of its group. Groups that no qualifier separates keep their shared description and are
-not asked about (``programs.generate.unambiguous``).
+not asked about (``synth.programs.generate.unambiguous``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from .scene import ROOM_ID, Scene, SceneObject
+from synth.core.scene import ROOM_ID, Scene, SceneObject
 
 SIZE_MARGIN = 0.15  # sizes within 15% of each other are not told apart by eye
 HEIGHT_WORDS = (("taller", "shorter"), ("tallest", "middle", "shortest"))

@@ -3,7 +3,7 @@
 ``measure_evidence(episode, depth, instance)`` reads the sample's own passes -- instance ids
 (F, H, W) uint16 and planar depth (F, H, W) float32 metres (``inf`` or 0 where no surface) --
 and the episode's cameras (``K``, ``world_to_camera``, OpenCV) and object poses, and returns
-an :class:`~sim_adapters.scene.Evidence` that ships in the episode JSON:
+an :class:`~synth.core.scene.Evidence` that ships in the episode JSON:
 
 - per object and frame: visible mask bounding box and centroid (pixels), median visible depth
   (metres), the image borders the mask touches; per object the extent of its visible surface in
@@ -26,8 +26,8 @@ import math
 
 import numpy as np
 
-from sim_adapters.geometry import distort, to_camera, undistort, world_to_local
-from sim_adapters.scene import (
+from synth.core.geometry import distort, to_camera, undistort, world_to_local
+from synth.core.scene import (
     ROOM_ID,
     Episode,
     Evidence,

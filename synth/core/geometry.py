@@ -7,7 +7,7 @@ import math
 import numpy as np
 from shapely.geometry import Polygon
 
-from .scene import Box3D, CameraFrame, Pose
+from synth.core.scene import Box3D, CameraFrame, Pose
 
 
 def yaw_rotation(yaw: float) -> np.ndarray:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .geometry import local_to_world, yaw_rotation
-from .scene import MeshAsset, Part, Pose, Room, SceneObject
+from synth.core.geometry import local_to_world, yaw_rotation
+from synth.core.scene import MeshAsset, Part, Pose, Room, SceneObject
 
 SEGMENTS = 24  # around cylinders, cones and spheres
 

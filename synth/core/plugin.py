@@ -1,10 +1,10 @@
 """The plugin boundary between synth and a simulator (after Kubric's scene / renderer split).
 
 A **scene source** turns a seed or a scene reference into a simulator-neutral ``Scene``
-(``sim_adapters.scene``). A **renderer** opens a scene for a ``VideoSpec`` and returns a
+(``synth.core.scene``). A **renderer** opens a scene for a ``VideoSpec`` and returns a
 **session** that renders frames (every object at the frame's pose: that is how objects move),
 counts visible pixels for the planner, and closes. Both are registered by name in
-``sim_adapters.registry``; each renderer has its own pydantic settings model, tagged by its
+``synth.backends.registry``; each renderer has its own pydantic settings model, tagged by its
 ``backend`` name, which the run configuration holds (``RunConfig.renderer``).
 
 What a session returns (``FrameBuffers``), for F frames of H x W pixels:
@@ -24,8 +24,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from .render_types import FrameBuffers
-from .scene import Frame, Scene, VideoSpec
+from synth.core.render_types import FrameBuffers
+from synth.core.scene import Frame, Scene, VideoSpec
 
 
 class BackendUnavailable(RuntimeError):

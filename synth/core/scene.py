@@ -384,7 +384,7 @@ class StructureEvidence(Model):
 
 
 class Evidence(Model):
-    """Quantities measured from the rendered passes of a sample (see ``programs.evidence``)."""
+    """Quantities measured from the rendered passes of a sample (see ``synth.core.evidence``)."""
 
     objects: list[ObjectEvidence]
     motions: list[MotionEvidence] = Field(default_factory=list)

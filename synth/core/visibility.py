@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .scene import ObjectVisibility
+from synth.core.scene import ObjectVisibility
 
 
 def visibility_table(instance: np.ndarray, object_ids: list[int]) -> list[ObjectVisibility]:

@@ -21,9 +21,9 @@ import math
 import numpy as np
 from numba import njit
 
-from .geometry import local_to_world
-from .meshes import Mesh, local_mesh, merge, static_meshes
-from .scene import ROOM_ID, Frame, Scene
+from synth.core.geometry import local_to_world
+from synth.core.meshes import Mesh, local_mesh, merge, static_meshes
+from synth.core.scene import ROOM_ID, Frame, Scene
 
 _EMPTY = Mesh(np.zeros((0, 3)), np.zeros((0, 3), np.int64))
 NEAR = 0.05  # metres, the near clipping plane (Blender's camera clip_start)

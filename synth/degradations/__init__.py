@@ -16,17 +16,25 @@ from typing import Any
 
 import numpy as np
 
-from sim_adapters.render_types import FrameBuffers
-from sim_adapters.scene import Episode, ObjectVisibility
-
-from . import raster
-from .base import DISCERNIBILITY, EVIDENCE_WEIGHT, MIN_CONTRAST, MIN_SNR, SEVERITIES, Output, Source, recount
-from .blur import defocus, motion_blur
-from .gaussians import EpisodeSplats, build_splats
-from .lens import lens_distortion
-from .sensor import compression, low_light, overexposure
-from .sheet import contact_sheet
-from .weather import fog, rain, snow
+from synth.core.render_types import FrameBuffers
+from synth.core.scene import Episode, ObjectVisibility
+from synth.degradations import raster
+from synth.degradations.base import (
+    DISCERNIBILITY,
+    EVIDENCE_WEIGHT,
+    MIN_CONTRAST,
+    MIN_SNR,
+    SEVERITIES,
+    Output,
+    Source,
+    recount,
+)
+from synth.degradations.blur import defocus, motion_blur
+from synth.degradations.gaussians import EpisodeSplats, build_splats
+from synth.degradations.lens import lens_distortion
+from synth.degradations.sensor import compression, low_light, overexposure
+from synth.degradations.sheet import contact_sheet
+from synth.degradations.weather import fog, rain, snow
 
 METHOD_3DGS = "3dgs"  # rendered from the episode's Gaussians (CPU rasteriser, or gsplat on CUDA)
 METHOD_IMAGE = "image"  # applied to the rendered frame's pixels

@@ -22,11 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from sim_adapters.render_types import FrameBuffers
-from sim_adapters.scene import Episode, ObjectVisibility
-
-from . import raster
-from .gaussians import EpisodeSplats, Gaussians, build_splats, linear_to_srgb, srgb_to_linear
+from synth.core.render_types import FrameBuffers
+from synth.core.scene import Episode, ObjectVisibility
+from synth.degradations import raster
+from synth.degradations.gaussians import EpisodeSplats, Gaussians, build_splats, linear_to_srgb, srgb_to_linear
 
 EVIDENCE_WEIGHT = 0.5  # a pixel shows an object when that object holds at least half of its radiance
 SEVERITIES = (1, 2, 3, 4, 5)

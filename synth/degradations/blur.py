@@ -20,16 +20,16 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from . import raster
-from .base import Output, Source, dominant, finish, shown, to_uint8
-from .gaussians import move_points, world_points
-from .path import camera_at, object_poses_at
+from synth.degradations import raster
+from synth.degradations.base import Output, Source, dominant, finish, shown, to_uint8
+from synth.degradations.gaussians import move_points, world_points
+from synth.degradations.path import camera_at, object_poses_at
 
 EXPOSURE_S = (1 / 120, 1 / 60, 1 / 30, 1 / 15, 1 / 8)  # shutter time by severity (capped at 1 / fps)
 SUBFRAME_PX = 1.5
 MIN_SUBFRAMES, MAX_SUBFRAMES = 2, 32
 F_NUMBERS = (5.6, 4.0, 2.8, 2.0, 1.4)  # by severity
-SENSOR_WIDTH_M = 0.036  # the Blender camera's sensor width (sim_adapters.blender_backend)
+SENSOR_WIDTH_M = 0.036  # the Blender camera's sensor width (synth.backends.blender.renderer)
 MIN_FOCUS_M = 0.35  # a hunting autofocus parked at its near end: everything beyond is blurred
 
 

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim_adapters.render_types import FrameBuffers
-from sim_adapters.scene import ROOM_ID, Episode
-
-from .path import camera_at, object_poses_at
+from synth.core.render_types import FrameBuffers
+from synth.core.scene import ROOM_ID, Episode
+from synth.degradations.path import camera_at, object_poses_at
 
 KAPPA = 0.5  # surfel std-dev in units of the pixel footprint
 MAX_STRETCH = 4.0  # longest surfel axis, in frontal pixel footprints (1/cos of ~75 degrees)

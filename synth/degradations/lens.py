@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim_adapters.geometry import Coeffs, distort, undistort
-
-from .base import Output, Source, to_uint8
+from synth.core.geometry import Coeffs, distort, undistort
+from synth.degradations.base import Output, Source, to_uint8
 
 K1 = (-0.05, -0.10, -0.16, -0.23, -0.30)  # barrel distortion by severity
 TANGENTIAL = 0.001  # |p1|, |p2| up to this times the severity (decentring, random sign)

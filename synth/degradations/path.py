@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim_adapters.scene import Episode
+from synth.core.scene import Episode
 
 
 def _log_rot(R: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from typing import Literal
 
 import numpy as np
 
-from .gaussians import Gaussians
+from synth.degradations.gaussians import Gaussians
 
 try:
     import numba

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from storage.media import decode_mp4, encode_mp4
-
-from .base import Output, Source, to_uint8
+from synth.degradations.base import Output, Source, to_uint8
+from synth.storage.media import decode_mp4, encode_mp4
 
 LIGHT_FRACTION = (1 / 3, 1 / 6, 1 / 12, 1 / 25, 1 / 50)  # illumination by severity
 FULL_SCALE_E = 1000.0  # photo-electrons at linear radiance 1 under the normal illumination

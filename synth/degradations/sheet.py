@@ -8,11 +8,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from sim_adapters.render_types import FrameBuffers
-from sim_adapters.scene import Episode
-
-from .base import SEVERITIES
-from .gaussians import EpisodeSplats, build_splats
+from synth.core.render_types import FrameBuffers
+from synth.core.scene import Episode
+from synth.degradations.base import SEVERITIES
+from synth.degradations.gaussians import EpisodeSplats, build_splats
 
 LABEL_W, LABEL_H = 110, 18
 
@@ -30,7 +29,7 @@ def contact_sheet(
 ) -> np.ndarray:
     """(H, W, 3) uint8 grid: a clean column, then each severity, one row per type; written
     as PNG to ``path`` when given. ``frame`` defaults to the one showing the most objects."""
-    from . import DEGRADATIONS, degrade
+    from synth.degradations import DEGRADATIONS, degrade
 
     kinds = list(DEGRADATIONS) if kinds is None else list(kinds)
     if frame is None:

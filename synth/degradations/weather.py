@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import raster
-from .base import LUMA, Output, Source, finish, shown, to_uint8
-from .gaussians import PARTICLE_ID, Gaussians, rotmat_to_quat
-from .path import camera_at
+from synth.degradations import raster
+from synth.degradations.base import LUMA, Output, Source, finish, shown, to_uint8
+from synth.degradations.gaussians import PARTICLE_ID, Gaussians, rotmat_to_quat
+from synth.degradations.path import camera_at
 
 MOR_M = (100.0, 40.0, 16.0, 8.0, 4.0)  # meteorological optical range by severity
 CONTRAST_THRESHOLD = 0.05  # CIE contrast threshold behind the MOR

@@ -21,9 +21,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from programs.family import ABSTAIN, QA
-
-from .prompt import options
+from synth.evaluation.prompt import options
+from synth.programs.family import ABSTAIN, QA
 
 ABSTENTION_PATTERNS = re.compile(
     r"cannot be determined|can ?not be determined|can't be determined|cannot determine|can't determine|"

@@ -11,7 +11,7 @@ Measured on the clean samples' answerable items (abstentions are scored apart), 
   1-2-grams of the question, of each option and their crossings, scoring every option (the
   highest-scoring one is the answer), or ridge regression of the log answer for numbers.
 
-Scores are accuracy (MRA for numbers, ``evaluation.metrics``) under 5-fold cross-validation
+Scores are accuracy (MRA for numbers, ``synth.evaluation.metrics``) under 5-fold cross-validation
 grouped by episode (``GroupKFold``: no scene is in both folds). A family whose best blind score
 (text-only, or a majority answer where that does better) is more than ``FLAG_POINTS`` points
 above chance reads its answer from the question: a language-prior shortcut. ``debias`` removes
@@ -35,9 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel
 
-from programs.family import ABSTAIN
-
-from .metrics import mean_relative_accuracy
+from synth.evaluation.metrics import mean_relative_accuracy
+from synth.programs.family import ABSTAIN
 
 FOLDS = 5
 MIN_ITEMS = 30
@@ -64,7 +63,7 @@ class BlindItem:
 def blind_items(metas: list[dict]) -> list[BlindItem]:
     """The answerable items of the clean samples among ``metas`` (sample JSON dicts), each with
     the library template it was asked with ("" for families outside the library)."""
-    from programs.library import FAMILIES
+    from synth.programs.library import FAMILIES
 
     matchers = {f.id: [(t, _template_pattern(t)) for t in f.templates] for f in FAMILIES.values()}
     out = []

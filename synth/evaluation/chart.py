@@ -11,7 +11,7 @@ matplotlib.use("Agg")  # headless: no display is needed or used
 
 from matplotlib.figure import Figure  # noqa: E402
 
-from .scorer import Report  # noqa: E402
+from synth.evaluation.scorer import Report  # noqa: E402
 
 
 def figure(report: Report, title: str = "") -> Figure:

@@ -4,8 +4,8 @@ dataset's questions, for ``synth eval DIR --base-url URL --model NAME``.
 Each question goes out as one chat completion: a system line, then a user message holding
 ``frames`` frames sampled evenly from the sample's video (JPEG data URLs, the longer side scaled
 to ``size`` pixels, as ``image_url`` content parts), then the question with its options
-(``evaluation.prompt.prompt``). Requests run ``concurrency`` at a time; timeouts, 429 and 5xx are
-retried with backoff (``programs.llm.ChatClient``). Every reply is appended to the predictions
+(``synth.evaluation.prompt.prompt``). Requests run ``concurrency`` at a time; timeouts, 429 and 5xx are
+retried with backoff (``synth.programs.llm.ChatClient``). Every reply is appended to the predictions
 file (JSONL ``{"id", "answer"}``) as soon as it arrives, so a rerun asks only what is missing.
 """
 
@@ -19,12 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from programs.llm import ChatClient, LLMError
-from storage.media import jpeg, sample_frames
-
-from .items import Item
-from .prompt import prompt
-from .scorer import read_predictions
+from synth.evaluation.items import Item
+from synth.evaluation.prompt import prompt
+from synth.evaluation.scorer import read_predictions
+from synth.programs.llm import ChatClient, LLMError
+from synth.storage.media import jpeg, sample_frames
 
 SYSTEM = (
     "You answer questions about a video of an indoor scene. The images are frames of the video, in order. "
@@ -65,7 +64,7 @@ def ask_endpoint(
     log: Callable[[str], None] | None = None,
 ) -> AskReport:
     """Ask ``client`` every item not yet in ``predictions``, appending replies as they come.
-    ``samples`` yields each sample's mp4 bytes with its items (e.g. ``evaluation.items.iter_metas``)."""
+    ``samples`` yields each sample's mp4 bytes with its items (e.g. ``synth.evaluation.items.iter_metas``)."""
     if frames < 1 or size < 16 or concurrency < 1:
         raise ValueError("frames must be >= 1, size >= 16 px and concurrency >= 1")
     predictions = Path(predictions)

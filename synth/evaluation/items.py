@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from programs.family import QA
-from storage.dataset import Sample, SampleMeta, iter_samples
+from synth.programs.family import QA
+from synth.storage.dataset import Sample, SampleMeta, iter_samples
 
 CLEAN = "clean"
 
@@ -72,7 +72,7 @@ def iter_metas(root: Path, variants: set[str] | None = None) -> Iterable[tuple[S
 
 
 def read_items(root: Path, variants: set[str] | None = None) -> list[Item]:
-    """Every item of a finished dataset directory (see ``storage.s3.local_dataset`` for s3://)."""
+    """Every item of a finished dataset directory (see ``synth.storage.s3.local_dataset`` for s3://)."""
     items = [item for _, meta in iter_metas(root, variants) for item in sample_items(meta)]
     if not items:
         raise ValueError(f"{root} has no questions{' in the variants asked for' if variants else ''}")

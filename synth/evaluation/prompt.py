@@ -1,6 +1,6 @@
 """How a question is put to a model and how its expected reply reads: one definition, used by the
-training exports (``exports``), the endpoint evaluation (``evaluation.endpoint``) and the answer
-parser (``evaluation.answers``).
+training exports (``exports``), the endpoint evaluation (``synth.evaluation.endpoint``) and the answer
+parser (``synth.evaluation.answers``).
 
 - Questions with options (multiple choice, and object answers: ``QA.choices``, whose last option
   is always the abstention) list them lettered ``A.``, ``B.``, ... in the order the dataset asked
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import string
 
-from programs.family import ABSTAIN, QA
+from synth.programs.family import ABSTAIN, QA
 
 LETTERS = string.ascii_uppercase
 ABSTENTION_SENTENCE = "It cannot be determined from the video."

@@ -1,6 +1,6 @@
 """Scoring a model's answers to a dataset's questions, as the field reports it.
 
-Per item (``evaluation.metrics``): accuracy for multiple choice, yes/no and object answers and for
+Per item (``synth.evaluation.metrics``): accuracy for multiple choice, yes/no and object answers and for
 every abstention item (right only if the reply abstains); VSI-Bench's Mean Relative Accuracy for
 numbers (a reply that abstains on an answerable number scores 0). A missing or unreadable reply
 scores 0. A group's ``score`` is the mean item score; the overall score is the mean over families
@@ -21,12 +21,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from programs.family import Family
-from programs.library import FAMILIES
-
-from .answers import Parsed, parse
-from .items import Item
-from .metrics import mean_relative_accuracy
+from synth.evaluation.answers import Parsed, parse
+from synth.evaluation.items import Item
+from synth.evaluation.metrics import mean_relative_accuracy
+from synth.programs.family import Family
+from synth.programs.library import FAMILIES
 
 
 class PredictionsError(ValueError):
@@ -35,7 +34,7 @@ class PredictionsError(ValueError):
 
 def read_predictions(path: Path) -> dict[str, str]:
     """A JSONL predictions file: one ``{"id": ITEM_ID, "answer": TEXT}`` (or ``{ITEM_ID: TEXT}``)
-    per line; item ids as ``evaluation.items.Item.id``. A later line for the same id wins."""
+    per line; item ids as ``synth.evaluation.items.Item.id``. A later line for the same id wins."""
     out: dict[str, str] = {}
     try:
         lines = Path(path).read_text().splitlines()

@@ -21,11 +21,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluation.items import iter_metas, sample_items
-from storage.dataset import DatasetError, read_manifest
-from storage.media import jpeg, sample_frames
-
-from .formats import FORMATS, RECORDS_FILE, Media, dataset_info, record
+from synth.evaluation.items import iter_metas, sample_items
+from synth.exports.formats import FORMATS, RECORDS_FILE, Media, dataset_info, record
+from synth.storage.dataset import DatasetError, read_manifest
+from synth.storage.media import jpeg, sample_frames
 
 SUMMARY = "export.json"
 
@@ -84,7 +83,7 @@ def export_dataset(
 ) -> ExportReport:
     """Write the training records of ``fmt`` for the finished dataset ``source`` into ``out``
     (module docstring). ``frames``: sample this many frames as images instead of the video;
-    ``variants``: the ``evaluation.items.parse_variants`` filter."""
+    ``variants``: the ``synth.evaluation.items.parse_variants`` filter."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     if frames is not None and frames < 1:

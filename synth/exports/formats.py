@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evaluation.prompt import expected_reply, prompt
-from programs.family import QA
+from synth.evaluation.prompt import expected_reply, prompt
+from synth.programs.family import QA
 
 FORMATS = ("llava-video", "sharegpt", "qwen-vl")
 RECORDS_FILE = {"llava-video": "llava_video.json", "sharegpt": "sharegpt.json", "qwen-vl": "qwen_vl.json"}

@@ -3,7 +3,7 @@
 ``DIR_OR_SEED`` is a finished synth dataset (folder or s3://: every clean sample's scene, named
 by the sample key, with its camera trajectory in ``episodes/{key}.trajectory.json``) or a
 procedural seed (``7``, or several: ``0,1,2``; scenes named ``procedural_0007``). Layout and
-conventions: ``sim_adapters.habitat_format``. The result is a scene source again:
+conventions: ``synth.backends.habitat.format``. The result is a scene source again:
 ``synth run --simulator habitat --scene-dataset PATH``.
 """
 
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluation.items import CLEAN, iter_metas
-from sim_adapters.habitat_format import DATASET_NAME, write_scene, write_trajectory
-from sim_adapters.registry import scene_source
-from storage.s3 import local_dataset
+from synth.backends.habitat.format import DATASET_NAME, write_scene, write_trajectory
+from synth.backends.registry import scene_source
+from synth.evaluation.items import CLEAN, iter_metas
+from synth.storage.s3 import local_dataset
 
 
 @dataclass(frozen=True)

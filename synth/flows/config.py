@@ -1,5 +1,5 @@
 """The one run configuration: ``RunConfig`` is the Prefect flow's parameter (the UI renders its
-form and validates it from this model) and the source of ``synth run``'s flags (``flows.cli``
+form and validates it from this model) and the source of ``synth run``'s flags (``synth.cli.main``
 generates them from its fields: names, types, defaults and help)."""
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
-from sim_adapters.registry import SIMULATORS, RendererConfig, default_renderer
-from sim_adapters.scene import VideoSpec, VisibilityRule
-
-from .presets import PRESETS
+from synth.backends.registry import SIMULATORS, RendererConfig, default_renderer
+from synth.core.scene import VideoSpec, VisibilityRule
+from synth.flows.presets import PRESETS
 
 # simulators whose scenes only their own renderer can draw (THOR's objects are Unity assets)
 NATIVE_RENDERER = {"ai2thor": "ai2thor"}
@@ -38,10 +37,10 @@ class RunConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    preset: str = Field("default", description="named defaults (flows/presets.py) that explicit options override")
+    preset: str = Field("default", description="named defaults (synth/flows/presets.py) that explicit options override")
     episodes: int = Field(4, ge=1, description="episodes to generate")
     seed: int = Field(0, ge=0, description="run seed: episode i of a run is the same whatever the run's size")
-    simulator: str = Field("procedural", description="scene source (sim_adapters/registry.py)")
+    simulator: str = Field("procedural", description="scene source (synth/backends/registry.py)")
     scene_dataset: str | None = Field(
         None, description="Habitat scene dataset (folder or *.scene_dataset_config.json) for --simulator habitat"
     )
@@ -81,7 +80,7 @@ class RunConfig(BaseModel):
     debias: bool = Field(
         True,
         description="at the end of the run, drop the questions a blind (text-only) model answers until no family "
-        "can be answered without the video (iterative bias pruning, evaluation/baselines.py)",
+        "can be answered without the video (iterative bias pruning, synth/evaluation/baselines.py)",
     )
     samples_per_shard: int = Field(64, ge=1, description="samples per WebDataset shard")
 
@@ -136,14 +135,14 @@ class RunConfig(BaseModel):
     def _spec(cls, v: str) -> str:
         if not v.strip():
             return ""
-        from degradations import parse_spec
+        from synth.degradations import parse_spec
 
         return ",".join(f"{k}:{s}" for k, s in parse_spec(v))
 
     def variants(self) -> list[tuple[str, int]]:
         if not self.degradations:
             return []
-        from degradations import parse_spec
+        from synth.degradations import parse_spec
 
         return parse_spec(self.degradations)
 

@@ -9,22 +9,21 @@ from pathlib import Path
 
 import numpy as np
 
-from programs.evidence import with_evidence
-from programs.family_io import load_user_families
-from programs.generate import GenerationReport, generate_questions, reanswer
-from programs.library import FAMILIES
-from programs.sandbox import SandboxPool
-from sim_adapters.backend import Renderer
-from sim_adapters.planner import NoCameraPath
-from sim_adapters.registry import scene_source
-from sim_adapters.scene import Episode
-from sim_adapters.shoot import shoot
-from storage.dataset import Sample, SampleMeta, build_sample
-from storage.media import encode_gt, encode_mp4
-
-from .config import RunConfig
-from .progress import Reporter
-from .version import code_version
+from synth.backends.registry import scene_source
+from synth.core.evidence import with_evidence
+from synth.core.plugin import Renderer
+from synth.core.scene import Episode
+from synth.flows.config import RunConfig
+from synth.flows.progress import Reporter
+from synth.flows.version import code_version
+from synth.planning.planner import NoCameraPath
+from synth.planning.shoot import shoot
+from synth.programs.family_io import load_user_families
+from synth.programs.generate import GenerationReport, generate_questions, reanswer
+from synth.programs.library import FAMILIES
+from synth.programs.sandbox import SandboxPool
+from synth.storage.dataset import Sample, SampleMeta, build_sample
+from synth.storage.media import encode_gt, encode_mp4
 
 MAX_SCENE_ATTEMPTS = 8
 log = logging.getLogger("synth.episode")
@@ -138,7 +137,7 @@ def degraded_variants(
     asked, a contact sheet of the configured types at every severity)."""
     if not cfg.variants():
         return [], None
-    from degradations import build_splats, contact_sheet, degrade
+    from synth.degradations import build_splats, contact_sheet, degrade
 
     splats = build_splats(episode, buffers)
     out = []

@@ -5,7 +5,7 @@ out and gathered, then the shards, card and manifest, and run artifacts in the P
 on a work pool. Renders happen in worker processes (a local process pool, or plain Ray tasks when
 ``ray_address`` is given: measured far cheaper than prefect-ray's task runner), never in threads.
 Episode seeds derive from the run seed, so the data does not depend on scheduling.
-Imports are absolute: Prefect loads this file by path (``flows/flow.py:synth``).
+Imports are absolute: Prefect loads this file by path (``synth/flows/flow.py:synth``).
 """
 
 from __future__ import annotations
@@ -32,15 +32,15 @@ from prefect.artifacts import (
 from prefect.cache_policies import INPUTS
 from prefect.futures import wait
 
-from flows.config import RunConfig
-from flows.episode import Rendered, ask
-from flows.pool import _work, default_workers, start_render_pool
-from flows.progress import Board, Reporter, discard
-from flows.run import close_run, dataset_root, open_run, stage, warm_up
-from flows.version import code_version
-from programs.sandbox import SandboxPool
-from storage.dataset import Sample
-from storage.s3 import is_s3
+from synth.flows.config import RunConfig
+from synth.flows.episode import Rendered, ask
+from synth.flows.pool import _work, default_workers, start_render_pool
+from synth.flows.progress import Board, Reporter, discard
+from synth.flows.run import close_run, dataset_root, open_run, stage, warm_up
+from synth.flows.version import code_version
+from synth.programs.sandbox import SandboxPool
+from synth.storage.dataset import Sample
+from synth.storage.s3 import is_s3
 
 # progress hook for the command line's progress bar (None in deployments), called per event
 progress_hook: Callable[[Board], None] | None = None
@@ -49,7 +49,7 @@ PROGRESS_ARTIFACT_SECONDS = 1.0  # at most one progress artifact update per seco
 _lock = threading.Lock()
 _pools: dict[tuple, ProcessPoolExecutor] = {}
 _sandbox: SandboxPool | None = None
-_events = None  # progress events of this process's render workers and tasks (flows.progress)
+_events = None  # progress events of this process's render workers and tasks (synth.flows.progress)
 _events_lock = threading.Lock()
 
 
@@ -116,7 +116,7 @@ def _remote_render():
 
         @ray.remote(num_cpus=1, max_retries=2)
         def render_on_ray(cfg: RunConfig, index: int) -> Rendered:
-            from flows import pool
+            from synth.flows import pool
 
             if pool._renderer is None or pool._renderer.settings != cfg.renderer:
                 pool._init(cfg.renderer, threads=1)
@@ -182,7 +182,7 @@ def synth(
 ) -> dict:
     """Generate a verified spatial-reasoning video QA dataset into ``out`` (folder or s3://).
 
-    ``config`` is everything that shapes the data (``flows.config.RunConfig``; ``preset`` fills
+    ``config`` is everything that shapes the data (``synth.flows.config.RunConfig``; ``preset`` fills
     in what is not given). The rest says where it goes and how it runs: ``ray_address`` renders on
     a Ray cluster, ``workers`` sets local render processes, ``overwrite`` replaces a finished
     dataset, ``resume_across_versions`` resumes a run an earlier version of synth started."""
@@ -227,7 +227,7 @@ def synth(
     finally:
         _shutdown()
     manifest = finalize_task(cfg, out)
-    from storage.card import blind_summary
+    from synth.storage.card import blind_summary
 
     log.info("synth: %s", blind_summary(manifest))
     _publish(out, root, manifest, timings, time.perf_counter() - started, sheet)
@@ -259,9 +259,9 @@ class _Shown:
 
 def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float, sheet: bytes | None) -> None:
     """Summary table, report with a preview gallery, and a link to the dataset."""
-    from storage.card import balance_table, blind_summary
-    from storage.dataset import iter_samples
-    from storage.media import frame_sheet
+    from synth.storage.card import balance_table, blind_summary
+    from synth.storage.dataset import iter_samples
+    from synth.storage.media import frame_sheet
 
     metas, previews, clean = [], [], []
     for sample in iter_samples(Path(root)):
@@ -319,6 +319,6 @@ def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float,
 
 def _thumbnail(mp4: bytes, width: int = 96) -> str:
     """First frame as a small JPEG data URI (a few KB: artifacts stay far below 1 MB)."""
-    from storage.media import decode_mp4, jpeg
+    from synth.storage.media import decode_mp4, jpeg
 
     return "data:image/jpeg;base64," + base64.b64encode(jpeg(decode_mp4(mp4)[0], quality=70, max_side=width)).decode()

@@ -11,15 +11,14 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 
-from sim_adapters.backend import Renderer
-from sim_adapters.registry import open_renderer
-
-from .config import RunConfig
-from .episode import Rendered, render_episode
-from .progress import Reporter
+from synth.backends.registry import open_renderer
+from synth.core.plugin import Renderer
+from synth.flows.config import RunConfig
+from synth.flows.episode import Rendered, render_episode
+from synth.flows.progress import Reporter
 
 _renderer: Renderer | None = None
-_events = None  # the queue progress events go to (flows.progress), if the parent gave one
+_events = None  # the queue progress events go to (synth.flows.progress), if the parent gave one
 
 
 def _init(settings, threads: int = 0, events=None) -> None:
@@ -54,7 +53,7 @@ def default_workers(n_tasks: int, cfg: RunConfig) -> int:
 
 def start_render_pool(cfg: RunConfig, workers: int, events=None) -> ProcessPoolExecutor:
     """``workers`` spawned processes, each with its own renderer sharing the cores between them;
-    ``events``: a queue of the spawn context for progress events (``flows.progress``)."""
+    ``events``: a queue of the spawn context for progress events (``synth.flows.progress``)."""
     threads = max(1, (os.cpu_count() or 1) // workers)
     ctx = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(cfg.renderer, threads, events))

@@ -8,16 +8,24 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from programs.sandbox import SandboxPool
-from sim_adapters.cache import cache_root
-from sim_adapters.registry import prepare_source
-from storage.dataset import MANIFEST, RUN_FILE, STAGING, VERSIONS, DatasetError, DatasetWriter, Sample, is_finished
-from storage.s3 import drop_staging, is_s3, mirror, pull_staging, push, remote_is_finished
-
-from .config import RunConfig
-from .episode import ask, sample_keys
-from .pool import rendering
-from .version import code_version
+from synth.backends.registry import prepare_source
+from synth.core.cache import cache_root
+from synth.flows.config import RunConfig
+from synth.flows.episode import ask, sample_keys
+from synth.flows.pool import rendering
+from synth.flows.version import code_version
+from synth.programs.sandbox import SandboxPool
+from synth.storage.dataset import (
+    MANIFEST,
+    RUN_FILE,
+    STAGING,
+    VERSIONS,
+    DatasetError,
+    DatasetWriter,
+    Sample,
+    is_finished,
+)
+from synth.storage.s3 import drop_staging, is_s3, mirror, pull_staging, push, remote_is_finished
 
 
 def staging_dir(uri: str) -> Path:
@@ -87,7 +95,7 @@ def warm_up() -> None:
     the blind baselines; ~0.7 s), called while the render workers start and a core is idle."""
     import datasets  # noqa: F401
 
-    import evaluation.baselines  # noqa: F401
+    import synth.evaluation.baselines  # noqa: F401
 
 
 def close_run(cfg: RunConfig, out: Path | str) -> dict:

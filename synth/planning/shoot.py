@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .backend import Renderer
-from .planner import plan_episode
-from .render_types import FrameBuffers
-from .scene import Episode, Scene, VideoSpec, VisibilityRule
-from .visibility import visibility_table
+from synth.core.plugin import Renderer
+from synth.core.render_types import FrameBuffers
+from synth.core.scene import Episode, Scene, VideoSpec, VisibilityRule
+from synth.core.visibility import visibility_table
+from synth.planning.planner import plan_episode
 
 
 def shoot(

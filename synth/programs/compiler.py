@@ -1,14 +1,14 @@
 """Compile natural-language question families into verified programs with any OpenAI-compatible model.
 
-A user family (YAML, read by ``programs.family_io.load_family_specs``: question text with
+A user family (YAML, read by ``synth.programs.family_io.load_family_specs``: question text with
 ``{slot}`` placeholders, answer type, options, unit, tolerance) goes through
 
     prompt -> reply -> parse -> restricted compile -> sandbox on sample episodes -> verify -> accept | reject
 
-This module is the loop and its reports; the steps live in ``programs.prompting`` (API reference
-and prompts), ``programs.parsing`` (programs and paraphrases out of replies),
-``programs.verification`` (sample episodes and the checks), ``programs.reply_cache`` and
-``programs.family_io`` (the family files). A program is accepted only if, on every sample
+This module is the loop and its reports; the steps live in ``synth.programs.prompting`` (API reference
+and prompts), ``synth.programs.parsing`` (programs and paraphrases out of replies),
+``synth.programs.verification`` (sample episodes and the checks), ``synth.programs.reply_cache`` and
+``synth.programs.family_io`` (the family files). A program is accepted only if, on every sample
 binding, it runs, returns the right type (or None), is deterministic, answers often enough, does
 not always give the same answer, and
 
@@ -20,7 +20,7 @@ not always give the same answer, and
 A failed attempt is retried with the reason fed back, up to a limit. Replies are cached on disk
 by (prompt hash, model, API version); accepted families land in a directory in the same format
 as the library (``<id>.py`` + ``<id>.family.yaml`` with the provenance), beside a per-family
-verification report. ``programs.family_io.load_user_families`` reads that directory back.
+verification report. ``synth.programs.family_io.load_user_families`` reads that directory back.
 """
 
 from __future__ import annotations
@@ -34,16 +34,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sim_adapters.scene import Episode
-
-from .family import Family, FamilySpec, FamilySpecError
-from .family_io import load_family_specs, write_family
-from .llm import ChatClient, LLMError
-from .parsing import ParseError, extract_program, keep_paraphrases
-from .prompting import COMPILER_VERSION, api_version, build_messages, paraphrase_prompt
-from .reply_cache import ReplyCache, default_cache_dir, prompt_hash
-from .sandbox import SandboxPool
-from .verification import (
+from synth.core.scene import Episode
+from synth.programs.family import Family, FamilySpec, FamilySpecError
+from synth.programs.family_io import load_family_specs, write_family
+from synth.programs.llm import ChatClient, LLMError
+from synth.programs.parsing import ParseError, extract_program, keep_paraphrases
+from synth.programs.prompting import COMPILER_VERSION, api_version, build_messages, paraphrase_prompt
+from synth.programs.reply_cache import ReplyCache, default_cache_dir, prompt_hash
+from synth.programs.sandbox import SandboxPool
+from synth.programs.verification import (
     Check,
     Reference,
     Sample,
@@ -373,7 +372,7 @@ def compile_families(
     request; per-family failures, endpoint errors included, are recorded in the report and the
     other families go on. Writes ``reports/<id>.json`` per family and ``reports/compile.json``.
     """
-    from .library import FAMILIES
+    from synth.programs.library import FAMILIES
 
     if max_attempts < 1 or consensus < 2:
         raise ValueError("max_attempts must be >= 1 and consensus >= 2 (one sample verifies nothing)")

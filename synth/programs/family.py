@@ -2,7 +2,7 @@
 
 ``Family`` is the one schema of a question family: library families, compiled families and the
 families users describe in YAML (``FamilySpec``, the same fields without a program yet, plus two
-compile settings) are all validated by it. ``programs.family_io`` reads and writes it on disk.
+compile settings) are all validated by it. ``synth.programs.family_io`` reads and writes it on disk.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class Family(BaseModel):
     """A question family: paraphrased templates with slots, an answer type and a program.
 
     The program (``source``) is untrusted source text defining ``answer(scene, **slots)`` (see
-    ``programs.restricted``); it returns the answer, or None when the question does not apply
+    ``synth.programs.restricted``); it returns the answer, or None when the question does not apply
     to these slot values (e.g. two objects at the same height for "which is taller"). It is ""
     only while a family is still being compiled. Construction validates every field and the
     rules between them (pydantic ``ValidationError``, a ``ValueError``): every template uses

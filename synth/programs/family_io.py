@@ -24,8 +24,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .family import Family, FamilySpec, FamilySpecError
-from .restricted import ProgramRejected, compile_program
+from synth.programs.family import Family, FamilySpec, FamilySpecError
+from synth.programs.restricted import ProgramRejected, compile_program
 
 SUFFIX = ".family.yaml"
 
@@ -46,7 +46,7 @@ def family_yaml(family: Family, seal: bool = False) -> str:
     if seal:
         meta["source_sha256"] = hashlib.sha256(family.source.encode()).hexdigest()
     note = "compiled and verified by `synth compile`: recompile instead of editing" if seal else "vetted"
-    head = f"# question family {family.id!r}, {note}; program: {family.id}.py; format: programs/family_io.py\n"
+    head = f"# question family {family.id!r}, {note}; program: {family.id}.py; format: synth/programs/family_io.py\n"
     return head + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=110)
 
 

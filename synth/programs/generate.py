@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim_adapters.scene import Episode
-
-from .family import ABSTAIN, FLOOR, QA, Family, plural
-from .library import FAMILIES
-from .sandbox import Outcome, SandboxPool, Task
-from .scene_api import SceneAPI
+from synth.core.scene import Episode
+from synth.programs.family import ABSTAIN, FLOOR, QA, Family, plural
+from synth.programs.library import FAMILIES
+from synth.programs.sandbox import Outcome, SandboxPool, Task
+from synth.programs.scene_api import SceneAPI
 
 CANDIDATES_PER_FAMILY = 16
 DISTRACTORS = 3
@@ -61,7 +60,7 @@ class GenerationReport:
 
 def unambiguous(episode: Episode) -> set[int]:
     """Objects whose description names exactly one object in the scene, and whose look-alikes
-    (``sim_adapters.describe``) the video shows too: "the taller chair" needs both chairs seen."""
+    (``synth.core.describe``) the video shows too: "the taller chair" needs both chairs seen."""
     counts = Counter(o.description for o in episode.scene.objects)
     api = SceneAPI(episode)
     return {

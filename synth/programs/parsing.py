@@ -11,7 +11,7 @@ import ast
 import re
 import string
 
-from .family import FamilySpec, template_slots
+from synth.programs.family import FamilySpec, template_slots
 
 # ------------------------------------------------------------------------------------------------
 # programs

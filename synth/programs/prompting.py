@@ -1,6 +1,6 @@
 """What the compiler asks the model: the scene API reference, the prompts, the paraphrase prompt.
 
-The API reference is generated from ``programs.scene_api`` by introspection (signatures,
+The API reference is generated from ``synth.programs.scene_api`` by introspection (signatures,
 docstrings, dataclass fields and their comments); ``api_version`` hashes it, so cached replies
 are reused only for the same API. The system prompt holds the rules, that reference and one
 worked example; the user prompt describes one family (``FamilySpec``).
@@ -18,14 +18,14 @@ import tokenize
 from collections.abc import Callable
 from typing import Any
 
-from . import scene_api
-from .family import FamilySpec
-from .restricted import BUILTINS, MATH
+from synth.programs import scene_api
+from synth.programs.family import FamilySpec
+from synth.programs.restricted import BUILTINS, MATH
 
 COMPILER_VERSION = "1"  # part of every prompt hash: bump when the prompt format changes
 
 # ------------------------------------------------------------------------------------------------
-# API reference, generated from programs/scene_api.py
+# API reference, generated from synth/programs/scene_api.py
 
 
 def _annotation(a: Any) -> str:
@@ -73,7 +73,7 @@ def _dataclass_reference(cls: type) -> list[str]:
 
 
 def api_reference() -> str:
-    """The scene API as programs see it, generated from ``programs.scene_api`` by introspection."""
+    """The scene API as programs see it, generated from ``synth.programs.scene_api`` by introspection."""
     mod_doc = inspect.getdoc(scene_api) or ""
     lines = [
         "SCENE API (`scene` is a read-only " + scene_api.SceneAPI.__name__ + "; all values are immutable)",

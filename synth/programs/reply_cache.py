@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from .prompting import COMPILER_VERSION
+from synth.programs.prompting import COMPILER_VERSION
 
 
 class ReplyCache:

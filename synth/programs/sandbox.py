@@ -63,9 +63,9 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
     import sys
     import tempfile
 
-    from programs.restricted import ProgramRejected, load_program
-    from programs.scene_api import SceneAPI
-    from sim_adapters.scene import Episode
+    from synth.core.scene import Episode
+    from synth.programs.restricted import ProgramRejected, load_program
+    from synth.programs.scene_api import SceneAPI
 
     os.chdir(tempfile.mkdtemp(prefix="synth-sandbox-"))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))

@@ -6,7 +6,7 @@ immutable (numbers, strings, tuples, frozen dataclasses). Frames are 0-based ind
 World frame: metres, radians, right-handed, +Z up; an object faces (cos yaw, sin yaw, 0).
 
 Two kinds of quantity: the scene's ground truth (poses, boxes, cameras) and the *evidence*
-measured from the rendered passes of this sample (``programs.evidence``: visible masks, depth,
+measured from the rendered passes of this sample (``synth.core.evidence``: visible masks, depth,
 visible motion, room structure). A family asks only what the evidence shows: e.g. left/right
 from visible mask centroids, "moved" only for visible motion, the ceiling only when it is seen.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sim_adapters.scene import Episode, Evidence
+from synth.core.scene import Episode, Evidence
 
 Vec3 = tuple[float, float, float]
 
@@ -270,7 +270,7 @@ class SceneAPI:
 
     def surface_distance(self, a: int, b: int, frame: int = 0) -> float:
         """Smallest distance between the two objects' (tight) 3D boxes at ``frame``, metres (0 if they touch)."""
-        from sim_adapters.geometry import footprint
+        from synth.core.geometry import footprint
 
         boxes = [self._objects[i].box.at(self._poses[frame][i]) for i in (a, b)]
         horizontal = footprint(boxes[0]).distance(footprint(boxes[1]))

@@ -17,14 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from sim_adapters.scene import Episode
-
-from . import scene_api
-from .family import Family, FamilySpec
-from .parsing import signature_problem
-from .prompting import answer_spec
-from .restricted import ProgramRejected, compile_program
-from .sandbox import SandboxPool, Task
+from synth.core.scene import Episode
+from synth.programs import scene_api
+from synth.programs.family import Family, FamilySpec
+from synth.programs.parsing import signature_problem
+from synth.programs.prompting import answer_spec
+from synth.programs.restricted import ProgramRejected, compile_program
+from synth.programs.sandbox import SandboxPool, Task
 
 MIN_PIXELS, MIN_FRAMES = 30, 2  # visibility thresholds on the (low-resolution) sample episodes
 
@@ -32,12 +31,11 @@ BINDINGS_PER_EPISODE = 8
 
 
 def sample_episodes(n: int = 6, seed: int = 0, frames: int = 8, width: int = 160, height: int = 120) -> list[Episode]:
-    """Procedural episodes from the software z-buffer (sim_adapters.sketch), with their evidence."""
-    from sim_adapters.procedural import sample_scene
-    from sim_adapters.scene import VideoSpec, VisibilityRule
-    from sim_adapters.sketch import sketch_episode, sketch_passes
-
-    from .evidence import with_evidence
+    """Procedural episodes from the software z-buffer (synth.backends.zbuffer.sketch), with their evidence."""
+    from synth.backends.procedural.sampler import sample_scene
+    from synth.backends.zbuffer.sketch import sketch_episode, sketch_passes
+    from synth.core.evidence import with_evidence
+    from synth.core.scene import VideoSpec, VisibilityRule
 
     episodes = [
         sketch_episode(
@@ -69,8 +67,8 @@ class Sample:
 def draw_samples(spec: FamilySpec, episodes: Sequence[Episode], seed: int) -> list[Sample]:
     """Up to BINDINGS_PER_EPISODE slot bindings per episode, drawn as a run would draw them
     (episodes that offer none are left out, so the list may be shorter than ``episodes``)."""
-    from .generate import _bindings, unambiguous
-    from .scene_api import SceneAPI
+    from synth.programs.generate import _bindings, unambiguous
+    from synth.programs.scene_api import SceneAPI
 
     family = spec.family()
     out = []
@@ -175,7 +173,7 @@ def verify_program(
     reference answers is allowed (it only loses items, and at most half of them); answering
     where the reference returns None (question ambiguous or not applicable) is a disagreement.
     """
-    from .generate import check_answer
+    from synth.programs.generate import check_answer
 
     try:
         compile_program(source, f"<{spec.id}>")

@@ -31,7 +31,7 @@ def features(metas: list[dict]) -> list[dict]:
 
 def dataset_card(manifest: dict, metas: list[dict], baselines: list | None = None) -> str:
     """Card with YAML ``configs`` pointing at the shards, declared features, a summary and the
-    blind baselines (``evaluation.baselines.FamilyBaseline`` rows)."""
+    blind baselines (``synth.evaluation.baselines.FamilyBaseline`` rows)."""
     split = manifest["split"]
     # the shards' checksums go into the config so that `datasets` never serves a cached copy of
     # another dataset from a folder of the same name (its cache key ignores the files' content)

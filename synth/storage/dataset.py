@@ -28,10 +28,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from programs.family import QA
-from sim_adapters.scene import Episode
-
-from .card import dataset_card
+from synth.core.scene import Episode
+from synth.programs.family import QA
+from synth.storage.card import dataset_card
 
 SPLIT = "train"
 RUN_FILE = "run.json"
@@ -173,10 +172,10 @@ class DatasetWriter:
         """Assemble shards from the staged samples ``keys`` (in order), then card, then manifest.
 
         Before the shards are written, the blind baselines of every family are measured on the
-        clean samples (``evaluation.baselines``); with ``debias``, the questions a blind model
+        clean samples (``synth.evaluation.baselines``); with ``debias``, the questions a blind model
         answers are dropped from every variant of their episode until no family is answerable
         without the video. The card and the manifest carry the baselines."""
-        from evaluation.baselines import baselines, blind_items, debias
+        from synth.evaluation.baselines import baselines, blind_items, debias
 
         missing = [k for k in keys if not (self.staging / f"{k}.tar").exists()]
         if missing:
@@ -237,7 +236,7 @@ def iter_samples(root: Path) -> Iterator[Sample]:
 
 
 class FamilyGeneration(BaseModel):
-    """How one family's candidates fared in an episode (``programs.generate.GenerationReport``)."""
+    """How one family's candidates fared in an episode (``synth.programs.generate.GenerationReport``)."""
 
     candidates: int
     dropped: int  # no answer the evidence supports
@@ -261,10 +260,10 @@ class SampleMeta(BaseModel):
     config: dict[str, Any]
     degradation: dict[str, Any] | None = None  # the variant's degradation parameters
     generation: dict[str, FamilyGeneration] | None = None  # clean samples: per family
-    code_version: str  # synth's code that wrote it (flows.version)
+    code_version: str  # synth's code that wrote it (synth.flows.version)
 
 
 def build_sample(meta: SampleMeta, media: dict[str, bytes]) -> Sample:
-    """One sample: encoded media (``mp4``, ``gt.npz``, see ``storage.media``) and its JSON."""
+    """One sample: encoded media (``mp4``, ``gt.npz``, see ``synth.storage.media``) and its JSON."""
     data = json.loads(meta.model_dump_json())
     return Sample(meta.key, {**media, "json": json.dumps(data, sort_keys=True).encode()})

@@ -7,7 +7,7 @@ import io
 import av
 import numpy as np
 
-from sim_adapters.scene import exact_rate
+from synth.core.scene import exact_rate
 
 DEPTH_SCALE = 1000.0  # depth_mm = round(depth_m * 1000); 0 = no surface
 

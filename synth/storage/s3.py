@@ -17,9 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim_adapters.cache import cache_root
-
-from .dataset import MANIFEST, RUN_FILE, STAGING, VERSIONS, DatasetError, sha256
+from synth.core.cache import cache_root
+from synth.storage.dataset import MANIFEST, RUN_FILE, STAGING, VERSIONS, DatasetError, sha256
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 SHA_META = "sha256"  # object metadata key holding the whole file's hex SHA-256

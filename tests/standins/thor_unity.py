@@ -2,7 +2,7 @@
 be downloaded or run on the machines synth's tests run on (../shared/notes/simulators.md).
 
 It is started by the real ``ai2thor.controller.Controller`` as its "executable"
-(``local_executable_path``; ``sim_adapters.thor_backend`` writes the launcher) and speaks the
+(``local_executable_path``; ``synth.backends.ai2thor.renderer`` writes the launcher) and speaks the
 protocol of ``ai2thor.fifo_server``: messages of ``(field type, length)`` headers (``!BI``) and
 bodies ending with an end-of-message header; actions come in as JSON on the client pipe,
 metadata goes out as msgpack on the server pipe with the images after it (rows bottom-up, as
@@ -38,19 +38,7 @@ import numpy as np
 from shapely.geometry import Point, Polygon
 from shapely.ops import unary_union
 
-from sim_adapters.geometry import footprint
-from sim_adapters.scene import (
-    Box3D,
-    CameraFrame,
-    Frame,
-    Material,
-    ObjectPose,
-    Part,
-    Scene,
-    SceneObject,
-    VideoSpec,
-)
-from sim_adapters.thor_format import (
+from synth.backends.ai2thor.format import (
     as_dict,
     category_words,
     euler_matrix,
@@ -62,6 +50,18 @@ from sim_adapters.thor_format import (
     to_synth,
     vec,
     world_to_camera,
+)
+from synth.core.geometry import footprint
+from synth.core.scene import (
+    Box3D,
+    CameraFrame,
+    Frame,
+    Material,
+    ObjectPose,
+    Part,
+    Scene,
+    SceneObject,
+    VideoSpec,
 )
 
 HEADER = struct.Struct("!BI")
@@ -233,7 +233,7 @@ class World:
     def render(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """RGB (H, W, 3) uint8, depth (H, W) float32 metres (``FAR`` where nothing is hit),
         instance colours (H, W, 3) uint8, rows top-down."""
-        from sim_adapters.registry import open_renderer, renderer_settings
+        from synth.backends.registry import open_renderer, renderer_settings
 
         video = VideoSpec(frames=1, width=self.width, height=self.height)
         if self._renderer is None:

@@ -40,9 +40,9 @@ import numpy as np
 from shapely.geometry import Polygon, box
 from shapely.ops import unary_union
 
-from .geometry import intrinsics
-from .habitat_format import matrix_to_quat, quat_to_matrix
-from .scene import ROOM_ID, Box3D, Material, Part, Room, Scene, SceneObject
+from synth.backends.habitat.format import matrix_to_quat, quat_to_matrix
+from synth.core.geometry import intrinsics
+from synth.core.scene import ROOM_ID, Box3D, Material, Part, Room, Scene, SceneObject
 
 C = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])  # THOR (x, y, z) <-> synth (x, z, y)
 L = np.array([[0.0, -1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])  # synth-local -> THOR-local

@@ -17,7 +17,7 @@ the build is downloaded at first use, which needs internet, and runs headless wi
 refuses (``lastActionSuccess`` false) or a pose it does not take (``ThorActionFailed``, a
 ``NoCameraPath``: the flow re-plans the episode with its next attempt and logs why).
 
-``thor_engine="blender"`` starts ``sim_adapters/thor_standin.py`` as the Unity side: a
+``thor_engine="blender"`` starts ``tests/standins/thor_unity.py`` as the Unity side: a
 **stand-in**, not AI2-THOR, speaking the same FIFO protocol, so that everything on the Python
 side (the real ``Controller``, this module, the flow) runs in tests on machines without the
 build.
@@ -39,11 +39,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from .backend import BackendUnavailable, RendererSettings
-from .planner import NoCameraPath, rest_poses
-from .render_types import FrameBuffers
-from .scene import Frame, ObjectPose, Scene, VideoSpec
-from .thor_format import (
+from synth.backends.ai2thor.format import (
     as_dict,
     camera_pose,
     euler_matrix,
@@ -55,7 +51,11 @@ from .thor_format import (
     to_synth,
     vec,
 )
-from .visibility import visible_pixels
+from synth.core.plugin import BackendUnavailable, RendererSettings
+from synth.core.render_types import FrameBuffers
+from synth.core.scene import Frame, ObjectPose, Scene, VideoSpec
+from synth.core.visibility import visible_pixels
+from synth.planning.planner import NoCameraPath, rest_poses
 
 INSTALL = "pip install ai2thor==5.0.0"
 BUILD_HELP = (
@@ -83,7 +83,7 @@ class ThorSettings(RendererSettings):
     vfov_deg: float = Field(90.0, gt=1.0, lt=179.0, description="vertical field of view, degrees (THOR fieldOfView)")
     grid_size: float = Field(0.25, gt=0.0, le=1.0, description="THOR gridSize: spacing of reachable positions, m")
     thor_engine: Literal["unity", "blender"] = Field(
-        "unity", description="Unity side; 'blender' is the test stand-in (sim_adapters/thor_standin.py), not AI2-THOR"
+        "unity", description="Unity side; 'blender' is the test stand-in (tests/standins/thor_unity.py), not AI2-THOR"
     )
 
     def describe(self) -> dict[str, str | int | float]:
@@ -123,7 +123,7 @@ class ThorRenderer:
         """An executable that starts the stand-in with this interpreter (what ai2thor runs)."""
         self._tmp = self._tmp or tempfile.mkdtemp(prefix="synth-thor-")
         path = Path(self._tmp) / "thor-standin"
-        path.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m sim_adapters.thor_standin "$@"\n')
+        path.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m tests.standins.thor_unity "$@"\n')
         path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         return str(path)
 

@@ -1,7 +1,7 @@
 """Blender (``bpy``) renderer backend: RGB, planar depth and instance ids per frame.
 
 One Blender per process: ``bpy`` holds a single global scene, so callers render in worker
-processes (see ``flows.pool``), never in threads.
+processes (see ``synth.flows.pool``), never in threads.
 
 Two quality levels, chosen by measurement on 2 CPU cores at 320x240 (bench/render.py):
 - ``photoreal``: Cycles, few samples + fast OpenImageDenoise, object-index pass for ids.
@@ -22,12 +22,12 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from .backend import BackendUnavailable, RendererSettings
-from .geometry import intrinsics
-from .meshes import Mesh, asset_path, merge, part_mesh, room_meshes
-from .render_types import FrameBuffers, linear_to_srgb8
-from .scene import ROOM_ID, Frame, Light, Material, MeshAsset, Scene, SceneObject, VideoSpec
-from .zbuffer import SceneMeshes, measure_visibility
+from synth.core.geometry import intrinsics
+from synth.core.meshes import Mesh, asset_path, merge, part_mesh, room_meshes
+from synth.core.plugin import BackendUnavailable, RendererSettings
+from synth.core.render_types import FrameBuffers, linear_to_srgb8
+from synth.core.scene import ROOM_ID, Frame, Light, Material, MeshAsset, Scene, SceneObject, VideoSpec
+from synth.core.zbuffer import SceneMeshes, measure_visibility
 
 Quality = Literal["photoreal", "draft"]
 BACKGROUND_DEPTH = 1e9  # Blender writes 1e10 where no surface is hit

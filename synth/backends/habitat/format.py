@@ -37,8 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .meshes import Mesh, asset_mesh, local_mesh, part_mesh, room_meshes
-from .scene import Episode, Room, Scene, SceneObject
+from synth.core.meshes import Mesh, asset_mesh, local_mesh, part_mesh, room_meshes
+from synth.core.scene import Episode, Room, Scene, SceneObject
 
 DATASET_NAME = "synth"
 LEXICON = "semantics/synth_semantic_lexicon.json"

@@ -1,8 +1,8 @@
 """The habitat-sim renderer: synth's frames rendered by habitat-sim in its own interpreter.
 
 habitat-sim comes from conda and cannot share a Python with bpy, so ``HabitatRenderer`` starts
-``sim_adapters/habitat_worker.py`` with the interpreter ``settings.python`` or
-``$SYNTH_HABITAT_PYTHON`` names and talks to it over ``sim_adapters.habitat_protocol``. A scene
+``synth/backends/habitat/worker.py`` with the interpreter ``settings.python`` or
+``$SYNTH_HABITAT_PYTHON`` names and talks to it over ``synth.backends.habitat.protocol``. A scene
 that did not come from a Habitat scene dataset is first written as one (``habitat_format``) in a
 temporary folder. Frames go out as Habitat agent states (``habitat_format.camera_pose``) and
 object poses; RGB, planar depth and instance ids (the SEMANTIC sensor: object configs'
@@ -26,15 +26,15 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from .backend import BackendUnavailable, RendererSettings
-from .geometry import intrinsics
-from .habitat_format import camera_pose, rotation_to_habitat, to_habitat, write_scene
-from .habitat_protocol import CONDA_INSTALL, NOT_IMPORTABLE, ProtocolError, receive, send
-from .render_types import FrameBuffers
-from .scene import Frame, Scene, VideoSpec
-from .visibility import visible_pixels
+from synth.backends.habitat.format import camera_pose, rotation_to_habitat, to_habitat, write_scene
+from synth.backends.habitat.protocol import CONDA_INSTALL, NOT_IMPORTABLE, ProtocolError, receive, send
+from synth.core.geometry import intrinsics
+from synth.core.plugin import BackendUnavailable, RendererSettings
+from synth.core.render_types import FrameBuffers
+from synth.core.scene import Frame, Scene, VideoSpec
+from synth.core.visibility import visible_pixels
 
-WORKER = Path(__file__).with_name("habitat_worker.py")
+WORKER = Path(__file__).with_name("worker.py")
 CONDA = f"habitat-sim comes from conda: {CONDA_INSTALL}"
 
 

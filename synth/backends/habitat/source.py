@@ -1,6 +1,6 @@
 """Habitat scene datasets as a scene source: ``--simulator habitat --scene-dataset PATH [--scene NAME]``.
 
-Reads a ``*.scene_dataset_config.json`` (synth's export, ``sim_adapters.habitat_format``, and
+Reads a ``*.scene_dataset_config.json`` (synth's export, ``synth.backends.habitat.format``, and
 datasets laid out the same way: scene instances of object GLBs with object configs, as HSSD and
 ReplicaCAD do) into the simulator-neutral ``Scene``:
 
@@ -19,7 +19,7 @@ ReplicaCAD do) into the simulator-neutral ``Scene``:
   lexicon, distinct non-zero semantic ids are the ids.
 
 Without ``--scene`` episode ``i`` of a run uses the dataset's scenes in turn (sorted by name).
-Conventions (axes, quaternions, frames): ``sim_adapters.habitat_format``.
+Conventions (axes, quaternions, frames): ``synth.backends.habitat.format``.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .habitat_format import C, from_habitat, quat_to_matrix, rotation_from_habitat
-from .meshes import asset_mesh, floor_polygons
-from .scene import Box3D, Light, Material, MeshAsset, Room, Scene, SceneObject
+from synth.backends.habitat.format import C, from_habitat, quat_to_matrix, rotation_from_habitat
+from synth.core.meshes import asset_mesh, floor_polygons
+from synth.core.scene import Box3D, Light, Material, MeshAsset, Room, Scene, SceneObject
 
 GREY = {"color_name": "gray", "material_name": "plaster", "rgb": (0.7, 0.7, 0.7)}
 

@@ -1,7 +1,7 @@
 """The habitat-sim worker: run as a script by the interpreter that has habitat-sim (conda), it
-answers ``sim_adapters.habitat_protocol`` requests on stdin/stdout.
+answers ``synth.backends.habitat.protocol`` requests on stdin/stdout.
 
-    $SYNTH_HABITAT_PYTHON sim_adapters/habitat_worker.py [--engine habitat-sim|blender]
+    $SYNTH_HABITAT_PYTHON synth/backends/habitat/worker.py [--engine habitat-sim|blender]
 
 ``habitat-sim`` (the default) renders with the real API: ``habitat_sim.Simulator`` on the scene
 instance of a scene dataset, ``CameraSensorSpec`` COLOR / DEPTH / SEMANTIC pinhole sensors at
@@ -27,8 +27,8 @@ import sys
 import traceback
 from pathlib import Path
 
-import habitat_protocol as protocol  # this script's folder is on sys.path when run as a script
 import numpy as np
+import protocol  # this script's folder is on sys.path when run as a script
 
 
 class HabitatSimEngine:
@@ -117,14 +117,14 @@ class BlenderStandInEngine:
 
     def __init__(self):
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from sim_adapters.registry import open_renderer, renderer_settings
+        from synth.backends.registry import open_renderer, renderer_settings
 
         self.renderer = open_renderer(renderer_settings("blender", quality="draft"))
         self.session = None
 
     def open(self, req: dict) -> None:
-        from sim_adapters.habitat_source import read_scene
-        from sim_adapters.scene import VideoSpec
+        from synth.backends.habitat.source import read_scene
+        from synth.core.scene import VideoSpec
 
         self.close()
         self.video = VideoSpec(frames=2, width=int(req["width"]), height=int(req["height"]))
@@ -132,9 +132,9 @@ class BlenderStandInEngine:
         self.session = self.renderer.open(read_scene(req["dataset"], req["scene"]), self.video)
 
     def render(self, frames: list[dict]) -> dict[str, np.ndarray]:
-        from sim_adapters.geometry import intrinsics
-        from sim_adapters.habitat_format import from_habitat, rotation_from_habitat, world_to_camera
-        from sim_adapters.scene import CameraFrame, Frame, ObjectPose
+        from synth.backends.habitat.format import from_habitat, rotation_from_habitat, world_to_camera
+        from synth.core.geometry import intrinsics
+        from synth.core.scene import CameraFrame, Frame, ObjectPose
 
         def K(f: dict) -> tuple:
             hfov = math.radians(float(f.get("hfov_deg", self.hfov_deg)))

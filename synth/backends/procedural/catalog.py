@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from .scene import Part
+from synth.core.scene import Part
 
 Placement = Literal["wall", "floor", "surface"]
 Size = tuple[float, float, float]

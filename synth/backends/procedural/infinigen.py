@@ -3,7 +3,7 @@
 Infinigen (Princeton, BSD-3, "Infinigen Indoors") generates furniture and household objects
 procedurally in Blender, with procedural materials. It pins ``bpy==4.2.0`` while synth renders
 with Blender 4.5, so assets are made in Infinigen's own interpreter
-(``sim_adapters/infinigen_worker.py``; ``.venv-infinigen``, made by
+(``synth/backends/procedural/infinigen_worker.py``; ``.venv-infinigen``, made by
 ``infra/bootstrap.sh --infinigen``, or ``$SYNTH_INFINIGEN_PYTHON``) and kept in
 ``$SYNTH_CACHE/infinigen/<generator digest>/``: per asset a glTF file (the triangles: depth, ids,
 boxes and the z-buffer use it), a ``.blend`` with the same mesh and Infinigen's materials (what
@@ -30,9 +30,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .backend import BackendUnavailable
-from .cache import cache_root
-from .scene import MeshAsset
+from synth.core.cache import cache_root
+from synth.core.plugin import BackendUnavailable
+from synth.core.scene import MeshAsset
 
 INFINIGEN_VERSION = "1.15.5"
 WORKER = Path(__file__).with_name("infinigen_worker.py")
@@ -220,7 +220,7 @@ def _locked(path: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-if __name__ == "__main__":  # python -m sim_adapters.infinigen_assets [variants]: fill the cache
+if __name__ == "__main__":  # python -m synth.backends.procedural.infinigen [variants]: fill the cache
     lib = InfinigenAssets(int(sys.argv[1]) if len(sys.argv) > 1 else 4)
     for rec in lib.ensure():
         print(f"{rec['key']:20s} {rec['seconds']:6.2f} s {rec['triangles']:7d} triangles {rec['size']}")

@@ -14,7 +14,7 @@ import numpy as np
 from shapely.geometry import Polygon
 from shapely.prepared import prep
 
-from .catalog import (
+from synth.backends.procedural.catalog import (
     CATEGORIES,
     CATEGORY,
     COLORS,
@@ -25,9 +25,9 @@ from .catalog import (
     WALL_FINISHES,
     Category,
 )
-from .geometry import footprint
-from .infinigen_assets import Asset, InfinigenAssets
-from .scene import ROOM_ID, Box3D, Light, Material, Part, Room, Scene, SceneObject, Window
+from synth.backends.procedural.infinigen import Asset, InfinigenAssets
+from synth.core.geometry import footprint
+from synth.core.scene import ROOM_ID, Box3D, Light, Material, Part, Room, Scene, SceneObject, Window
 
 GAP = 0.02  # minimum clearance between footprints, metres
 WALL_GAP = 0.01

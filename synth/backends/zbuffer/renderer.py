@@ -1,4 +1,4 @@
-"""The ``zbuffer`` renderer backend: synth's software z-buffer (``sim_adapters.zbuffer``) as a
+"""The ``zbuffer`` renderer backend: synth's software z-buffer (``synth.core.zbuffer``) as a
 renderer plugin, pure numpy/numba, no simulator to install.
 
 Depth and instance ids are exact rasterisations of the same triangles Blender draws. RGB is a
@@ -17,11 +17,11 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from .backend import RendererSettings
-from .geometry import intrinsics
-from .render_types import FrameBuffers, linear_to_srgb8
-from .scene import ROOM_ID, Frame, Scene, VideoSpec
-from .zbuffer import SceneMeshes, measure_visibility, render_passes
+from synth.core.geometry import intrinsics
+from synth.core.plugin import RendererSettings
+from synth.core.render_types import FrameBuffers, linear_to_srgb8
+from synth.core.scene import ROOM_ID, Frame, Scene, VideoSpec
+from synth.core.zbuffer import SceneMeshes, measure_visibility, render_passes
 
 ASSET_GREY = (0.5, 0.5, 0.5)
 BACKGROUND = (0.05, 0.05, 0.05)

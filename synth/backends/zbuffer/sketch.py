@@ -1,7 +1,7 @@
 """Episodes without Blender, for verifying programs on many scenes quickly and for fast tests.
 
 Visibility is measured, not approximated: every frame is rendered by a software z-buffer
-(``sim_adapters.zbuffer``) of the same meshes Blender renders, with occlusion, pixel for pixel
+(``synth.core.zbuffer``) of the same meshes Blender renders, with occlusion, pixel for pixel
 (planar depth and instance ids; no lighting, so no RGB). ``sketch_passes`` returns those
 passes, on which the evidence layer can be measured. Shipped data still comes from Blender.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .scene import Episode, Scene, VideoSpec, VisibilityRule
-from .shoot import shoot
-from .zbuffer import render_passes
-from .zbuffer_backend import ZBufferRenderer
+from synth.backends.zbuffer.renderer import ZBufferRenderer
+from synth.core.scene import Episode, Scene, VideoSpec, VisibilityRule
+from synth.core.zbuffer import render_passes
+from synth.planning.shoot import shoot
 
 
 def sketch_episode(

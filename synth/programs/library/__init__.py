@@ -1,4 +1,4 @@
-"""The vetted library of question families, stored like compiled families (``programs.family_io``):
+"""The vetted library of question families, stored like compiled families (``synth.programs.family_io``):
 ``<id>.py`` holds a family's program as source text, ``<id>.family.yaml`` beside it everything
 else. Programs always run through the sandbox, like any other program."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from programs.family import Family
-from programs.family_io import load_families
+from synth.programs.family import Family
+from synth.programs.family_io import load_families
 
 # the order in which a run asks the families (it draws random numbers family by family, so a
 # changed order changes datasets); every family in this directory must be listed
