@@ -21,7 +21,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 import numpy as np  # noqa: E402
 
 from synth.flows.config import RunConfig  # noqa: E402
-from synth.flows.pool import render_episodes  # noqa: E402
+from synth.flows.executor import Executor  # noqa: E402
 
 WARM = 20
 
@@ -47,14 +47,14 @@ def ray_rss(cfg: RunConfig) -> list[float]:
 
     import ray
 
-    from synth.flows.flow import _remote_render
+    from synth.flows.worker import render_in_worker
 
     # a private instance without token auth: Ray 2.60 would otherwise write ~/.ray/auth_token,
     # which clusters started later with `ray start` then disagree with
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
-        remote = _remote_render()
+        remote = ray.remote(num_cpus=1, max_retries=2)(render_in_worker)  # as synth.flows.executor submits it
         return [ray.get(remote.remote(cfg, i)).worker_rss_mb for i in range(cfg.episodes)]
     finally:
         ray.shutdown()
@@ -68,9 +68,8 @@ def main() -> None:
     for quality in ("draft", "photoreal"):
         cfg = config(quality, args.episodes)
         t = time.perf_counter()
-        rss = [
-            r.worker_rss_mb for r in sorted(render_episodes(cfg, list(range(cfg.episodes)), 1), key=lambda r: r.index)
-        ]
+        with Executor(cfg, workers=1) as executor:
+            rss = [executor.render(i).worker_rss_mb for i in range(cfg.episodes)]
         print(f"{quality:9s} worker, {args.episodes} episodes in {time.perf_counter() - t:.0f} s: {curve(rss)}")
     if not args.no_ray:
         t = time.perf_counter()

@@ -60,7 +60,7 @@ def pure_render_seconds(cfg: RunConfig) -> float:
 def asset_costs() -> None:
     """Infinigen's asset generation (cold cache, then warm) and photoreal seconds per frame of
     both asset sets at several resolutions and sample counts (same seeds, in-process)."""
-    from synth.backends.procedural.infinigen import FACTORIES, InfinigenAssets
+    from synth.backends.procedural.infinigen_assets import FACTORIES, InfinigenAssets
 
     with tempfile.TemporaryDirectory() as cache, mock.patch.dict(os.environ, {"SYNTH_CACHE": cache}):
         t = time.perf_counter()

@@ -209,13 +209,18 @@ def _demo(args: argparse.Namespace) -> int:
     from infra.llm_model import ensure_model
 
     model = ensure_model(args.model)
-    from synth.programs.compiler import compile_families
+    from synth.cli.compile import verification_episodes
+    from synth.programs.compiler import CompileSettings, compile_families
+    from synth.programs.llm import EndpointSettings
 
     print(f"llm-demo: starting a local server with {model.name}", flush=True)
     with LocalServer(model, alias=args.model, log_path=args.out / "reports" / "server.log") as server:
         print(f"llm-demo: server at {server.base_url}; compiling {args.families}", flush=True)
+        settings = CompileSettings(
+            endpoint=EndpointSettings(base_url=server.base_url, model=args.model), out_dir=args.out
+        )
         report = compile_families(
-            args.families, server.base_url, args.model, out_dir=args.out, log=lambda m: print(m, file=sys.stderr)
+            args.families, verification_episodes, settings, log=lambda m: print(m, file=sys.stderr)
         )
     print(report.format())
     return 0  # a demo: rejected families are an expected outcome, shown with their reasons

@@ -11,6 +11,12 @@ from synth.flows.config import RunConfig
 from synth.flows.run import run
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The test stand-ins (``tests/standins``: AI2-THOR's Unity side, the habitat worker's
+    interpreter) run with the interpreter that runs the tests, in every process that starts them."""
+    os.environ.setdefault("SYNTH_STANDIN_PYTHON", sys.executable)
+
+
 def tiny_config(**overrides) -> RunConfig:
     """A small, fast configuration: draft renders of primitive furniture, few frames, low resolution."""
     base = dict(

@@ -75,11 +75,9 @@ def verify_table(root: Path) -> list[str]:
 
 
 def sample_episodes_fingerprint() -> list:
-    try:
-        from synth.programs.verification import sample_episodes
-    except ImportError:
-        from synth.programs.verification import sample_episodes
-    return [json.loads(ep.model_dump_json()) for ep in sample_episodes()]
+    from synth.cli.compile import verification_episodes
+
+    return [json.loads(ep.model_dump_json()) for ep in verification_episodes()]
 
 
 def record(out: Path) -> None:

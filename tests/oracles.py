@@ -1,7 +1,7 @@
 """Reference answers for the LLM-compiler tests (tests/test_compile.py): the metadata definitions
 of two families, written with numpy from the episode model. They exercise the compiler's
 verification against a reference; they are not evidence audits (the auditor that checks answers
-against what the video shows is synth/audit/dataset.py)."""
+against what the video shows is synth/audit/)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The evidence audit (synth/audit/dataset.py): it is independent of the programs, it catches answers the
+"""The evidence audit (synth/audit/): it is independent of the programs, it catches answers the
 video does not support, and every family's emitted answers agree with it on rendered runs."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from synth.audit.dataset import agreement, audit_dataset
+from synth.audit import AUDITORS, agreement, answer, audit_dataset
 from synth.flows.config import RunConfig
 from synth.flows.run import run
 from synth.programs.family import ABSTAIN
@@ -23,13 +23,22 @@ NEEDS_A_SURVEY = {"room_floor_area"}  # see tests/test_families.py
 
 
 def test_the_auditor_reads_nothing_from_the_programs():
-    """Written apart from programs/: no import of it, no shipped evidence, no box sizes or centres."""
-    tree = ast.parse((ROOT / "flows" / "audit.py").read_text())
-    imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
-    assert not [m for m in imported if m and m.split(".")[0] == "programs"], imported
-    attributes = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
-    assert not attributes & {"evidence", "box", "size", "footprint", "height", "supported_by"}, attributes
+    """Written apart from synth.programs: no import of it, no shipped evidence, no box sizes or centres."""
+    files = sorted((ROOT / "synth" / "audit").glob("*.py"))
+    assert {"__init__.py", "families.py", "view.py"} <= {f.name for f in files}
+    for path in files:
+        tree = ast.parse(path.read_text())
+        imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not [m for m in imported if m and m.split(".")[:2] == ["synth", "programs"]], (path.name, imported)
+        attributes = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+        assert not attributes & {"evidence", "box", "size", "footprint", "height", "supported_by"}, path.name
+
+
+def test_the_auditor_has_one_auditor_per_library_family():
+    assert set(AUDITORS) == set(FAMILIES)
+    with pytest.raises(KeyError, match="no definition for family 'no_such_family'"):
+        answer(None, "no_such_family", {}, {})
 
 
 def _samples(root: Path) -> list:

@@ -14,11 +14,13 @@ from shapely.geometry import Polygon
 
 from synth.backends.procedural.sampler import sample_scene
 from synth.backends.registry import open_renderer, renderer_settings
-from synth.core.geometry import camera_center, intrinsics, look_at, project, to_camera
+from synth.core.camera import camera_center, intrinsics, look_at, project, to_camera
 from synth.core.meshes import object_mesh, sample_surface
 from synth.core.scene import CameraFrame, Frame, ObjectPose, Scene, SceneObject, VideoSpec, VisibilityRule
 from synth.planning.shoot import shoot
 from tests.raycast import first_hits, scene_triangles
+from tests.standins import HABITAT_STANDIN, THOR_STANDIN
+from tests.standins.thor_synth_scenes import SynthScenesOnThorStandIn
 from tests.test_room_meshes import inner_corners
 
 W, H = 320, 240
@@ -28,12 +30,12 @@ BACKENDS = {
     "blender-draft": ("blender", {"quality": "draft"}),
     "blender-photoreal": ("blender", {"quality": "photoreal", "samples": 4}),
     "zbuffer": ("zbuffer", {}),
-    # the habitat-sim renderer's worker protocol, with the worker's Blender stand-in engine
+    # the habitat-sim renderer's worker protocol, with a Blender stand-in engine as its interpreter
     # (habitat-sim itself cannot be installed here: tests/test_habitat.py)
-    "habitat-worker-standin": ("habitat", {"habitat_engine": "blender"}),
+    "habitat-worker-standin": ("habitat", HABITAT_STANDIN),
     # the real ai2thor Controller and the ai2thor renderer, with the Blender stand-in for the Unity
-    # side (AI2-THOR's build cannot be downloaded here: tests/test_thor.py)
-    "ai2thor-standin": ("ai2thor", {"thor_engine": "blender"}),
+    # side as its local build (AI2-THOR's build cannot be downloaded here: tests/test_thor.py)
+    "ai2thor-standin": ("ai2thor", THOR_STANDIN),
 }
 
 
@@ -41,6 +43,8 @@ BACKENDS = {
 def renderer(request):
     backend, options = BACKENDS[request.param]
     r = open_renderer(renderer_settings(backend, **options))
+    if backend == "ai2thor":
+        r = SynthScenesOnThorStandIn(r)  # AI2-THOR renders its own scenes only; the stand-in renders ours
     yield r
     r.close()
 
@@ -73,7 +77,7 @@ def _check_surface_points(scene, frame, depth, inst, rng):
         dirs = rays_cam @ T[:3, :3]  # camera -> world rotation is R^T: row-vector form
         dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
         t, hit_id = first_hits(eye, dirs, tris, ids)
-        hit_z = to_camera(cam, eye + dirs * t[:, None])[:, 2]
+        hit_z = to_camera(T, eye + dirs * t[:, None])[:, 2]
         visible = (hit_id == pose.id) & (np.abs(hit_z - z) < 0.01 * z)
         for (u, v), zz in zip(px[visible], z[visible]):
             checked += 1
@@ -183,10 +187,12 @@ def test_no_wall_pixels_inside_an_l_shaped_room(renderer):
 
 def test_deterministic_and_k_round_trip(renderer):
     """The same frames render to the same pixels; the frames carry the K the renderer honours,
-    and a surface point of an object projects through K and the extrinsics into its own mask."""
+    and a surface point of an object projects through K and the extrinsics into its own mask.
+    The episode records what the renderer describes (``Renderer.describe``)."""
     video = VideoSpec(frames=2, width=W, height=H)
     scene = sample_scene(5)
     episode, first = shoot(renderer, scene, video, VisibilityRule(), np.random.default_rng(5), dynamic=False)
+    assert episode.renderer == renderer.describe() and episode.renderer["backend"] == renderer.name
     again = renderer.open(scene, video).render(episode.frames)
     assert np.array_equal(first.instance, again.instance) and np.array_equal(first.depth, again.depth)
     assert np.array_equal(first.rgb, again.rgb)

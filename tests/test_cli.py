@@ -147,7 +147,7 @@ def test_default_run_without_infinigen_is_one_clear_error_before_anything_is_wri
                        timeout=300, env=env)  # fmt: skip
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and lines[-1].startswith("synth: error:") and "bootstrap.sh --infinigen" in lines[-1]
-    from synth.backends.procedural.infinigen import FACTORIES
+    from synth.backends.procedural.infinigen_assets import FACTORIES
 
     assert f"generating {4 * len(FACTORIES)} Infinigen assets" in r.stderr  # what it was about to do
     assert not out.exists()

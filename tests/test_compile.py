@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from infra.llm_server import LocalServer, ServerError
+from synth.cli.compile import verification_episodes
 from synth.programs import compiler, family_io, scene_api
-from synth.programs.compiler import compile_families
+from synth.programs.compiler import CompileSettings, compile_families
 from synth.programs.family import FamilySpecError, template_slots
 from synth.programs.family_io import load_family_specs, load_user_families
 from synth.programs.generate import GenerationReport, _bindings, generate_questions, unambiguous
@@ -31,7 +32,6 @@ from synth.programs.verification import (
     agree,
     draw_samples,
     reference_values,
-    sample_episodes,
     verify_program,
 )
 from tests.cheap import cheap_episode
@@ -55,7 +55,7 @@ def pool():
 
 @pytest.fixture(scope="module")
 def episodes():
-    return sample_episodes(4, seed=3)
+    return verification_episodes(4, seed=3)
 
 
 def _spec(**kw):
@@ -290,11 +290,10 @@ def test_endpoint_errors_are_recorded_per_family_and_the_rest_goes_on(tmp_path, 
         client = ChatClient(server.base_url, "m", KEY, timeout=5, max_retries=1, backoff=0.01)
         report = compile_families(
             EXAMPLE_YAML,
-            out_dir=tmp_path / "lib",
-            cache_dir=tmp_path / "cache",
+            episodes,
+            CompileSettings(out_dir=tmp_path / "lib", cache_dir=tmp_path / "cache"),
             client=client,
             pool=pool,
-            episodes=episodes,
         )
     assert [f.status for f in report.families] == ["error"] * len(report.families)
     assert all("HTTP 500" in f.reason for f in report.families) and not report.ok
@@ -327,11 +326,10 @@ def test_retry_feeds_the_rejection_back_to_the_model(tmp_path, pool, episodes):
         client = ChatClient(server.base_url, "scripted")
         report = compile_families(
             path,
-            out_dir=tmp_path / "lib",
-            cache_dir=tmp_path / "cache",
+            episodes,
+            CompileSettings(out_dir=tmp_path / "lib", cache_dir=tmp_path / "cache"),
             client=client,
             pool=pool,
-            episodes=episodes,
             references=oracles("object_height"),
         )
     (fam,) = report.families
@@ -349,7 +347,8 @@ def test_retry_feeds_the_rejection_back_to_the_model(tmp_path, pool, episodes):
 
 
 def test_the_compile_command_exit_codes(tmp_path, monkeypatch, capsys):
-    from synth.cli.main import _cmd_compile, build_parser
+    from synth.cli.compile import run as compile_command
+    from synth.cli.main import build_parser
 
     parser = build_parser()
     path = tmp_path / "f.yaml"
@@ -369,7 +368,7 @@ def test_the_compile_command_exit_codes(tmp_path, monkeypatch, capsys):
                 f"compile --families {path} --base-url {server.base_url} --model m --api-key-env MY_KEY --out {out} "
                 f"--cache-dir {cache} --episodes 3 --no-paraphrase".split()
             )
-            assert _cmd_compile(args) == code
+            assert compile_command(args) == code
             assert server.requests[0][0]["Authorization"] == f"Bearer {KEY}"
         out, err = capsys.readouterr()
         assert ("ACCEPTED" if code == 0 else "REJECTED") in out and "compiling user_object_height" in err
@@ -378,7 +377,7 @@ def test_the_compile_command_exit_codes(tmp_path, monkeypatch, capsys):
     args = parser.parse_args(
         ["compile", "--families", str(path), "--base-url", "http://127.0.0.1:9/v1", "--model", "m"]
     )
-    assert _cmd_compile(args) == 2 and "needs a question" in capsys.readouterr().err
+    assert compile_command(args) == 2 and "needs a question" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         parser.parse_args(["compile", "--families", str(path), "--episodes", "0"])
 
@@ -447,13 +446,11 @@ def compiled(llm_server, tmp_path_factory, pool, episodes):
     start = time.monotonic()
     report = compile_families(
         path,
-        out_dir=root / "lib",
-        cache_dir=root / "cache",
+        episodes,
+        CompileSettings(out_dir=root / "lib", cache_dir=root / "cache", max_tokens=200),
         client=client,
         pool=pool,
-        episodes=episodes,
         references=oracles(*ORACLE_OF.values()),
-        max_tokens=200,
         log=lines.append,
     )
     seconds = time.monotonic() - start
@@ -534,13 +531,11 @@ def test_a_second_compile_hits_the_cache_and_sends_no_request(compiled, llm_serv
     client = ChatClient(llm_server.base_url, MODEL, KEY, timeout=30, max_retries=0)
     again = compile_families(
         path,
-        out_dir=root / "lib2",
-        cache_dir=root / "cache",
+        episodes,
+        CompileSettings(out_dir=root / "lib2", cache_dir=root / "cache", max_tokens=200),
         client=client,
         pool=pool,
-        episodes=episodes,
         references=oracles(*ORACLE_OF.values()),
-        max_tokens=200,
     )
     assert client.requests == 0
     assert [(f.id, f.status, f.program) for f in again.families] == [
@@ -550,13 +545,11 @@ def test_a_second_compile_hits_the_cache_and_sends_no_request(compiled, llm_serv
     other_model = ChatClient("http://127.0.0.1:9/v1", "another-model", timeout=1, max_retries=0)
     miss = compile_families(
         path,
-        out_dir=root / "lib3",
-        cache_dir=root / "cache",
+        episodes,
+        CompileSettings(out_dir=root / "lib3", cache_dir=root / "cache", max_tokens=200),
         client=other_model,
         pool=pool,
-        episodes=episodes,
         references=oracles(*ORACLE_OF.values()),
-        max_tokens=200,
     )
     assert other_model.requests == len(miss.families)  # keyed by model: a miss, which then fails to connect
     assert all(f.status == "error" and "cannot reach" in f.reason for f in miss.families)
@@ -598,10 +591,12 @@ def test_the_base_model_gets_nothing_accepted_that_disagrees(tmp_path, pool, epi
     path.write_text(yaml.safe_dump({"families": LOOP_FAMILIES["families"][:1]}))
     with LocalServer(ensure_model("gemma3-270m"), alias="gemma3-270m", startup_timeout=120) as server:
         client = ChatClient(server.base_url, "gemma3-270m", timeout=240, max_retries=1)
+        settings = CompileSettings(
+            out_dir=tmp_path / "lib", cache_dir=tmp_path / "cache", max_attempts=2, max_tokens=120
+        )
         report = compile_families(
-            path, out_dir=tmp_path / "lib", cache_dir=tmp_path / "cache", client=client, pool=pool,
-            episodes=episodes, references=oracles("object_height"), max_attempts=2, max_tokens=120,
-        )  # fmt: skip
+            path, episodes, settings, client=client, pool=pool, references=oracles("object_height")
+        )
     (fam,) = report.families
     print(f"\n[gemma] {fam.line()}")
     assert len(fam.attempts) == 2 and all(a.reason or a.passed for a in fam.attempts)

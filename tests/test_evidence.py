@@ -1,7 +1,7 @@
 """Answers grounded in what the video shows: one small scene per class of failure seen in shipped
 data (issue "Every answer must be answerable from the video"). Each scene is rendered with
 Blender (draft); the evidence is measured from its passes; the library program and the
-independent auditor (synth/audit/dataset.py) both read it."""
+independent auditor (synth/audit/) both read it."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import math
 import numpy as np
 import pytest
 
-from synth.audit.dataset import View, answer, audit_item
+from synth.audit import View, answer, audit_item
 from synth.backends.procedural.sampler import sample_scene
 from synth.backends.registry import open_renderer, renderer_settings
+from synth.core.camera import intrinsics, look_at
 from synth.core.evidence import measure_evidence
-from synth.core.geometry import intrinsics, look_at
 from synth.core.scene import (
     Box3D,
     CameraFrame,

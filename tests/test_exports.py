@@ -20,7 +20,7 @@ from synth.flows.run import run
 from synth.storage.media import decode_mp4
 from tests.conftest import tiny_config
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "exports" / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[1] / "synth" / "exports" / "schemas"
 FRAMES = 6
 
 

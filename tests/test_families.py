@@ -1,5 +1,5 @@
 """Every library family on 200 episodes from the software z-buffer: the evidence auditor
-(synth/audit/dataset.py, written apart from the programs) agrees with the emitted answers; coverage,
+(synth/audit/, written apart from the programs) agrees with the emitted answers; coverage,
 balance, non-triviality, unambiguous references, abstentions."""
 
 from __future__ import annotations
@@ -9,13 +9,12 @@ from collections import Counter, defaultdict
 import numpy as np
 import pytest
 
-from synth.audit.dataset import View, agreement, audit_item
-from synth.backends.zbuffer.sketch import sketch_passes
+from synth.audit import View, agreement, audit_item
 from synth.programs.family import ABSTAIN
 from synth.programs.generate import GenerationReport, generate_questions
 from synth.programs.library import FAMILIES
 from synth.programs.sandbox import SandboxPool
-from tests.cheap import cheap_episode
+from tests.cheap import cheap_episode, sketch_passes
 
 MIN_PX, MIN_FRAMES = 30, 2
 # the floor area needs (nearly) every wall in view: short planned paths never show that much

@@ -27,8 +27,9 @@ from synth.evaluation.items import read_items
 from synth.planning.shoot import shoot
 from synth.programs.generate import generate_questions
 from synth.programs.sandbox import SandboxPool
+from tests.standins import HABITAT_STANDIN
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "exports" / "schemas" / "habitat"
+SCHEMAS = Path(__file__).resolve().parents[1] / "synth" / "exports" / "schemas" / "habitat"
 VIDEO = VideoSpec(frames=6, width=160, height=120, fps=8)
 RULE = VisibilityRule(min_pixels=20)
 
@@ -63,7 +64,7 @@ def test_export_parses_as_gltf_in_blender_and_against_habitat_schemas(tmp_path, 
     import trimesh
 
     seed = _seeds_with(1, 1)[0]
-    scene = scene_source("procedural")(seed)
+    scene = scene_source("procedural", assets="primitives")(seed)
     write_scene(scene, tmp_path, "room")
     dataset = _validate("scene_dataset_config", tmp_path / "synth.scene_dataset_config.json")
     assert dataset["scene_instances"]["paths"][".json"] == ["scenes"]
@@ -120,7 +121,7 @@ def test_exported_scenes_render_like_the_originals_and_get_the_same_answers(tmp_
     seeds = _seeds_with(10, 2)
     with SandboxPool() as pool:
         for n, seed in enumerate(seeds):
-            scene = scene_source("procedural")(seed)
+            scene = scene_source("procedural", assets="primitives")(seed)
             ep, native = shoot(blender, scene, VIDEO, RULE, np.random.default_rng(seed), dynamic=n % 3 == 0)
             write_scene(scene, tmp_path, f"s{seed}")
             again = scene_source("habitat", scene_dataset=str(tmp_path), scene=f"s{seed}")(seed)
@@ -158,7 +159,8 @@ def test_a_run_on_an_exported_dataset_verifies_and_exports_trajectories(tmp_path
     traj = json.loads((out / "habitat" / "episodes" / "ep0000000.trajectory.json").read_text())
     assert traj["sensor"]["resolution"] == [120, 160] and len(traj["frames"]) == 6
     # each frame's agent state is the sample's camera, in Habitat's conventions
-    from synth.storage.dataset import SampleMeta, iter_samples
+    from synth.core.records import SampleMeta
+    from synth.storage.dataset import iter_samples
 
     meta = SampleMeta.model_validate_json(next(iter_samples(out)).files["json"])
     assert meta.episode.scene.simulator == "habitat"
@@ -173,7 +175,7 @@ def test_third_party_layout_without_rooms_or_synth_metadata(tmp_path, blender):
     still renders like the original scene."""
     from shapely import Polygon
 
-    scene = scene_source("procedural")(_seeds_with(1, 1)[0])
+    scene = scene_source("procedural", assets="primitives")(_seeds_with(1, 1)[0])
     ep, native = shoot(blender, scene, VIDEO, RULE, np.random.default_rng(1), dynamic=False)
     write_scene(scene, tmp_path, "plain")
     classes = {
@@ -230,13 +232,14 @@ def test_bad_scene_datasets_fail_with_one_clear_error(tmp_path, capsys):
 
 
 def test_worker_protocol_in_a_separate_interpreter(tmp_path, blender):
-    """The real protocol and worker code, with the worker's Blender STAND-IN engine (habitat-sim
-    cannot be installed here) in its own interpreter: same frames as the native render, a dynamic
-    episode included (object poses go over the pipe in Habitat's frame)."""
-    scene = scene_source("procedural")(4)
+    """The real protocol and worker code, with a Blender STAND-IN engine in its own process
+    (habitat-sim cannot be installed here: ``tests.standins.HABITAT_STANDIN`` is the worker's
+    interpreter): same frames as the native render, a dynamic episode included (object poses go
+    over the pipe in Habitat's frame)."""
+    scene = scene_source("procedural", assets="primitives")(4)
     ep, native = shoot(blender, scene, VIDEO, RULE, np.random.default_rng(4), dynamic=True)
     assert ep.motions
-    worker = open_renderer(renderer_settings("habitat", habitat_engine="blender"))
+    worker = open_renderer(renderer_settings("habitat", **HABITAT_STANDIN))
     try:
         assert worker.engine.startswith("blender (stand-in")
         assert np.allclose(worker.intrinsics(VIDEO), blender.intrinsics(VIDEO))
@@ -271,7 +274,7 @@ def _habitat_python() -> str | None:
 @pytest.mark.skipif(_habitat_python() is None, reason="needs habitat-sim: SYNTH_HABITAT_PYTHON=<conda env python>")
 def test_habitat_sim_renders_an_exported_scene_like_blender(blender):
     """Runs only where conda's habitat-sim is installed (README: Habitat)."""
-    scene = scene_source("procedural")(3)
+    scene = scene_source("procedural", assets="primitives")(3)
     ep, native = shoot(blender, scene, VIDEO, RULE, np.random.default_rng(3), dynamic=False)
     renderer = open_renderer(renderer_settings("habitat"))
     try:

@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from synth.backends.procedural import infinigen as infinigen_assets
-from synth.backends.procedural.infinigen import FACTORIES, MAX_TRIANGLES, Asset, InfinigenAssets
+from synth.backends.procedural import infinigen_assets
+from synth.backends.procedural.infinigen_assets import FACTORIES, MAX_TRIANGLES, Asset, InfinigenAssets
 from synth.backends.procedural.sampler import sample_scene
 from synth.backends.registry import open_renderer, renderer_settings
 from synth.core.meshes import local_mesh
@@ -177,7 +177,7 @@ def test_a_run_with_the_dataset_defaults_is_infinigen_furnished_and_grounded(lib
                        capture_output=True, text=True, env=env, timeout=1800)  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
     config = json.loads((out / "run.json").read_text())
-    assert config["assets"] == "infinigen" and config["renderer"]["quality"] == "photoreal"
+    assert config["source"]["assets"] == "infinigen" and config["renderer"]["quality"] == "photoreal"
     assert config["renderer"]["samples"] == 4
     metas = [json.loads(s.files["json"]) for shard in sorted(out.glob("train-*.tar")) for s in read_tar(shard)]
     assert len(metas) == 6  # 3 episodes x (clean, fog)

@@ -243,7 +243,7 @@ def test_dockerfile_installs_the_project_and_pinned_orchestration():
 def test_dockerfile_makes_infinigen_environment_as_bootstrap_does():
     """The default ``--assets infinigen`` needs .venv-infinigen where the sampler looks for it
     (next to the packages), installed as bootstrap.sh installs it, and the image's asset cache."""
-    from synth.backends.procedural.infinigen import VENV_PYTHON
+    from synth.backends.procedural.infinigen_assets import VENV_PYTHON
 
     workdir = instructions("WORKDIR")[-1].strip()
     venv = f"{workdir}/{VENV_PYTHON.parent.parent.name}"
@@ -255,7 +255,7 @@ def test_dockerfile_makes_infinigen_environment_as_bootstrap_does():
     strip = lambda c: [t for t in c[1:] if t != "-q"]  # noqa: E731
     assert image and [strip(c) for c in image] == [strip(c) for c in boot], (image, boot)
     assert ["python", "-m", "venv", venv] in commands
-    assert ["python", "-m", "synth.backends.procedural.infinigen", "4"] in commands  # the default --asset-variants
+    assert ["python", "-m", "synth.backends.procedural.infinigen_assets", "4"] in commands  # default --asset-variants
     from synth.flows.config import RunConfig
 
     assert RunConfig.model_fields["asset_variants"].default == 4

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from synth.flows.config import RunConfig
-from synth.flows.pool import render_episodes
+from synth.flows.executor import Executor
 
 
 @pytest.mark.parametrize("quality", ["draft", "photoreal"])
@@ -23,7 +23,8 @@ def test_render_worker_memory_is_bounded_over_100_episodes(quality):
         seed=7,
         assets="primitives",
     )
-    done = sorted(render_episodes(cfg, list(range(100)), workers=1), key=lambda r: r.index)
+    with Executor(cfg, workers=1) as executor:  # one worker process renders them all
+        done = [executor.render(i) for i in range(100)]
     rss = np.array([r.worker_rss_mb for r in done])
     assert len(rss) == 100 and rss.min() > 100, "one worker, its resident memory measured after each episode"
     slope = np.polyfit(np.arange(20, 100), rss[20:], 1)[0]

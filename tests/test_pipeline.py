@@ -8,7 +8,7 @@ import datasets
 import numpy as np
 import pytest
 
-from synth.audit.dataset import audit_dataset
+from synth.audit import audit_dataset
 from synth.core.scene import Episode
 from synth.evaluation.verify import verify_dataset
 from synth.flows.run import run
@@ -105,16 +105,16 @@ def test_interrupted_run_resumes_without_duplicates(tiny_dataset, tmp_path):
     out = tmp_path / "resume"
     seen = []
 
-    def crash_after_first(done, total):
-        seen.append(done)
-        if done >= 1:
+    def crash_after_first(board):
+        seen.append(board.episodes_done)
+        if board.episodes_done >= 1:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         run(tiny_config(), out, progress=crash_after_first)
     assert not (out / "manifest.json").exists()
     starts = []
-    manifest = run(tiny_config(), out, progress=lambda d, t: starts.append(d))
+    manifest = run(tiny_config(), out, progress=lambda board: starts.append(board.episodes_done))
     assert starts[0] >= 1, "the rerun should start from the staged samples"
     keys = [k for s in manifest["shards"] for k in s["keys"]]
     assert len(keys) == len(set(keys)) == 3
@@ -139,13 +139,34 @@ def test_finished_output_is_never_silently_overwritten(tiny_dataset, tmp_path):
 def test_unfinished_run_with_other_options_is_refused(tmp_path):
     out = tmp_path / "u"
 
-    def stop(done, total):
+    def stop(board):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         run(tiny_config(episodes=1), out, progress=stop)
     with pytest.raises(DatasetError, match="different options"):
         run(tiny_config(episodes=1, frames=4), out)
+
+
+def test_the_flow_takes_run_fields_by_name_on_top_of_its_config():
+    """What `prefect deployment run synth/sat-dynamic --param episodes=100 --param degradations=fog:3`
+    gives the flow: its parameters list every RunConfig field (the form), and a named field replaces
+    the config's value, validated by RunConfig (tests/test_prefect.py runs it on a server)."""
+    from pydantic import ValidationError
+
+    from synth.flows.config import RunConfig
+    from synth.flows.flow import run_config, synth
+
+    assert {"config", "out", "ray_address", *RunConfig.model_fields} <= set(synth.parameters.properties)
+    deployment = {"preset": "sat-dynamic", "episodes": 8}
+    cfg = run_config(deployment, {"episodes": 100, "degradations": "fog:3", "seed": None})
+    assert cfg == RunConfig(preset="sat-dynamic", episodes=100, degradations="fog:3")
+    assert run_config(deployment, {"preset": "static"}) == RunConfig(preset="static", episodes=8)
+    given = tiny_config()
+    assert run_config(given, {"seed": None}) is given
+    assert run_config(given, {"episodes": 7}) == tiny_config(episodes=7)
+    with pytest.raises(ValidationError, match="smog"):
+        run_config(deployment, {"degradations": "smog:2"})
 
 
 def test_sat_dynamic_preset_covers_every_family(tmp_path):

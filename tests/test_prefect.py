@@ -26,11 +26,11 @@ PREFECT = str(Path(sys.executable).with_name("prefect"))
 
 
 def small(**options) -> list[str]:
-    """A small sat-dynamic ``config`` parameter (a flow parameter is replaced whole, so the
+    """A small sat-dynamic ``config`` parameter (it replaces the deployment's config whole, so the
     preset is given again)."""
     config = {
         "preset": "sat-dynamic",
-        "assets": "primitives",
+        "source": {"simulator": "procedural", "assets": "primitives"},
         "renderer": {"backend": "blender", "quality": "draft"},
         "video": {"frames": 4, "width": 160, "height": 120},
         **options,
@@ -137,7 +137,8 @@ def test_deployment_runs_on_a_worker_with_artifacts(server, tmp_path):
             "synth/sat-dynamic",
             "--param",
             f"out={out}",
-            *small(episodes=2, degradations="fog:3"),
+            *small(),
+            *["--param", "episodes=2", "--param", "degradations=fog:3"],  # run fields by name, on top of config
             "--watch",
             "--watch-interval",
             "1",
@@ -160,6 +161,28 @@ def test_deployment_runs_on_a_worker_with_artifacts(server, tmp_path):
     rows = {row["what"]: row["value"] for row in (json.loads(table) if isinstance(table, str) else table)}
     assert int(rows["episodes"]) == 2 and int(rows["samples (episodes x variants)"]) == 4
     assert int(rows["questions"]) == manifest["num_questions"]
+
+
+def test_a_deployment_run_takes_run_fields_by_name_on_top_of_its_config(server):
+    """`--param episodes=100 --param degradations=fog:3` on `synth/sat-dynamic`: the run's config is
+    the deployment's (preset sat-dynamic, 8 episodes) with those two fields replaced, as the flow
+    validates it. The run is only created (and deleted again): nothing renders."""
+    from synth.flows.config import RunConfig
+    from synth.flows.flow import run_config
+
+    r = server["cli"](
+        "deployment", "run", "synth/sat-dynamic", "--param", "episodes=100", "--param", "degradations=fog:3"
+    )
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    run_id = re.search(r"UUID: ([0-9a-f-]{36})", r.stdout).group(1)
+    try:
+        params = requests.get(f"{server['api']}/flow_runs/{run_id}", timeout=10).json()["parameters"]
+    finally:
+        requests.delete(f"{server['api']}/flow_runs/{run_id}", timeout=10)
+    assert params["config"] == {"preset": "sat-dynamic", "episodes": 8}  # the deployment's own (prefect.yaml)
+    cfg = run_config(params["config"], {k: v for k, v in params.items() if k in RunConfig.model_fields})
+    assert (cfg.preset, cfg.episodes, cfg.degradations) == ("sat-dynamic", 100, "fog:3")
+    assert cfg == RunConfig(preset="sat-dynamic", episodes=100, degradations="fog:3")  # the preset fills in the rest
 
 
 def test_worker_killed_mid_run_then_retried_through_the_api_completes_without_duplicates(server, tmp_path):
@@ -254,7 +277,8 @@ def test_plain_prefect_deploy_from_the_project_runs_to_completed(server, tmp_pat
         (["--param", 'config={"episodes": 2.5}'], "episodes"),
         (["--param", 'config={"video": {"width": 641, "height": 361}}'], "even"),
         (["--param", 'config={"degradations": "smog:2"}'], "smog"),
-        (["--param", "episodes=2"], "episodes"),  # not a parameter of the flow: its config's
+        (["--param", "episodes=0"], "episodes"),  # a run field by name, validated as in config
+        (["--param", "degradations=smog:2"], "smog"),
     ],
 )
 def test_bad_deployment_parameters_fail_before_anything_is_written(server, tmp_path, params, message):

@@ -230,16 +230,16 @@ def test_a_run_whose_machine_died_resumes_on_another_machine(aws_env, tmp_path, 
     reference = tmp_path / "reference"
     run_mod.run(cfg, reference)
     uri = _bucket(aws_env, "synth-resume")
-    real_ask, asked = run_mod.ask, []
+    real_ask, asked = run_mod.Steps.ask, []
 
-    def machine_a_dies_on_its_second_episode(cfg, rendered, sandbox):
+    def machine_a_dies_on_its_second_episode(steps, rendered):
         asked.append(rendered.index)
         if len(asked) == 2:
             raise RuntimeError("machine A died")
-        return real_ask(cfg, rendered, sandbox)
+        return real_ask(steps, rendered)
 
     monkeypatch.setenv("SYNTH_CACHE", str(tmp_path / "machine-a"))
-    monkeypatch.setattr(run_mod, "ask", machine_a_dies_on_its_second_episode)
+    monkeypatch.setattr(run_mod.Steps, "ask", machine_a_dies_on_its_second_episode)
     with pytest.raises(RuntimeError, match="machine A died"):
         run_mod.run(cfg, uri)
     first = asked[0]
@@ -248,7 +248,7 @@ def test_a_run_whose_machine_died_resumes_on_another_machine(aws_env, tmp_path, 
 
     resumed: list[int] = []
     monkeypatch.setenv("SYNTH_CACHE", str(tmp_path / "machine-b"))
-    monkeypatch.setattr(run_mod, "ask", lambda cfg, r, sandbox: resumed.append(r.index) or real_ask(cfg, r, sandbox))
+    monkeypatch.setattr(run_mod.Steps, "ask", lambda steps, r: resumed.append(r.index) or real_ask(steps, r))
     manifest = run_mod.run(cfg, uri)
     assert resumed == [1 - first]
     assert set(_objects(uri)) == {"README.md", "manifest.json", *(s["path"] for s in manifest["shards"])}

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from synth.backends.procedural.sampler import sample_scene
-from synth.core.geometry import camera_center, intrinsics, look_at, project
+from synth.core.camera import camera_center, intrinsics, look_at, project
 from synth.core.scene import CameraFrame, Episode, Scene
 from synth.core.visibility import visibility_table
 from tests.cheap import cheap_episode

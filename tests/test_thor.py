@@ -1,7 +1,8 @@
 """AI2-THOR: the conversion from THOR's frame into synth's (checked against an independent
 implementation of Unity's camera and rotations), and the ai2thor scene source and renderer on
 the real ``ai2thor.controller.Controller``, talking to ``tests/standins/thor_unity.py``: a
-STAND-IN for the Unity side (AI2-THOR's build cannot be downloaded on this machine). The
+STAND-IN for the Unity side (AI2-THOR's build cannot be downloaded on this machine), given as
+ai2thor's local executable (``tests.standins.THOR_STANDIN``). The
 end-to-end test against the real build runs only with ``SYNTH_AI2THOR_E2E=1`` (README: AI2-THOR).
 """
 
@@ -29,11 +30,12 @@ from synth.backends.ai2thor.format import (
 )
 from synth.backends.registry import open_renderer, renderer_settings, scene_source
 from synth.cli.main import main
-from synth.core.geometry import project
+from synth.core.camera import project
 from synth.core.plugin import BackendUnavailable
 from synth.core.scene import CameraFrame, Frame, ObjectPose, Room, VideoSpec, VisibilityRule
 from synth.planning.planner import NoCameraPath
 from synth.planning.shoot import shoot
+from tests.standins import THOR_STANDIN
 
 DATA = Path(__file__).parent / "data" / "thor"
 HOUSE = DATA / "house.json"
@@ -145,7 +147,7 @@ def test_objects_face_where_unity_turns_them_and_rotations_round_trip():
 
 
 def _quat_matrix(q):
-    from synth.core.scene import quaternion_matrix
+    from synth.core.rotations import quaternion_matrix
 
     return quaternion_matrix(tuple(q))
 
@@ -242,7 +244,7 @@ def _materials():
 # ------------------------------------------------------------------ the real Controller, the stand-in Unity side
 @pytest.fixture(scope="module")
 def thor():
-    r = open_renderer(renderer_settings("ai2thor", thor_engine="blender"))
+    r = open_renderer(renderer_settings("ai2thor", **THOR_STANDIN))
     yield r
     r.close()
 
@@ -304,7 +306,7 @@ def test_frames_objects_moved_and_refused_actions(thor):
     box = next(o for o in scene.objects if o.source_id == "Box|14")
     frame = episode.frames[0]
     eye = np.array([box.box.center[0] + 1.5, box.box.center[1] + 1.5, 1.5])
-    from synth.core.geometry import look_at
+    from synth.core.camera import look_at
 
     T = look_at(eye, np.array([*box.box.center[:2], 0.3]))
     moved = ObjectPose(
@@ -339,7 +341,7 @@ def test_without_the_build_the_error_says_what_to_do(tmp_path):
         with pytest.raises(BackendUnavailable, match="internet"):
             r.scene(0, scene="FloorPlan1")
         with pytest.raises(ValueError, match="not a 'procedural' scene"):
-            r.open(scene_source("procedural")(1), VideoSpec())
+            r.open(scene_source("procedural", assets="primitives")(1), VideoSpec())
     finally:
         r.close()
 
@@ -352,21 +354,25 @@ def test_the_readme_standin_run_verifies(tmp_path, capsys):
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = readme[readme.index("## AI2-THOR") :]
-    line = next(x for x in re.search(r"```bash\n(.*?)```", section, re.S).group(1).splitlines() if "--thor-engine" in x)
+    lines = re.search(r"```bash\n(.*?)```", section, re.S).group(1).splitlines()
+    line = next(x for x in lines if "tests/standins/thor-unity" in x)
     args = shlex.split(line.split("#")[0])
     assert args[:2] == ["synth", "run"]
     args[args.index("--out") + 1] = str(tmp_path / "run")
-    args[args.index("--house") + 1] = str(HOUSE)  # the README runs from the repository root
+    # the README runs from the repository root
+    args[args.index("--house") + 1] = str(HOUSE)
+    args[args.index("--local-executable-path") + 1] = THOR_STANDIN["local_executable_path"]
     out = tmp_path / "run"
     assert main([*args[1:], "--no-progress"]) == 0
     assert main(["verify", str(out), "--evidence"]) == 0
     printed = capsys.readouterr().out
     assert "0 problem(s)" in printed and "0 disagreement(s)" in printed
-    from synth.storage.dataset import SampleMeta, iter_samples
+    from synth.core.records import SampleMeta
+    from synth.storage.dataset import iter_samples
 
     metas = [SampleMeta.model_validate_json(s.files["json"]) for s in iter_samples(out)]
     assert len(metas) == 2 and all(m.episode.scene.simulator == "ai2thor" for m in metas)
-    assert metas[0].episode.renderer["backend"] == "ai2thor" and metas[0].episode.renderer["thor_engine"] == "blender"
+    assert metas[0].episode.renderer["backend"] == "ai2thor"
     assert all(m.episode.scene.reference == str(HOUSE.resolve()) for m in metas)
     assert sum(len(m.questions) for m in metas) > 0
 
@@ -374,8 +380,8 @@ def test_the_readme_standin_run_verifies(tmp_path, capsys):
 def test_run_configuration_for_ai2thor():
     from synth.flows.config import RunConfig
 
-    cfg = RunConfig.from_options(simulator="ai2thor", scene="FloorPlan1", thor_engine="blender")
-    assert cfg.renderer.backend == "ai2thor" and cfg.renderer.thor_engine == "blender"
+    cfg = RunConfig.from_options(simulator="ai2thor", scene="FloorPlan1", **THOR_STANDIN)
+    assert cfg.renderer.backend == "ai2thor" and cfg.renderer.local_executable_path.endswith("thor-unity")
     assert RunConfig(simulator="ai2thor", house="h.json").renderer.backend == "ai2thor"
     with pytest.raises(ValueError, match="one of --scene"):
         RunConfig(simulator="ai2thor")

@@ -10,7 +10,8 @@ from shapely.geometry import Point, Polygon
 
 from synth.backends.procedural.sampler import sample_scene
 from synth.backends.zbuffer.renderer import ZBufferRenderer
-from synth.core.geometry import camera_center, intrinsics, look_at, yaw_rotation
+from synth.core.camera import camera_center, intrinsics, look_at
+from synth.core.rotations import yaw_rotation
 from synth.core.scene import ROOM_ID, CameraFrame, Frame, VideoSpec, VisibilityRule
 from synth.core.zbuffer import NEAR, render_passes
 from synth.planning.shoot import shoot

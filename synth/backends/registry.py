@@ -1,141 +1,52 @@
 """Scene sources and renderer backends, registered by name (Kubric-style plugins).
 
-To add a simulator: write its scene source (seed or reference -> ``Scene``) and, if it renders,
-its renderer module with a settings model tagged ``backend: Literal["<name>"]`` (see
-``synth.core.plugin``), then add one line to each table below. Nothing else in synth imports
-a backend: the flow, the worker pool and the planner go through ``scene_source`` and
-``open_renderer``.
+Every table here is derived from the backends' plugin descriptors (``synth.core.plugin.Plugin``,
+the ``PLUGIN`` of each ``synth/backends/<name>/__init__.py``). To add a simulator or a renderer,
+write its folder (settings models, scene source and/or renderer, its ``PLUGIN``) and name it in
+``PLUGINS``. Nothing else in synth imports a backend: the flow, the worker pool, the planner and
+the exports go through ``scene_source``, ``open_renderer`` and ``scene_writer``.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+import operator
+from collections.abc import Callable, Mapping
+from functools import reduce
+from types import MappingProxyType
 from typing import Annotated
 
 from pydantic import Field, TypeAdapter
 
-from synth.backends.ai2thor.renderer import ThorSettings
-from synth.backends.blender.renderer import BlenderSettings
-from synth.backends.habitat.renderer import HabitatSettings
-from synth.backends.zbuffer.renderer import ZBufferSettings
+from synth.backends import ai2thor, blender, habitat, procedural, zbuffer
 from synth.core.describe import describe
-from synth.core.plugin import BackendUnavailable, Renderer, RendererSettings, SceneSource
-from synth.core.scene import Scene
+from synth.core.plugin import (
+    BackendUnavailable,
+    Plugin,
+    Renderer,
+    RendererSettings,
+    SceneSource,
+    SceneWriter,
+    SourceSettings,
+)
+
+PLUGINS: tuple[Plugin, ...] = (blender.PLUGIN, zbuffer.PLUGIN, habitat.PLUGIN, ai2thor.PLUGIN, procedural.PLUGIN)
+
+PLUGIN_BY_NAME: Mapping[str, Plugin] = MappingProxyType({p.name: p for p in PLUGINS})
+RENDERERS: Mapping[str, Plugin] = MappingProxyType({p.name: p for p in PLUGINS if p.renderer})
+SIMULATORS: Mapping[str, Plugin] = MappingProxyType({p.name: p for p in PLUGINS if p.source})
+# sources whose scenes come from the simulator that renders them
+READ_FROM_RENDERER = frozenset(p.name for p in PLUGINS if p.reads_from_renderer)
+# simulators whose scenes only their own renderer can draw (THOR's objects are Unity assets)
+NATIVE_RENDERER: Mapping[str, str] = MappingProxyType({p.name: p.native_renderer for p in PLUGINS if p.native_renderer})
+
+RENDERER_SETTINGS: tuple[type[RendererSettings], ...] = tuple(p.renderer_settings for p in RENDERERS.values())
+SOURCE_SETTINGS: tuple[type[SourceSettings], ...] = tuple(p.source_settings for p in SIMULATORS.values())
 
 # the renderer settings a run configuration may hold, told apart by their ``backend`` tag
-RendererConfig = Annotated[
-    BlenderSettings | ZBufferSettings | HabitatSettings | ThorSettings, Field(discriminator="backend")
-]
-
-
-def default_renderer() -> BlenderSettings:
-    """The embedded default: Blender, photoreal."""
-    return BlenderSettings()
-
-
-@dataclass(frozen=True)
-class RendererEntry:
-    module: str
-    cls: str
-    needs: str  # what to install when the module cannot load
-
-
-RENDERERS: dict[str, RendererEntry] = {
-    "blender": RendererEntry(
-        "synth.backends.blender.renderer", "BlenderRenderer", "the 'bpy' wheel (pip install 'bpy==4.5.*')"
-    ),
-    "zbuffer": RendererEntry("synth.backends.zbuffer.renderer", "ZBufferRenderer", "numba (pip install numba)"),
-    "habitat": RendererEntry(
-        "synth.backends.habitat.renderer",
-        "HabitatRenderer",
-        "habitat-sim from conda in its own environment, named by SYNTH_HABITAT_PYTHON",
-    ),
-    "ai2thor": RendererEntry(
-        "synth.backends.ai2thor.renderer", "ThorRenderer", "the ai2thor package (pip install ai2thor)"
-    ),
-}
-
-
-def _procedural(seed: int, assets: str = "primitives", asset_variants: int = 4) -> Scene:
-    """A sampled room; ``assets``: "primitives" (synth's furniture built from boxes, cylinders
-    and lathed parts) or "infinigen" (Infinigen's meshes where it has a factory, cached:
-    ``synth.backends.procedural.infinigen``, ``asset_variants`` per category)."""
-    from synth.backends.procedural.sampler import sample_scene
-
-    if assets == "primitives":
-        return sample_scene(seed)
-    if assets != "infinigen":
-        raise ValueError(f"unknown asset set {assets!r}; available: infinigen, primitives")
-    from synth.backends.procedural.infinigen import InfinigenAssets
-
-    return sample_scene(seed, assets=InfinigenAssets(asset_variants))
-
-
-def prepare_source(name: str, log: Callable[[str], None] = lambda msg: None, **options) -> None:
-    """Make what the scene source ``name`` needs before its first scene, once per run and
-    machine, in the calling process (before render workers start, so none waits on another):
-    the procedural source with ``assets="infinigen"`` generates its missing assets (``log`` says
-    how many and where first). ``BackendUnavailable`` (one line: what to install) where they
-    are missing and Infinigen is not installed; a full cache needs no Infinigen."""
-    if name != "procedural" or options.get("assets", "primitives") != "infinigen":
-        return
-    from synth.backends.procedural.infinigen import InfinigenAssets
-
-    lib = InfinigenAssets(int(options.get("asset_variants", 4)))
-    missing = lib.missing()
-    if missing:
-        log(f"generating {len(missing)} Infinigen assets once into {lib.root} (~3 s each)")
-        lib.ensure()
-
-
-def _habitat(seed: int, scene_dataset: str | None = None, scene: str | None = None) -> Scene:
-    """A scene instance of a Habitat scene dataset: ``scene``, or the dataset's scene number
-    ``seed`` modulo their count (``synth.backends.habitat.source``)."""
-    from synth.backends.habitat.source import read_scene, scene_names
-
-    if not scene_dataset:
-        raise ValueError("the habitat scene source needs scene_dataset (--scene-dataset)")
-    if not scene:
-        names = scene_names(scene_dataset)
-        if not names:
-            raise ValueError(f"the Habitat scene dataset {scene_dataset} has no scene instances")
-        scene = names[seed % len(names)]
-    return read_scene(scene_dataset, scene, seed)
-
-
-def _ai2thor(seed: int, renderer: Renderer | None = None, scene: str | None = None, house: str | None = None) -> Scene:
-    """An iTHOR ``scene`` or a ProcTHOR ``house``, read from the running AI2-THOR of the
-    ``ai2thor`` renderer (``synth.backends.ai2thor.renderer``): THOR's metadata is the scene."""
-    if renderer is None or getattr(renderer, "name", "") != "ai2thor":
-        raise ValueError("AI2-THOR scenes are read from AI2-THOR itself: use the ai2thor renderer (--renderer ai2thor)")
-    return renderer.scene(seed, scene=scene, house=house)
-
-
-# name -> source(seed, **reference): a sampled source ignores the reference; others need it
-SIMULATORS: dict[str, Callable[..., Scene]] = {"procedural": _procedural, "habitat": _habitat, "ai2thor": _ai2thor}
-READ_FROM_RENDERER = frozenset({"ai2thor"})  # sources whose scenes come from the simulator that renders them
-
-
-def scene_source(name: str, renderer: Renderer | None = None, **reference: str | int | None) -> SceneSource:
-    """The registered scene source ``name`` for the scene ``reference`` (``scene_dataset``,
-    ``scene``, ``house``: what the run configuration names), its look-alike objects told apart
-    (``describe``); ``renderer``: the open renderer, which sources in ``READ_FROM_RENDERER``
-    read their scenes from. ``ValueError`` listing the available ones."""
-    try:
-        source = SIMULATORS[name]
-    except KeyError:
-        raise ValueError(f"unknown simulator {name!r}; available: {', '.join(sorted(SIMULATORS))}") from None
-    given = {k: v for k, v in reference.items() if v}
-    if name == "procedural":
-        options = {k: given[k] for k in ("assets", "asset_variants") if k in given}
-        return lambda seed: describe(source(seed, **options))
-    for option in ("assets", "asset_variants"):  # the procedural sampler's own options
-        given.pop(option, None)
-    if name in READ_FROM_RENDERER:
-        given["renderer"] = renderer
-    return lambda seed: describe(source(seed, **given))
+RendererConfig = Annotated[reduce(operator.or_, RENDERER_SETTINGS), Field(discriminator="backend")]
+# the scene source settings a run configuration may hold, told apart by their ``simulator`` tag
+SourceConfig = Annotated[reduce(operator.or_, SOURCE_SETTINGS), Field(discriminator="simulator")]
 
 
 def renderer_settings(backend: str, **options) -> RendererSettings:
@@ -143,14 +54,71 @@ def renderer_settings(backend: str, **options) -> RendererSettings:
     return TypeAdapter(RendererConfig).validate_python({"backend": backend, **options})
 
 
-def open_renderer(settings, threads: int = 0) -> Renderer:
+def source_settings(simulator: str, **options) -> SourceSettings:
+    """Validated settings of the scene source ``simulator``, its own defaults under ``options``
+    (e.g. ``source_settings("procedural", assets="primitives")``); ``ValueError`` listing the
+    available ones."""
+    if simulator not in SIMULATORS:
+        raise ValueError(f"unknown simulator {simulator!r}; available: {', '.join(sorted(SIMULATORS))}")
+    return TypeAdapter(SourceConfig).validate_python({"simulator": simulator, **options})
+
+
+def default_renderer() -> RendererSettings:
+    """The embedded default: Blender, photoreal."""
+    return renderer_settings("blender")
+
+
+def default_source() -> SourceSettings:
+    """The embedded default: procedural rooms with the procedural source's defaults."""
+    return source_settings("procedural")
+
+
+def scene_source(source: SourceSettings | str, renderer: Renderer | None = None, **options) -> SceneSource:
+    """The scene source ``source`` (its settings, e.g. ``RunConfig.source``, or its name and
+    ``options``, e.g. ``scene_source("habitat", scene_dataset=path)``), its look-alike objects
+    told apart (``describe``); ``renderer``: the open renderer, which sources in
+    ``READ_FROM_RENDERER`` read their scenes from."""
+    settings = source_settings(source, **options) if isinstance(source, str) else source
+    plugin = SIMULATORS[settings.simulator]
+    make = plugin.source
+    given = renderer if plugin.reads_from_renderer else None
+    return lambda seed: describe(make(seed, settings, given))
+
+
+def prepare_source(source: SourceSettings, log: Callable[[str], None] = lambda msg: None) -> None:
+    """Make what the scene source needs before its first scene, once per run and machine, in the
+    calling process (before render workers start, so none waits on another): e.g. the procedural
+    source with Infinigen furniture generates its missing assets (``log`` says how many and where
+    first). ``BackendUnavailable`` (one line: what to install) where that cannot be done."""
+    prepare = SIMULATORS[source.simulator].prepare
+    if prepare is not None:
+        prepare(source, log)
+
+
+def _load(plugin: Plugin, path: str, what: str):
+    """The object at ``path`` ("module:attribute", or a module); ``BackendUnavailable`` naming
+    what to install when its module cannot load."""
+    module_name, _, attribute = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise BackendUnavailable(f"{what} {plugin.name!r} needs {plugin.install_hint}: {e}") from e
+    return getattr(module, attribute) if attribute else module
+
+
+def open_renderer(settings: RendererSettings, threads: int = 0) -> Renderer:
     """A renderer for ``settings`` (one of ``RendererConfig``); ``threads``: render threads of
     this process (0 = all). ``BackendUnavailable`` names what to install when it cannot load."""
-    entry = RENDERERS.get(settings.backend)
-    if entry is None:
+    plugin = RENDERERS.get(settings.backend)
+    if plugin is None:
         raise ValueError(f"unknown renderer {settings.backend!r}; available: {', '.join(sorted(RENDERERS))}")
-    try:
-        module = importlib.import_module(entry.module)
-    except ImportError as e:
-        raise BackendUnavailable(f"renderer {settings.backend!r} needs {entry.needs}: {e}") from e
-    return getattr(module, entry.cls)(settings, threads=threads)
+    return _load(plugin, plugin.renderer, "renderer")(settings, threads=threads)
+
+
+def scene_writer(name: str) -> SceneWriter:
+    """The writer of scene datasets in the format of the simulator ``name`` (``synth export``)."""
+    plugin = PLUGIN_BY_NAME.get(name)
+    if plugin is None or plugin.scene_writer is None:
+        known = sorted(p.name for p in PLUGINS if p.scene_writer)
+        raise ValueError(f"no scene dataset writer for {name!r}; available: {', '.join(known)}")
+    return _load(plugin, plugin.scene_writer, "scene writer")

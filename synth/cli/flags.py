@@ -3,8 +3,10 @@ so that the command line, the Prefect form and the configuration cannot drift ap
 
 Every leaf field (``synth.flows.config.FLAGS``) becomes ``--name`` (underscores as dashes): top-level
 fields, the fields of nested models (``video``: ``--frames --width --height --fps``; ``visibility``: ``--min-pixels
---min-frames``) and the fields of every renderer's settings (``--quality``, ``--samples``, ...),
-with ``--renderer NAME`` choosing the backend. ``--resolution WxH`` sets width and height.
+--min-frames``), the fields of every renderer's settings (``--quality``, ``--samples``, ...),
+with ``--renderer NAME`` choosing the backend, and the fields of every scene source's settings
+(``--scene-dataset``, ``--scene``, ``--house``, ``--assets``, ...), with ``--simulator NAME``
+choosing the source. ``--resolution WxH`` sets width and height.
 A flag that is not given leaves the preset's value.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Literal, get_args, get_origin
 
-from synth.flows.config import FLAGS, RENDERER, RunConfig, renderer_models
+from synth.flows.config import FLAGS, RENDERER, SOURCE, RunConfig, renderer_models
 
 
 def renderer_names() -> list[str]:
@@ -55,8 +57,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
             where = f"renderer {'/'.join(flag.backends)}"
             help_text = f"{flag.field.description or ''} ({where}; {shown})"
         else:
-            value: Any = default
-            for part in flag.path:
+            value: Any = getattr(default.source, name, None) if flag.simulators else default
+            for part in () if flag.simulators else flag.path:
                 value = getattr(value, part)
             help_text = f"{flag.field.description or ''} (default {value if value not in ('', None) else 'none'})"
         parser.add_argument(
@@ -90,7 +92,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def flag_for(loc: tuple) -> str:
-    """The flag of a validation error's location (``("video", "width")`` -> ``--width``)."""
+    """The flag of a validation error's location (``("video", "width")`` -> ``--width``; the
+    scene source itself, ``("source",)``, -> ``--simulator``)."""
+    if tuple(loc) == (SOURCE,):
+        return "--simulator"
     names = [str(x) for x in loc if str(x) in FLAGS or str(x) == RENDERER]
     if not names:
         return "options"

@@ -26,7 +26,8 @@ import math
 
 import numpy as np
 
-from synth.core.geometry import distort, to_camera, undistort, world_to_local
+from synth.core.camera import back_project, project
+from synth.core.geometry import world_to_local
 from synth.core.scene import (
     ROOM_ID,
     Episode,
@@ -45,36 +46,10 @@ EXTENT_PERCENTILES = (1.0, 99.0)  # robust to mixed pixels at mask edges
 STRUCTURE_STRIDE = 2  # every other pixel in each direction for the room structure
 
 
-def camera_pose(episode: Episode, frame: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(K, R, t) of a frame: x_cam = R @ x_world + t."""
-    cam = episode.frames[frame].camera
-    T = np.asarray(cam.world_to_camera, float)
-    return np.asarray(cam.K, float), T[:3, :3], T[:3, 3]
-
-
 def backproject(episode: Episode, frame: int, us: np.ndarray, vs: np.ndarray, z: np.ndarray) -> np.ndarray:
     """World points (N, 3) of pixels (u, v) with planar depth z (metres), through the frame's
     lens distortion if it has one (a degraded variant)."""
-    K, R, t = camera_pose(episode, frame)
-    xy = np.stack([(us - K[0, 2]) / K[0, 0], (vs - K[1, 2]) / K[1, 1]], axis=1)
-    distortion = episode.frames[frame].camera.distortion
-    if distortion is not None:
-        xy = undistort(xy, distortion)
-    cam = np.concatenate([xy * z[:, None], z[:, None]], axis=1)
-    return (cam - t) @ R
-
-
-def project(episode: Episode, frame: int, world: np.ndarray) -> np.ndarray:
-    """(N, 3) pixel u, v (through the frame's lens distortion, if any) and camera z of world points."""
-    K = np.asarray(episode.frames[frame].camera.K, float)
-    cam = to_camera(episode.frames[frame].camera, world)
-    z = cam[:, 2]
-    safe = np.where(np.abs(z) < 1e-9, 1e-9, z)
-    xy = cam[:, :2] / safe[:, None]
-    distortion = episode.frames[frame].camera.distortion
-    if distortion is not None:
-        xy = distort(xy, distortion)
-    return np.stack([K[0, 0] * xy[:, 0] + K[0, 2], K[1, 1] * xy[:, 1] + K[1, 2], z], axis=1)
+    return back_project(episode.frames[frame].camera, np.stack([us, vs], axis=1), z)
 
 
 def _valid_depth(depth: np.ndarray) -> np.ndarray:
@@ -141,10 +116,10 @@ def _static_match(
     into frame ``dst``: (points compared, points landing on the object's own mask at matching
     depth, projected pixel positions of the compared points)."""
     h, w = instance.shape[1:]
-    uvz = project(episode, dst, _surface(episode, src, object_id, depth, instance))
-    u, v = np.round(uvz[:, 0]).astype(int), np.round(uvz[:, 1]).astype(int)
-    inside = (uvz[:, 2] > 0) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
-    u, v, z, uv = u[inside], v[inside], uvz[inside, 2], uvz[inside, :2]
+    uv, z = project(episode.frames[dst].camera, _surface(episode, src, object_id, depth, instance))
+    u, v = np.round(uv[:, 0]).astype(int), np.round(uv[:, 1]).astype(int)
+    inside = (z > 0) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    u, v, z, uv = u[inside], v[inside], z[inside], uv[inside]
     d = depth[dst][v, u]
     d = np.where(_valid_depth(d), d, np.inf)
     tol = np.maximum(DEPTH_MATCH, DEPTH_SHARE * z)  # a pixel spans more depth far away and at grazing angles

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.core.geometry import local_to_world, yaw_rotation
+from synth.core.geometry import local_to_world
+from synth.core.rotations import yaw_rotation
 from synth.core.scene import MeshAsset, Part, Pose, Room, SceneObject
 
 SEGMENTS = 24  # around cylinders, cones and spheres

@@ -36,6 +36,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from synth.core.rotations import Quat, is_upright, quaternion_matrix, quaternion_yaw, yaw_quaternion
+
 Vec2 = tuple[float, float]
 Vec3 = tuple[float, float, float]
 Matrix3 = tuple[Vec3, Vec3, Vec3]
@@ -46,8 +48,6 @@ Matrix4 = tuple[
     tuple[float, float, float, float],
 ]
 
-Quat = tuple[float, float, float, float]  # (w, x, y, z), unit length
-
 ROOM_ID = 0
 SCHEMA_VERSION = "2.0"
 IDENTITY: Quat = (1.0, 0.0, 0.0, 0.0)
@@ -55,21 +55,6 @@ IDENTITY: Quat = (1.0, 0.0, 0.0, 0.0)
 
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def yaw_quaternion(yaw: float) -> Quat:
-    """The rotation about +Z by ``yaw`` radians."""
-    return (math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2))
-
-
-def quaternion_matrix(q: Quat) -> tuple[Vec3, Vec3, Vec3]:
-    """3x3 rotation matrix of a unit quaternion (w, x, y, z) (rows)."""
-    w, x, y, z = q
-    return (
-        (1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)),
-        (2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)),
-        (2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)),
-    )
 
 
 def _rotation_from_yaw(data):
@@ -102,19 +87,16 @@ class Oriented(Model):
     @property
     def yaw(self) -> float:
         """Heading of local +X seen from above (radians, counter-clockwise from world +X)."""
-        w, x, y, z = self.rotation
-        if x == 0.0 and y == 0.0:
-            return 2.0 * math.atan2(z, w)
-        R = quaternion_matrix(self.rotation)
-        return math.atan2(R[1][0], R[0][0])
+        return quaternion_yaw(self.rotation)
 
     @property
     def upright(self) -> bool:
         """Whether the rotation is about +Z only (local +Z stays up)."""
-        return quaternion_matrix(self.rotation)[2][2] > 1 - 1e-9
+        return is_upright(self.rotation)
 
     def matrix(self) -> tuple[Vec3, Vec3, Vec3]:
-        return quaternion_matrix(self.rotation)
+        """The rotation's 3x3 matrix (rows; local-to-world)."""
+        return tuple(map(tuple, quaternion_matrix(self.rotation).tolist()))
 
 
 class Pose(Oriented):

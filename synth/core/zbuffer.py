@@ -21,6 +21,7 @@ import math
 import numpy as np
 from numba import njit
 
+from synth.core.camera import scale_intrinsics
 from synth.core.geometry import local_to_world
 from synth.core.meshes import Mesh, local_mesh, merge, static_meshes
 from synth.core.scene import ROOM_ID, Frame, Scene
@@ -174,7 +175,11 @@ def measure_visibility(
     full-resolution pixel scale, for the planner."""
     if scale > 1:
         frames = [
-            f.model_copy(update={"camera": f.camera.model_copy(update={"K": _scaled(f.camera.K, scale)})})
+            f.model_copy(
+                update={
+                    "camera": f.camera.model_copy(update={"K": tuple(map(tuple, scale_intrinsics(f.camera.K, scale)))})
+                }
+            )
             for f in frames
         ]
         width, height = max(1, width // scale), max(1, height // scale)
@@ -182,10 +187,3 @@ def measure_visibility(
     size = max((o.id for o in scene.objects), default=0) + 1
     counts = [np.bincount(f.ravel(), minlength=size) * scale * scale for f in instance]
     return {o.id: [int(c[o.id]) for c in counts] for o in scene.objects}
-
-
-def _scaled(K, scale: int) -> tuple:
-    K = np.array(K, dtype=float)
-    K[0, 0], K[0, 1], K[1, 1] = K[0, 0] / scale, K[0, 1] / scale, K[1, 1] / scale
-    K[0, 2], K[1, 2] = (K[0, 2] + 0.5) / scale - 0.5, (K[1, 2] + 0.5) / scale - 0.5
-    return tuple(tuple(r) for r in K)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from synth.core.camera import to_camera
 from synth.degradations import raster
 from synth.degradations.base import Output, Source, dominant, finish, shown, to_uint8
 from synth.degradations.gaussians import move_points, world_points
@@ -63,7 +64,7 @@ def image_motion(src: Source, index: int, t0: float, t1: float) -> float:
     uv = []
     for t in (t0, t1):
         T = camera_at(ep, t)
-        pc = move_points(local, ids, object_poses_at(ep, t)) @ T[:3, :3].T + T[:3, 3]
+        pc = to_camera(T, move_points(local, ids, object_poses_at(ep, t)))
         uv.append((pc[:, :2] / pc[:, 2:3]) * np.diag(src.K(index))[:2])
     ok = np.isfinite(uv[0]).all(1) & np.isfinite(uv[1]).all(1)
     return float(np.percentile(np.linalg.norm(uv[1] - uv[0], axis=1)[ok], 99)) if ok.any() else 0.0

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synth.core.camera import depth_to_camera, to_camera, to_world
 from synth.core.render_types import FrameBuffers
+from synth.core.rotations import matrix_quaternion, turn_quaternions
 from synth.core.scene import ROOM_ID, Episode
 from synth.degradations.path import camera_at, object_poses_at
 
@@ -78,32 +80,6 @@ class Gaussians:
         return Gaussians(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Gaussians)))
 
 
-def rotmat_to_quat(R: np.ndarray) -> np.ndarray:
-    """(N, 3, 3) proper rotations -> (N, 4) unit quaternions (w, x, y, z), w >= 0."""
-    m00, m01, m02, m10, m11, m12, m20, m21, m22 = R.reshape(-1, 9).T
-    tr = m00 + m11 + m22
-    # row k is 4 q_k q for k = w, x, y, z: take the one with the largest q_k (Shepperd)
-    cand = np.stack(
-        [
-            np.stack([1 + tr, m21 - m12, m02 - m20, m10 - m01], 1),
-            np.stack([m21 - m12, 1 + 2 * m00 - tr, m01 + m10, m02 + m20], 1),
-            np.stack([m02 - m20, m01 + m10, 1 + 2 * m11 - tr, m12 + m21], 1),
-            np.stack([m10 - m01, m02 + m20, m12 + m21, 1 + 2 * m22 - tr], 1),
-        ],
-        1,
-    )
-    q = cand[np.arange(len(R)), np.argmax(np.diagonal(cand, axis1=1, axis2=2), 1)]
-    q /= np.linalg.norm(q, axis=1, keepdims=True)
-    return q * np.where(q[:, :1] < 0, -1.0, 1.0)
-
-
-def _quat_mul_z(yaw: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Left-multiply quaternions by rotations of ``yaw`` about +Z."""
-    c, s = np.cos(yaw / 2), np.sin(yaw / 2)
-    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
-    return np.stack([c * w - s * z, c * x - s * y, c * y + s * x, c * z + s * w], 1).astype(np.float32)
-
-
 def _pose_arrays(poses: dict[int, tuple[float, np.ndarray]], ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-Gaussian yaw and translation (identity for the room and particles)."""
     size = max([0, *poses, int(ids.max(initial=0))]) + 1
@@ -132,21 +108,13 @@ def pose(g: Gaussians, poses: dict[int, tuple[float, np.ndarray]], inverse: bool
     yaw = _pose_arrays(poses, g.ids)[0]
     return g.with_(
         means=move_points(g.means, g.ids, poses, inverse).astype(np.float32),
-        quats=_quat_mul_z(-yaw if inverse else yaw, g.quats),
+        quats=turn_quaternions(-yaw if inverse else yaw, g.quats).astype(np.float32),
     )
 
 
 def stride_for(width: int, height: int) -> int:
     """Pixel stride that keeps one frame under MAX_GAUSSIANS_PER_FRAME Gaussians."""
     return max(1, int(np.ceil(np.sqrt(width * height / MAX_GAUSSIANS_PER_FRAME))))
-
-
-def _camera_points(depth: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """(H, W, 3) camera-space points of every pixel (inf where nothing was hit)."""
-    h, w = depth.shape
-    ys, xs = np.mgrid[0:h, 0:w]
-    rays = np.stack([xs, ys, np.ones_like(xs)], -1) @ np.linalg.inv(K).T
-    return (rays * depth[..., None]).astype(np.float64)
 
 
 def _tangent(P: np.ndarray, inst: np.ndarray, axis: int, step: int, frontal: np.ndarray) -> np.ndarray:
@@ -188,7 +156,7 @@ def frame_surfels(
 ) -> Gaussians:
     """World-space surfels of one RGB-D frame, one per ``stride``-th pixel (where ``mask``)."""
     K, T = np.asarray(K, float), np.asarray(world_to_camera, float)
-    P = _camera_points(depth, K)
+    P = depth_to_camera(depth, K)
     frontal = depth / K[0, 0]
     a = _tangent(P, instance, 1, stride, frontal)
     b = _tangent(P, instance, 0, stride, frontal)
@@ -212,10 +180,9 @@ def frame_surfels(
     axes = np.stack([u1, u2, np.cross(u1, u2)], axis=2)  # columns; a proper rotation
     sigma12 = KAPPA * np.sqrt(np.maximum(np.stack([(m11 + m22) / 2 + half, (m11 + m22) / 2 - half], 1), 1e-12))
     thin = THICKNESS * sigma12[:, 1:]
-    R = T[:3, :3]
     return Gaussians(
-        means=((P - T[:3, 3]) @ R).astype(np.float32),
-        quats=rotmat_to_quat(R.T @ axes).astype(np.float32),
+        means=to_world(T, P).astype(np.float32),
+        quats=matrix_quaternion(T[:3, :3].T @ axes).astype(np.float32),
         scales=np.concatenate([sigma12, thin], 1).astype(np.float32),
         opacities=np.ones(len(P), np.float32),
         colors=srgb_to_linear(rgb[keep]),
@@ -238,8 +205,8 @@ def _seen(
     local = move_points(points, ids, object_poses_at(episode, episode.frames[src].time), inverse=True)
     moved = move_points(local, ids, object_poses_at(episode, episode.frames[dst].time))
     frame = episode.frames[dst]
-    T, K = np.asarray(frame.camera.world_to_camera), np.asarray(frame.camera.K)
-    pc = moved @ T[:3, :3].T + T[:3, 3]
+    K = np.asarray(frame.camera.K)
+    pc = to_camera(frame.camera.world_to_camera, moved)
     z = pc[:, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         u = np.round(K[0, 0] * pc[:, 0] / z + K[0, 2])
@@ -265,10 +232,9 @@ def _depth_slope(depth: np.ndarray) -> np.ndarray:
 def world_points(episode: Episode, buffers: FrameBuffers, index: int, step: int) -> tuple[np.ndarray, np.ndarray]:
     """World points and ids of every ``step``-th pixel of a frame that hit a surface."""
     cam = episode.frames[index].camera
-    T = np.asarray(cam.world_to_camera)
-    P = _camera_points(buffers.depth[index][::step, ::step], np.asarray(cam.K) / [[step], [step], [1]])
+    P = depth_to_camera(buffers.depth[index][::step, ::step], np.asarray(cam.K) / [[step], [step], [1]])
     ok = np.isfinite(P[..., 2])
-    return (P[ok] - T[:3, 3]) @ T[:3, :3], buffers.instance[index][::step, ::step][ok].astype(np.int32)
+    return to_world(cam.world_to_camera, P[ok]), buffers.instance[index][::step, ::step][ok].astype(np.int32)
 
 
 def choose_keyframes(

@@ -14,23 +14,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.core.geometry import Coeffs, distort, undistort
+from synth.core.camera import Coeffs, normalized_to_pixels, pixels_to_normalized, undistort
 from synth.degradations.base import Output, Source, to_uint8
 
 K1 = (-0.05, -0.10, -0.16, -0.23, -0.30)  # barrel distortion by severity
 TANGENTIAL = 0.001  # |p1|, |p2| up to this times the severity (decentring, random sign)
 
 
-def project_distorted(points_cam: np.ndarray, K: np.ndarray, c: Coeffs) -> np.ndarray:
-    """Camera-space (N, 3) points -> pixels of the distorted camera (K, c)."""
-    xd = distort(points_cam[:, :2] / points_cam[:, 2:3], c)
-    return xd * [K[0, 0], K[1, 1]] + [K[0, 2], K[1, 2]]
-
-
 def _sources(K: np.ndarray, K_new: np.ndarray, c: Coeffs, px: np.ndarray) -> np.ndarray:
     """Clean-frame pixels that distorted output pixels ``px`` (N, 2) show."""
-    xd = (px - K_new[:2, 2]) / [K_new[0, 0], K_new[1, 1]]
-    return undistort(xd, c) * [K[0, 0], K[1, 1]] + K[:2, 2]
+    return normalized_to_pixels(K, undistort(pixels_to_normalized(K_new, px), c))
 
 
 def source_pixels(K: np.ndarray, K_new: np.ndarray, c: Coeffs, width: int, height: int) -> np.ndarray:

@@ -10,31 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from synth.core.camera import camera_center, extrinsics
+from synth.core.rotations import rotation_exp, rotation_log
 from synth.core.scene import Episode
-
-
-def _log_rot(R: np.ndarray) -> np.ndarray:
-    """Rotation matrix -> rotation vector."""
-    cos = np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)
-    angle = np.arccos(cos)
-    w = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]])
-    if angle < 1e-8:
-        return w / 2.0
-    if np.pi - angle < 1e-6:  # near pi: axis from the symmetric part
-        axis = np.sqrt(np.clip((np.diag(R) + 1.0) / 2.0, 0.0, None))
-        axis *= np.where(w >= 0, 1.0, -1.0)
-        return axis / np.linalg.norm(axis) * angle
-    return w * angle / (2.0 * np.sin(angle))
-
-
-def _exp_rot(v: np.ndarray) -> np.ndarray:
-    """Rotation vector -> rotation matrix (Rodrigues)."""
-    angle = np.linalg.norm(v)
-    if angle < 1e-12:
-        return np.eye(3)
-    k = v / angle
-    Kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + np.sin(angle) * Kx + (1 - np.cos(angle)) * Kx @ Kx
 
 
 def _segment(times: np.ndarray, t: float) -> tuple[int, float]:
@@ -54,13 +32,9 @@ def camera_at(episode: Episode, t: float) -> np.ndarray:
     Tb = np.asarray(frames[a + 1].camera.world_to_camera, float)
     # camera-to-world rotations and centres
     Ra, Rb = Ta[:3, :3].T, Tb[:3, :3].T
-    ca, cb = -Ra @ Ta[:3, 3], -Rb @ Tb[:3, 3]
-    R = Ra @ _exp_rot(s * _log_rot(Ra.T @ Rb))
-    c = ca + s * (cb - ca)
-    out = np.eye(4)
-    out[:3, :3] = R.T
-    out[:3, 3] = -R.T @ c
-    return out
+    ca, cb = camera_center(Ta), camera_center(Tb)
+    R = Ra @ rotation_exp(s * rotation_log(Ra.T @ Rb))
+    return extrinsics(R.T, ca + s * (cb - ca))
 
 
 def object_poses_at(episode: Episode, t: float) -> dict[int, tuple[float, np.ndarray]]:

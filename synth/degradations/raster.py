@@ -25,6 +25,7 @@ from typing import Literal
 
 import numpy as np
 
+from synth.core.rotations import quaternion_matrix
 from synth.degradations.gaussians import Gaussians
 
 try:
@@ -67,24 +68,9 @@ class Image:
     id_weight: np.ndarray  # (H, W) float32, that id's summed weight
 
 
-def quat_to_rotmat(quats: np.ndarray) -> np.ndarray:
-    """(N, 4) quaternions (w, x, y, z), any norm -> (N, 3, 3) rotations."""
-    q = quats / np.linalg.norm(quats, axis=-1, keepdims=True)
-    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
-    R = np.stack(
-        [
-            1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-            2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-            2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-        ],
-        axis=-1,
-    )  # fmt: skip
-    return R.reshape(q.shape[:-1] + (3, 3))
-
-
 def covariances(quats: np.ndarray, scales: np.ndarray) -> np.ndarray:
     """World covariances R S S^T R^T, (N, 3, 3)."""
-    M = quat_to_rotmat(quats) * scales[..., None, :]
+    M = quaternion_matrix(quats, normalize=True) * scales[..., None, :]
     return M @ np.swapaxes(M, -1, -2)
 
 
@@ -116,7 +102,7 @@ def project(
         # rows of J W (2 x 3 per Gaussian), then T = J W R S and cov2d = T T^T
         j0 = (fx / tz)[:, None] * W[0] - (fx * tx / tz**2)[:, None] * W[2]
         j1 = (fy / tz)[:, None] * W[1] - (fy * ty / tz**2)[:, None] * W[2]
-        M = quat_to_rotmat(quats) * scales[:, None, :]
+        M = quaternion_matrix(quats, normalize=True) * scales[:, None, :]
         t0 = np.einsum("nk,nkc->nc", j0, M)
         t1 = np.einsum("nk,nkc->nc", j1, M)
         a = (t0 * t0).sum(1)

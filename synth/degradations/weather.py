@@ -22,9 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synth.core.camera import camera_center
+from synth.core.rotations import matrix_quaternion
 from synth.degradations import raster
 from synth.degradations.base import LUMA, Output, Source, finish, shown, to_uint8
-from synth.degradations.gaussians import PARTICLE_ID, Gaussians, rotmat_to_quat
+from synth.degradations.gaussians import PARTICLE_ID, Gaussians
 from synth.degradations.path import camera_at
 
 MOR_M = (100.0, 40.0, 16.0, 8.0, 4.0)  # meteorological optical range by severity
@@ -56,7 +58,7 @@ def fog(src: Source, severity: int, rng: np.random.Generator) -> Output:
         local = src.splats.anchored(i)
         view = src.splats.camera(t)
         g = src.splats.at(t, local)
-        centre = -view[:3, :3].T @ view[:3, 3]
+        centre = camera_center(view)
         trans = np.exp(-beta * np.linalg.norm(g.means - centre, axis=1))[:, None].astype(np.float32)
         colors = np.concatenate([g.colors * trans + airlight * (1.0 - trans), trans], axis=1)
         img = raster.render(g, view, src.K(i), *src.size, colors=colors)
@@ -85,7 +87,7 @@ def _axis_quats(v: np.ndarray) -> np.ndarray:
     helper = np.where(np.abs(z[:, :1]) < 0.9, [[1.0, 0, 0]], [[0, 1.0, 0]])
     x = np.cross(helper, z)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
-    return rotmat_to_quat(np.stack([x, np.cross(z, x), z], axis=2))
+    return matrix_quaternion(np.stack([x, np.cross(z, x), z], axis=2))
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ class Precipitation:
 def _particle_box(src: Source) -> tuple[np.ndarray, np.ndarray]:
     """Box around the camera path within PARTICLE_RANGE_M, clipped to the room."""
     views = [camera_at(src.episode, f.time) for f in src.episode.frames]
-    centres = np.array([-T[:3, :3].T @ T[:3, 3] for T in views])
+    centres = np.array([camera_center(T) for T in views])
     rooms = src.episode.scene.rooms
     if not rooms:
         return centres.min(0) - PARTICLE_RANGE_M, centres.max(0) + PARTICLE_RANGE_M

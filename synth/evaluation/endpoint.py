@@ -7,6 +7,7 @@ to ``size`` pixels, as ``image_url`` content parts), then the question with its 
 (``synth.evaluation.prompt.prompt``). Requests run ``concurrency`` at a time; timeouts, 429 and 5xx are
 retried with backoff (``synth.programs.llm.ChatClient``). Every reply is appended to the predictions
 file (JSONL ``{"id", "answer"}``) as soon as it arrives, so a rerun asks only what is missing.
+``AskSettings`` holds these options and the endpoint's (``synth.programs.llm.EndpointSettings``).
 """
 
 from __future__ import annotations
@@ -19,16 +20,32 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from synth.evaluation.items import Item
 from synth.evaluation.prompt import prompt
 from synth.evaluation.scorer import read_predictions
-from synth.programs.llm import ChatClient, LLMError
+from synth.programs.llm import ChatClient, EndpointSettings, LLMError
 from synth.storage.media import jpeg, sample_frames
 
 SYSTEM = (
     "You answer questions about a video of an indoor scene. The images are frames of the video, in order. "
     "Answer briefly, as the question asks."
 )
+
+
+class AskSettings(BaseModel):
+    """How ``synth eval --base-url`` asks an endpoint a dataset's questions."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    endpoint: EndpointSettings = Field(
+        default_factory=lambda: EndpointSettings(timeout=120.0), description="the endpoint to ask"
+    )
+    frames: int = Field(8, ge=1, description="frames sent per question, spread evenly over the video")
+    size: int = Field(448, ge=16, description="longer side of each frame, px")
+    concurrency: int = Field(4, ge=1, description="requests in flight")
+    max_tokens: int = Field(64, ge=1, description="reply length limit, tokens")
 
 
 @dataclass(frozen=True)
@@ -55,24 +72,21 @@ def messages(item: Item, urls: list[str]) -> list[dict]:
 
 def ask_endpoint(
     samples: Iterable[tuple[bytes, list[Item]]],
-    client: ChatClient,
+    settings: AskSettings,
     predictions: Path,
-    frames: int = 8,
-    size: int = 448,
-    concurrency: int = 4,
-    max_tokens: int = 64,
     log: Callable[[str], None] | None = None,
 ) -> AskReport:
-    """Ask ``client`` every item not yet in ``predictions``, appending replies as they come.
-    ``samples`` yields each sample's mp4 bytes with its items (e.g. ``synth.evaluation.items.iter_metas``)."""
-    if frames < 1 or size < 16 or concurrency < 1:
-        raise ValueError("frames must be >= 1, size >= 16 px and concurrency >= 1")
+    """Ask the endpoint of ``settings`` every item not yet in ``predictions``, appending replies as
+    they come. ``samples`` yields each sample's mp4 bytes with its items (e.g.
+    ``synth.evaluation.items.iter_metas``)."""
+    client = ChatClient.from_settings(settings.endpoint)
+    frames, size, max_tokens = settings.frames, settings.size, settings.max_tokens
     predictions = Path(predictions)
     done = read_predictions(predictions) if predictions.exists() else {}
     predictions.parent.mkdir(parents=True, exist_ok=True)
     lock, failed, asked, skipped = threading.Lock(), {}, 0, 0
 
-    with open(predictions, "a", encoding="utf-8") as out, ThreadPoolExecutor(concurrency) as pool:
+    with open(predictions, "a", encoding="utf-8") as out, ThreadPoolExecutor(settings.concurrency) as pool:
 
         def ask(item: Item, urls: list[str]) -> None:
             nonlocal asked

@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from synth.core.records import SampleMeta
 from synth.programs.family import QA
-from synth.storage.dataset import Sample, SampleMeta, iter_samples
+from synth.storage.dataset import Sample, iter_samples
 
 CLEAN = "clean"
 

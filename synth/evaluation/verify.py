@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from synth.core.records import SampleMeta
 from synth.programs.family_io import load_user_families
 from synth.programs.generate import recompute
 from synth.programs.library import FAMILIES
 from synth.programs.sandbox import SandboxPool
-from synth.storage.dataset import SampleMeta, read_manifest, read_tar, sha256
+from synth.storage.dataset import read_manifest, read_tar, sha256
 
 
 def verify_dataset(root: Path, families_dir: Path | None = None) -> tuple[int, list[str]]:

@@ -1,4 +1,5 @@
-"""Orchestration: the Prefect flow ``synth``, the ``synth`` command line, the run configuration.
+"""Orchestration only: the run configuration (``config``), a run and its one loop (``run``), the
+executor of its renders and questions (``executor``, ``worker``), the Prefect flow ``synth`` (``flow``).
 
 Importing the package sets the embedded Prefect server's defaults before Prefect reads its
 settings (``synth.flows.embedded``)."""

@@ -6,29 +6,75 @@ from __future__ import annotations
 
 import typing
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
-from synth.backends.registry import SIMULATORS, RendererConfig, default_renderer
+from synth.backends.registry import (
+    NATIVE_RENDERER,
+    SIMULATORS,
+    SOURCE_SETTINGS,
+    RendererConfig,
+    SourceConfig,
+    default_renderer,
+    default_source,
+)
 from synth.core.scene import VideoSpec, VisibilityRule
 from synth.flows.presets import PRESETS
 
-# simulators whose scenes only their own renderer can draw (THOR's objects are Unity assets)
-NATIVE_RENDERER = {"ai2thor": "ai2thor"}
+RENDERER = "renderer"
+SOURCE = "source"
+TAG = "simulator"  # the tag of ``RunConfig.source``: which scene source
+TAGS = ("backend", TAG)  # nested settings with another tag are replaced, not merged
+DEFAULT_SIMULATOR = default_source().simulator
+# the source options a configuration held at its top level before ``source`` (every older run.json)
+FLAT_SOURCE_OPTIONS = frozenset({TAG}.union(*(m.model_fields for m in SOURCE_SETTINGS)))
 
 
 def _merge(base: dict, over: dict) -> dict:
-    """``over`` on top of ``base``, nested dicts merged (a different renderer backend replaces)."""
+    """``over`` on top of ``base``, nested dicts merged (a different renderer backend or scene
+    source replaces)."""
     out = dict(base)
     for k, v in over.items():
         b = out.get(k)
         nested = isinstance(b, dict) and isinstance(v, dict)
-        if nested and v.get("backend", b.get("backend")) == b.get("backend", v.get("backend")):
+        if nested and all(v.get(t, b.get(t)) == b.get(t, v.get(t)) for t in TAGS):
             out[k] = _merge(b, v)
         else:
             out[k] = v
+    return out
+
+
+def _tag(settings: Any) -> str | None:
+    """The ``simulator`` of source settings given as a dict or a model."""
+    return settings.get(TAG) if isinstance(settings, dict) else getattr(settings, TAG, None)
+
+
+def _written_default(option: str, value: Any) -> bool:
+    """Whether ``value`` is the default of ``option`` in a source that has it."""
+    return any(option in m.model_fields and m.model_fields[option].default == value for m in SOURCE_SETTINGS)
+
+
+def _fold_source(data: dict, default: str) -> dict:
+    """``data`` with the flat source options (``FLAT_SOURCE_OPTIONS``: what older run.json files
+    and flat options hold) moved into ``source``, on top of a given ``source`` of the same
+    simulator (default ``default``). ``None`` is an option not given; an option of another
+    source at its default is one that older files wrote for every source, and is dropped."""
+    flat = {k: v for k, v in data.items() if k in FLAT_SOURCE_OPTIONS}
+    if not flat:
+        return data
+    out = {k: v for k, v in data.items() if k not in flat}
+    given = out.get(SOURCE)
+    given = given.model_dump() if isinstance(given, BaseModel) else dict(given or {})
+    name = flat.pop(TAG, None) or given.get(TAG) or default
+    source = {**(given if given.get(TAG, name) == name else {}), TAG: name}
+    own = SIMULATORS[name].source_settings.model_fields if name in SIMULATORS else {}
+    for option, value in flat.items():
+        if value is None or (own and option not in own and _written_default(option, value)):
+            continue
+        source[option] = value
+    out[SOURCE] = source
     return out
 
 
@@ -40,22 +86,9 @@ class RunConfig(BaseModel):
     preset: str = Field("default", description="named defaults (synth/flows/presets.py) that explicit options override")
     episodes: int = Field(4, ge=1, description="episodes to generate")
     seed: int = Field(0, ge=0, description="run seed: episode i of a run is the same whatever the run's size")
-    simulator: str = Field("procedural", description="scene source (synth/backends/registry.py)")
-    scene_dataset: str | None = Field(
-        None, description="Habitat scene dataset (folder or *.scene_dataset_config.json) for --simulator habitat"
+    source: SourceConfig = Field(
+        default_factory=default_source, description="scene source (synth/backends/registry.py)"
     )
-    scene: str | None = Field(
-        None,
-        description="the scene to load (habitat: a scene instance of --scene-dataset, default: its scenes in turn; "
-        "ai2thor: an iTHOR scene, e.g. FloorPlan1)",
-    )
-    house: str | None = Field(None, description="a ProcTHOR house (house.json) for --simulator ai2thor")
-    assets: Literal["primitives", "infinigen"] = Field(
-        "infinigen",
-        description="furniture of the procedural scenes: synth's primitive parts, or Infinigen's procedural meshes "
-        "and materials (needs .venv-infinigen: infra/bootstrap.sh --infinigen; generated once, cached)",
-    )
-    asset_variants: int = Field(4, ge=1, le=64, description="Infinigen assets per category (--assets infinigen)")
     renderer: RendererConfig = Field(
         default_factory=default_renderer,
         description="renderer backend and its settings",
@@ -87,16 +120,22 @@ class RunConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _preset(cls, data: Any) -> Any:
-        """The preset's defaults under the given values."""
+        """The preset's defaults under the given values; the flat source options of older
+        configurations (``FLAT_SOURCE_OPTIONS``) moved into ``source`` first."""
         if not isinstance(data, dict):
             return data
         name = data.get("preset", "default")
         if name not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; available: {', '.join(sorted(PRESETS))}")
         base = PRESETS[name]
-        if data.get("simulator") in NATIVE_RENDERER and "renderer" not in data:
+        default = _tag(base.get(SOURCE, {})) or DEFAULT_SIMULATOR
+        data = _fold_source(data, default)
+        if isinstance(data.get(SOURCE), dict) and TAG not in data[SOURCE]:
+            data = {**data, SOURCE: {TAG: default, **data[SOURCE]}}
+        native = NATIVE_RENDERER.get(_tag(data.get(SOURCE, base.get(SOURCE, {}))) or default)
+        if native and RENDERER not in data:
             # a simulator that renders its own scenes brings its renderer
-            base = {**base, "renderer": {"backend": NATIVE_RENDERER[data["simulator"]]}}
+            base = {**base, RENDERER: {"backend": native}}
         return _merge(base, data)
 
     @field_validator("video")
@@ -106,28 +145,20 @@ class RunConfig(BaseModel):
             raise ValueError("a video needs at least 2 frames (--frames)")
         return v
 
-    @field_validator("simulator")
+    @field_validator(SOURCE, mode="before")
     @classmethod
-    def _simulator(cls, v: str) -> str:
-        if v not in SIMULATORS:
-            raise ValueError(f"unknown simulator {v!r}; available: {', '.join(sorted(SIMULATORS))}")
+    def _simulator(cls, v: Any) -> Any:
+        name = _tag(v)
+        if isinstance(v, dict) and name not in SIMULATORS:
+            raise ValueError(f"unknown simulator {name!r}; available: {', '.join(sorted(SIMULATORS))}")
         return v
 
     @model_validator(mode="after")
-    def _scene_reference(self) -> RunConfig:
-        if self.simulator == "habitat" and not self.scene_dataset:
-            raise ValueError("--simulator habitat needs --scene-dataset (a Habitat scene dataset folder)")
-        if self.simulator == "procedural" and (self.scene_dataset or self.scene or self.house):
-            raise ValueError(
-                "--scene-dataset, --scene and --house name scenes of a simulator; procedural scenes are sampled"
-            )
-        if self.simulator == "ai2thor" and bool(self.scene) == bool(self.house):
-            raise ValueError("--simulator ai2thor needs one of --scene (an iTHOR scene, e.g. FloorPlan1) and --house")
-        if self.house and self.simulator != "ai2thor":
-            raise ValueError("--house is a ProcTHOR house: it needs --simulator ai2thor")
-        native = NATIVE_RENDERER.get(self.simulator)
+    def _native_renderer(self) -> RunConfig:
+        simulator = self.source.simulator
+        native = NATIVE_RENDERER.get(simulator)
         if native and self.renderer.backend != native:
-            raise ValueError(f"--simulator {self.simulator} scenes render in {native} only (--renderer {native})")
+            raise ValueError(f"--simulator {simulator} scenes render in {native} only (--renderer {native})")
         return self
 
     @field_validator("degradations")
@@ -149,11 +180,13 @@ class RunConfig(BaseModel):
     @classmethod
     def from_options(cls, renderer_backend: str | None = None, **options: Any) -> RunConfig:
         """A config from flat options named like ``FLAGS`` (``frames=8, quality="draft",
-        min_pixels=30``), as the command line gives them. ``KeyError`` for an option that is not
-        a field, or belongs to another renderer than ``renderer_backend`` (default: the preset's)."""
+        min_pixels=30, simulator="habitat", scene_dataset=path``), as the command line gives them.
+        ``KeyError`` for an option that is not a field, or belongs to another renderer than
+        ``renderer_backend`` (default: the preset's). Source options stay flat: the model moves
+        them into ``source`` (``FLAT_SOURCE_OPTIONS``)."""
         backend = (
             renderer_backend
-            or NATIVE_RENDERER.get(options.get("simulator", ""))
+            or NATIVE_RENDERER.get(options.get(TAG, ""))
             or cls(preset=options.get("preset", "default")).renderer.backend
         )
         data: dict[str, Any] = {}
@@ -177,21 +210,47 @@ class RunConfig(BaseModel):
         return self.model_dump(mode="json", exclude={"episodes", "samples_per_shard", "debias"})
 
 
-RENDERER = "renderer"
-
-
 @dataclass(frozen=True)
 class Flag:
     """One leaf field of ``RunConfig``: a command-line flag and a flat option."""
 
-    path: tuple[str, ...]  # where the value goes in RunConfig's nested form
+    path: tuple[str, ...]  # where the value goes in RunConfig's input (source options: flat)
     field: FieldInfo
     backends: tuple[str, ...] = ()  # renderer settings: the backends that have this field
+    simulators: tuple[str, ...] = ()  # source settings: the simulators that have this field
+
+
+def _union_models(name: str) -> list[type[BaseModel]]:
+    union = typing.get_args(RunConfig.model_fields[name].annotation)
+    return [m for m in union if isinstance(m, type) and issubclass(m, BaseModel)]
 
 
 def renderer_models() -> list[type[BaseModel]]:
-    union = typing.get_args(RunConfig.model_fields[RENDERER].annotation)
-    return [m for m in union if isinstance(m, type) and issubclass(m, BaseModel)]
+    """The settings models of ``RunConfig.renderer``, one per renderer."""
+    return _union_models(RENDERER)
+
+
+def source_models() -> list[type[BaseModel]]:
+    """The settings models of ``RunConfig.source``, one per scene source."""
+    return _union_models(SOURCE)
+
+
+def _source_leaves(source: FieldInfo) -> dict[str, Flag]:
+    """The flags of the scene sources: ``--simulator`` (the tag; its help is ``source``'s) and
+    every option of every source; an option several sources have says what it is for each."""
+    owners: dict[str, list[tuple[str, FieldInfo]]] = {}
+    for settings in source_models():
+        simulator = settings.model_fields[TAG].default
+        for leaf, g in settings.model_fields.items():
+            if leaf != TAG:
+                owners.setdefault(leaf, []).append((simulator, g))
+    out = {TAG: Flag((TAG,), FieldInfo(annotation=str, description=source.description), (), tuple(SIMULATORS))}
+    for leaf, fields in owners.items():
+        g = fields[0][1]
+        if len(fields) > 1:
+            g = FieldInfo.merge_field_infos(g, description="; ".join(f"{sim}: {f.description}" for sim, f in fields))
+        out[leaf] = Flag((leaf,), g, (), tuple(sim for sim, _ in fields))
+    return out
 
 
 def _leaves(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> dict[str, Flag]:
@@ -205,6 +264,8 @@ def _leaves(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> dict[str, F
                     if leaf != "backend":
                         known = out.get(leaf)
                         out[leaf] = Flag((RENDERER, leaf), g, (known.backends if known else ()) + (backend,))
+        elif name == SOURCE and not prefix:
+            out.update(_source_leaves(f))
         elif isinstance(ann, type) and issubclass(ann, BaseModel):
             out.update(_leaves(ann, (*prefix, name)))
         else:

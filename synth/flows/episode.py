@@ -12,6 +12,7 @@ import numpy as np
 from synth.backends.registry import scene_source
 from synth.core.evidence import with_evidence
 from synth.core.plugin import Renderer
+from synth.core.records import SampleMeta
 from synth.core.scene import Episode
 from synth.flows.config import RunConfig
 from synth.flows.progress import Reporter
@@ -22,7 +23,7 @@ from synth.programs.family_io import load_user_families
 from synth.programs.generate import GenerationReport, generate_questions, reanswer
 from synth.programs.library import FAMILIES
 from synth.programs.sandbox import SandboxPool
-from synth.storage.dataset import Sample, SampleMeta, build_sample
+from synth.storage.dataset import Sample, build_sample
 from synth.storage.media import encode_gt, encode_mp4
 
 MAX_SCENE_ATTEMPTS = 8
@@ -78,15 +79,7 @@ def shoot_episode(
             report.stage("scene")
         seed = episode_seed(cfg.seed, index, attempt)
         t = time.perf_counter()
-        scene = scene_source(
-            cfg.simulator,
-            renderer,
-            scene_dataset=cfg.scene_dataset,
-            scene=cfg.scene,
-            house=cfg.house,
-            assets=cfg.assets,
-            asset_variants=cfg.asset_variants,
-        )(seed)
+        scene = scene_source(cfg.source, renderer)(seed)
         timings["scene"] = time.perf_counter() - t
         rng = np.random.default_rng([seed, 1])
         try:
@@ -197,7 +190,6 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:
     and one per variant, asking the same questions; a variant's answers are recomputed on its own
     visibility and evidence, and questions it no longer supports become abstentions). The clean
     sample carries the generation report (candidates, dropped, rejected, asked per family)."""
-    t = time.perf_counter()
     report = GenerationReport()
     episode = Episode.model_validate_json(rendered.episode_json)
     asked = families(cfg)
@@ -224,5 +216,4 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:
             key=f"{key}-{v.name}", variant=v.name, episode=degraded, questions=items, degradation=v.record, **common
         )
         samples.append(build_sample(meta, v.media))
-    rendered.timings["questions"] = time.perf_counter() - t
     return samples

@@ -1,27 +1,26 @@
-"""The Prefect flow ``synth``: one task chain per episode (render -> questions -> write), fanned
-out and gathered, then the shards, card and manifest, and run artifacts in the Prefect UI.
+"""The Prefect flow ``synth``: the run loop (``synth.flows.run.produce``) with each step of an
+episode (render -> questions -> write) as a Prefect task, then the shards, card and manifest,
+and run artifacts in the Prefect UI.
 
-``synth run`` calls this flow in Prefect's ephemeral mode; deployments (``prefect.yaml``) run it
-on a work pool. Renders happen in worker processes (a local process pool, or plain Ray tasks when
-``ray_address`` is given: measured far cheaper than prefect-ray's task runner), never in threads.
-Episode seeds derive from the run seed, so the data does not depend on scheduling.
+``synth run`` calls this flow in Prefect's ephemeral mode (``synth_flow``: with its progress bar
+and the run it opened); deployments (``prefect.yaml``) run ``synth`` on a work pool and may give
+any field of ``RunConfig`` by name on top of their ``config`` (``--param episodes=100``). Renders
+happen in worker processes (``synth.flows.executor``), never in threads. Episode seeds derive
+from the run seed, so the data does not depend on scheduling.
 Imports are absolute: Prefect loads this file by path (``synth/flows/flow.py:synth``).
 """
 
 from __future__ import annotations
 
 import base64
+import inspect
 import json
-import multiprocessing
-import socket
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Annotated, Any
 
-from prefect import flow, get_run_logger, task
+from prefect import Flow, flow, get_run_logger, task
 from prefect.artifacts import (
     create_link_artifact,
     create_markdown_artifact,
@@ -29,137 +28,37 @@ from prefect.artifacts import (
     create_table_artifact,
     update_progress_artifact,
 )
-from prefect.cache_policies import INPUTS
-from prefect.futures import wait
+from prefect.cache_policies import INPUTS, NO_CACHE
+from pydantic import Field
 
 from synth.flows.config import RunConfig
-from synth.flows.episode import Rendered, ask
-from synth.flows.pool import _work, default_workers, start_render_pool
-from synth.flows.progress import Board, Reporter, discard
-from synth.flows.run import close_run, dataset_root, open_run, stage, warm_up
+from synth.flows.episode import Rendered
+from synth.flows.executor import Executor, check_ray_address
+from synth.flows.progress import Board
+from synth.flows.run import OpenRun, Steps, close_run, dataset_root, open_run, produce, stage
 from synth.flows.version import code_version
-from synth.programs.sandbox import SandboxPool
+from synth.storage.card import balance_table, blind_summary
 from synth.storage.dataset import Sample
 from synth.storage.s3 import is_s3
 
-# progress hook for the command line's progress bar (None in deployments), called per event
-progress_hook: Callable[[Board], None] | None = None
 PROGRESS_ARTIFACT_SECONDS = 1.0  # at most one progress artifact update per second
 
-_lock = threading.Lock()
-_pools: dict[tuple, ProcessPoolExecutor] = {}
-_sandbox: SandboxPool | None = None
-_events = None  # progress events of this process's render workers and tasks (synth.flows.progress)
-_events_lock = threading.Lock()
 
-
-def _event_queue():
-    global _events
-    with _events_lock:
-        if _events is None:
-            _events = multiprocessing.get_context("spawn").Queue()
-        return _events
-
-
-def _render_pool(cfg: RunConfig, workers: int | None) -> ProcessPoolExecutor:
-    n = workers or default_workers(cfg.episodes, cfg)
-    key = (cfg.renderer, n)
-    events = _event_queue()
-    with _lock:
-        if key not in _pools:
-            _pools[key] = start_render_pool(cfg, n, events)
-        return _pools[key]
-
-
-def _shutdown() -> None:
-    global _sandbox
-    with _lock:
-        for pool in _pools.values():
-            pool.shutdown(cancel_futures=True)
-        _pools.clear()
-        if _sandbox is not None:
-            _sandbox.close()
-            _sandbox = None
-
-
-def check_ray_address(address: str, timeout: float = 5.0) -> None:
-    """Fail fast with a clear error when the Ray head does not answer (``ray.init`` would retry
-    for minutes). ``auto`` (a cluster on this machine) is left to Ray."""
-    if address == "auto":
-        return
-    host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError(f"ray_address {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
-            pass
-    except OSError as e:
-        raise RuntimeError(f"cannot reach the Ray cluster at {address}: {e.strerror or e}") from e
-
-
-def _ray_render(address: str, cfg: RunConfig, index: int) -> Rendered:
-    import ray
-
-    if not ray.is_initialized():
-        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-    return ray.get(_remote_render().remote(cfg, index))
-
-
-_REMOTE = None
-
-
-def _remote_render():
-    """A Ray task that renders in a Ray worker process (one renderer per process, reused)."""
-    global _REMOTE
-    if _REMOTE is None:
-        import ray
-
-        @ray.remote(num_cpus=1, max_retries=2)
-        def render_on_ray(cfg: RunConfig, index: int) -> Rendered:
-            from synth.flows import pool
-
-            if pool._renderer is None or pool._renderer.settings != cfg.renderer:
-                pool._init(cfg.renderer, threads=1)
-            return pool._work(cfg, index)
-
-        _REMOTE = render_on_ray
-    return _REMOTE
-
-
-@task(
-    name="render",
-    cache_policy=INPUTS - "ray_address" - "workers",
-    persist_result=True,
-    retries=1,
-    retry_delay_seconds=2,
-)
-def render_task(
-    cfg: RunConfig, index: int, dataset: str, code: str, ray_address: str | None, workers: int | None
-) -> Rendered:
+@task(name="render", cache_policy=INPUTS - "executor", persist_result=True, retries=1, retry_delay_seconds=2)
+def render_task(cfg: RunConfig, index: int, dataset: str, code: str, executor: Executor) -> Rendered:
     """Sample, plan, render and encode one episode in a worker process. Cached by the config,
     the episode index, the dataset it belongs to and the version of synth's code."""
-    if ray_address:
-        return _ray_render(ray_address, cfg, index)
-    return _render_pool(cfg, workers).submit(_work, cfg, index).result()
+    return executor.render(index)
 
 
-@task(name="questions")
-def questions_task(cfg: RunConfig, rendered: Rendered) -> list[Sample]:
+@task(name="questions", cache_policy=NO_CACHE)
+def questions_task(cfg: RunConfig, rendered: Rendered, executor: Executor) -> list[Sample]:
     """Verified questions for one episode, programs in the sandbox."""
-    global _sandbox
-    with _lock:  # one sandbox pool per process, used by one task at a time
-        if _sandbox is None:
-            _sandbox = SandboxPool(workers=1)
-        Reporter(_event_queue(), rendered.index).stage("questions")
-        t = time.perf_counter()
-        samples = ask(cfg, rendered, _sandbox)
-        rendered.timings["questions"] = time.perf_counter() - t
-    return samples
+    return executor.ask(rendered)
 
 
-@task(name="write")
-def write_task(cfg: RunConfig, out: str, samples: list[Sample], index: int) -> list[str]:
-    Reporter(_event_queue(), index).stage("writing")
+@task(name="write", cache_policy=NO_CACHE)
+def write_task(cfg: RunConfig, out: str, samples: list[Sample]) -> list[str]:
     for sample in samples:
         stage(cfg, out, sample)
     return [s.key for s in samples]
@@ -167,99 +66,145 @@ def write_task(cfg: RunConfig, out: str, samples: list[Sample], index: int) -> l
 
 @task(name="finalize")
 def finalize_task(cfg: RunConfig, out: str) -> dict:
-    """Shards, card and manifest (last); the push for s3:// targets."""
+    """Which questions ship, shards, card and manifest (last); the push for s3:// targets."""
     return close_run(cfg, out)
 
 
-@flow(name="synth", log_prints=True)
-def synth(
-    config: RunConfig = RunConfig(),  # noqa: B008 - pydantic models are immutable
-    out: str = "data/synth",
-    ray_address: str | None = None,
-    workers: int | None = None,
-    overwrite: bool = False,
-    resume_across_versions: bool = False,
-) -> dict:
-    """Generate a verified spatial-reasoning video QA dataset into ``out`` (folder or s3://).
+class TaskSteps(Steps):
+    """An episode's steps as Prefect tasks (task runs in the UI; renders cached by their inputs)."""
 
-    ``config`` is everything that shapes the data (``synth.flows.config.RunConfig``; ``preset`` fills
-    in what is not given). The rest says where it goes and how it runs: ``ray_address`` renders on
-    a Ray cluster, ``workers`` sets local render processes, ``overwrite`` replaces a finished
-    dataset, ``resume_across_versions`` resumes a run an earlier version of synth started."""
-    cfg = config
-    if ray_address:
-        check_ray_address(ray_address)
-    log = get_run_logger()
-    todo = open_run(cfg, out, overwrite, across_versions=resume_across_versions, log=log.info)
-    root = str(dataset_root(out))
-    log.info(
-        "synth: %d episodes (%d already staged) into %s, preset %s",
-        cfg.episodes,
-        cfg.episodes - len(todo),
-        out,
-        cfg.preset,
-    )
-    board = Board(cfg.episodes, cfg.video.frames)
-    for i in sorted(set(range(cfg.episodes)) - set(todo)):
-        board.finish(i)
-    shown = _Shown(board)
-    started = time.perf_counter()
-    try:
-        code = code_version()
-        events = _event_queue()
-        discard(events)
-        renders = [render_task.submit(cfg, i, str(Path(root).resolve()), code, ray_address, workers) for i in todo]
-        asked = [questions_task.submit(cfg, r) for r in renders]
-        written = [write_task.submit(cfg, out, s, i) for s, i in zip(asked, todo)]
-        warm_up()
-        timings: Counter = Counter()
-        sheet = None
-        for i, r, w in zip(todo, renders, written):
-            while wait([w], timeout=0.25).not_done:  # done callbacks: no polling of the API
-                board.drain(events, shown.update)
-            w.result()
-            board.drain(events, shown.update)
-            timings.update(r.result().timings)
-            sheet = sheet or r.result().contact_sheet
-            board.finish(i)
-            shown.update(board, force=True)
-            log.info("progress: %d/%d frames, %s", board.frames_done, board.frames_total, board.summary())
-    finally:
-        _shutdown()
-    manifest = finalize_task(cfg, out)
-    from synth.storage.card import blind_summary
+    def __init__(self, run: OpenRun, executor: Executor):
+        super().__init__(run, executor)
+        self.dataset, self.code = str(dataset_root(run.out).resolve()), code_version()
 
-    log.info("synth: %s", blind_summary(manifest))
-    _publish(out, root, manifest, timings, time.perf_counter() - started, sheet)
-    return manifest
+    def render(self, index: int) -> Rendered:
+        return render_task(self.run.cfg, index, self.dataset, self.code, self.executor)
+
+    def ask(self, rendered: Rendered) -> list[Sample]:
+        return questions_task(self.run.cfg, rendered, self.executor)
+
+    def write(self, samples: list[Sample]) -> None:
+        write_task(self.run.cfg, str(self.run.out), samples)
+
+
+def run_config(config: RunConfig | dict, fields: dict[str, Any]) -> RunConfig:
+    """``config`` with the named ``fields`` that are not None in place of its own values,
+    validated by ``RunConfig``: a named field replaces that field whole (a nested one too), and
+    the preset (the named one, else the config's) fills in what neither gives."""
+    given = {name: value for name, value in fields.items() if value is not None}
+    if isinstance(config, RunConfig):
+        if not given:
+            return config
+        config = config.model_dump(mode="json", exclude_unset=True)
+    return RunConfig.model_validate({**config, **given})
+
+
+def with_run_fields(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Give ``fn`` (which takes ``**fields``) a signature with one keyword parameter per field of
+    ``RunConfig`` in place of ``**fields`` (its type, constraints and description; default None:
+    the config's value), so that Prefect's form and parameter schema list them and a deployment
+    run accepts them by name."""
+    signature = inspect.signature(fn, eval_str=True)
+    params = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    clash = set(RunConfig.model_fields) & {p.name for p in params}
+    if clash:
+        raise TypeError(f"flow parameters {sorted(clash)} are also RunConfig fields")
+    for name, info in RunConfig.model_fields.items():
+        kind = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+        params.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=Field(None, description=info.description),
+                annotation=kind | None,
+            )
+        )
+    fn.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    return fn
+
+
+def synth_flow(progress: Callable[[Board], None] | None = None, opened: OpenRun | None = None) -> Flow:
+    """The flow ``synth``, reporting progress to ``progress`` (after every event: each rendered
+    frame, each episode's stage) besides its Prefect artifact; ``opened``: the run, when the
+    caller opened it already (``synth run`` checks the output before Prefect starts). The
+    deployments' flow is ``synth`` (no progress hook; it opens its run)."""
+
+    @flow(name="synth", log_prints=True, validate_parameters=False)
+    @with_run_fields
+    def synth(
+        config: RunConfig = RunConfig(),  # noqa: B008 - pydantic models are immutable
+        out: str = "data/synth",
+        ray_address: str | None = None,
+        workers: int | None = None,
+        overwrite: bool = False,
+        resume_across_versions: bool = False,
+        **fields: Any,
+    ) -> dict:
+        """Generate a verified spatial-reasoning video QA dataset into ``out`` (folder or s3://).
+
+        ``config`` is everything that shapes the data (``synth.flows.config.RunConfig``; ``preset``
+        fills in what is not given); each field of it may also be given by name, which replaces
+        the config's value. The rest says where it goes and how it runs: ``ray_address`` renders
+        on a Ray cluster, ``workers`` sets local render processes, ``overwrite`` replaces a
+        finished dataset, ``resume_across_versions`` resumes a run an earlier version of synth
+        started."""
+        cfg = run_config(config, fields)  # validated here: a bad value fails the run before anything is written
+        if ray_address:
+            check_ray_address(ray_address)
+        log = get_run_logger()
+        if opened is not None and (opened.cfg != cfg or str(opened.out) != out):
+            raise ValueError("the run opened for this flow has another config or output")
+        run = opened or open_run(cfg, out, overwrite, across_versions=resume_across_versions, log=log.info)
+        log.info(
+            "synth: %d episodes (%d already staged) into %s, preset %s",
+            cfg.episodes,
+            cfg.episodes - len(run.todo),
+            out,
+            cfg.preset,
+        )
+        started = time.perf_counter()
+        produced = produce(run, _Shown(progress).update, workers, ray_address, steps=TaskSteps)
+        manifest = finalize_task(cfg, out)
+        log.info("synth: %s", blind_summary(manifest))
+        root = str(dataset_root(out))
+        _publish(out, root, manifest, produced.timings, time.perf_counter() - started, produced.contact_sheet)
+        return manifest
+
+    return synth
+
+
+synth = synth_flow()  # the deployments' entrypoint
 
 
 class _Shown:
-    """Where progress goes: the command line's hook on every event, and a Prefect progress
-    artifact (percent of frames rendered) at most once per ``PROGRESS_ARTIFACT_SECONDS``."""
+    """Where progress goes: the caller's hook on every event, the log once per finished episode,
+    and a Prefect progress artifact (percent of frames rendered) at most once per
+    ``PROGRESS_ARTIFACT_SECONDS`` and whenever an episode finishes."""
 
-    def __init__(self, board: Board):
-        self.artifact = create_progress_artifact(
-            progress=self._percent(board), key="synth-progress", description="frames rendered, all episodes"
-        )
+    def __init__(self, hook: Callable[[Board], None] | None):
+        self.hook, self.artifact, self.last, self.finished = hook, None, 0.0, -1
+
+    def update(self, board: Board) -> None:
+        if self.hook:
+            self.hook(board)
+        percent = 100.0 * board.frames_done / max(1, board.frames_total)
+        finished = board.episodes_done != self.finished
+        if self.artifact is None:
+            self.artifact = create_progress_artifact(
+                progress=percent, key="synth-progress", description="frames rendered, all episodes"
+            )
+        elif finished or time.monotonic() - self.last >= PROGRESS_ARTIFACT_SECONDS:
+            update_progress_artifact(self.artifact, progress=percent)
+        else:
+            return
         self.last = time.monotonic()
-        self.update(board)
-
-    @staticmethod
-    def _percent(board: Board) -> float:
-        return 100.0 * board.frames_done / max(1, board.frames_total)
-
-    def update(self, board: Board, force: bool = False) -> None:
-        if progress_hook:
-            progress_hook(board)
-        if force or time.monotonic() - self.last >= PROGRESS_ARTIFACT_SECONDS:
-            update_progress_artifact(self.artifact, progress=self._percent(board))
-            self.last = time.monotonic()
+        if finished and self.finished >= 0:
+            get_run_logger().info("progress: %d/%d frames, %s", board.frames_done, board.frames_total, board.summary())
+        self.finished = board.episodes_done
 
 
-def _publish(out: str, root: str, manifest: dict, timings: Counter, wall: float, sheet: bytes | None) -> None:
+def _publish(out: str, root: str, manifest: dict, timings: dict[str, float], wall: float, sheet: bytes | None) -> None:
     """Summary table, report with a preview gallery, and a link to the dataset."""
-    from synth.storage.card import balance_table, blind_summary
     from synth.storage.dataset import iter_samples
     from synth.storage.media import frame_sheet
 

@@ -1,10 +1,11 @@
 """Live progress of a run: frames rendered across all episodes, and the stage each episode is in
 (scene, planning, rendering, evidence, degradations, questions, writing, done).
 
-Render workers put ``(episode index, stage, frames rendered)`` events on a queue shared with the
-flow (``Reporter``); the flow applies them to a ``Board`` one by one, so the terminal bar and the
-Prefect progress artifact move with every rendered frame. Ray workers report when an episode is
-back (their events would need a queue actor)."""
+Render workers put ``(episode index, stage, frames rendered)`` events on the run's queue
+(``Reporter``, ``synth.flows.executor.Executor.events``); the run loop (``synth.flows.run.produce``)
+applies them to a ``Board`` one by one, so the terminal bar and the Prefect progress artifact move
+with every rendered frame. Ray workers report when an episode is back (their events would need a
+queue actor)."""
 
 from __future__ import annotations
 
@@ -74,8 +75,3 @@ class Board:
             self.apply(event)
             if each:
                 each(self)
-
-
-def discard(events: Any) -> None:
-    """Drop events left from an earlier run of this process."""
-    Board(0, 0).drain(events)

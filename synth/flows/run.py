@@ -1,20 +1,27 @@
-"""Where a run builds its dataset, what is left to do, and how it ends: shared by the Prefect
-flow and the direct (flow-less) run used by the tests and benchmarks as a baseline."""
+"""A run from start to end: where it builds its dataset and what is left to do (``open_run``),
+the one loop that takes every episode through render -> questions -> write (``produce``), and
+how it ends (``close_run``: the blind baselines decide which questions ship, then the shards).
+
+The Prefect flow (``synth.flows.flow``) and the direct, flow-less ``run`` (the tests' and
+benchmarks' baseline) both run this loop; the flow only wraps each step in a Prefect task."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from synth.backends.registry import prepare_source
 from synth.core.cache import cache_root
 from synth.flows.config import RunConfig
-from synth.flows.episode import ask, sample_keys
-from synth.flows.pool import rendering
+from synth.flows.episode import Rendered, sample_keys
+from synth.flows.executor import Executor, default_workers
+from synth.flows.progress import Board
 from synth.flows.version import code_version
-from synth.programs.sandbox import SandboxPool
 from synth.storage.dataset import (
     MANIFEST,
     RUN_FILE,
@@ -26,6 +33,8 @@ from synth.storage.dataset import (
     is_finished,
 )
 from synth.storage.s3 import drop_staging, is_s3, mirror, pull_staging, push, remote_is_finished
+
+PROGRESS_SECONDS = 0.25  # how often the loop applies the workers' progress events while it waits
 
 
 def staging_dir(uri: str) -> Path:
@@ -39,14 +48,21 @@ def dataset_root(out: Path | str) -> Path:
 
 
 def writer(cfg: RunConfig, root: Path | str) -> DatasetWriter:
-    return DatasetWriter(
-        Path(root), cfg.model_dump(mode="json"), cfg.samples_per_shard, code_version(), debias=cfg.debias
-    )
+    return DatasetWriter(Path(root), cfg.model_dump(mode="json"), cfg.samples_per_shard, code_version())
 
 
 def _built(cfg: RunConfig, root: Path) -> bool:
     """A finished local build of this very config (for s3://, only its push may be missing)."""
     return is_finished(root) and json.loads((root / RUN_FILE).read_text()) == cfg.model_dump(mode="json")
+
+
+@dataclass(frozen=True)
+class OpenRun:
+    """A run whose output ``open_run`` checked and prepared."""
+
+    cfg: RunConfig
+    out: Path | str  # a folder or s3://bucket/prefix
+    todo: list[int]  # the episodes still to render, in order
 
 
 def open_run(
@@ -55,19 +71,19 @@ def open_run(
     overwrite: bool = False,
     across_versions: bool = False,
     log: Callable[[str], None] = lambda msg: None,
-) -> list[int]:
-    """Check and prepare ``out`` for ``cfg``; return the episodes still to render. A rerun into an
-    unfinished dataset with the same config and code version resumes (another code version only
-    with ``across_versions``); a finished one needs ``overwrite``. The scene source's assets are
+) -> OpenRun:
+    """Check and prepare ``out`` for ``cfg``; return it with the episodes still to render. A rerun
+    into an unfinished dataset with the same config and code version resumes (another code version
+    only with ``across_versions``); a finished one needs ``overwrite``. The scene source's assets are
     made first (``prepare_source``, which says through ``log`` what it generates): a machine that
     cannot make them fails before anything is written."""
-    prepare_source(cfg.simulator, log, assets=cfg.assets, asset_variants=cfg.asset_variants)
+    prepare_source(cfg.source, log)
     root = dataset_root(out)
     if is_s3(out):
         if remote_is_finished(str(out)) and not overwrite:
             raise DatasetError(f"{out} already holds a finished dataset; pass --overwrite or choose another --out")
         if _built(cfg, root):
-            return []
+            return OpenRun(cfg, out, [])
         if overwrite:
             drop_staging(str(out))
         elif not is_finished(root):
@@ -78,7 +94,7 @@ def open_run(
     if is_s3(out):
         for name in (RUN_FILE, VERSIONS):
             mirror(root / name, str(out))
-    return [i for i in range(cfg.episodes) if not set(sample_keys(cfg, i)) <= staged]
+    return OpenRun(cfg, out, [i for i in range(cfg.episodes) if not set(sample_keys(cfg, i)) <= staged])
 
 
 def stage(cfg: RunConfig, out: Path | str, sample: Sample) -> None:
@@ -98,13 +114,131 @@ def warm_up() -> None:
     import synth.evaluation.baselines  # noqa: F401
 
 
+class Steps:
+    """The steps of one episode: render (in a worker process), ask (in the sandbox), write (to
+    staging). The flow's subclass runs each as a Prefect task."""
+
+    def __init__(self, run: OpenRun, executor: Executor):
+        self.run, self.executor = run, executor
+
+    def render(self, index: int) -> Rendered:
+        return self.executor.render(index)
+
+    def ask(self, rendered: Rendered) -> list[Sample]:
+        return self.executor.ask(rendered)
+
+    def write(self, samples: list[Sample]) -> None:
+        for sample in samples:
+            stage(self.run.cfg, self.run.out, sample)
+
+
+@dataclass
+class Produced:
+    """What ``produce`` measured: seconds per stage summed over the episodes (the keys of
+    ``Rendered.timings``, "questions" and "stage"), plus "start-up" (from the start until the
+    first episode arrived, less that episode's own stages: worker processes, Blender); and the
+    first episode's contact sheet of the degradations (JPEG), if any."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+    contact_sheet: bytes | None = None
+
+
+def produce(
+    run: OpenRun,
+    progress: Callable[[Board], None] | None = None,
+    workers: int | None = None,
+    ray_address: str | None = None,
+    steps: type[Steps] = Steps,
+) -> Produced:
+    """The run loop: every episode of ``run.todo`` rendered (``workers`` local processes, default
+    as the renderer prefers, or on the Ray cluster at ``ray_address``; twice as many renders in
+    flight as run at once, so that no worker waits), then asked and written here, one at a time,
+    as the renders finish. ``progress(board)`` follows every event: each rendered frame, each
+    episode's stage."""
+    cfg = run.cfg
+    board = Board(cfg.episodes, cfg.video.frames)
+    for i in sorted(set(range(cfg.episodes)) - set(run.todo)):
+        board.finish(i)
+    show = progress or (lambda _: None)
+    show(board)
+    produced = Produced()
+    if not run.todo:
+        return produced
+    started = time.perf_counter()
+    queue = list(run.todo)
+    with Executor(cfg, workers or default_workers(len(queue), cfg), ray_address) as executor:
+        chain = steps(run, executor)
+        in_flight = 2 * executor.slots
+        threads = ThreadPoolExecutor(in_flight, thread_name_prefix="render")
+        pending: dict[Future[Rendered], int] = {}
+
+        def top_up() -> None:
+            while queue and len(pending) < in_flight:
+                index = queue.pop(0)  # a thread waits on each render; it runs in this context (the flow run's)
+                pending[threads.submit(contextvars.copy_context().run, chain.render, index)] = index
+
+        try:
+            top_up()
+            warm_up()
+            while pending:
+                done, _ = wait(pending, timeout=PROGRESS_SECONDS, return_when=FIRST_COMPLETED)
+                board.drain(executor.events, show)
+                for future in sorted(done, key=pending.__getitem__):
+                    del pending[future]
+                    rendered = future.result()
+                    if "start-up" not in produced.timings:
+                        produced.timings["start-up"] = time.perf_counter() - started - sum(rendered.timings.values())
+                    top_up()
+                    _ask_and_write(chain, rendered, board, show, produced)
+        finally:
+            threads.shutdown(wait=False, cancel_futures=True)  # renders still running end with the executor
+    return produced
+
+
+def _ask_and_write(
+    chain: Steps, rendered: Rendered, board: Board, show: Callable[[Board], None], produced: Produced
+) -> None:
+    index = rendered.index
+    board.apply((index, "questions", 0))
+    show(board)
+    t = time.perf_counter()
+    samples = chain.ask(rendered)
+    asked = time.perf_counter()
+    board.apply((index, "writing", 0))
+    show(board)
+    chain.write(samples)
+    spent = {**rendered.timings, "questions": asked - t, "stage": time.perf_counter() - asked}
+    for name, seconds in spent.items():
+        produced.timings[name] = produced.timings.get(name, 0.0) + seconds
+    produced.contact_sheet = produced.contact_sheet or rendered.contact_sheet
+    board.finish(index)
+    show(board)
+
+
+def baselines_and_pruning(cfg: RunConfig, metas: list[dict]) -> tuple[set[tuple[int, str]], list[dict]]:
+    """Which questions ship: the blind baselines of every family, measured on the clean samples
+    among ``metas`` (sample JSON dicts; ``synth.evaluation.baselines``), and with ``cfg.debias``
+    the questions a blind model answers, as (episode index, question id), to drop from every
+    variant of their episode until no family is answerable without the video. Returns them and
+    the baselines as manifest rows (the ``FamilyBaseline`` fields and ``flagged``)."""
+    from synth.evaluation.baselines import baselines, blind_items, debias
+
+    blind = blind_items(metas)
+    drop, table = debias(blind) if cfg.debias else (set(), baselines(blind))
+    return drop, [{**row.model_dump(), "flagged": row.flagged} for row in table]
+
+
 def close_run(cfg: RunConfig, out: Path | str) -> dict:
-    """Shards, card and manifest (written last); then, for s3://, the push (resumable)."""
+    """Which questions ship (``baselines_and_pruning``), then shards, card and manifest (written
+    last); then, for s3://, the push (resumable)."""
     root = dataset_root(out)
     if is_s3(out) and _built(cfg, root):
         manifest = json.loads((root / MANIFEST).read_text())
     else:
-        manifest = writer(cfg, root).finalize([k for i in range(cfg.episodes) for k in sample_keys(cfg, i)])
+        keys = [k for i in range(cfg.episodes) for k in sample_keys(cfg, i)]
+        dataset = writer(cfg, root)
+        drop, rows = baselines_and_pruning(cfg, dataset.staged_metas(keys))
+        manifest = dataset.finalize(keys, drop, rows)
     if is_s3(out):
         push(root, str(out))
         drop_staging(str(out))
@@ -116,42 +250,17 @@ def run(
     out: Path | str,
     overwrite: bool = False,
     workers: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    sandbox_workers: int = 1,
+    progress: Callable[[Board], None] | None = None,
     across_versions: bool = False,
     timings: dict[str, float] | None = None,
 ) -> dict:
     """Generate ``cfg.episodes`` episodes into ``out`` (a folder or ``s3://bucket/prefix``)
     without Prefect; returns the manifest. Reruns resume whichever step was interrupted.
-    ``timings``, if given, gets the seconds spent per stage, summed over the episodes (the keys
-    of ``Rendered.timings`` and "questions"), plus "start-up" (from the start of the run until
-    the first episode arrived, less that episode's own stages: worker processes, Blender),
-    "stage" (samples written to staging) and "finalize" (``close_run``)."""
+    ``progress(board)`` follows the run (``produce``). ``timings``, if given, gets
+    ``Produced.timings`` and "finalize" (``close_run``)."""
     spent: dict[str, float] = {} if timings is None else timings
-    started = time.perf_counter()
-    todo = open_run(cfg, out, overwrite, across_versions)
-    done = cfg.episodes - len(todo)
-    if progress:
-        progress(done, cfg.episodes)
-    with rendering(cfg, todo, workers) as episodes, SandboxPool(workers=sandbox_workers) as sandbox:
-        warm_up()
-        for rendered in episodes:
-            if "start-up" not in spent:
-                spent["start-up"] = time.perf_counter() - started - sum(rendered.timings.values())
-            samples = ask(cfg, rendered, sandbox)
-            t = time.perf_counter()
-            for sample in samples:
-                stage(cfg, out, sample)
-            _add(spent, {**rendered.timings, "stage": time.perf_counter() - t})
-            done += 1
-            if progress:
-                progress(done, cfg.episodes)
+    spent.update(produce(open_run(cfg, out, overwrite, across_versions), progress, workers).timings)
     t = time.perf_counter()
     manifest = close_run(cfg, out)
     spent["finalize"] = time.perf_counter() - t
     return manifest
-
-
-def _add(total: dict[str, float], more: dict[str, float]) -> None:
-    for k, v in more.items():
-        total[k] = total.get(k, 0.0) + v

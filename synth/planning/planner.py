@@ -27,7 +27,8 @@ import numpy as np
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import unary_union
 
-from synth.core.geometry import footprint, look_at
+from synth.core.camera import look_at
+from synth.core.geometry import footprint
 from synth.core.scene import (
     Box3D,
     CameraFrame,

@@ -61,5 +61,4 @@ def shoot(
         timings["plan"] = t1 - t_open
         timings["render"] = time.perf_counter() - t1
     visibility = visibility_table(buffers.instance, [o.id for o in scene.objects])
-    described = renderer.describe() if hasattr(renderer, "describe") else renderer.settings.describe()
-    return plan.episode(scene, video, rule, visibility, renderer=described), buffers
+    return plan.episode(scene, video, rule, visibility, renderer=renderer.describe()), buffers

@@ -34,10 +34,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from synth.core.scene import Episode
 from synth.programs.family import Family, FamilySpec, FamilySpecError
 from synth.programs.family_io import load_family_specs, write_family
-from synth.programs.llm import ChatClient, LLMError
+from synth.programs.llm import ChatClient, EndpointSettings, LLMError
 from synth.programs.parsing import ParseError, extract_program, keep_paraphrases
 from synth.programs.prompting import COMPILER_VERSION, api_version, build_messages, paraphrase_prompt
 from synth.programs.reply_cache import ReplyCache, default_cache_dir, prompt_hash
@@ -49,11 +51,29 @@ from synth.programs.verification import (
     agree,
     draw_samples,
     reference_values,
-    sample_episodes,
     verify_program,
 )
 
-DEFAULT_OUT_DIR = Path("data") / "families"
+
+class CompileSettings(BaseModel):
+    """The options of ``compile_families`` (``synth compile``'s flags)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    endpoint: EndpointSettings = Field(default_factory=EndpointSettings, description="the model to ask")
+    out_dir: Path = Field(Path("data") / "families", description="library the accepted families are written to")
+    cache_dir: Path | None = Field(None, description="reply cache (None: ~/.cache/synth/compile)")
+    use_cache: bool = Field(True, description="reuse cached replies (False: always ask the model)")
+    max_attempts: int = Field(3, ge=1, description="attempts per family")
+    consensus: int = Field(
+        2, ge=2, description="agreeing independent samples a family without a reference needs (one verifies nothing)"
+    )
+    consensus_temperature: float = Field(0.7, ge=0, description="sampling temperature of the independent samples")
+    episodes: int = Field(6, ge=1, description="sample episodes to verify on (when they are made for the run)")
+    seed: int = Field(0, description="seed of the sample episodes and of the slot bindings drawn on them")
+    max_tokens: int = Field(256, ge=1, description="reply length limit, tokens")
+    paraphrase: bool = Field(True, description="ask for the paraphrases the YAML asks for")
+
 
 # ------------------------------------------------------------------------------------------------
 # the compile loop
@@ -162,11 +182,7 @@ class _Compiler:
     pool: SandboxPool
     episodes: Sequence[Episode]
     references: Mapping[str, Reference]
-    max_attempts: int
-    consensus: int
-    consensus_temperature: float
-    max_tokens: int
-    seed: int
+    settings: CompileSettings
     log: Callable[[str], None]
 
     def ask(
@@ -192,7 +208,7 @@ class _Compiler:
         start, requests_before = time.monotonic(), self.client.requests
         ref_id = spec.reference or (spec.id if spec.id in self.references else "")
         report = FamilyReport(spec.id, "rejected", reference=ref_id)
-        samples = draw_samples(spec, self.episodes, self.seed)
+        samples = draw_samples(spec, self.episodes, self.settings.seed)
         try:
             if not samples:
                 report.reason = "no sample episode offers a binding for its slots"
@@ -207,7 +223,7 @@ class _Compiler:
     def _attempt(self, spec, samples, n, retry, temperature, seed, expected) -> tuple[Attempt, Check, str]:
         messages = build_messages(spec, retry)
         t0 = time.monotonic()
-        entry, cached, h = self.ask(messages, temperature, seed, self.max_tokens)
+        entry, cached, h = self.ask(messages, temperature, seed, self.settings.max_tokens)
         text = entry["text"]
         try:
             program = extract_program(text)
@@ -237,10 +253,10 @@ class _Compiler:
         if reference is not None:
             expected = reference_values(reference, samples, self.pool)
             retry, asked = None, set()
-            for n in range(1, self.max_attempts + 1):
+            for n in range(1, self.settings.max_attempts + 1):
                 temperature, seed = 0.0, None
-                if prompt_hash(build_messages(spec, retry), 0.0, self.max_tokens, None) in asked:
-                    temperature, seed = self.consensus_temperature, n  # the same prompt again: sample instead
+                if prompt_hash(build_messages(spec, retry), 0.0, self.settings.max_tokens, None) in asked:
+                    temperature, seed = self.settings.consensus_temperature, n  # the same prompt again: sample instead
                 attempt, check, text = self._attempt(spec, samples, n, retry, temperature, seed, expected)
                 asked.add(attempt.prompt_hash)
                 report.attempts.append(attempt)
@@ -250,15 +266,15 @@ class _Compiler:
                     return
                 retry = (text, check.reason)
             report.reason = (
-                f"no verified program after {self.max_attempts} attempts; last: {report.attempts[-1].reason}"
+                f"no verified program after {self.settings.max_attempts} attempts; last: {report.attempts[-1].reason}"
             )
             return
         # no reference: independently sampled compilations must agree
         passing: list[tuple[Attempt, Check]] = []
         retry = None
-        budget = self.max_attempts + self.consensus - 1
+        budget = self.settings.max_attempts + self.settings.consensus - 1
         for n in range(1, budget + 1):
-            temperature = 0.0 if n == 1 else self.consensus_temperature
+            temperature = 0.0 if n == 1 else self.settings.consensus_temperature
             attempt, check, text = self._attempt(spec, samples, n, retry, temperature, n, None)
             report.attempts.append(attempt)
             if not check.ok:
@@ -268,7 +284,7 @@ class _Compiler:
             number = spec.answer_type == "number"
             agreeing = [(a, c) for a, c in passing if all(agree(x, y, number) for x, y in zip(c.values, check.values))]
             passing.append((attempt, check))
-            if len(agreeing) + 1 >= self.consensus:
+            if len(agreeing) + 1 >= self.settings.consensus:
                 first = agreeing[0][0]
                 report.status, report.confidence, report.program = "accepted", "consensus", first.program
                 report.verification = {
@@ -290,7 +306,7 @@ class _Compiler:
         elif passing:
             report.reason = (
                 f"no independent agreement: only attempt {passing[0][0].n} of {budget} passed the checks "
-                f"(no reference program exists for this family; {self.consensus} agreeing samples are needed)"
+                f"(no reference program exists for this family; {self.settings.consensus} agreeing samples are needed)"
             )
         else:
             report.reason = f"no verified program after {budget} attempts; last: {report.attempts[-1].reason}"
@@ -343,65 +359,56 @@ def _check_reference(spec: FamilySpec, references: Mapping[str, Reference]) -> N
 
 def compile_families(
     yaml_path: str | Path,
-    base_url: str | None = None,
-    model: str | None = None,
-    api_key: str | None = None,
-    out_dir: str | Path | None = None,
-    cache_dir: str | Path | None = None,
+    episodes: Sequence[Episode] | Callable[[int, int], Sequence[Episode]],
+    settings: CompileSettings | None = None,
     *,
-    use_cache: bool = True,
-    max_attempts: int = 3,
-    consensus: int = 2,
-    consensus_temperature: float = 0.7,
-    episodes: int | Sequence[Episode] = 6,
-    seed: int = 0,
     references: Mapping[str, Reference] | None = None,
-    paraphrase: bool = True,
-    timeout: float = 60.0,
-    max_retries: int = 3,
-    max_tokens: int = 256,
     client: ChatClient | None = None,
     pool: SandboxPool | None = None,
     log: Callable[[str], None] | None = None,
 ) -> CompileReport:
-    """Compile and verify every family of a YAML file; accepted ones land in ``out_dir``.
+    """Compile and verify every family of a YAML file on sample episodes; accepted ones land in
+    ``settings.out_dir``.
 
-    Endpoint/model/key default to ``OPENAI_BASE_URL``/``OPENAI_MODEL``/``OPENAI_API_KEY``.
-    ``references`` adds (or overrides) references to the library families, e.g. test oracles.
+    ``episodes``: the sample episodes, or a function ``(n, seed) -> episodes`` (e.g. a
+    ``synth.programs.verification.sample_episodes`` with its scene source and renderer bound), called
+    with ``settings.episodes`` and ``settings.seed`` once the YAML and the endpoint are checked.
+
+    ``client`` (default: one for ``settings.endpoint``, whose endpoint/model/key default to
+    ``OPENAI_BASE_URL``/``OPENAI_MODEL``/``OPENAI_API_KEY``) asks the model; ``pool`` (default: two
+    sandbox workers, closed at the end) runs the programs. ``references`` adds (or overrides)
+    references to the library families, e.g. test oracles.
     Invalid YAML or a missing endpoint/model raise (FamilySpecError, LLMError) before any
     request; per-family failures, endpoint errors included, are recorded in the report and the
     other families go on. Writes ``reports/<id>.json`` per family and ``reports/compile.json``.
     """
     from synth.programs.library import FAMILIES
 
-    if max_attempts < 1 or consensus < 2:
-        raise ValueError("max_attempts must be >= 1 and consensus >= 2 (one sample verifies nothing)")
+    settings = settings or CompileSettings()
     t0 = time.monotonic()
     log = log or (lambda _msg: None)
     specs = load_family_specs(yaml_path)
     refs: dict[str, Reference] = {**FAMILIES, **(references or {})}
     for spec in specs:
         _check_reference(spec, refs)
-    client = client or ChatClient(base_url, model, api_key, timeout=timeout, max_retries=max_retries)
-    out = Path(out_dir) if out_dir is not None else DEFAULT_OUT_DIR
+    client = client or ChatClient.from_settings(settings.endpoint)
+    out = settings.out_dir
     api = api_version()
-    cache = ReplyCache(cache_dir or default_cache_dir(), client.model, api) if use_cache else None
-    eps = sample_episodes(episodes, seed) if isinstance(episodes, int) else list(episodes)
+    cache = ReplyCache(settings.cache_dir or default_cache_dir(), client.model, api) if settings.use_cache else None
+    eps = list(episodes(settings.episodes, settings.seed) if callable(episodes) else episodes)
     own_pool = pool is None
     pool = pool or SandboxPool(workers=2)
     endpoint = _public_endpoint(client.base_url)
     reports = []
     try:
-        compiler = _Compiler(
-            client, cache, pool, eps, refs, max_attempts, consensus, consensus_temperature, max_tokens, seed, log
-        )
+        compiler = _Compiler(client, cache, pool, eps, refs, settings, log)
         for spec in specs:
             ref = spec.reference or (spec.id if spec.id in refs else "")
             log(f"compiling {spec.id} ({'reference ' + ref if ref else 'no reference: needs consensus'})")
             report = compiler.compile(spec)
             if report.status == "accepted":
                 report.templates = list(spec.templates)
-                if paraphrase and spec.paraphrases:
+                if settings.paraphrase and spec.paraphrases:
                     before, started = client.requests, time.monotonic()
                     try:
                         kept, dropped = _paraphrase(compiler, spec)

@@ -1,4 +1,4 @@
-"""Question families and the QA items they produce.
+"""Question families (the QA items they produce are ``synth.core.records.QA``, re-exported here).
 
 ``Family`` is the one schema of a question family: library families, compiled families and the
 families users describe in YAML (``FamilySpec``, the same fields without a program yet, plus two
@@ -15,7 +15,9 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-AnswerType = Literal["yes/no", "multiple choice", "number", "object"]
+from synth.core.records import QA as QA  # the items families produce (defined with the sample records)
+from synth.core.records import AnswerType
+
 SlotKind = Literal["object", "frame", "category", "choice"]
 Distractors = Literal["seen", "movable", "supporters"]
 ANSWER_TYPES: tuple[str, ...] = get_args(AnswerType)
@@ -168,25 +170,6 @@ class FamilySpec(Family):
         with ``changes`` (e.g. ``templates``, ``provenance``) applied."""
         fields = self.model_dump(exclude={"reference", "paraphrases"})
         return Family(**{**fields, "source": source, "tags": (*self.tags, "user", "compiled"), **changes})
-
-
-class QA(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str
-    family: str
-    program_id: str
-    question: str
-    slots: dict[str, int | str]  # object ids, 0-based frame indices, category names
-    answer: str  # canonical answer text; numbers with the family's precision
-    value: float | None = None  # the exact number, for number answers
-    choices: list[str] = []  # multiple choice / object answers: options in the order asked
-    answer_type: AnswerType
-    abstain: bool = False  # the video does not show what the question needs
-    unit: str = ""
-    tolerance: float = 0.0
-    definition: str = ""
-    evidence_frames: list[int] = []  # frames in which every named object is visible
 
 
 def plural(noun: str) -> str:

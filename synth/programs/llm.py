@@ -1,7 +1,8 @@
 """A small client for any OpenAI-compatible chat endpoint (vLLM, llama.cpp server, Ollama, hosted APIs).
 
 Only the standard library: ``POST {base_url}/chat/completions``. Endpoint, model and key come
-from the arguments or from ``OPENAI_BASE_URL``, ``OPENAI_MODEL`` and ``OPENAI_API_KEY``. The key
+from the arguments (``EndpointSettings``: the endpoint options ``synth compile`` and ``synth eval``
+share) or from ``OPENAI_BASE_URL``, ``OPENAI_MODEL`` and ``OPENAI_API_KEY``. The key
 is sent in the ``Authorization`` header only: it is never logged, never part of an error
 message, a ``repr`` or a report (anything the server echoes back is redacted).
 
@@ -22,6 +23,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger("synth.llm")
 
@@ -51,6 +54,27 @@ def normalize_base_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise LLMError(f"base URL {url!r} is not an http(s) URL, e.g. http://127.0.0.1:8080/v1")
     return url + "/v1" if parts.path in ("", "/") else url
+
+
+class EndpointSettings(BaseModel):
+    """Where and how to reach an OpenAI-compatible chat endpoint (``synth compile``, ``synth eval``).
+
+    Holds the name of the environment variable with the API key, never the key itself.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (None: $OPENAI_BASE_URL)"
+    )
+    model: str | None = Field(None, description="model name at that endpoint (None: $OPENAI_MODEL)")
+    api_key_env: str = Field("OPENAI_API_KEY", description="environment variable that holds the API key")
+    timeout: float = Field(60.0, gt=0, description="seconds per request")
+    max_retries: int = Field(3, description="retries per request after timeouts, 429, 5xx and malformed replies")
+
+    def api_key(self) -> str:
+        """The key from ``api_key_env`` ("" when unset: no Authorization header)."""
+        return os.environ.get(self.api_key_env, "")
 
 
 class ChatClient:
@@ -83,6 +107,17 @@ class ChatClient:
         self.backoff = backoff
         self.backoff_max = backoff_max
         self.requests = 0
+
+    @classmethod
+    def from_settings(cls, settings: EndpointSettings) -> ChatClient:
+        """A client for ``settings`` (its key read from ``settings.api_key_env``)."""
+        return cls(
+            settings.base_url,
+            settings.model,
+            settings.api_key(),
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+        )
 
     def __repr__(self) -> str:  # never the key
         return f"ChatClient(base_url={self.base_url!r}, model={self.model!r}, key={'set' if self._key else 'none'})"

@@ -1,6 +1,7 @@
 """Verifying a program: sample episodes, running on them, reference answers, the checks.
 
-``sample_episodes`` makes small procedural episodes; ``draw_samples`` binds a family's slots on
+``sample_episodes`` makes small episodes from a scene source and a renderer (the caller picks
+them: ``synth.cli.compile.verification_episodes``); ``draw_samples`` binds a family's slots on
 them; ``run_on_samples`` runs a program on every binding in the sandbox; ``reference_values``
 gives the answers of a reference (a library family or an oracle); ``verify_program`` applies
 every check and returns a ``Check``.
@@ -17,7 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from synth.core.scene import Episode
+from synth.core.evidence import with_evidence
+from synth.core.plugin import Renderer, SceneSource
+from synth.core.scene import Episode, VideoSpec, VisibilityRule
+from synth.planning.shoot import shoot
 from synth.programs import scene_api
 from synth.programs.family import Family, FamilySpec
 from synth.programs.parsing import signature_problem
@@ -30,24 +34,27 @@ MIN_PIXELS, MIN_FRAMES = 30, 2  # visibility thresholds on the (low-resolution) 
 BINDINGS_PER_EPISODE = 8
 
 
-def sample_episodes(n: int = 6, seed: int = 0, frames: int = 8, width: int = 160, height: int = 120) -> list[Episode]:
-    """Procedural episodes from the software z-buffer (synth.backends.zbuffer.sketch), with their evidence."""
-    from synth.backends.procedural.sampler import sample_scene
-    from synth.backends.zbuffer.sketch import sketch_episode, sketch_passes
-    from synth.core.evidence import with_evidence
-    from synth.core.scene import VideoSpec, VisibilityRule
-
-    episodes = [
-        sketch_episode(
-            sample_scene(910_000 + 1000 * seed + i),
-            VideoSpec(frames=frames, width=width, height=height),
-            VisibilityRule(min_pixels=MIN_PIXELS, min_frames=MIN_FRAMES),
-            np.random.default_rng([seed, i, 7]),
-            dynamic=i % 2 == 1,
-        )
-        for i in range(n)
-    ]
-    return [with_evidence(ep, *sketch_passes(ep)) for ep in episodes]
+def sample_episodes(
+    scenes: SceneSource,
+    renderer: Renderer,
+    n: int = 6,
+    seed: int = 0,
+    frames: int = 8,
+    width: int = 160,
+    height: int = 120,
+) -> list[Episode]:
+    """``n`` small episodes to verify programs on, with their evidence: scene ``910_000 + 1000 * seed + i``
+    of ``scenes`` (e.g. the procedural source), planned and rendered by ``renderer`` (e.g. the software
+    z-buffer, which measures visibility exactly and quickly), every second one with object motion.
+    The caller owns ``renderer`` (and closes it)."""
+    video = VideoSpec(frames=frames, width=width, height=height)
+    rule = VisibilityRule(min_pixels=MIN_PIXELS, min_frames=MIN_FRAMES)
+    episodes = []
+    for i in range(n):
+        rng = np.random.default_rng([seed, i, 7])
+        episode, buffers = shoot(renderer, scenes(910_000 + 1000 * seed + i), video, rule, rng, dynamic=i % 2 == 1)
+        episodes.append(with_evidence(episode, buffers.depth, buffers.instance))
+    return episodes
 
 
 # where reference answers come from: a library family, or an oracle(episode, slots, min_pixels, min_frames)

@@ -21,15 +21,11 @@ import json
 import os
 import shutil
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-from synth.core.scene import Episode
-from synth.programs.family import QA
+from synth.core.records import SampleMeta
 from synth.storage.card import dataset_card
 
 SPLIT = "train"
@@ -93,12 +89,9 @@ def sha256(path: Path) -> str:
 class DatasetWriter:
     """Writes one dataset directory; resumable, never overwrites a finished one silently."""
 
-    def __init__(
-        self, root: Path, config: dict, samples_per_shard: int = 64, code_version: str = "", debias: bool = True
-    ):
+    def __init__(self, root: Path, config: dict, samples_per_shard: int = 64, code_version: str = ""):
         if samples_per_shard < 1:
             raise ValueError("samples_per_shard must be >= 1")
-        self.debias = debias
         self.root = Path(root)
         self.config = config
         self.code_version = code_version
@@ -168,32 +161,37 @@ class DatasetWriter:
             raise ValueError(f"sample {sample.key!r} is malformed (missing {missing})")
         _atomic_write(self.staging / f"{sample.key}.tar", _tar_bytes([sample]))
 
-    def finalize(self, keys: list[str]) -> dict:
-        """Assemble shards from the staged samples ``keys`` (in order), then card, then manifest.
-
-        Before the shards are written, the blind baselines of every family are measured on the
-        clean samples (``synth.evaluation.baselines``); with ``debias``, the questions a blind model
-        answers are dropped from every variant of their episode until no family is answerable
-        without the video. The card and the manifest carry the baselines."""
-        from synth.evaluation.baselines import baselines, blind_items, debias
-
+    def staged_metas(self, keys: list[str]) -> list[dict]:
+        """The JSON of the staged samples ``keys``, in order (``DatasetError`` if one is missing)."""
         missing = [k for k in keys if not (self.staging / f"{k}.tar").exists()]
         if missing:
             raise DatasetError(f"cannot finish {self.root}: {len(missing)} samples missing, e.g. {missing[0]}")
+        metas = []
+        for key in keys:
+            with tarfile.open(self.staging / f"{key}.tar") as tar:  # reads the JSON only, not the media
+                metas.append(json.loads(tar.extractfile(f"{key}.json").read()))
+        return metas
 
-        def staged(key: str) -> Sample:
-            return read_tar(self.staging / f"{key}.tar")[0]  # stage() writes one sample per tar
+    def _staged(self, key: str) -> Sample:
+        return read_tar(self.staging / f"{key}.tar")[0]  # stage() writes one sample per tar
 
-        metas = [json.loads(staged(k).files["json"]) for k in keys]
-        blind = blind_items(metas)
-        pruned, table = debias(blind) if self.debias else (set(), baselines(blind))
-        kept = [{**m, "questions": [q for q in m["questions"] if (m["index"], q["id"]) not in pruned]} for m in metas]
+    def finalize(
+        self, keys: list[str], drop: Collection[tuple[int, str]] = (), blind_baselines: list[dict] = ()
+    ) -> dict:
+        """Assemble shards from the staged samples ``keys`` (in order), then card, then manifest.
+
+        ``drop``: the questions, as (episode index, question id), to leave out of every variant
+        of their episode; ``blind_baselines``: the per-family rows the manifest and the card
+        report. Both are the run's decisions (``synth.flows.run.close_run``): this only writes."""
+        drop = set(drop)
+        metas = self.staged_metas(keys)
+        kept = [{**m, "questions": [q for q in m["questions"] if (m["index"], q["id"]) not in drop]} for m in metas]
         shards = []
         for n, start in enumerate(range(0, len(keys), self.samples_per_shard)):
             group = keys[start : start + self.samples_per_shard]
             samples = []
             for i, key in enumerate(group, start):
-                sample = staged(key)
+                sample = self._staged(key)
                 if len(kept[i]["questions"]) != len(metas[i]["questions"]):  # pruning touched its JSON
                     sample = Sample(key, {**sample.files, "json": json.dumps(kept[i], sort_keys=True).encode()})
                 samples.append(sample)
@@ -208,10 +206,10 @@ class DatasetWriter:
             "num_samples": len(keys),
             "num_questions": sum(len(m["questions"]) for m in kept),
             "pruned_questions": sum(len(m["questions"]) for m in metas) - sum(len(m["questions"]) for m in kept),
-            "blind_baselines": [{**row.model_dump(), "flagged": row.flagged} for row in table],
+            "blind_baselines": list(blind_baselines),
             "shards": shards,
         }
-        _atomic_write(self.root / "README.md", dataset_card(manifest, kept, table).encode())
+        _atomic_write(self.root / "README.md", dataset_card(manifest, kept).encode())
         _atomic_write(self.root / MANIFEST, json.dumps(manifest, indent=2).encode())
         shutil.rmtree(self.staging, ignore_errors=True)
         return manifest
@@ -233,34 +231,6 @@ def iter_samples(root: Path) -> Iterator[Sample]:
     """Every sample of a finished dataset directory, shard by shard, in manifest order."""
     for shard in read_manifest(root)["shards"]:
         yield from read_tar(Path(root) / shard["path"])
-
-
-class FamilyGeneration(BaseModel):
-    """How one family's candidates fared in an episode (``synth.programs.generate.GenerationReport``)."""
-
-    candidates: int
-    dropped: int  # no answer the evidence supports
-    why: dict[str, int]  # dropped, per reason the program gave
-    rejected: int  # the program failed or gave an invalid answer
-    asked: int
-
-
-class SampleMeta(BaseModel):
-    """The JSON of one sample (``{key}.json``): the episode it shows, its questions and where
-    they come from. ``config`` is the run's ``RunConfig`` minus run size and sharding."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    key: str
-    index: int  # episode index in the run
-    seed: int  # the episode's seed (derived from the run seed)
-    variant: str  # "clean" or "<degradation>-<severity>"
-    episode: Episode
-    questions: list[QA]
-    config: dict[str, Any]
-    degradation: dict[str, Any] | None = None  # the variant's degradation parameters
-    generation: dict[str, FamilyGeneration] | None = None  # clean samples: per family
-    code_version: str  # synth's code that wrote it (synth.flows.version)
 
 
 def build_sample(meta: SampleMeta, media: dict[str, bytes]) -> Sample:

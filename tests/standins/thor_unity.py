@@ -1,8 +1,9 @@
 """A STAND-IN for AI2-THOR's Unity side, not AI2-THOR. It exists because the Unity build cannot
 be downloaded or run on the machines synth's tests run on (../shared/notes/simulators.md).
 
-It is started by the real ``ai2thor.controller.Controller`` as its "executable"
-(``local_executable_path``; ``synth.backends.ai2thor.renderer`` writes the launcher) and speaks the
+It is started by the real ``ai2thor.controller.Controller`` as its "executable": tests give the
+launcher ``thor-unity`` next to this file as ai2thor's ``local_executable_path``
+(``tests.standins.THOR_STANDIN``), the setting users have for a build on disk. It speaks the
 protocol of ``ai2thor.fifo_server``: messages of ``(field type, length)`` headers (``!BI``) and
 bodies ending with an end-of-message header; actions come in as JSON on the client pipe,
 metadata goes out as msgpack on the server pipe with the images after it (rows bottom-up, as
@@ -15,12 +16,12 @@ ProcTHOR's format, standing in for an iTHOR scene), ``Reset`` to ``Procedural`` 
 ``CreateHouse`` loads the given house; objects' ``assetId``s come from ``assets.json`` (object
 type, size, colour, flags), their ``position`` is the asset's pivot at the bottom centre of its
 box, ``children`` stand on their parent. A house may instead carry ``synthScene`` (a synth scene
-as JSON, a stand-in-only extension for the renderer conformance suite). Actions: ``Initialize``,
-``GetScenesInBuild``, ``ChangeResolution``, ``ChangeQuality``, ``TeleportFull``,
-``TeleportObject``, ``PlaceObjectAtPoint``, ``GetReachablePositions``; anything else fails with
-``errorCode: InvalidAction``. Frames are rendered by synth's Blender backend (draft quality)
-from the same objects, with THOR's camera model (``thor_format``). Unlike Unity it has no
-physics: objects stay where they are put.
+as JSON, a stand-in-only extension for the renderer conformance suite: ``thor_synth_scenes.py``).
+Actions: ``Initialize``, ``GetScenesInBuild``, ``ChangeResolution``, ``ChangeQuality``,
+``TeleportFull``, ``TeleportObject``, ``PlaceObjectAtPoint``, ``GetReachablePositions``; anything
+else fails with ``errorCode: InvalidAction``. Frames are rendered by synth's Blender backend
+(draft quality) from the same objects, with THOR's camera model (``thor_format``). Unlike Unity
+it has no physics: objects stay where they are put.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ HORIZON_RANGE = (-30.0, 60.0)  # degrees THOR's default agent can look up / down
 NEAR, FAR = 0.1, 20.0
 ROOM_COLOR = [0, 0, 0]
 FLOOR_ID = "Floor|+00.00|+00.00|+00.00"
-FIXTURES = Path(os.environ.get("SYNTH_THOR_STANDIN_FIXTURES", Path(__file__).parents[1] / "tests" / "data" / "thor"))
+FIXTURES = Path(os.environ.get("SYNTH_THOR_STANDIN_FIXTURES", Path(__file__).parents[1] / "data" / "thor"))
 
 
 def color_of(k: int) -> list[int]:

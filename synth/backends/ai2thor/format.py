@@ -40,8 +40,8 @@ import numpy as np
 from shapely.geometry import Polygon, box
 from shapely.ops import unary_union
 
-from synth.backends.habitat.format import matrix_to_quat, quat_to_matrix
-from synth.core.geometry import intrinsics
+from synth.core.camera import camera_center, extrinsics, intrinsics
+from synth.core.rotations import matrix_quaternion, matrix_yaw, quaternion_matrix, yaw_rotation
 from synth.core.scene import ROOM_ID, Box3D, Material, Part, Room, Scene, SceneObject
 
 C = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])  # THOR (x, y, z) <-> synth (x, z, y)
@@ -105,12 +105,12 @@ def matrix_euler(R: np.ndarray) -> dict[str, float]:
 
 def rotation_to_synth(rotation: Mapping[str, float]) -> tuple[float, float, float, float]:
     """A THOR object rotation (Euler degrees) as synth's quaternion (w, x, y, z), ``C R L``."""
-    return tuple(matrix_to_quat(C @ euler_matrix(rotation) @ L))
+    return tuple(matrix_quaternion(C @ euler_matrix(rotation) @ L).tolist())
 
 
 def rotation_from_synth(q_wxyz) -> dict[str, float]:
     """A synth object rotation as THOR Euler degrees (inverse of :func:`rotation_to_synth`)."""
-    return matrix_euler(C @ quat_to_matrix(q_wxyz) @ L.T)
+    return matrix_euler(C @ quaternion_matrix(q_wxyz, normalize=True) @ L.T)
 
 
 def camera_rotation(yaw_deg: float, horizon_deg: float) -> np.ndarray:
@@ -122,10 +122,7 @@ def world_to_camera(position, yaw_deg: float, horizon_deg: float) -> np.ndarray:
     """synth's (OpenCV) 4x4 world-to-camera matrix of THOR's camera at ``position`` (THOR
     coordinates). Unity's camera is x right, y up, z forward; OpenCV's is y down."""
     R_cw = C @ camera_rotation(yaw_deg, horizon_deg) @ np.diag([1.0, -1.0, 1.0])  # OpenCV cam -> synth world
-    T = np.eye(4)
-    T[:3, :3] = R_cw.T
-    T[:3, 3] = -R_cw.T @ to_synth(position)
-    return T
+    return extrinsics(R_cw.T, to_synth(position))
 
 
 def camera_pose(world_to_cam) -> tuple[np.ndarray, float, float]:
@@ -133,7 +130,7 @@ def camera_pose(world_to_cam) -> tuple[np.ndarray, float, float]:
     the camera rolls (THOR's camera only turns and tilts)."""
     T = np.asarray(world_to_cam, dtype=float)
     R_cw = T[:3, :3].T
-    position = from_synth(-R_cw @ T[:3, 3])
+    position = from_synth(camera_center(T))
     forward = from_synth(R_cw[:, 2])
     yaw = math.degrees(math.atan2(forward[0], forward[2])) % 360.0
     horizon = -math.degrees(math.asin(max(-1.0, min(1.0, forward[1]))))
@@ -163,16 +160,13 @@ def object_box(meta: Mapping) -> Box3D:
         corners = to_synth(np.asarray(oobb["cornerPoints"], dtype=float))
     else:
         corners = to_synth(np.asarray(meta["axisAlignedBoundingBox"]["cornerPoints"], dtype=float))
-        yaw = math.atan2(R[1, 0], R[0, 0])
-        yaw = round(yaw / (math.pi / 2)) * (math.pi / 2)
-        c, s = math.cos(yaw), math.sin(yaw)
-        R = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+        R = yaw_rotation(round(matrix_yaw(R) / (math.pi / 2)) * (math.pi / 2))
     local = corners @ R  # coordinates along the box axes
     lo, hi = local.min(axis=0), local.max(axis=0)
     return Box3D(
         center=tuple(float(v) for v in R @ ((lo + hi) / 2)),
         size=tuple(float(v) for v in np.maximum(hi - lo, 1e-3)),
-        rotation=tuple(matrix_to_quat(R)),
+        rotation=tuple(matrix_quaternion(R).tolist()),
     )
 
 

@@ -17,10 +17,9 @@ the build is downloaded at first use, which needs internet, and runs headless wi
 refuses (``lastActionSuccess`` false) or a pose it does not take (``ThorActionFailed``, a
 ``NoCameraPath``: the flow re-plans the episode with its next attempt and logs why).
 
-``thor_engine="blender"`` starts ``tests/standins/thor_unity.py`` as the Unity side: a
-**stand-in**, not AI2-THOR, speaking the same FIFO protocol, so that everything on the Python
-side (the real ``Controller``, this module, the flow) runs in tests on machines without the
-build.
+synth's tests run everything on the Python side (the real ``Controller``, this module, the flow)
+on machines without the build by giving a **stand-in** for the Unity side, not AI2-THOR, as
+``local_executable_path`` (``tests/standins/thor_unity.py``): it speaks the same FIFO protocol.
 """
 
 from __future__ import annotations
@@ -28,16 +27,10 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import shutil
-import stat
-import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
-from pydantic import Field
 
 from synth.backends.ai2thor.format import (
     as_dict,
@@ -51,8 +44,11 @@ from synth.backends.ai2thor.format import (
     to_synth,
     vec,
 )
-from synth.core.plugin import BackendUnavailable, RendererSettings
+from synth.backends.ai2thor.settings import ThorSettings
+from synth.core.camera import vertical_fov
+from synth.core.plugin import BackendUnavailable
 from synth.core.render_types import FrameBuffers
+from synth.core.rotations import quaternion_angle
 from synth.core.scene import Frame, ObjectPose, Scene, VideoSpec
 from synth.core.visibility import visible_pixels
 from synth.planning.planner import NoCameraPath, rest_poses
@@ -61,8 +57,7 @@ INSTALL = "pip install ai2thor==5.0.0"
 BUILD_HELP = (
     "AI2-THOR downloads its Unity build at first use, which needs internet; run on a machine with internet and "
     "a Vulkan GPU (--platform CloudRendering, headless) or an X server (--platform Linux64), or give "
-    "--local-executable-path to a build you have (--thor-engine blender runs synth's test stand-in instead, "
-    "which is not AI2-THOR)"
+    "--local-executable-path to a build you have"
 )
 POSITION_TOLERANCE = 0.01  # metres between a planned and a reported pose
 ANGLE_TOLERANCE = 0.5  # degrees
@@ -70,27 +65,6 @@ ANGLE_TOLERANCE = 0.5  # degrees
 
 class ThorActionFailed(NoCameraPath):
     """THOR refused an action of the episode or put something elsewhere than planned."""
-
-
-class ThorSettings(RendererSettings):
-    backend: Literal["ai2thor"] = "ai2thor"
-    platform: Literal["CloudRendering", "Linux64"] = Field(
-        "CloudRendering", description="AI2-THOR build: CloudRendering (headless, Vulkan) or Linux64 (X server)"
-    )
-    local_executable_path: str = Field("", description="a Unity build of AI2-THOR to run instead of downloading one")
-    commit_id: str = Field("", description="AI2-THOR build commit (default: the ai2thor package's)")
-    x_display: str = Field("", description="X display for the Linux64 platform, e.g. :0")
-    vfov_deg: float = Field(90.0, gt=1.0, lt=179.0, description="vertical field of view, degrees (THOR fieldOfView)")
-    grid_size: float = Field(0.25, gt=0.0, le=1.0, description="THOR gridSize: spacing of reachable positions, m")
-    thor_engine: Literal["unity", "blender"] = Field(
-        "unity", description="Unity side; 'blender' is the test stand-in (tests/standins/thor_unity.py), not AI2-THOR"
-    )
-
-    def describe(self) -> dict[str, str | int | float]:
-        return self.model_dump(mode="json", exclude={"local_executable_path", "x_display"})
-
-    def processes(self, cores: int) -> int:
-        return 1  # one Unity process renders; it uses the GPU
 
 
 def read_house(path: str | Path) -> dict:
@@ -114,19 +88,10 @@ class ThorRenderer:
             raise BackendUnavailable(f"the ai2thor renderer needs the ai2thor package ({INSTALL}): {e}") from None
         self.settings = settings
         self._controller = None
-        self._tmp: str | None = None
         # reference -> THOR's objects metadata, reachable positions and house at rest (``scene``)
         self._read: dict[str, tuple[list[dict], list[dict], dict | None]] = {}
 
     # ---------------------------------------------------------------- controller
-    def _launcher(self) -> str:
-        """An executable that starts the stand-in with this interpreter (what ai2thor runs)."""
-        self._tmp = self._tmp or tempfile.mkdtemp(prefix="synth-thor-")
-        path = Path(self._tmp) / "thor-standin"
-        path.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m tests.standins.thor_unity "$@"\n')
-        path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        return str(path)
-
     def _start(self, target, width: int, height: int, vfov: float):
         from ai2thor.controller import Controller
         from ai2thor.platform import CloudRendering, Linux64
@@ -141,18 +106,14 @@ class ThorRenderer:
             snapToGrid=False,
             renderDepthImage=True,
             renderInstanceSegmentation=True,
+            platform={"CloudRendering": CloudRendering, "Linux64": Linux64}[s.platform],
         )
-        if s.thor_engine == "blender":
-            # the stand-in draws no window, but ai2thor's launcher of external builds needs a DISPLAY value
-            options.update(local_executable_path=self._launcher(), x_display=s.x_display or ":0")
-        else:
-            options.update(platform={"CloudRendering": CloudRendering, "Linux64": Linux64}[s.platform])
-            if s.local_executable_path:
-                options["local_executable_path"] = s.local_executable_path
-            if s.commit_id:
-                options["commit_id"] = s.commit_id
-            if s.x_display:
-                options["x_display"] = s.x_display
+        if s.local_executable_path:
+            options["local_executable_path"] = s.local_executable_path
+        if s.commit_id:
+            options["commit_id"] = s.commit_id
+        if s.x_display:
+            options["x_display"] = s.x_display
         try:
             self._controller = Controller(**options)
         except Exception as e:  # ai2thor raises ValueError / Exception / TimeoutError for a missing build
@@ -219,10 +180,6 @@ class ThorRenderer:
         if scene.simulator == "ai2thor":
             target = self._target(scene.reference)
             by_thor_id = {o.source_id: o.id for o in scene.objects}
-        elif self.settings.thor_engine == "blender":
-            # stand-in only: a synth scene handed over whole (THOR itself renders its own assets only)
-            target = {"rooms": [], "objects": [], "synthScene": scene.model_dump(mode="json")}
-            by_thor_id = {f"synth|{o.id}": o.id for o in scene.objects}
         else:
             raise ValueError(
                 f"AI2-THOR renders its own scenes (iTHOR, ProcTHOR houses), not a {scene.simulator!r} scene"
@@ -230,20 +187,14 @@ class ThorRenderer:
         event = self.load(target, video.width, video.height)
         return ThorSession(self, scene, video, event, target, by_thor_id)
 
+    def describe(self) -> dict[str, str | int | float]:
+        return self.settings.describe()
+
     def close(self) -> None:
         if self._controller is not None:
             with contextlib.suppress(Exception):
                 self._controller.stop()
             self._controller = None
-        if self._tmp:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
-
-
-def _angle_deg(q1, q2) -> float:
-    """Angle between two rotations (quaternions w, x, y, z), degrees."""
-    d = abs(float(np.dot(np.asarray(q1, float), np.asarray(q2, float))))
-    return math.degrees(2 * math.acos(min(1.0, d)))
 
 
 class ThorSession:
@@ -270,7 +221,7 @@ class ThorSession:
         view than the current one costs a reset of the scene, objects back at rest)."""
         W, H = self.video.width, self.video.height
         K = np.asarray(frame.camera.K, dtype=float)
-        vfov = math.degrees(2 * math.atan(H / 2 / K[1, 1]))
+        vfov = math.degrees(vertical_fov(K, H))
         if not np.allclose(K, thor_intrinsics(W, H, vfov), atol=1e-6):
             raise ValueError(
                 f"frame {frame.index}: AI2-THOR's camera is centred with square pixels, not K={K.tolist()}"
@@ -286,7 +237,10 @@ class ThorSession:
     def _move_objects(self, frame: Frame) -> None:
         for p in frame.object_poses:
             now = self.current[p.id]
-            if np.allclose(now.position, p.position, atol=1e-6) and _angle_deg(now.rotation, p.rotation) < 1e-4:
+            if (
+                np.allclose(now.position, p.position, atol=1e-6)
+                and math.degrees(quaternion_angle(now.rotation, p.rotation)) < 1e-4
+            ):
                 continue
             rotation = rotation_from_synth(p.rotation)
             pivot = from_synth(p.position) - euler_matrix(rotation) @ self.offset[p.id]
@@ -303,7 +257,7 @@ class ThorSession:
             meta = next(m for m in event.metadata["objects"] if m["objectId"] == thor_id)
             got = self._reported_pose(meta, p.id)
             off = float(np.linalg.norm(np.subtract(got.position, p.position)))
-            turn = _angle_deg(got.rotation, p.rotation)
+            turn = math.degrees(quaternion_angle(got.rotation, p.rotation))
             if off > POSITION_TOLERANCE or turn > ANGLE_TOLERANCE:
                 raise ThorActionFailed(
                     f"AI2-THOR put {thor_id} {off * 100:.1f} cm / {turn:.1f} deg from its planned pose "

@@ -1,7 +1,7 @@
 """Blender (``bpy``) renderer backend: RGB, planar depth and instance ids per frame.
 
 One Blender per process: ``bpy`` holds a single global scene, so callers render in worker
-processes (see ``synth.flows.pool``), never in threads.
+processes (see ``synth.flows.executor`` and ``synth.flows.worker``), never in threads.
 
 Two quality levels, chosen by measurement on 2 CPU cores at 320x240 (bench/render.py):
 - ``photoreal``: Cycles, few samples + fast OpenImageDenoise, object-index pass for ids.
@@ -17,43 +17,20 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from typing import Literal
 
 import numpy as np
-from pydantic import Field
 
-from synth.core.geometry import intrinsics
+from synth.backends.blender.settings import BlenderSettings
+from synth.core.camera import camera_center, intrinsics
 from synth.core.meshes import Mesh, asset_path, merge, part_mesh, room_meshes
-from synth.core.plugin import BackendUnavailable, RendererSettings
+from synth.core.plugin import BackendUnavailable, scene_geometry
 from synth.core.render_types import FrameBuffers, linear_to_srgb8
-from synth.core.scene import ROOM_ID, Frame, Light, Material, MeshAsset, Scene, SceneObject, VideoSpec
+from synth.core.scene import ROOM_ID, Frame, Light, Material, MeshAsset, Room, Scene, SceneObject, VideoSpec
 from synth.core.zbuffer import SceneMeshes, measure_visibility
 
-Quality = Literal["photoreal", "draft"]
 BACKGROUND_DEPTH = 1e9  # Blender writes 1e10 where no surface is hit
 SKY_STRENGTH = 0.15  # Nishita's sky is physically bright: scaled to the room lights' exposure
 PLAN_SCALE = 4  # the planner's visibility estimates are drawn at 1/4 of the video's width and height
-
-
-class BlenderSettings(RendererSettings):
-    """Blender (``bpy``, CPU, headless)."""
-
-    backend: Literal["blender"] = "blender"
-    quality: Quality = Field(
-        "photoreal", description="photoreal = Cycles (datasets), draft = Workbench (previews, tests)"
-    )
-    samples: int = Field(4, ge=1, le=4096, description="Cycles samples per pixel (photoreal, denoised)")
-    max_bounces: int = Field(2, ge=0, le=64, description="Cycles light bounces (photoreal)")
-    hfov_deg: float = Field(70.0, gt=1, lt=179, description="horizontal field of view, degrees")
-    device: Literal["auto", "cpu", "gpu"] = Field(
-        "auto", description="Cycles device (photoreal): gpu = CUDA/OptiX, auto = gpu when Blender sees one, else cpu"
-    )
-
-    def processes(self, cores: int) -> int:
-        """Cycles uses every core of one process as well as several processes do (measured in
-        bench/render.py: 2 single-threaded processes were slower than 1 with 2 threads);
-        Workbench is single-threaded, so draft renders get a process per core."""
-        return 1 if self.quality == "photoreal" else cores
 
 
 def _import_bpy():
@@ -89,7 +66,9 @@ def _quiet_output():
 class BlenderRenderer:
     """Builds a Blender scene from a ``Scene`` and renders ``Frame``s of it (any K: the camera's
     focal length and principal point follow each frame's intrinsics). One handler per kind of
-    geometry: primitive parts (``_parts_object``) and glTF mesh assets (``_asset_object``).
+    geometry (``synth.core.plugin.scene_geometry``): rooms (``_room_object``), the stage
+    (``_stage_object``), objects of primitive parts (``_parts_object``) and glTF mesh assets
+    (``_asset_object``).
     ``threads``: render threads of this process (0 = all cores)."""
 
     name = "blender"
@@ -241,23 +220,16 @@ class BlenderRenderer:
         vl.use_pass_z = True
         vl.use_pass_object_index = True
 
-        for k, room in enumerate(scene.rooms):
-            rm = room_meshes(room)
-            self._mesh_object(
-                "room" if k == 0 else f"room.{k}",
-                [(rm["floor"], 0), (rm["walls"], 1), (rm["ceiling"], 2)],
-                [
-                    self._finish(self._material(f"floor.{k}", room.floor), room.floor),
-                    self._finish(self._material(f"wall.{k}", room.wall), room.wall),
-                    self._finish(self._material(f"ceiling.{k}", room.ceiling), room.ceiling),
-                ],
-                ROOM_ID,
-            )
-        if scene.stage is not None:  # static background in world coordinates, drawn as the room (id 0)
-            self._import_asset("stage", scene.stage, ROOM_ID, scene.asset_root)
-        for obj in scene.objects:
-            make = self._asset_object if obj.mesh is not None else self._parts_object
-            self._objects[obj.id] = make(obj, scene.asset_root)
+        handlers = {
+            "room": self._room_object,
+            "stage": self._stage_object,
+            "parts": self._parts_object,
+            "mesh": self._asset_object,
+        }
+        for kind, k, piece in scene_geometry(scene):
+            made = handlers[kind](piece, k, scene.asset_root)
+            if isinstance(piece, SceneObject):  # posed per frame (``_set_frame``)
+                self._objects[piece.id] = made
         for k, light in enumerate(scene.lights):
             data = bpy.data.lights.new(f"light{k}", type=light.kind.upper())
             data.energy = light.energy
@@ -299,14 +271,35 @@ class BlenderRenderer:
         background.inputs["Strength"].default_value = SKY_STRENGTH
         return world
 
-    def _parts_object(self, obj: SceneObject, asset_root: str):
+    def _room_object(self, room: Room, k: int, asset_root: str):
+        """Room ``k``'s floor, walls and ceiling: one mesh drawn as the room (id 0), a finished
+        material per surface."""
+        rm = room_meshes(room)
+        return self._mesh_object(
+            "room" if k == 0 else f"room.{k}",
+            [(rm["floor"], 0), (rm["walls"], 1), (rm["ceiling"], 2)],
+            [
+                self._finish(self._material(f"floor.{k}", room.floor), room.floor),
+                self._finish(self._material(f"wall.{k}", room.wall), room.wall),
+                self._finish(self._material(f"ceiling.{k}", room.ceiling), room.ceiling),
+            ],
+            ROOM_ID,
+        )
+
+    def _stage_object(self, stage: MeshAsset, k: int, asset_root: str):
+        """The static background in world coordinates, drawn as the room (id 0)."""
+        return self._import_asset("stage", stage, ROOM_ID, asset_root)
+
+    def _parts_object(self, obj: SceneObject, k: int, asset_root: str):
+        """An object built from its primitive parts: its material, and one per part colour override."""
         overrides = sorted({p.color for p in obj.parts if p.color is not None})
         mats = [self._material(f"{obj.name}.0", obj.material)]
-        mats += [self._material(f"{obj.name}.{k + 1}", c, rough=0.6) for k, c in enumerate(overrides)]
+        mats += [self._material(f"{obj.name}.{j + 1}", c, rough=0.6) for j, c in enumerate(overrides)]
         parts = [(part_mesh(p), 0 if p.color is None else overrides.index(p.color) + 1) for p in obj.parts]
         return self._mesh_object(obj.name, parts, mats, obj.id)
 
-    def _asset_object(self, obj: SceneObject, asset_root: str):
+    def _asset_object(self, obj: SceneObject, k: int, asset_root: str):
+        """An object's glTF (or ``blend``) mesh asset."""
         return self._import_asset(obj.name, obj.mesh, obj.id, asset_root)
 
     def _import_asset(self, name: str, asset: MeshAsset, pass_index: int, asset_root: str):
@@ -412,11 +405,10 @@ class BlenderRenderer:
         cam.data.shift_x = -(K[0, 2] + 0.5 - w / 2) / w
         cam.data.shift_y = (K[1, 2] + 0.5 - h / 2) / w
         T = np.asarray(frame.camera.world_to_camera)
-        R_cv, t = T[:3, :3], T[:3, 3]
-        rot_bl = (np.diag([1.0, -1.0, -1.0]) @ R_cv).T
+        rot_bl = (np.diag([1.0, -1.0, -1.0]) @ T[:3, :3]).T
         M = np.eye(4)
         M[:3, :3] = rot_bl
-        M[:3, 3] = -R_cv.T @ t
+        M[:3, 3] = camera_center(T)
         cam.matrix_world = Matrix(M.tolist())
         for pose in frame.object_poses:
             ob = self._objects[pose.id]

@@ -30,7 +30,6 @@ sensor returns per pixel: synth's instance masks); the category is in the config
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from synth.core.meshes import Mesh, asset_mesh, local_mesh, part_mesh, room_meshes
+from synth.core.rotations import matrix_quaternion, quaternion_matrix
 from synth.core.scene import Episode, Room, Scene, SceneObject
 
 DATASET_NAME = "synth"
@@ -59,47 +59,14 @@ def from_habitat(points) -> np.ndarray:
     return np.asarray(points, dtype=float) @ C
 
 
-def quat_to_matrix(q) -> np.ndarray:
-    w, x, y, z = (float(v) for v in q)
-    n = math.sqrt(w * w + x * x + y * y + z * z)
-    w, x, y, z = w / n, x / n, y / n, z / n
-    return np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-        ]
-    )
-
-
-def matrix_to_quat(R: np.ndarray) -> list[float]:
-    """[w, x, y, z] (w >= 0) of a rotation matrix (Shepperd's method)."""
-    R = np.asarray(R, dtype=float)
-    t = np.trace(R)
-    if t > 0:
-        s = 2 * math.sqrt(1 + t)
-        q = [s / 4, (R[2, 1] - R[1, 2]) / s, (R[0, 2] - R[2, 0]) / s, (R[1, 0] - R[0, 1]) / s]
-    else:
-        i = int(np.argmax(np.diag(R)))
-        j, k = (i + 1) % 3, (i + 2) % 3
-        s = 2 * math.sqrt(max(1e-12, 1 + R[i, i] - R[j, j] - R[k, k]))
-        q = [0.0] * 4
-        q[0] = (R[k, j] - R[j, k]) / s
-        q[1 + i] = s / 4
-        q[1 + j] = (R[j, i] + R[i, j]) / s
-        q[1 + k] = (R[k, i] + R[i, k]) / s
-    if q[0] < 0:
-        q = [-v for v in q]
-    return [float(v) for v in q]
-
-
 def rotation_to_habitat(q_wxyz) -> list[float]:
     """A synth world rotation (quaternion w, x, y, z) as Habitat's (``C R C^T``)."""
-    return matrix_to_quat(C @ quat_to_matrix(q_wxyz) @ C.T)
+    return matrix_quaternion(C @ quaternion_matrix(q_wxyz, normalize=True) @ C.T).tolist()
 
 
 def rotation_from_habitat(q_wxyz) -> tuple[float, float, float, float]:
-    return tuple(matrix_to_quat(C.T @ quat_to_matrix(q_wxyz) @ C))
+    """A Habitat rotation (quaternion w, x, y, z, any length) as synth's (``C^T R C``)."""
+    return tuple(matrix_quaternion(C.T @ quaternion_matrix(q_wxyz, normalize=True) @ C).tolist())
 
 
 def camera_pose(world_to_camera) -> tuple[list[float], list[float]]:
@@ -108,14 +75,14 @@ def camera_pose(world_to_camera) -> tuple[list[float], list[float]]:
     rotation is turned by diag(1, -1, -1) before the change of world axes."""
     T = np.linalg.inv(np.asarray(world_to_camera, dtype=float))
     R = C @ T[:3, :3] @ np.diag([1.0, -1.0, -1.0])
-    return [float(v) for v in C @ T[:3, 3]], matrix_to_quat(R)
+    return [float(v) for v in C @ T[:3, 3]], matrix_quaternion(R).tolist()
 
 
 def world_to_camera(position, rotation) -> np.ndarray:
     """The synth (OpenCV) world-to-camera matrix of a Habitat agent/sensor pose (the inverse of
     :func:`camera_pose`)."""
     T = np.eye(4)
-    T[:3, :3] = C.T @ quat_to_matrix(rotation) @ np.diag([1.0, -1.0, -1.0])
+    T[:3, :3] = C.T @ quaternion_matrix(rotation, normalize=True) @ np.diag([1.0, -1.0, -1.0])
     T[:3, 3] = C.T @ np.asarray(position, dtype=float)
     return np.linalg.inv(T)
 

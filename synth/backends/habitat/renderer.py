@@ -17,19 +17,17 @@ import math
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
-from pydantic import Field
 
 from synth.backends.habitat.format import camera_pose, rotation_to_habitat, to_habitat, write_scene
 from synth.backends.habitat.protocol import CONDA_INSTALL, NOT_IMPORTABLE, ProtocolError, receive, send
-from synth.core.geometry import intrinsics
-from synth.core.plugin import BackendUnavailable, RendererSettings
+from synth.backends.habitat.settings import HabitatSettings
+from synth.core.camera import horizontal_fov, intrinsics
+from synth.core.plugin import BackendUnavailable
 from synth.core.render_types import FrameBuffers
 from synth.core.scene import Frame, Scene, VideoSpec
 from synth.core.visibility import visible_pixels
@@ -38,34 +36,16 @@ WORKER = Path(__file__).with_name("worker.py")
 CONDA = f"habitat-sim comes from conda: {CONDA_INSTALL}"
 
 
-class HabitatSettings(RendererSettings):
-    backend: Literal["habitat"] = "habitat"
-    hfov_deg: float = Field(70.0, gt=1.0, lt=179.0, description="horizontal field of view, degrees")
-    habitat_python: str = Field("", description="the interpreter with habitat-sim (default $SYNTH_HABITAT_PYTHON)")
-    gpu_device_id: int = Field(-1, ge=-1, description="CUDA device for habitat-sim, -1 = CPU (EGL)")
-    habitat_engine: Literal["habitat-sim", "blender"] = Field(
-        "habitat-sim", description="worker engine; 'blender' is the protocol's test stand-in, not habitat-sim"
-    )
-
-    def describe(self) -> dict[str, str | int | float]:
-        return self.model_dump(mode="json", exclude={"habitat_python"})
-
-    def processes(self, cores: int) -> int:
-        return 1  # one worker renders; habitat-sim uses the cores it needs
-
-
 class HabitatRenderer:
     name = "habitat"
 
     def __init__(self, settings: HabitatSettings, threads: int = 0):
         self.settings = settings
         python = settings.habitat_python or os.environ.get("SYNTH_HABITAT_PYTHON", "")
-        if settings.habitat_engine == "blender":
-            python = python or sys.executable
         if not python:
             raise BackendUnavailable(f"the habitat renderer needs an interpreter with habitat-sim. {CONDA}")
         self._proc = subprocess.Popen(
-            [python, str(WORKER), "--engine", settings.habitat_engine],
+            [python, str(WORKER)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=None,
@@ -109,6 +89,9 @@ class HabitatRenderer:
         )
         return HabitatSession(self, scene, video)
 
+    def describe(self) -> dict[str, str | int | float]:
+        return self.settings.describe()
+
     def _dataset_of(self, scene: Scene) -> tuple[Path, str]:
         """The scene dataset and scene instance handle to load: the scene's own when it came from
         a Habitat scene dataset, else the scene written as one in a temporary folder."""
@@ -138,7 +121,7 @@ def frame_request(frame: Frame, video: VideoSpec) -> dict:
     """A synth frame as the protocol's Habitat agent state, field of view and object poses.
     habitat-sim's pinhole cameras are centred with square pixels: other intrinsics are refused."""
     K = np.asarray(frame.camera.K, dtype=float)
-    hfov = math.degrees(2 * math.atan(video.width / 2 / K[0, 0]))
+    hfov = math.degrees(horizontal_fov(K, video.width))
     if not np.allclose(K, intrinsics(video.width, video.height, math.radians(hfov)), atol=1e-6):
         raise ValueError(
             f"frame {frame.index}: habitat-sim renders centred square-pixel cameras only, not K={K.tolist()}"

@@ -30,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.backends.habitat.format import C, from_habitat, quat_to_matrix, rotation_from_habitat
+from synth.backends.habitat.format import C, from_habitat, rotation_from_habitat
 from synth.core.meshes import asset_mesh, floor_polygons
+from synth.core.rotations import quaternion_matrix
 from synth.core.scene import Box3D, Light, Material, MeshAsset, Room, Scene, SceneObject
 
 GREY = {"color_name": "gray", "material_name": "plaster", "rgb": (0.7, 0.7, 0.7)}
@@ -144,7 +145,7 @@ def _object(
     lo, hi = verts.min(axis=0), verts.max(axis=0)
     centre_local, size = (lo + hi) / 2, hi - lo
     rotation = rotation_from_habitat(instance.get("rotation", [1, 0, 0, 0]))
-    R = quat_to_matrix(rotation)
+    R = quaternion_matrix(rotation, normalize=True)
     origin = from_habitat(instance.get("translation", [0, 0, 0]))
     centre = origin + R @ centre_local
     box = Box3D(center=tuple(centre), size=tuple(size), rotation=rotation)

@@ -1,19 +1,18 @@
 """The habitat-sim worker: run as a script by the interpreter that has habitat-sim (conda), it
 answers ``synth.backends.habitat.protocol`` requests on stdin/stdout.
 
-    $SYNTH_HABITAT_PYTHON synth/backends/habitat/worker.py [--engine habitat-sim|blender]
+    $SYNTH_HABITAT_PYTHON synth/backends/habitat/worker.py
 
-``habitat-sim`` (the default) renders with the real API: ``habitat_sim.Simulator`` on the scene
+It renders with habitat-sim's real API: ``habitat_sim.Simulator`` on the scene
 instance of a scene dataset, ``CameraSensorSpec`` COLOR / DEPTH / SEMANTIC pinhole sensors at
 the agent (position and orientation 0), one ``AgentState`` per frame, objects moved as
 ``MotionType.KINEMATIC`` rigid objects (found by the ``synth_id`` their scene instance records),
 SEMANTIC = the object configs' ``semantic_id`` = synth ids. ``gpu_device_id`` -1 renders on the
 CPU (EGL, llvmpipe).
 
-``blender`` is a STAND-IN engine for tests, not habitat-sim: the same protocol code, rendering
-the same scene dataset through synth's Habitat scene source and Blender backend (it needs
-synth's own interpreter). It exists because habitat-sim cannot be installed on the machines that
-run synth's tests; it proves the protocol and the pose conventions, not habitat-sim.
+``main`` takes the engine to serve with: synth's tests, where habitat-sim cannot be installed,
+give the worker an interpreter that runs it with a STAND-IN engine
+(``tests/standins/habitat_blender.py``); it proves the protocol, not habitat-sim.
 
 Only the standard library and numpy are imported at the top: habitat-sim's interpreter has no
 synth dependencies.
@@ -21,11 +20,8 @@ synth dependencies.
 
 from __future__ import annotations
 
-import argparse
-import math
 import sys
 import traceback
-from pathlib import Path
 
 import numpy as np
 import protocol  # this script's folder is on sys.path when run as a script
@@ -110,68 +106,8 @@ class HabitatSimEngine:
             self.sim = None
 
 
-class BlenderStandInEngine:
-    """STAND-IN for tests (module docstring): synth's Habitat scene source + Blender backend."""
-
-    name = "blender (stand-in for habitat-sim)"
-
-    def __init__(self):
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from synth.backends.registry import open_renderer, renderer_settings
-
-        self.renderer = open_renderer(renderer_settings("blender", quality="draft"))
-        self.session = None
-
-    def open(self, req: dict) -> None:
-        from synth.backends.habitat.source import read_scene
-        from synth.core.scene import VideoSpec
-
-        self.close()
-        self.video = VideoSpec(frames=2, width=int(req["width"]), height=int(req["height"]))
-        self.hfov_deg = float(req["hfov_deg"])
-        self.session = self.renderer.open(read_scene(req["dataset"], req["scene"]), self.video)
-
-    def render(self, frames: list[dict]) -> dict[str, np.ndarray]:
-        from synth.backends.habitat.format import from_habitat, rotation_from_habitat, world_to_camera
-        from synth.core.geometry import intrinsics
-        from synth.core.scene import CameraFrame, Frame, ObjectPose
-
-        def K(f: dict) -> tuple:
-            hfov = math.radians(float(f.get("hfov_deg", self.hfov_deg)))
-            return tuple(map(tuple, intrinsics(self.video.width, self.video.height, hfov)))
-
-        synth_frames = [
-            Frame(
-                index=k,
-                time=0.0,
-                camera=CameraFrame(
-                    K=K(f),
-                    world_to_camera=tuple(map(tuple, world_to_camera(**f["agent_state"]))),
-                ),
-                object_poses=[
-                    ObjectPose(
-                        id=int(p["synth_id"]),
-                        position=tuple(from_habitat(p["translation"])),
-                        rotation=rotation_from_habitat(p["rotation"]),
-                    )
-                    for p in f.get("objects", [])
-                ],
-            )
-            for k, f in enumerate(frames)
-        ]
-        buffers = self.session.render(synth_frames)
-        return {"rgb": buffers.rgb, "depth": buffers.depth, "instance": buffers.instance}
-
-    def close(self) -> None:
-        if self.session is not None:
-            self.session.close()
-            self.session = None
-
-
-ENGINES = {"habitat-sim": HabitatSimEngine, "blender": BlenderStandInEngine}
-
-
-def serve(engine_name: str, stdin, stdout) -> None:
+def serve(engine_class: type, stdin, stdout) -> None:
+    """Answer requests from ``stdin`` on ``stdout`` with an ``engine_class()`` made at the first one."""
     engine = None
     while True:
         try:
@@ -180,7 +116,7 @@ def serve(engine_name: str, stdin, stdout) -> None:
             return  # synth went away
         try:
             if engine is None:
-                engine = ENGINES[engine_name]()
+                engine = engine_class()
             op = req.get("op")
             if op == "hello":
                 protocol.send(stdout, {"ok": True, "engine": engine.name, "version": "1"})
@@ -200,13 +136,11 @@ def serve(engine_name: str, stdin, stdout) -> None:
             protocol.send(stdout, {"ok": False, "error": f"{type(e).__name__}: {e}".splitlines()[0]})
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--engine", choices=sorted(ENGINES), default="habitat-sim")
-    args = parser.parse_args()
+def main(engine_class: type = HabitatSimEngine) -> None:
+    """Serve synth on this process's stdin / stdout with ``engine_class`` (default habitat-sim's)."""
     stdout = sys.stdout.buffer
     sys.stdout = sys.stderr  # anything a library prints must not corrupt the protocol stream
-    serve(args.engine, sys.stdin.buffer, stdout)
+    serve(engine_class, sys.stdin.buffer, stdout)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from synth.backends.procedural.catalog import (
     WALL_FINISHES,
     Category,
 )
-from synth.backends.procedural.infinigen import Asset, InfinigenAssets
+from synth.backends.procedural.infinigen_assets import Asset, InfinigenAssets
 from synth.core.geometry import footprint
 from synth.core.scene import ROOM_ID, Box3D, Light, Material, Part, Room, Scene, SceneObject, Window
 

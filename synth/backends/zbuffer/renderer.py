@@ -12,26 +12,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Literal
 
 import numpy as np
-from pydantic import Field
 
-from synth.core.geometry import intrinsics
-from synth.core.plugin import RendererSettings
+from synth.backends.zbuffer.settings import ZBufferSettings
+from synth.core.camera import intrinsics, pixels_to_camera, to_world
 from synth.core.render_types import FrameBuffers, linear_to_srgb8
 from synth.core.scene import ROOM_ID, Frame, Scene, VideoSpec
 from synth.core.zbuffer import SceneMeshes, measure_visibility, render_passes
 
 ASSET_GREY = (0.5, 0.5, 0.5)
 BACKGROUND = (0.05, 0.05, 0.05)
-
-
-class ZBufferSettings(RendererSettings):
-    """The software z-buffer (sketch RGB, exact depth and instance ids)."""
-
-    backend: Literal["zbuffer"] = "zbuffer"
-    hfov_deg: float = Field(70.0, gt=1, lt=179, description="horizontal field of view, degrees")
 
 
 class ZBufferRenderer:
@@ -45,6 +36,9 @@ class ZBufferRenderer:
 
     def open(self, scene: Scene, video: VideoSpec) -> ZBufferSession:
         return ZBufferSession(scene, video)
+
+    def describe(self) -> dict[str, str | int | float]:
+        return self.settings.describe()
 
     def close(self) -> None:
         pass
@@ -99,9 +93,5 @@ class ZBufferSession:
     def _world_height(frame: Frame, depth: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """World z of the surface seen at the ``mask`` pixels."""
         v, u = np.nonzero(mask)
-        K = np.asarray(frame.camera.K)
-        T = np.asarray(frame.camera.world_to_camera)
-        z = depth[v, u]
-        cam = np.stack([(u - K[0, 2]) / K[0, 0] * z, (v - K[1, 2]) / K[1, 1] * z, z], axis=1)
-        world = (cam - T[:3, 3]) @ T[:3, :3]
-        return world[:, 2]
+        cam = pixels_to_camera(frame.camera.K, np.stack([u, v], axis=1), depth[v, u])  # pinhole: no distortion
+        return to_world(frame.camera.world_to_camera, cam)[:, 2]

@@ -30,13 +30,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from synth.backends.procedural.settings import ASSET_VARIANTS
 from synth.core.cache import cache_root
 from synth.core.plugin import BackendUnavailable
 from synth.core.scene import MeshAsset
 
 INFINIGEN_VERSION = "1.15.5"
 WORKER = Path(__file__).with_name("infinigen_worker.py")
-VENV_PYTHON = Path(__file__).resolve().parents[1] / ".venv-infinigen" / "bin" / "python"
+VENV_PYTHON = Path(__file__).resolve().parents[3] / ".venv-infinigen" / "bin" / "python"
 MAX_TRIANGLES = 20_000  # per asset, after decimation (Infinigen's chairs come with ~200K)
 BAKE = 512  # texture size the materials are baked to (0: keep the procedural node trees)
 
@@ -141,7 +142,7 @@ def _key(category: str, variant: int) -> str:
 class InfinigenAssets:
     """The cached asset library: ``variants`` assets per category of ``FACTORIES``."""
 
-    def __init__(self, variants: int = 4, categories: tuple[str, ...] | None = None):
+    def __init__(self, variants: int = ASSET_VARIANTS, categories: tuple[str, ...] | None = None):
         if variants < 1:
             raise ValueError(f"variants must be >= 1, got {variants}")
         self.variants = variants
@@ -220,8 +221,8 @@ def _locked(path: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-if __name__ == "__main__":  # python -m synth.backends.procedural.infinigen [variants]: fill the cache
-    lib = InfinigenAssets(int(sys.argv[1]) if len(sys.argv) > 1 else 4)
+if __name__ == "__main__":  # python -m synth.backends.procedural.infinigen_assets [variants]: fill the cache
+    lib = InfinigenAssets(int(sys.argv[1]) if len(sys.argv) > 1 else ASSET_VARIANTS)
     for rec in lib.ensure():
         print(f"{rec['key']:20s} {rec['seconds']:6.2f} s {rec['triangles']:7d} triangles {rec['size']}")
     print(f"cache: {lib.root}")

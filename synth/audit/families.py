@@ -1,0 +1,279 @@
+"""The question families as a viewer of the video would answer them: one auditor per family, and
+:data:`AUDITORS`, the table from family name to auditor that :func:`answer` looks up.
+
+An auditor takes the sample's :class:`~synth.audit.view.View`, the item's slots (object ids ``a``,
+``b``, ``c``; ``frame``, ``category``, ``move``, ``turn`` where the family has them) and the
+shipped item (as JSON), and returns a str (options, yes/no), an int id (objects; 0 = the floor),
+a float (numbers: the measured value, in metres, square metres, centimetres or degrees as the
+family asks), or None where the video supports no answer."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from synth.audit.measures import (
+    floor_area,
+    heading_side,
+    image_side,
+    in_heading,
+    moved_visibly,
+    rectangle_sides,
+    resting_share,
+    structure_seen,
+    wrap_angle,
+)
+from synth.audit.view import ROBUST, View
+
+SURFACE_TOLERANCE = 0.06  # metres: contact between a surface and what stands on it
+
+Answer = str | int | float | None
+Auditor = Callable[[View, dict, dict], Answer]
+
+
+def relative_direction_lr(view: View, slots: dict, shipped: dict) -> Answer:
+    return image_side(view, slots.get("a"), slots.get("b"), slots["frame"])
+
+
+def where_when_appeared(view: View, slots: dict, shipped: dict) -> Answer:
+    a, b = slots.get("a"), slots.get("b")
+    f = view.first(b, view.min_px)
+    if f < 0 or view.first(b, 1) < f - 1:
+        return None
+    return image_side(view, a, b, f)
+
+
+def relative_depth(view: View, slots: dict, shipped: dict) -> Answer:
+    a, b = slots.get("a"), slots.get("b")
+    f = slots["frame"]
+    if not (view.visible(a, f) and view.visible(b, f)):
+        return None
+    da, db = view.median_depth(a, f), view.median_depth(b, f)
+    return None if abs(da - db) < 0.1 * min(da, db) else (a if da < db else b)
+
+
+def first_appearance(view: View, slots: dict, shipped: dict) -> Answer:
+    a, b, c = slots.get("a"), slots.get("b"), slots.get("c")
+    firsts = sorted((view.first(o, view.min_px), o) for o in (a, b, c) if view.first(o, view.min_px) >= 0)
+    if not firsts:
+        return None
+    f, winner = firsts[0]
+    if any(0 <= view.first(o, 1) <= f for o in (a, b, c) if o != winner):
+        return None
+    return winner
+
+
+def object_count(view: View, slots: dict, shipped: dict) -> Answer:
+    same = [o.id for o in view.ep.scene.objects if o.category == slots["category"]]
+    if any(view.px[:, o].any() and not view.seen(o) for o in same):
+        return None
+    return float(sum(view.seen(o) for o in same))
+
+
+def which_object_moved(view: View, slots: dict, shipped: dict) -> Answer:
+    moved = [o.id for o in view.ep.scene.objects if moved_visibly(view, o.id)]
+    return moved[0] if len(moved) == 1 else None
+
+
+def object_movement(view: View, slots: dict, shipped: dict) -> Answer:
+    a = slots.get("a")
+    m = next((m for m in view.ep.motions if m.id == a), None)
+    if m is None or not moved_visibly(view, a):
+        return None
+    start, end = view.centre(a, 0), view.centre(a, view.n - 1)
+    if start is None or end is None:
+        return None
+    away, left = in_heading(end - start, view.heading(0))
+    if abs(away) >= abs(left):
+        return "away from the camera" if away > 0 else "toward the camera"
+    return "to the left" if left > 0 else "to the right"
+
+
+def object_height(view: View, slots: dict, shipped: dict) -> Answer:
+    pts = view.body_points(slots.get("a"))
+    return None if len(pts) < 10 else float(np.subtract(*np.percentile(pts[:, 2], ROBUST[::-1])))
+
+
+def object_longest_side(view: View, slots: dict, shipped: dict) -> Answer:
+    pts = view.body_points(slots.get("a"))
+    if len(pts) < 10:
+        return None
+    lo, hi = np.percentile(pts[:, 2], ROBUST)
+    return 100.0 * max(*rectangle_sides(pts), hi - lo)
+
+
+def metric_distance(view: View, slots: dict, shipped: dict) -> Answer:
+    ca, cb = view.centre(slots.get("a")), view.centre(slots.get("b"))
+    return None if ca is None or cb is None else float(np.linalg.norm(ca - cb))
+
+
+def taller_than(view: View, slots: dict, shipped: dict) -> Answer:
+    ba, bb = view.bounds(slots.get("a")), view.bounds(slots.get("b"))
+    if ba is None or bb is None:
+        return None
+    return "yes" if ba[1][2] > bb[1][2] else "no"
+
+
+def relative_vertical(view: View, slots: dict, shipped: dict) -> Answer:
+    ba, bb = view.bounds(slots.get("a")), view.bounds(slots.get("b"))
+    if ba is None or bb is None:
+        return None
+    if ba[0][2] > bb[1][2]:
+        return "above"
+    if ba[1][2] < bb[0][2]:
+        return "below"
+    return None
+
+
+def support(view: View, slots: dict, shipped: dict) -> Answer:
+    a = slots.get("a")
+    ba = view.bounds(a)
+    if ba is None:
+        return None
+    if ba[0][2] <= SURFACE_TOLERANCE:
+        return 0
+    under = [
+        (resting_share(view.points(a), view.points(o.id)), o.id)
+        for o in view.ep.scene.objects
+        if o.id != a and view.seen(o.id) and (bo := view.bounds(o.id)) is not None
+        and abs(bo[1][2] - ba[0][2]) <= SURFACE_TOLERANCE
+    ]  # fmt: skip
+    best = max(under, default=(0.0, None))
+    return best[1] if best[0] > 0 else None
+
+
+def closest_object(view: View, slots: dict, shipped: dict) -> Answer:
+    from scipy.spatial import cKDTree
+
+    a = slots.get("a")
+    pa = view.points(a)
+    if len(pa) < 10:
+        return None
+    tree = cKDTree(pa)
+    ranked = sorted(
+        (float(tree.query(view.points(o.id))[0].min()), o.id)
+        for o in view.ep.scene.objects
+        if o.id != a and view.seen(o.id) and len(view.points(o.id)) >= 10
+    )
+    return ranked[0][1] if ranked else None
+
+
+def _centres(view: View, slots: dict, at: int) -> dict[int, np.ndarray] | None:
+    """World centres at frame ``at`` of every object the slots name; None if any is not measured."""
+    centres = {o: view.centre(o, at) for o in (slots.get("a"), slots.get("b"), slots.get("c")) if o is not None}
+    return None if any(v is None for v in centres.values()) else centres
+
+
+def allocentric_side(view: View, slots: dict, shipped: dict) -> Answer:
+    a, b, c = slots.get("a"), slots.get("b"), slots.get("c")
+    centres = _centres(view, slots, 0)
+    if centres is None:
+        return None
+    ang = heading_side(centres[a], math.atan2(*(centres[b] - centres[a])[1::-1]), centres[c])
+    return "left" if ang > 0 else "right"
+
+
+def goal_aiming(view: View, slots: dict, shipped: dict) -> Answer:
+    last = view.n - 1
+    centres = _centres(view, slots, last)
+    if centres is None:
+        return None
+    ang = heading_side(view.position(last), view.heading(last), centres[slots.get("a")])
+    return "straight ahead" if abs(ang) < 15 else ("turn left" if ang > 0 else "turn right")
+
+
+def action_distance(view: View, slots: dict, shipped: dict) -> Answer:
+    last = view.n - 1
+    centres = _centres(view, slots, last)
+    if centres is None:
+        return None
+    a = slots.get("a")
+    pos, h = view.position(last), view.heading(last)
+    way = h + {"forward": 0.0, "backward": math.pi, "left": math.pi / 2, "right": -math.pi / 2}[slots["move"]]
+    moved = pos[:2] + np.array([math.cos(way), math.sin(way)])
+    before = np.linalg.norm(centres[a][:2] - pos[:2])
+    after = np.linalg.norm(centres[a][:2] - moved)
+    return "closer" if after < before else "farther"
+
+
+def action_side(view: View, slots: dict, shipped: dict) -> Answer:
+    last = view.n - 1
+    centres = _centres(view, slots, last)
+    if centres is None:
+        return None
+    turned = view.heading(last) + (math.pi / 2 if slots["turn"] == "left" else -math.pi / 2)
+    return "in front" if abs(heading_side(view.position(last), turned, centres[slots.get("a")])) < 90 else "behind"
+
+
+def _turn(view: View) -> float:
+    """Degrees the camera turned from the first frame to the last (positive: to the left)."""
+    return math.degrees(wrap_angle(view.heading(view.n - 1) - view.heading(0)))
+
+
+def camera_turn_direction(view: View, slots: dict, shipped: dict) -> Answer:
+    return "left" if _turn(view) > 0 else "right"
+
+
+def camera_rotation_angle(view: View, slots: dict, shipped: dict) -> Answer:
+    return abs(_turn(view))
+
+
+def camera_translation(view: View, slots: dict, shipped: dict) -> Answer:
+    return float(np.linalg.norm(view.position(view.n - 1) - view.position(0)))
+
+
+def ego_movement(view: View, slots: dict, shipped: dict) -> Answer:
+    ahead, left = in_heading(view.position(view.n - 1) - view.position(0), view.heading(0))
+    if abs(ahead) >= abs(left):
+        return "forward" if ahead > 0 else "backward"
+    return "left" if left > 0 else "right"
+
+
+def room_ceiling_height(view: View, slots: dict, shipped: dict) -> Answer:
+    claimed = shipped.get("value") or 0.0
+    tops = np.concatenate(view.room_points())[:, 2]
+    if not (structure_seen(view, claimed, above=True) and structure_seen(view, 0.0, above=False)):
+        return None
+    return float(np.percentile(tops, 99.9)) if len(tops) else None
+
+
+def room_floor_area(view: View, slots: dict, shipped: dict) -> Answer:
+    return floor_area(view)
+
+
+AUDITORS: dict[str, Auditor] = {
+    "relative_direction_lr": relative_direction_lr,
+    "where_when_appeared": where_when_appeared,
+    "relative_depth": relative_depth,
+    "first_appearance": first_appearance,
+    "object_count": object_count,
+    "which_object_moved": which_object_moved,
+    "object_movement": object_movement,
+    "object_height": object_height,
+    "object_longest_side": object_longest_side,
+    "metric_distance": metric_distance,
+    "taller_than": taller_than,
+    "relative_vertical": relative_vertical,
+    "support": support,
+    "closest_object": closest_object,
+    "allocentric_side": allocentric_side,
+    "goal_aiming": goal_aiming,
+    "action_distance": action_distance,
+    "action_side": action_side,
+    "camera_turn_direction": camera_turn_direction,
+    "camera_rotation_angle": camera_rotation_angle,
+    "camera_translation": camera_translation,
+    "ego_movement": ego_movement,
+    "room_ceiling_height": room_ceiling_height,
+    "room_floor_area": room_floor_area,
+}
+
+
+def answer(view: View, family: str, slots: dict, shipped: dict) -> Answer:
+    """The auditor's answer for one item (see the module docstring for its types); KeyError for a
+    family the auditor has no definition for."""
+    if family not in AUDITORS:
+        raise KeyError(f"the auditor has no definition for family {family!r}")
+    return AUDITORS[family](view, slots, shipped)

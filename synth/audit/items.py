@@ -1,0 +1,85 @@
+"""One item against the video: :class:`Finding` (the verdict on one shipped answer),
+:func:`as_text` (an auditor's answer in the words the dataset ships) and :func:`audit_item`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from synth.audit.families import answer
+from synth.audit.view import View
+
+FLOOR_WORDS = "the floor"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The verdict on one shipped answer: what the video shows for it and whether they agree."""
+
+    key: str  # sample key
+    item: str  # question id
+    family: str
+    shipped: str
+    audited: str | None  # the auditor's answer (None: the video does not support one)
+    agrees: bool
+    why: str = ""
+
+    def line(self) -> str:
+        """One human-readable line (what ``synth verify --evidence`` prints for a disagreement)."""
+        return (
+            f"{self.key}/{self.item} [{self.family}]: shipped {self.shipped!r}, "
+            f"video shows {self.audited if self.audited is not None else 'no answer'!s}; {self.why}"
+        )
+
+
+def as_text(view: View, value) -> str | None:
+    """An auditor's answer as the dataset writes it: options as they are, an object id as its
+    description (0: the floor), a number to three significant digits; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return FLOOR_WORDS if value == 0 else view.ep.scene.object(int(value)).description
+    return f"{value:.3g}"
+
+
+def audit_item(view: View, key: str, item: dict, plain: View | None = None) -> Finding:
+    """One item against the video: an answer must be what ``view`` shows; an abstention is wrong
+    only where ``plain`` (the same sample counting only what plainly shows; default ``view``)
+    shows every object it names and the answer."""
+    family, slots = item["family"], dict(item["slots"])
+    shipped = item["answer"]
+    if item.get("abstain"):
+        view = plain or view
+        named = [v for k, v in slots.items() if k in ("a", "b", "c")]
+        if not all(view.seen(o) for o in named):
+            return Finding(key, item["id"], family, shipped, None, True, "a named object is not seen")
+        value = answer(view, family, slots, item)
+        text = as_text(view, value)
+        choices = item.get("choices") or []
+        if text is not None and item["answer_type"] != "number" and (not choices or text in choices):
+            return Finding(key, item["id"], family, shipped, text, False, "abstains, but the video shows the answer")
+        return Finding(key, item["id"], family, shipped, text, True, "abstention")
+    value = answer(view, family, slots, item)
+    if family == "object_count" and plain is not None and not item.get("abstain"):
+        # objects the auditor leaves undecided may or may not count: any count in between agrees
+        low = answer(plain, family, slots, item)
+        if low is not None and value is not None and min(low, value) <= float(item["value"]) <= max(low, value):
+            value = float(item["value"])
+        elif value is None:
+            value = low
+    text = as_text(view, value)
+    named = [v for k, v in slots.items() if k in ("a", "b", "c")]
+    if not all(view.seen(o) for o in named):
+        return Finding(key, item["id"], family, shipped, text, False, "names an object the video does not show")
+    if value is None:
+        return Finding(key, item["id"], family, shipped, None, False, "the video supports no answer")
+    if item["answer_type"] == "number":
+        truth = float(item["value"])
+        tol = max(float(item.get("tolerance") or 0.0) * abs(truth), 1e-9 if float(value).is_integer() else 0.0)
+        ok = abs(float(value) - truth) <= tol + 1e-9
+        return Finding(key, item["id"], family, shipped, text, ok, "" if ok else f"measured {value:.3g}")
+    ok = text == shipped
+    return Finding(key, item["id"], family, shipped, text, ok, "" if ok else "different answer")

@@ -1,0 +1,61 @@
+"""``synth export``: a dataset as training records, or scenes as a Habitat scene dataset."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from synth.cli.common import positive_int
+from synth.exports.formats import FORMATS as EXPORT_FORMATS
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``export`` subcommand and its flags."""
+    e = sub.add_parser(
+        "export",
+        help="write a dataset as training records (LLaVA-Video, ShareGPT, Qwen-VL), or scenes as a Habitat scene "
+        "dataset (synth export habitat DIR_OR_SEED --out PATH)",
+    )
+    e.add_argument("dir", help="dataset folder or s3://bucket/prefix; or 'habitat' followed by DIR_OR_SEED")
+    e.add_argument("habitat_source", nargs="?", metavar="DIR_OR_SEED", help="(habitat) a dataset, or seeds: 7 or 0,1,2")
+    e.add_argument("--format", choices=EXPORT_FORMATS, help="training format (docs/exports.md)")
+    e.add_argument("--out", type=Path, required=True, help="output folder")
+    e.add_argument("--per-sample", action="store_true", help="one multi-turn record per sample, not per question")
+    e.add_argument("--frames", type=positive_int, help="N frames sampled evenly as images instead of the video")
+    e.add_argument("--variants", help="only these variants, e.g. clean,fog or fog-2 (default: all)")
+    e.add_argument("--overwrite", action="store_true", help="replace a finished export in --out")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``synth export habitat DIR_OR_SEED`` or ``synth export DIR --format FORMAT``."""
+    if args.dir == "habitat":
+        from synth.exports.habitat import export_habitat
+
+        if not args.habitat_source:
+            raise ValueError("synth export habitat needs DIR_OR_SEED: a dataset, or procedural seeds (7 or 0,1,2)")
+        done = export_habitat(args.habitat_source, args.out)
+        print(
+            f"{len(done.scenes)} scene(s) and {done.trajectories} trajectories in the Habitat scene dataset "
+            f"{done.dataset_config}; render it with synth run --simulator habitat --scene-dataset {done.out}"
+        )
+        return 0
+    if args.habitat_source or not args.format:
+        raise ValueError("give --format llava-video|sharegpt|qwen-vl (or: synth export habitat DIR_OR_SEED)")
+    from synth.evaluation.items import parse_variants
+    from synth.exports.export import export_dataset
+    from synth.storage.s3 import local_dataset
+
+    report = export_dataset(
+        local_dataset(args.dir),
+        args.format,
+        args.out,
+        per_sample=args.per_sample,
+        frames=args.frames,
+        variants=parse_variants(args.variants),
+        overwrite=args.overwrite,
+    )
+    print(
+        f"{report.records} {args.format} records ({report.questions} questions, {report.samples} samples) in "
+        f"{report.records_file}; media paths are relative to {report.out}"
+    )
+    return 0
