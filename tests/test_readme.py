@@ -15,6 +15,7 @@ def test_python_api_example_runs(tmp_path, capsys):
     text = README.read_text()
     section = text[text.index("## Python API") :]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert code.startswith("import synth\n") and len(code.splitlines()) <= 15, code  # a hello world
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:

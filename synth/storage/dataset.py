@@ -25,7 +25,9 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from synth.core.records import SampleMeta
+from synth.core.records import QA, SampleMeta
+from synth.core.render_types import FrameBuffers
+from synth.core.scene import Episode
 from synth.storage.card import dataset_card
 
 SPLIT = "train"
@@ -237,3 +239,22 @@ def build_sample(meta: SampleMeta, media: dict[str, bytes]) -> Sample:
     """One sample: encoded media (``mp4``, ``gt.npz``, see ``synth.storage.media``) and its JSON."""
     data = json.loads(meta.model_dump_json())
     return Sample(meta.key, {**media, "json": json.dumps(data, sort_keys=True).encode()})
+
+
+def save_episode(
+    root: Path | str, episode: Episode, buffers: FrameBuffers, questions: list[QA], key: str = "ep0"
+) -> dict:
+    """Write one rendered episode and its questions as a finished one-sample dataset in ``root``
+    (replacing one there): shard, card and manifest, readable with ``datasets.load_dataset``.
+    ``buffers``: the episode's rendered passes (``FrameBuffers``); the video is encoded at the
+    episode's ``fps``. Returns the manifest. A run (``synth run``) writes many, with blind baselines."""
+    from synth.storage.media import encode_gt, encode_mp4  # PyAV: only where videos are encoded
+
+    meta = SampleMeta(
+        key=key, index=0, seed=0, variant="clean", episode=episode, questions=questions, config={}, code_version=""
+    )
+    media = {"mp4": encode_mp4(buffers.rgb, episode.video.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
+    writer = DatasetWriter(Path(root), config={})
+    writer.open(overwrite=True)
+    writer.stage(build_sample(meta, media))
+    return writer.finalize([key])
