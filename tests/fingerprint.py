@@ -107,6 +107,23 @@ def _diff(a, b, path: str, out: list[str]) -> None:
         out.append(f"{path}: {str(a)[:80]} != {str(b)[:80]}")
 
 
+# the scene-source fields: flat before the redesign, a tagged union ("source") after it
+SOURCE_FIELDS = ("source", "simulator", "scene_dataset", "scene", "house", "assets", "asset_variants")
+
+
+def _outside_source(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k not in SOURCE_FIELDS}
+
+
+def _same_config(old_run_json: dict, new_run_json: dict) -> bool:
+    """The old run.json validates (migrates) to the configuration the new code wrote."""
+    try:
+        from synth.flows.config import RunConfig
+    except ImportError:  # the old code: nothing to migrate
+        return old_run_json == new_run_json
+    return RunConfig.model_validate(old_run_json) == RunConfig.model_validate(new_run_json)
+
+
 def compare(old: dict, new: dict, noise: dict | None) -> list[str]:
     problems: list[str] = []
     for name in (*RUNS, "sample_episodes"):
@@ -116,9 +133,18 @@ def compare(old: dict, new: dict, noise: dict | None) -> list[str]:
         o, n = old[name], new[name]
         for part in ("keys", "manifest", "verify"):
             _diff(o[part], n[part], f"{name}/{part}", problems)
+        _diff(_outside_source(o["run_json"]), _outside_source(n["run_json"]), f"{name}/run.json", problems)
+        if not _same_config(o["run_json"], n["run_json"]):
+            problems.append(f"{name}/run.json: the old file does not validate to the new configuration")
         for key in sorted(set(o["samples"]) & set(n["samples"])):
             so, sn = o["samples"][key], n["samples"][key]
             _diff(so["json"], sn["json"], f"{name}/{key}/json", problems)
+            _diff(
+                _outside_source(so["set_apart"]["config"]),
+                _outside_source(sn["set_apart"]["config"]),
+                f"{name}/{key}/config",
+                problems,
+            )
             _diff(so["gt"], sn["gt"], f"{name}/{key}/gt", problems)
             if so["mp4"] != sn["mp4"]:
                 noisy = noise is not None and noise[name]["samples"][key]["mp4"] != so["mp4"]
@@ -130,7 +156,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["record"] and len(argv) == 2:
         record(Path(argv[1]))
         return 0
-    if argv[:1] == ["compare"] and len(argv) in (3, 5):
+    if argv[:1] == ["compare"] and len(argv) in (3, 5) and (len(argv) == 3 or argv[3] == "--noise"):
         noise = json.loads(Path(argv[4]).read_text()) if len(argv) == 5 else None
         found = compare(json.loads(Path(argv[1]).read_text()), json.loads(Path(argv[2]).read_text()), noise)
         print("\n".join(found) or "identical")
