@@ -256,9 +256,9 @@ def test_dockerfile_makes_infinigen_environment_as_bootstrap_does():
     assert image and [strip(c) for c in image] == [strip(c) for c in boot], (image, boot)
     assert ["python", "-m", "venv", venv] in commands
     assert ["python", "-m", "synth.backends.procedural.infinigen_assets", "4"] in commands  # default --asset-variants
-    from synth.flows.config import RunConfig
+    from synth.backends.procedural.settings import ProceduralSource
 
-    assert RunConfig.model_fields["asset_variants"].default == 4
+    assert ProceduralSource.model_fields["asset_variants"].default == 4
 
 
 def test_dockerfile_pins_match_the_development_environment():

@@ -114,7 +114,7 @@ def _rendering_on(hosts: Hosts, i: int) -> bool:
     """Whether a Ray worker on host ``i`` is running synth's render task now."""
     for pid in hosts.pids(i):
         try:
-            if b"render_on_ray" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if b"render_in_worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 return True
         except OSError:
             pass
