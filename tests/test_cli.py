@@ -198,3 +198,21 @@ def test_run_and_verify_from_the_command_line(tmp_path):
     assert r.returncode != 0 and "already holds a finished dataset" in r.stderr
     r = synth("verify", str(tmp_path))
     assert r.returncode != 0 and "not a finished synth dataset" in r.stderr
+
+
+def test_an_unexpected_failure_is_one_line_and_debug_shows_the_traceback(monkeypatch, capsys):
+    """Any exception a subcommand raises is one ``synth: error:`` line and exit 2; ``--debug``
+    (before or after the subcommand) lets the traceback through."""
+    import synth.cli.degradations
+    from synth.cli.main import main
+
+    def broken(args):
+        raise KeyError("no such thing\nsecond line")
+
+    monkeypatch.setattr(synth.cli.degradations, "run", broken)
+    assert main(["degradations"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("synth: error: KeyError:") and "--debug" in err[0]
+    for argv in (["--debug", "degradations"], ["degradations", "--debug"]):
+        with pytest.raises(KeyError):
+            main(argv)

@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     for module in SUBCOMMANDS.values():
         module.add_parser(sub)
+    debug = {"action": "store_true", "help": "show the whole traceback of a failure instead of one line"}
+    p.add_argument("--debug", **debug)
+    for subparser in sub.choices.values():  # also after the subcommand: synth run ... --debug
+        subparser.add_argument("--debug", **debug, default=argparse.SUPPRESS)
     return p
 
 
@@ -55,20 +59,31 @@ def _flag(command: str, loc: tuple) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one subcommand. Invalid input or a failure is one ``synth: error: ...`` line on stderr and exit 2;
-    Ctrl-C exits 130; otherwise the subcommand's own exit status."""
+    """Run one subcommand. Invalid input or a failure is one ``synth: error: ...`` line on stderr and exit 2
+    (``--debug``: the whole traceback); Ctrl-C exits 130; otherwise the subcommand's own exit status."""
     args = build_parser().parse_args(argv)
     try:
         return SUBCOMMANDS[args.command].run(args)
-    except ValidationError as e:
-        err = e.errors()[0]
-        print(f"synth: error: invalid {_flag(args.command, err['loc'])}: {err['msg']}", file=sys.stderr)
-    except (DatasetError, ValueError, RuntimeError, OSError) as e:
-        print(f"synth: error: {e}", file=sys.stderr)
     except KeyboardInterrupt:
         print("synth: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+    except Exception as e:
+        if args.debug:
+            raise
+        print(f"synth: error: {_one_line(args.command, e)}", file=sys.stderr)
     return 2
+
+
+def _one_line(command: str, e: Exception) -> str:
+    """What went wrong, in one line: the flag of invalid input, the message of an expected failure,
+    the type and message of anything else (with a pointer to ``--debug``)."""
+    if isinstance(e, ValidationError):
+        err = e.errors()[0]
+        return f"invalid {_flag(command, err['loc'])}: {err['msg']}"
+    if isinstance(e, DatasetError | ValueError | RuntimeError | OSError):
+        return str(e)
+    text = " ".join(str(e).split())
+    return f"{type(e).__name__}: {text} (synth --debug shows the traceback)"
 
 
 if __name__ == "__main__":
