@@ -237,8 +237,9 @@ def close_run(cfg: RunConfig, out: Path | str) -> dict:
     else:
         keys = [k for i in range(cfg.episodes) for k in sample_keys(cfg, i)]
         dataset = writer(cfg, root)
-        drop, rows = baselines_and_pruning(cfg, dataset.staged_metas(keys))
-        manifest = dataset.finalize(keys, drop, rows)
+        metas = dataset.staged_metas(keys)
+        drop, rows = baselines_and_pruning(cfg, metas)
+        manifest = dataset.finalize(keys, drop, rows, metas)
     if is_s3(out):
         push(root, str(out))
         drop_staging(str(out))

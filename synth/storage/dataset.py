@@ -178,15 +178,20 @@ class DatasetWriter:
         return read_tar(self.staging / f"{key}.tar")[0]  # stage() writes one sample per tar
 
     def finalize(
-        self, keys: list[str], drop: Collection[tuple[int, str]] = (), blind_baselines: list[dict] = ()
+        self,
+        keys: list[str],
+        drop: Collection[tuple[int, str]] = (),
+        blind_baselines: list[dict] = (),
+        metas: list[dict] | None = None,
     ) -> dict:
         """Assemble shards from the staged samples ``keys`` (in order), then card, then manifest.
 
         ``drop``: the questions, as (episode index, question id), to leave out of every variant
         of their episode; ``blind_baselines``: the per-family rows the manifest and the card
-        report. Both are the run's decisions (``synth.flows.run.close_run``): this only writes."""
+        report. Both are the run's decisions (``synth.flows.run.close_run``): this only writes.
+        ``metas``: ``staged_metas(keys)`` where the caller has read them already (for its decisions)."""
         drop = set(drop)
-        metas = self.staged_metas(keys)
+        metas = self.staged_metas(keys) if metas is None else metas
         kept = [{**m, "questions": [q for q in m["questions"] if (m["index"], q["id"]) not in drop]} for m in metas]
         shards = []
         for n, start in enumerate(range(0, len(keys), self.samples_per_shard)):
