@@ -28,12 +28,13 @@ from synth.backends.ai2thor.format import (
     to_synth,
     world_to_camera,
 )
+from synth.backends.ai2thor.renderer import ThorActionFailed
 from synth.backends.registry import open_renderer, renderer_settings, scene_source
 from synth.cli.main import main
 from synth.core.camera import project
 from synth.core.plugin import BackendUnavailable
 from synth.core.scene import CameraFrame, Frame, ObjectPose, Room, VideoSpec, VisibilityRule
-from synth.planning.planner import NoCameraPath
+from synth.planning.planner import NoCameraPath, rest_poses
 from synth.planning.shoot import shoot
 from tests.standins import THOR_STANDIN
 
@@ -331,6 +332,59 @@ def test_frames_objects_moved_and_refused_actions(thor):
     )
     with pytest.raises(NoCameraPath, match="TeleportFull failed"):
         session.render([far])
+
+
+@pytest.fixture
+def sofa_settles(monkeypatch):
+    """A renderer whose stand-in lets the sofa (never moved by synth: it is not moveable) drop
+    5 cm at its 3rd ``TeleportFull`` (``$SYNTH_THOR_STANDIN_DROP``), as physics can in a real build."""
+    monkeypatch.setenv("SYNTH_THOR_STANDIN_DROP", "Sofa|1@3")
+    r = open_renderer(renderer_settings("ai2thor", **THOR_STANDIN))
+    yield r
+    r.close()
+
+
+def test_an_object_synth_never_moved_is_checked_every_frame(sofa_settles):
+    """Every object's reported pose is compared with the plan each frame: the sofa, untouched by
+    synth, reported 5 cm lower at frame 2 fails the path with a line naming it; once the scene is
+    loaded again (the next episode) it is back where planned and every frame passes."""
+    thor = sofa_settles
+    scene = scene_source("ai2thor", thor, house=str(HOUSE))(0)
+    sofa = next(o for o in scene.objects if o.source_id == "Sofa|1")
+    assert not sofa.movable
+    video = VideoSpec(frames=4, width=64, height=48)
+    (room,) = scene.rooms
+    eye = np.array([*np.mean(room.footprint, axis=0), 1.5])
+    from synth.core.camera import look_at
+
+    camera = CameraFrame(
+        K=tuple(map(tuple, thor.intrinsics(video))),
+        world_to_camera=tuple(map(tuple, look_at(eye, np.array(sofa.box.center)))),
+    )
+    at_rest = list(rest_poses(scene).values())
+    frames = [Frame(index=i, time=i / video.fps, camera=camera, object_poses=at_rest) for i in range(4)]
+    with pytest.raises(ThorActionFailed, match=r"Sofa\|1 drifted 5\.0 cm / 0\.0 deg from its planned pose \(frame 2\)"):
+        thor.open(scene, video).render(frames)
+    out = thor.open(scene, video).render(frames)
+    assert (out.instance == sofa.id).any(axis=(1, 2)).all()
+
+
+def test_a_drifted_object_makes_the_episode_replanned(sofa_settles, caplog):
+    """The flow's episode loop: the drift found while planning attempt 0 is logged as a re-plan
+    naming the object, and the episode is planned and rendered again from attempt 1's seed, every
+    frame of it checked."""
+    from synth.flows.config import RunConfig
+    from synth.flows.episode import episode_seed, shoot_episode
+
+    cfg = RunConfig.from_options(
+        simulator="ai2thor", house=str(HOUSE), frames=4, width=64, height=48, seed=7, plan_candidates=2, **THOR_STANDIN
+    )
+    with caplog.at_level("WARNING", logger="synth.episode"):
+        seed, episode, buffers = shoot_episode(cfg, 0, sofa_settles, {})
+    (line,) = [r.getMessage() for r in caplog.records if "re-planned" in r.getMessage()]
+    assert line.startswith("episode 0 attempt 0 re-planned: AI2-THOR reports Sofa|1 drifted 5.0 cm")
+    assert seed == episode_seed(cfg.seed, 0, 1)
+    assert len(episode.frames) == 4 and buffers.instance.shape == (4, 48, 64)
 
 
 def test_without_the_build_the_error_says_what_to_do(tmp_path):

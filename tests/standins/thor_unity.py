@@ -21,7 +21,12 @@ Actions: ``Initialize``, ``GetScenesInBuild``, ``ChangeResolution``, ``ChangeQua
 ``TeleportFull``, ``TeleportObject``, ``PlaceObjectAtPoint``, ``GetReachablePositions``; anything
 else fails with ``errorCode: InvalidAction``. Frames are rendered by synth's Blender backend
 (draft quality) from the same objects, with THOR's camera model (``thor_format``). Unlike Unity
-it has no physics: objects stay where they are put.
+it has no physics: objects stay where they are put, unless told otherwise:
+
+``$SYNTH_THOR_STANDIN_DROP=<objectId>@<n>`` (tests only) stands in for physics letting an object
+settle: at the ``n``-th ``TeleportFull`` of the process (1-based) the object ``objectId`` drops
+``DROP`` (5 cm) lower, and is reported and rendered there until the next ``Reset`` /
+``CreateHouse`` loads the scene again. It happens once per process.
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ HORIZON_RANGE = (-30.0, 60.0)  # degrees THOR's default agent can look up / down
 NEAR, FAR = 0.1, 20.0
 ROOM_COLOR = [0, 0, 0]
 FLOOR_ID = "Floor|+00.00|+00.00|+00.00"
+DROP = 0.05  # metres an object falls with $SYNTH_THOR_STANDIN_DROP
 FIXTURES = Path(os.environ.get("SYNTH_THOR_STANDIN_FIXTURES", Path(__file__).parents[1] / "data" / "thor"))
 
 
@@ -268,13 +274,18 @@ class World:
 
 
 class Standin:
-    def __init__(self, server_pipe: str, client_pipe: str):
+    """The FIFO server. ``drop``: ``(objectId, n)``, the object that falls ``DROP`` metres at the
+    ``n``-th ``TeleportFull`` (``$SYNTH_THOR_STANDIN_DROP``), or None."""
+
+    def __init__(self, server_pipe: str, client_pipe: str, drop: tuple[str, int] | None = None):
         self.out = open(server_pipe, "wb")  # noqa: SIM115 - held for the process's life
         self.world = World()
         self.client_pipe = client_pipe
         self.inp = None
         self.sequence = 0
         self.last_action = ""
+        self.drop = drop
+        self.teleports = 0  # TeleportFull actions done
 
     # ---------------------------------------------------------------- protocol
     def send(self, metadata: dict, images: list[tuple[int, bytes]]) -> None:
@@ -434,6 +445,10 @@ class Standin:
             raise ActionFailed(f"position {position.tolist()} is not on the floor")
         y = float(rotation["y"] if isinstance(rotation, dict) else rotation)
         w.agent_position, w.yaw, w.horizon = position, y % 360.0, horizon
+        self.teleports += 1
+        if self.drop and self.teleports == self.drop[1]:
+            fallen = self._object(self.drop[0])
+            fallen.position = fallen.position - np.array([0.0, DROP, 0.0])
         return None
 
     def _object(self, object_id: str) -> StandinObject:
@@ -468,7 +483,9 @@ def main() -> None:
     client = os.environ.get("AI2THOR_FIFO_CLIENT_PIPE_PATH")
     if os.environ.get("AI2THOR_SERVER_TYPE") != "FIFO" or not server or not client:
         sys.exit("the AI2-THOR stand-in speaks the FIFO protocol only (ai2thor.fifo_server.FifoServer)")
-    Standin(server, client).run()
+    drop = os.environ.get("SYNTH_THOR_STANDIN_DROP", "")
+    object_id, _, n = drop.rpartition("@")
+    Standin(server, client, (object_id, int(n)) if drop else None).run()
 
 
 if __name__ == "__main__":

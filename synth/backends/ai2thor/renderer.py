@@ -9,13 +9,18 @@ changed (the pose THOR reports back is compared with the planned one, never assu
 ``TeleportFull`` for the agent (camera position, heading, horizon, standing), then RGB from
 ``event.frame``, depth from ``event.depth_frame`` and ids from
 ``event.instance_segmentation_frame`` with its colour -> objectId table mapped to synth ids.
-``K`` comes from the vertical field of view and the image size.
+The metadata that comes with the frame's images is compared with the frame's plan for **every**
+object, not only the teleported ones: THOR's physics can let an object synth never moved settle
+or fall, and a frame is only kept when each object is within ``POSITION_TOLERANCE`` /
+``ANGLE_TOLERANCE`` of its planned pose. ``K`` comes from the vertical field of view and the
+image size.
 
 Failures, each with one error: no ``ai2thor`` package or no Unity build (``BackendUnavailable``:
 the build is downloaded at first use, which needs internet, and runs headless with
 ``platform=CloudRendering`` on a Vulkan GPU or with ``Linux64`` on an X server); an action THOR
-refuses (``lastActionSuccess`` false) or a pose it does not take (``ThorActionFailed``, a
-``NoCameraPath``: the flow re-plans the episode with its next attempt and logs why).
+refuses (``lastActionSuccess`` false), a pose it does not take or an object that drifted from
+its planned pose (``ThorActionFailed``, a ``NoCameraPath``: the flow re-plans the episode with its
+next attempt and logs why, ``synth.flows.episode.shoot_episode``).
 
 synth's tests run everything on the Python side (the real ``Controller``, this module, the flow)
 on machines without the build by giving a **stand-in** for the Unity side, not AI2-THOR, as
@@ -234,6 +239,30 @@ class ThorSession:
         centre = vec(meta["position"]) + euler_matrix(meta["rotation"]) @ self.offset[i]
         return ObjectPose(id=i, position=tuple(to_synth(centre)), rotation=rotation_to_synth(meta["rotation"]))
 
+    def _off_plan(self, meta: dict, planned: ObjectPose) -> tuple[ObjectPose, float, float]:
+        """THOR's reported pose of an object (its ``metadata["objects"]`` entry) and how far it is
+        from ``planned``: metres between box centres, degrees between rotations."""
+        got = self._reported_pose(meta, planned.id)
+        off = float(np.linalg.norm(np.subtract(got.position, planned.position)))
+        return got, off, math.degrees(quaternion_angle(got.rotation, planned.rotation))
+
+    def _check_poses(self, event, frame: Frame) -> None:
+        """Every object of the scene where ``frame`` plans it, as THOR reports it with the frame's
+        images; ``ThorActionFailed`` naming the first object off by more than the tolerances (one
+        synth teleported earlier, or never moved, that physics let settle, fall or be pushed) or
+        one THOR no longer reports."""
+        metas = {m["objectId"]: m for m in event.metadata["objects"]}
+        for p in frame.object_poses:
+            thor_id = self.thor_id[p.id]
+            if thor_id not in metas:
+                raise ThorActionFailed(f"AI2-THOR no longer reports {thor_id} (frame {frame.index})")
+            _, off, turn = self._off_plan(metas[thor_id], p)
+            if off > POSITION_TOLERANCE or turn > ANGLE_TOLERANCE:
+                raise ThorActionFailed(
+                    f"AI2-THOR reports {thor_id} drifted {off * 100:.1f} cm / {turn:.1f} deg from its planned pose "
+                    f"(frame {frame.index})"
+                )
+
     def _move_objects(self, frame: Frame) -> None:
         for p in frame.object_poses:
             now = self.current[p.id]
@@ -255,9 +284,7 @@ class ThorSession:
                 renderImage=False,
             )
             meta = next(m for m in event.metadata["objects"] if m["objectId"] == thor_id)
-            got = self._reported_pose(meta, p.id)
-            off = float(np.linalg.norm(np.subtract(got.position, p.position)))
-            turn = math.degrees(quaternion_angle(got.rotation, p.rotation))
+            got, off, turn = self._off_plan(meta, p)
             if off > POSITION_TOLERANCE or turn > ANGLE_TOLERANCE:
                 raise ThorActionFailed(
                     f"AI2-THOR put {thor_id} {off * 100:.1f} cm / {turn:.1f} deg from its planned pose "
@@ -287,6 +314,7 @@ class ThorSession:
             or abs(float(md["agent"]["cameraHorizon"]) - horizon) > ANGLE_TOLERANCE
         ):
             raise ThorActionFailed(f"AI2-THOR's camera is not where frame {frame.index} put it")
+        self._check_poses(event, frame)
         if event.frame is None or event.depth_frame is None or event.instance_segmentation_frame is None:
             raise RuntimeError("AI2-THOR returned no RGB, depth or instance frame (renderImage off?)")
         far = self.renderer.far_plane()
