@@ -158,9 +158,11 @@ def episode(episodes):
 
 
 def _judged(ep, buf, d):
-    """(frame, object id, clean pixels, counted pixels, plainly visible, cannot be made out)."""
+    """(frame, object id, clean pixels, counted pixels, plainly visible, cannot be made out), the
+    criteria on the delivered frames (the variant's video decoded)."""
     masks = buf.instance if d.instance is None else d.instance
     clean = buf.rgb if d.instance is None else d.rgb  # lens distortion: the delivered frame is the clean one moved
+    delivered = decode_mp4(d.mp4)
     vis = {v.id: v.pixels for v in d.visibility}
     out = []
     for f in range(len(ep.frames)):
@@ -175,8 +177,8 @@ def _judged(ep, buf, d):
                     obj.id,
                     n,
                     vis[obj.id][f],
-                    plainly_visible(clean[f], d.rgb[f], mask),
-                    cannot_be_made_out(clean[f], d.rgb[f], mask),
+                    plainly_visible(clean[f], delivered[f], mask),
+                    cannot_be_made_out(clean[f], delivered[f], mask),
                 )
             )
     return out
@@ -187,10 +189,10 @@ IMAGE_ONLY = ("low_light", "compression")  # ownership keeps every pixel: only t
 
 @pytest.mark.parametrize("kind", list(DEGRADATIONS))
 def test_visibility_agrees_with_the_delivered_frames(episodes, episode, kind):
-    """Both ways, every type: nothing plainly visible is declared invisible (by the shared
-    test; where ownership keeps every pixel, at its full count), nothing that cannot be made
-    out is counted. Image-only types at every severity on every episode, the others at
-    severities 3 and 5 on one."""
+    """Both ways, every type, on the delivered video: nothing plainly visible is declared
+    invisible (by the shared test; where ownership keeps every pixel, at its full count),
+    nothing that cannot be made out is counted. Image-only types at every severity on every
+    episode, the others at severities 3 and 5 on one."""
     ep, buf, splats = episode
     runs = (
         [(e, b, None, s) for e, b in episodes for s in SEVERITIES]
@@ -202,17 +204,55 @@ def test_visibility_agrees_with_the_delivered_frames(episodes, episode, kind):
         d = degrade(e, b, kind, s, 0, splats=sp)
         masks = b.instance if d.instance is None else d.instance
         clean = b.rgb if d.instance is None else d.rgb
+        delivered = decode_mp4(d.mp4)
         for f, oid, n, counted, pv, cbm in _judged(e, b, d):
             assert not (pv and cbm), "the two criteria contradict each other"
             where = f"{kind}:{s} scene {e.scene.seed} frame {f} object {oid}"
             if pv:
                 plain += 1
-                assert discernibility(clean[f], d.rgb[f], masks[f] == oid).ok, where
+                assert discernibility(clean[f], delivered[f], masks[f] == oid).ok, where
                 if kind in IMAGE_ONLY:
                     assert counted == n, f"{where}: plainly visible, counted {counted} of {n}"
             if cbm:
                 assert counted == 0, f"{where}: cannot be made out, counted {counted} of {n}"
     assert plain > 0, f"{kind}: no plainly visible object to check"
+
+
+def test_visibility_is_judged_on_the_delivered_video(episodes):
+    """Regression (issue 30): the verdicts were made on the degraded frames before H.264
+    encoding, while the user receives the video. Under low_light:5 the codec smooths some of
+    the noise: every verdict follows the variant's video decoded, and some differ from the
+    verdict on the frames before encoding."""
+    changed = 0
+    for ep, buf in episodes:
+        d = degrade(ep, buf, "low_light", 5, 0)
+        assert d.mp4 == encode_mp4(d.rgb, ep.fps), "the sample's video, as the flow encodes it"
+        delivered = decode_mp4(d.mp4)
+        vis = {v.id: v.pixels for v in d.visibility}
+        for f in range(len(ep.frames)):
+            for obj in ep.scene.objects:
+                n, mask = ep.visible_pixels(obj.id)[f], buf.instance[f] == obj.id
+                on_video = discernibility(buf.rgb[f], delivered[f], mask)
+                if n == 0 or on_video is None:
+                    assert vis[obj.id][f] == n  # low light keeps every owned pixel: only the test decides
+                    continue
+                assert vis[obj.id][f] == (n if on_video.ok else 0), (ep.scene.seed, f, obj.id, on_video)
+                changed += on_video.ok != discernibility(buf.rgb[f], d.rgb[f], mask).ok
+    assert changed > 0, "no verdict the encoding changes: the check cannot tell the two apart"
+
+
+def test_the_flow_ships_the_video_visibility_was_judged_on(episodes):
+    """The run loop's variant carries ``degrade``'s video and the visibility recounted on it."""
+    from synth.core.scene import Episode
+    from synth.flows.episode import degraded_variants
+    from tests.conftest import tiny_config
+
+    ep, buf = episodes[0]
+    cfg = tiny_config(degradations="low_light:5", frames=N_FRAMES, width=W, height=H, fps=FPS)
+    (variant,), _ = degraded_variants(cfg, ep, buf, 0)
+    d = degrade(ep, buf, "low_light", 5, 0)
+    assert variant.media["mp4"] == d.mp4
+    assert Episode.model_validate_json(variant.episode_json).visibility == d.visibility
 
 
 def test_low_light_4_keeps_plainly_visible_objects_the_per_pixel_snr_hid(episodes):

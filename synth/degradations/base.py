@@ -8,8 +8,9 @@ evidence pixels that survive: ``round(pixels * min(1, n_evidence / n_reference))
 where ``n_reference`` is 0).
 
 Then one test on the delivered pixels, the same for every type (:func:`discernibility`): in
-each frame the object must still stand out of its surroundings in the degraded uint8 frame,
-measured against the clean frame over the object's mask and a ring around it. An object that
+each frame the object must still stand out of its surroundings in the delivered frame (the
+degraded uint8 frames encoded as the sample's H.264 video, the bytes that ship, and decoded
+again), measured against the clean frame over the object's mask and a ring around it. An object that
 fails it gets 0 visible pixels in that frame. The pipeline applies its usual ``min_pixels`` /
 ``min_frames`` rule to these counts, so an object the degradation hides turns its questions
 into abstentions, and one the delivered video still shows keeps them.
@@ -43,7 +44,8 @@ QUANTISATION_NOISE = 1 / np.sqrt(12)  # 8-bit levels: the noise floor of any uin
 DISCERNIBILITY = (
     f"discernible in the delivered frame: against its surroundings (the pixels {RING_GAP_PX + 1}-"
     f"{RING_GAP_PX + RING_WIDTH_PX} px outside its mask) the object keeps gain a = <x, y> / <x, x> of its "
-    f"clean contrast pattern x (y: the same in the degraded uint8 frame), with retained contrast "
+    f"clean contrast pattern x (y: the same in the delivered frame, decoded from the sample's H.264 video), "
+    f"with retained contrast "
     f"a * rms(x) >= {MIN_CONTRAST:g}/255 in its strongest channel and matched-filter SNR "
     f"a * |x| / rms(y - a x) >= {MIN_SNR:g} over the object's pixels and channels (for blur types x is also taken "
     f"from the clean frame blurred by {' and '.join(f'{k:g}' for k in BLUR_MATCH_STEPS)} x the type's blur, "
@@ -229,29 +231,50 @@ def discernibility(
     return best or Discernibility(0.0, 0.0, 0.0)  # not different from its surroundings even when clean
 
 
-def recount(src: Source, out: Output) -> list[ObjectVisibility]:
-    """Visible pixels per object per selected frame under the degradation (see module doc):
-    the ownership share, then 0 where :func:`discernibility` fails on the delivered frame."""
+@dataclass(frozen=True)
+class Judged:
+    """One object under a degradation, per selected frame."""
+
+    id: int
+    owned: list[int]  # its clean visible pixels x the ownership share (see module doc)
+    margin: list[float | None]  # Discernibility.margin on the delivered frame where owned > 0; None: not tested
+
+
+def judge(src: Source, out: Output, delivered: np.ndarray) -> list[Judged]:
+    """Every object's ownership-share pixels and, where it has any, the :func:`discernibility`
+    margin on the ``delivered`` frames, (F, H, W, 3) uint8: what the user receives, the
+    degraded frames through the sample's H.264 video (``Degraded.mp4``). None where there is
+    nothing to compare with (see :func:`discernibility`)."""
     episode, frames = src.episode, src.frames
     masks = src.buffers.instance[frames] if out.instance is None else out.instance
     clean = src.buffers.rgb[frames] if out.clean is None else out.clean
     result = []
     for obj in episode.scene.objects:
         counts = episode.visible_pixels(obj.id)
-        pixels = []
+        owned, margin = [], []
         for j, f in enumerate(frames):
             n_ref = int((out.reference[j] == obj.id).sum())
             n_ev = int((out.evidence[j] == obj.id).sum())
             share = 1.0 if n_ref == 0 else min(1.0, n_ev / n_ref)
             n = int(round(counts[f] * share))
+            test = None
             if n > 0:
                 blur = 0.0 if out.blur_sigma_px is None else out.blur_sigma_px[j]
-                test = discernibility(clean[j], out.rgb[j], masks[j] == obj.id, blur)
-                if test is not None and not test.ok:
-                    n = 0
-            pixels.append(n)
-        result.append(ObjectVisibility(id=obj.id, pixels=pixels))
+                test = discernibility(clean[j], delivered[j], masks[j] == obj.id, blur)
+            owned.append(n)
+            margin.append(None if test is None else test.margin)
+        result.append(Judged(obj.id, owned, margin))
     return result
+
+
+def recount(src: Source, out: Output, delivered: np.ndarray) -> list[ObjectVisibility]:
+    """Visible pixels per object per selected frame under the degradation (see module doc):
+    the ownership share, then 0 where :func:`discernibility` fails on the ``delivered`` frames
+    (see :func:`judge`)."""
+    return [
+        ObjectVisibility(id=j.id, pixels=[0 if m is not None and m < 1.0 else n for n, m in zip(j.owned, j.margin)])
+        for j in judge(src, out, delivered)
+    ]
 
 
 def to_uint8(linear: list[np.ndarray]) -> np.ndarray:
