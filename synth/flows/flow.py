@@ -29,6 +29,8 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import INPUTS, NO_CACHE
+from prefect.results import ResultRecord
+from prefect.settings import get_current_settings
 from pydantic import Field
 
 from synth.flows.config import RunConfig
@@ -44,10 +46,19 @@ from synth.storage.s3 import is_s3
 PROGRESS_ARTIFACT_SECONDS = 1.0  # at most one progress artifact update per second
 
 
-@task(name="render", cache_policy=INPUTS - "executor", persist_result=True, retries=1, retry_delay_seconds=2)
+@task(
+    name="render",
+    cache_policy=INPUTS - "executor",
+    persist_result=True,
+    cache_result_in_memory=False,
+    retries=1,
+    retry_delay_seconds=2,
+)
 def render_task(cfg: RunConfig, index: int, dataset: str, code: str, executor: Executor) -> Rendered:
     """Sample, plan, render and encode one episode in a worker process. Cached by the config,
-    the episode index, the dataset it belongs to and the version of synth's code."""
+    the episode index, the dataset it belongs to and the version of synth's code; the cached
+    result lives only until the episode is staged (``TaskSteps``), and never in memory (a run
+    would otherwise hold Prefect's last 1000 results: every episode's media)."""
     return executor.render(index)
 
 
@@ -71,20 +82,41 @@ def finalize_task(cfg: RunConfig, out: str) -> dict:
 
 
 class TaskSteps(Steps):
-    """An episode's steps as Prefect tasks (task runs in the UI; renders cached by their inputs)."""
+    """An episode's steps as Prefect tasks (task runs in the UI; renders cached by their inputs).
+
+    A render's result is persisted (a rerun of an interrupted run takes the renders that finished
+    but were not staged from Prefect's cache) in Prefect's local result storage of the machine
+    running the flow, and deleted once its episode is staged: a staged episode is never rendered
+    again (``open_run``), so a finished run leaves no render results behind."""
 
     def __init__(self, run: OpenRun, executor: Executor):
         super().__init__(run, executor)
         self.dataset, self.code = str(dataset_root(run.out).resolve()), code_version()
+        self.render_task = render_task.with_options(result_storage=local_result_storage())
+        self.stored: dict[int, Path] = {}  # episode index -> its render's result file, until staged
 
     def render(self, index: int) -> Rendered:
-        return render_task(self.run.cfg, index, self.dataset, self.code, self.executor)
+        state = self.render_task(self.run.cfg, index, self.dataset, self.code, self.executor, return_state=True)
+        rendered = state.result()  # the task's exception if it failed
+        if isinstance(state.data, ResultRecord):
+            self.stored[index] = Path(state.data.metadata.storage_key)
+        return rendered
 
     def ask(self, rendered: Rendered) -> list[Sample]:
         return questions_task(self.run.cfg, rendered, self.executor)
 
-    def write(self, samples: list[Sample]) -> None:
+    def write(self, index: int, samples: list[Sample]) -> None:
         write_task(self.run.cfg, str(self.run.out), samples)
+        stored = self.stored.pop(index, None)
+        if stored is not None:
+            stored.unlink(missing_ok=True)
+
+
+def local_result_storage() -> Path:
+    """Prefect's local result storage folder (``PREFECT_LOCAL_STORAGE_PATH``): render results are
+    kept there even where a default result storage block is configured, so that they stay on the
+    machine running the flow and can be deleted once staged."""
+    return Path(get_current_settings().results.local_storage_path)
 
 
 def run_config(config: RunConfig | dict, fields: dict[str, Any]) -> RunConfig:

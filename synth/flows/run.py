@@ -127,7 +127,8 @@ class Steps:
     def ask(self, rendered: Rendered) -> list[Sample]:
         return self.executor.ask(rendered)
 
-    def write(self, samples: list[Sample]) -> None:
+    def write(self, index: int, samples: list[Sample]) -> None:
+        """Stage the samples of episode ``index``."""
         for sample in samples:
             stage(self.run.cfg, self.run.out, sample)
 
@@ -206,7 +207,7 @@ def _ask_and_write(
     asked = time.perf_counter()
     board.apply((index, "writing", 0))
     show(board)
-    chain.write(samples)
+    chain.write(index, samples)
     spent = {**rendered.timings, "questions": asked - t, "stage": time.perf_counter() - asked}
     for name, seconds in spent.items():
         produced.timings[name] = produced.timings.get(name, 0.0) + seconds
