@@ -28,16 +28,21 @@ def _qa(**kw) -> QA:
 
 
 def test_mean_relative_accuracy_worked_example():
-    # VSI-Bench: MRA = mean over theta in {0.50, 0.55, ..., 0.95} of [|y_hat - y| / y < 1 - theta].
-    # 1.3 m for 1.0 m is 30% off: 0.30 < 1 - theta holds for theta = 0.50, 0.55, 0.60, 0.65 (0.5, 0.45,
-    # 0.4, 0.35) and not for 0.70 (0.30 is not below 0.30) nor above: 4 of 10 thresholds.
-    assert mean_relative_accuracy(1.3, 1.0) == pytest.approx(0.4)
-    assert mean_relative_accuracy(0.7, 1.0) == pytest.approx(0.4)
-    assert mean_relative_accuracy(3.9, 3.0) == pytest.approx(0.4)  # 30% of 3 m, also exact
+    # VSI-Bench's reference (lmms-eval's vsibench mean_relative_accuracy): MRA = mean over theta in
+    # linspace(0.5, 0.95, 10) of [|y_hat - y| / y <= 1 - theta], in floats. 1.3 m for 1.0 m is 30% off:
+    # it counts for theta = 0.50 ... 0.70 (the error lands on 1 - 0.70): 5 of 10 thresholds.
+    assert mean_relative_accuracy(1.3, 1.0) == pytest.approx(0.5)
+    assert mean_relative_accuracy(0.7, 1.0) == pytest.approx(0.5)
+    assert mean_relative_accuracy(3, 2) == pytest.approx(0.1)  # 50% off: only theta = 0.50
+    assert mean_relative_accuracy(5, 4) == pytest.approx(0.6)  # 25% off: 0.50 ... 0.75
+    assert mean_relative_accuracy(1.2, 1.0) == pytest.approx(0.7)  # 20% off: 0.50 ... 0.80
     assert mean_relative_accuracy(1.06, 1.0) == pytest.approx(0.9)  # 6% off: all but theta = 0.95
     assert mean_relative_accuracy(2.0, 2.0) == 1.0
-    assert mean_relative_accuracy(4.0, 2.0) == 0.0
+    assert mean_relative_accuracy(3.01, 2.0) == 0.0 and mean_relative_accuracy(4.0, 2.0) == 0.0
+    # synth's extensions where the reference has no answer
     assert mean_relative_accuracy(None, 2.0) == 0.0
+    assert mean_relative_accuracy(0, 0) == 1.0 and mean_relative_accuracy(0.1, 0) == 0.0
+    assert mean_relative_accuracy(-1.2, -1.0) == pytest.approx(0.7) and mean_relative_accuracy(5, -1.0) == 0.0
 
 
 def test_free_text_replies_are_read_as_the_field_reads_them():
@@ -65,6 +70,71 @@ def test_free_text_replies_are_read_as_the_field_reads_them():
     assert parse("17°", deg).number == 17 and parse("turned in 2 steps, 30 degrees", deg).number == 2
     assert prompt(mc).splitlines()[1:4] == ["Options:", "A. right", "B. left"]
     assert expected_reply(mc) == "B. left" and expected_reply(n) == "3.3 m"
+
+
+def test_the_final_answer_of_a_reply_that_reasons_first_is_read():
+    r"""Only the final answer counts: after </think>, the last "Answer:" line, the last \boxed{}, else
+    the last line; what the reasoning mentions on the way (numbers, options, "not visible") does not."""
+    n = _qa(answer="0.8", value=0.8, answer_type="number", unit="m")
+    cases = {
+        "<think>The table is 2 m wide ...</think> Answer: 0.8 m": 0.8,
+        "<think>The table is 2 m wide.\nIt is not visible at first.</think>\n\nThe gap is 0.8 m.": 0.8,
+        "The table is 2 m wide, so the gap is smaller.\nAnswer: 0.8 m\nThis is an estimate of 1 m.": 0.8,
+        "Final answer: 2 m? No.\nFinal Answer: 0.8 m": 0.8,
+        "**Final Answer:**\n\n**80 cm**": 0.8,
+        "Roughly 2 m minus 1.2 m, so the answer is 0.8 m.": 0.8,
+        r"The table is 2 m wide; the gap is $\boxed{0.8\,\text{m}}$ wide.": 0.8,
+        "Between 1 and 2 m.\n\\boxed{80\\text{ cm}}": 0.8,
+    }
+    for reply, value in cases.items():
+        assert parse(reply, n).number == pytest.approx(value), reply
+    for reply in ("<think>The table is 2 m wide, so the gap", "<think>2 m</think>", "<think>2 m</think>\n<think>so"):
+        assert not parse(reply, n).understood, reply  # cut off while reasoning, or nothing after it
+    assert parse("<think>It could be 2 m.</think> It cannot be determined from the video.", n).abstain
+    assert parse("<think>Is it unknown? No.</think> 0.8 m", n).number == pytest.approx(0.8)
+    mc = _qa(answer="left", choices=["right", "left", ABSTAIN], answer_type="multiple choice")
+    for reply in (
+        "<think>Option A says right, but the chair is not visible from there.</think> B",
+        "<think>It could be A.</think>\nAnswer: B. left",
+        "A is wrong and C does not fit.\nThe answer is (B).",
+        r"Not A, so \boxed{B}",
+        "Not A.\n\\boxed{\\text{B}}",
+    ):
+        assert parse(reply, mc).text == "left" and not parse(reply, mc).abstain, reply
+    assert parse("<think>B? or A?</think>\nC. cannot be determined from the video", mc).abstain
+    yn = _qa(answer="yes", answer_type="yes/no")
+    assert parse("<think>Is it no? It is not visible in frame 1, but later.</think> Yes", yn).text == "yes"
+    assert parse("<think>Yes, I see it.</think> No.", yn).text == "no"
+    deg = _qa(answer="90", value=90.0, answer_type="number", unit="deg")
+    assert parse(r"It turned by $90^\circ$ in 2 steps, so \boxed{90^{\circ}}", deg).number == 90
+
+
+def test_numbers_with_thousands_separators_and_decimal_commas():
+    cm = _qa(answer="125", value=125.0, answer_type="number", unit="cm")
+    grouped = ("1,250 mm", "1 250 mm", "1\u2009250 mm", "1\u202f250 mm", "1\u00a0250 mm", "1\u2009250\u2009mm")
+    for reply in grouped:
+        assert parse(reply, cm).number == 125.0, ascii(reply)
+    m = _qa(answer="1.25", value=1.25, answer_type="number", unit="m")
+    cases = {
+        "0,8 m": 0.8,
+        "1,25 m": 1.25,
+        "0,800 m": 0.8,  # a first group of 0 is not a thousands group
+        "1,2500 m": 1.25,  # four digits after the comma: a decimal comma
+        "1234,567 mm": 1.234567,  # four digits before it: a decimal comma
+        "12,500 mm": 12.5,
+        "1,250,000 mm": 1250.0,
+        "1,250.5 mm": 1.2505,
+        "1 250,5 mm": 1.2505,
+        "1 250 000 mm": 1250.0,
+        "130 cm": 1.3,  # converted exactly: the same float as "1.3"
+        "2, 3 or 4 m": 2.0,  # a comma and a space: a list, not a number
+        "-1,250 mm": -1.25,
+    }
+    for reply, value in cases.items():
+        assert parse(reply, m).number == value, reply
+    count = _qa(answer="3", value=3.0, answer_type="number", unit="")
+    assert parse("3 chairs, 1 250 mm apart", count).number == 3  # the first number
+    assert parse("12 345", count).number == 12345 and parse("1 2345", count).number == 1
 
 
 def _chance(items) -> float:
@@ -131,29 +201,36 @@ def test_eval_command_writes_table_report_and_chart(tiny_dataset, tmp_path, caps
 
 
 def test_eval_asks_an_openai_compatible_endpoint_and_resumes(tiny_dataset, tmp_path, capsys):
-    """Against a STAND-IN server that answers from a fixed table (no vision model runs here)."""
+    """Against a STAND-IN server that answers from a fixed table (no vision model runs here), as a
+    reasoning model would: thinking first (with numbers, options and "not visible" in it), then the
+    answer. Replies are stored whole and scored on their final answer."""
     root = tiny_dataset[0]
     items = read_items(root)
-    table = {prompt(i.qa): expected_reply(i.qa) for i in items}
+    thinking = "<think>Frame 1 shows 2 m of wall; is it A? The object is not visible at first, 7 cm.</think>\n"
+    table = {prompt(i.qa): f"{thinking}Final answer: {expected_reply(i.qa)}" for i in items}
     preds = tmp_path / "eval" / "p.jsonl"
     first = items[: len(items) // 3]
     preds.parent.mkdir()
     preds.write_text("".join(json.dumps({"id": i.id, "answer": table[prompt(i.qa)]}) + "\n" for i in first))
     args = ["eval", str(root), "--model", "standin-vision", "--predictions", str(preds), "--frames", "3"]
     with StandInVisionServer(table, fail_first=2) as server:
-        assert main([*args, "--base-url", server.base_url, "--concurrency", "3", "--size", "64"]) == 0
+        flags = ["--base-url", server.base_url, "--concurrency", "3", "--size", "64", "--max-tokens", "9000"]
+        assert main([*args, *flags]) == 0
         asked = len(server.requests)
         assert asked == len(items) - len(first)  # only what the file did not answer; 503s were retried
         body = server.requests[0]
         images = [p for p in body["messages"][-1]["content"] if p["type"] == "image_url"]
-        assert len(images) == 3 and body["temperature"] == 0.0
+        assert len(images) == 3 and body["temperature"] == 0.0 and body["max_tokens"] == 9000
         assert main([*args, "--base-url", server.base_url]) == 0  # rerun: nothing left to ask
         assert len(server.requests) == asked
     rows = [json.loads(line) for line in preds.read_text().splitlines()]
     assert sorted(r["id"] for r in rows) == sorted(i.id for i in items)  # each exactly once
+    by_id = {i.id: i for i in items}
+    assert all(r["answer"] == table[prompt(by_id[r["id"]].qa)] for r in rows)  # stored whole, thinking included
+    assert {r.get("finish_reason") for r in rows[len(first) :]} == {"stop"}
     report = Report.model_validate_json((tmp_path / "eval" / "p.report.json").read_text())
     expected = score(items, {r["id"]: r["answer"] for r in rows})
-    assert report.score == expected.score and report.missing == 0
+    assert report.score == expected.score == 1.0 and report.missing == 0 and report.overall.unanswered == 0
     out = capsys.readouterr().out
     assert f"{asked} questions asked" in out and f"0 questions asked, {len(items)} already answered" in out
     assert main(["eval", str(root), "--base-url", "http://127.0.0.1:9/v1"]) == 2

@@ -27,6 +27,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--frames", type=positive_int, default=8, help="frames sent per question (default 8)")
     ev.add_argument("--size", type=positive_int, default=448, help="longer side of each frame, px (default 448)")
     ev.add_argument("--concurrency", type=positive_int, default=4, help="requests in flight (default 4)")
+    ev.add_argument(
+        "--max-tokens",
+        type=positive_int,
+        default=4096,
+        help="reply length limit, tokens (default 4096: room for a reasoning model's thinking)",
+    )
     ev.add_argument("--timeout", type=positive(float), default=120.0, help="seconds per request (default 120)")
     ev.add_argument("--max-retries", type=int, default=3, help="retries per request (default 3)")
     ev.add_argument("--variants", help="only these variants, e.g. clean,fog or fog-2 (default: all)")
@@ -58,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
             frames=args.frames,
             size=args.size,
             concurrency=args.concurrency,
+            max_tokens=args.max_tokens,
         )
         predictions = predictions or Path("eval") / args.model.replace("/", "_") / "predictions.jsonl"
         asked = ask_endpoint(
@@ -69,6 +76,13 @@ def run(args: argparse.Namespace) -> int:
         failed = len(asked.failed)
         for item_id, error in list(asked.failed.items())[:5]:
             print(f"synth eval: no reply for {item_id}: {error}", file=sys.stderr)
+        if asked.cut_off:
+            print(
+                f"synth eval: {asked.cut_off} replies stopped at --max-tokens {args.max_tokens} (finish_reason "
+                "length); a reply cut off while reasoning answers nothing: raise --max-tokens and ask again "
+                "with a new --predictions file",
+                file=sys.stderr,
+            )
         print(f"{asked.asked} questions asked, {asked.skipped} already answered, {failed} failed -> {predictions}")
     elif not predictions:
         raise ValueError("give --predictions FILE, or --base-url URL --model NAME to ask an endpoint")

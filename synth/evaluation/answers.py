@@ -1,18 +1,37 @@
-"""Reading a model's free-text reply as an answer to one question.
+r"""Reading a model's free-text reply as an answer to one question.
 
 ``parse(reply, qa)`` returns a :class:`Parsed`: an abstention, an option text (questions with
 options), ``"yes"``/``"no"``, or a number converted to the question's unit; ``None`` fields when
-the reply says none of these. What it understands, in order:
+the reply says none of these.
+
+First the final answer is cut out of the reply (``final_answer``), and everything below is read
+from it alone, so that what a model considers on the way (a number, an option, "not visible")
+does not decide the answer:
+
+- reasoning: what follows the last ``</think>``; a ``<think>`` never closed means the reply was cut
+  off while reasoning, and nothing is answered;
+- then the last "Answer:" / "Final answer:" / "the answer is" (the rest of that line, or the next
+  non-empty line when the rest is empty), else the last ``\boxed{...}``, else the last non-empty
+  line; a ``\boxed{...}`` inside the chosen text is unwrapped, LaTeX ``\text{..}``, ``\,`` and
+  ``^\circ`` are read as text, a thin space and a degree sign; markdown emphasis and ``$`` around
+  the answer are dropped.
+
+A reply of one line without these markers (``"B"``, ``"3.3 m"``) is its own final answer. In it:
 
 - abstention phrasing ("cannot be determined", "can't tell", "not visible in the video", "unknown",
   "not enough information", ...), or the abstention option by letter or text;
 - options: a leading letter (``B``, ``(B)``, ``B.``, ``B)``, ``Answer: B``, ``The answer is B``),
-  then the exact option text, then the one option whose text occurs in the reply (the longest
+  then the exact option text, then the one option whose text occurs in the answer (the longest
   where one option's text contains another's; none if two unrelated options occur);
-- yes/no: the first word, else the only one of the two words the reply contains;
+- yes/no: the first word, else the only one of the two words the answer contains;
 - numbers: the first number (digits, or a number word up to twenty), with its unit when given
   (metres, centimetres, millimetres, feet, inches; degrees, radians; square metres / feet),
   converted to the question's unit; a number without unit is taken in the question's unit.
+  Thousands separators: a comma, or one kind of space (plain, thin U+2009, narrow no-break U+202F,
+  no-break U+00A0), between groups of three digits after a first group of 1-3 digits not starting
+  with 0 (``1,250`` and ``1 250`` are 1250, ``12,500.5`` is 12500.5). Any other comma between
+  digits is a decimal comma (``0,8`` and ``1,25``, ``0,800``, ``1,2500``). Conversions between
+  metric units are exact (``130 cm`` is read as the same float as ``1.3`` m).
 """
 
 from __future__ import annotations
@@ -20,6 +39,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 from synth.evaluation.prompt import options
 from synth.programs.family import ABSTAIN, QA
@@ -59,18 +79,24 @@ NUMBER_WORDS = {
         ]
     )
 }
+_SPACES = " \u2009\u202f\u00a0"  # plain, thin, narrow no-break, no-break space
 _NUMBER = re.compile(
-    r"(?<![\w.])(-?\d+(?:[.,]\d+)?|" + "|".join(NUMBER_WORDS) + r")(?![\w])\s*"
-    r"(square metres|square meters|square feet|sq\.? ?m|sq\.? ?ft|m\^2|m2|m²|ft²|"
+    r"(?<![\w.])(?:(?P<sign>-?)(?:"
+    r"(?P<comma>[1-9]\d{0,2}(?:,\d{3}(?!\d))+(?:\.\d+)?)"  # 1,250 / 12,500.5: comma-grouped thousands
+    rf"|(?P<spaced>[1-9]\d{{0,2}}(?P<sp>[{_SPACES}])\d{{3}}(?!\d)(?:(?P=sp)\d{{3}}(?!\d))*(?:[.,]\d+)?)"  # 1 250,5
+    r"|(?P<plain>\d+(?:[.,]\d+)?)"  # 3 / 3.3 / 0,8 (decimal comma)
+    r")|(?P<word>" + "|".join(NUMBER_WORDS) + r"))(?![\w])\s*"
+    r"(?P<unit>square metres|square meters|square feet|sq\.? ?m|sq\.? ?ft|m\^2|m2|m²|ft²|"
     r"centimetres|centimeters|centimetre|centimeter|cm|millimetres|millimeters|mm|"
     r"metres|meters|metre|meter|m|feet|foot|ft|inches|inch|in\b|"
     r"degrees|degree|deg|°|radians|rad)?",
     re.IGNORECASE,
 )
 # factor to SI-like base per unit family: length in metres, angle in degrees, area in square metres
-_LENGTH = {"m": 1.0, "cm": 0.01, "mm": 0.001, "ft": 0.3048, "in": 0.0254}
-_ANGLE = {"deg": 1.0, "rad": 180.0 / math.pi}
-_AREA = {"m^2": 1.0, "ft^2": 0.09290304}
+# (exact fractions where the factor is a decimal, so "130 cm" reads as the same float as "1.3 m")
+_LENGTH = {u: Fraction(f) for u, f in {"m": "1", "cm": "0.01", "mm": "0.001", "ft": "0.3048", "in": "0.0254"}.items()}
+_ANGLE = {"deg": Fraction(1), "rad": 180.0 / math.pi}
+_AREA = {"m^2": Fraction(1), "ft^2": Fraction("0.09290304")}
 _ALIASES = {
     "square metres": "m^2",
     "square meters": "m^2",
@@ -149,32 +175,91 @@ def _yes_no(reply: str) -> str | None:
     return present.pop() if len(present) == 1 else None
 
 
-def _convert(value: float, unit: str | None, target: str) -> float | None:
+def _convert(value: Fraction, unit: str | None, target: str) -> float | None:
     unit = _ALIASES.get(unit.lower(), unit.lower()) if unit else None
     if unit is None or not target:
-        return value
+        return float(value)
     for table in (_LENGTH, _ANGLE, _AREA):
         if target in table:
-            return value * table[unit] / table[target] if unit in table else None
-    return value
+            return float(value * table[unit] / table[target]) if unit in table else None
+    return float(value)
+
+
+def _value(m: re.Match) -> Fraction:
+    """The number a ``_NUMBER`` match reads, exactly."""
+    if m.group("word"):
+        return Fraction(NUMBER_WORDS[m.group("word").lower()])
+    if m.group("comma"):
+        digits = m.group("comma").replace(",", "")
+    elif m.group("spaced"):
+        digits = m.group("spaced").replace(m.group("sp"), "").replace(",", ".")
+    else:
+        digits = m.group("plain").replace(",", ".")
+    return Fraction(m.group("sign") + digits)
 
 
 def parse_number(reply: str, unit: str) -> float | None:
     """The first number in ``reply`` that carries no unit or one convertible to ``unit``."""
     for m in _NUMBER.finditer(reply):
-        raw, found_unit = m.group(1).lower(), m.group(2)
-        value = float(NUMBER_WORDS[raw]) if raw in NUMBER_WORDS else float(raw.replace(",", "."))
+        found_unit = m.group("unit")
         if found_unit and found_unit.lower() == "in" and unit not in _LENGTH:
             found_unit = None  # "in" as a preposition
-        converted = _convert(value, found_unit, unit)
+        converted = _convert(_value(m), found_unit, unit)
         if converted is not None:
             return converted
     return None
 
 
+_THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
+# "Answer:", "**Final Answer:**" (the answer on the rest of the line or the next); "the answer is B"
+_ANSWER_MARK = re.compile(r"\banswer[*_]*\s*[:：]|\banswer[*_]*\s+is\b(?=[^\w\n]*\w)", re.IGNORECASE)
+_LATEX = (
+    (re.compile(r"\\(?:text|textbf|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}"), r"\1"),  # \text{ m} -> " m"
+    (re.compile(r"\^\s*\{?\s*\\circ\s*\}?"), "°"),  # 90^\circ -> 90°
+    (re.compile(r"\\[,;:]"), "\u2009"),  # 1\,250 -> a thin space
+    (re.compile(r"\{,\}"), ","),  # 0{,}8 -> 0,8
+)
+_DECORATION = " \t*_`$"  # markdown emphasis, code and math marks around an answer
+
+
+def _last_boxed(text: str) -> str | None:
+    r"""The content of the last ``\boxed{...}`` in ``text`` (braces balanced; to the end if unclosed)."""
+    start = text.rfind("\\boxed{")
+    if start < 0:
+        return None
+    depth, begin = 1, start + len("\\boxed{")
+    for i in range(begin, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[begin:i]
+    return text[begin:]
+
+
+def final_answer(reply: str) -> str:
+    """The part of ``reply`` that states its final answer (see the module docstring); "" when the
+    reply was cut off while reasoning or says nothing."""
+    text = reply or ""
+    if _THINK_CLOSE in text:
+        text = text.rsplit(_THINK_CLOSE, 1)[1]
+    if _THINK_OPEN in text:
+        return ""  # reasoning never closed: cut off before answering
+    marks = list(_ANSWER_MARK.finditer(text))
+    if marks:
+        first, *more = text[marks[-1].end() :].split("\n")
+        answer = next((ln for ln in (first, *more) if ln.strip(_DECORATION)), "")
+    elif (boxed := _last_boxed(text)) is not None:
+        answer = boxed
+    else:
+        answer = next((ln for ln in reversed(text.splitlines()) if ln.strip()), "")
+    answer = _last_boxed(answer) or answer
+    for pattern, repl in _LATEX:
+        answer = pattern.sub(repl, answer)
+    return answer.strip(_DECORATION)
+
+
 def parse(reply: str, qa: QA) -> Parsed:
-    """The answer ``reply`` gives to ``qa`` (see the module docstring)."""
-    reply = (reply or "").strip()
+    """The answer ``reply`` gives to ``qa``, read from its final answer (see the module docstring)."""
+    reply = final_answer(reply).strip()
     if qa.choices:
         text = _option(reply, qa)
         if text == ABSTAIN:

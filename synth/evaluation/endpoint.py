@@ -5,8 +5,11 @@ Each question goes out as one chat completion: a system line, then a user messag
 ``frames`` frames sampled evenly from the sample's video (JPEG data URLs, the longer side scaled
 to ``size`` pixels, as ``image_url`` content parts), then the question with its options
 (``synth.evaluation.prompt.prompt``). Requests run ``concurrency`` at a time; timeouts, 429 and 5xx are
-retried with backoff (``synth.programs.llm.ChatClient``). Every reply is appended to the predictions
-file (JSONL ``{"id", "answer"}``) as soon as it arrives, so a rerun asks only what is missing.
+retried with backoff (``synth.programs.llm.ChatClient``). Every reply is appended whole (reasoning
+included, as the endpoint sent it; ``synth.evaluation.answers`` reads its final answer) to the
+predictions file (JSONL ``{"id", "answer", "finish_reason"}``) as soon as it arrives, so a rerun
+asks only what is missing. ``max_tokens`` bounds a reply; its default leaves reasoning models room
+to finish (a reply cut off at the limit has ``finish_reason`` "length" and is counted).
 ``AskSettings`` holds these options and the endpoint's (``synth.programs.llm.EndpointSettings``).
 """
 
@@ -45,7 +48,7 @@ class AskSettings(BaseModel):
     frames: int = Field(8, ge=1, description="frames sent per question, spread evenly over the video")
     size: int = Field(448, ge=16, description="longer side of each frame, px")
     concurrency: int = Field(4, ge=1, description="requests in flight")
-    max_tokens: int = Field(64, ge=1, description="reply length limit, tokens")
+    max_tokens: int = Field(4096, ge=1, description="reply length limit, tokens (room for reasoning models)")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class AskReport:
     asked: int  # requests answered this time
     skipped: int  # items the predictions file already answered
     failed: dict[str, str]  # item id -> error, after retries
+    cut_off: int  # replies this time that stopped at max_tokens (finish_reason "length")
 
 
 def frame_urls(mp4: bytes, frames: int, size: int) -> list[str]:
@@ -84,22 +88,24 @@ def ask_endpoint(
     predictions = Path(predictions)
     done = read_predictions(predictions) if predictions.exists() else {}
     predictions.parent.mkdir(parents=True, exist_ok=True)
-    lock, failed, asked, skipped = threading.Lock(), {}, 0, 0
+    lock, failed, asked, skipped, cut_off = threading.Lock(), {}, 0, 0, 0
 
     with open(predictions, "a", encoding="utf-8") as out, ThreadPoolExecutor(settings.concurrency) as pool:
 
         def ask(item: Item, urls: list[str]) -> None:
-            nonlocal asked
+            nonlocal asked, cut_off
             try:
-                reply = client.chat(messages(item, urls), temperature=0.0, max_tokens=max_tokens).text
+                reply = client.chat(messages(item, urls), temperature=0.0, max_tokens=max_tokens)
             except LLMError as e:
                 with lock:
                     failed[item.id] = str(e)
                 return
+            row = {"id": item.id, "answer": reply.text, "finish_reason": reply.finish_reason}
             with lock:
-                out.write(json.dumps({"id": item.id, "answer": reply}, ensure_ascii=False) + "\n")
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 out.flush()
                 asked += 1
+                cut_off += reply.finish_reason == "length"
 
         for n, (mp4, items) in enumerate(samples, 1):
             todo = [i for i in items if i.id not in done]
@@ -110,4 +116,4 @@ def ask_endpoint(
             list(pool.map(lambda it, urls=urls: ask(it, urls), todo))
             if log:
                 log(f"{n} samples: {asked} replies, {skipped} already there, {len(failed)} failed")
-    return AskReport(asked=asked, skipped=skipped, failed=failed)
+    return AskReport(asked=asked, skipped=skipped, failed=failed, cut_off=cut_off)
