@@ -44,7 +44,7 @@ s3-down:
 
 TEST_STAMP := $(VENV)/.bootstrapped-test
 
-$(TEST_STAMP): $(STAMP)
+$(TEST_STAMP): $(STAMP) infra/oracles-requirements.txt
 	bash infra/bootstrap.sh --test
 	touch $@
 

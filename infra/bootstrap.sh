@@ -3,7 +3,8 @@
 # Blender and FFmpeg need (apt, as root) and a .venv with the project. Safe to rerun.
 #   --infinigen  also .venv-infinigen: Infinigen 1.15.5 with its Blender (bpy 4.2.0), for
 #                `synth run --assets infinigen` (synth/backends/procedural/infinigen.py)
-#   --test       what the test suite needs too (implies --infinigen)
+#   --test       what the test suite needs too (implies --infinigen), with .venv-oracles: the
+#                field's own packages the tests check synth against (infra/oracles-requirements.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +53,11 @@ if [ "$INFINIGEN" = 1 ]; then
   BLENDER_USER_RESOURCES="$(mktemp -d)" .venv-infinigen/bin/python -c 'import bpy, infinigen.assets.objects.seating' 2>/dev/null
 fi
 if [ "$TEST" = 1 ]; then
+  # the field's own code as test oracles (tests/field): their pins conflict with synth's, so a venv of their own
+  echo "bootstrap: the field's tools (LLaMA-Factory, qwen-vl-utils, lmms-eval) into .venv-oracles"
+  [ -x .venv-oracles/bin/python ] || "$PY" -m venv .venv-oracles
+  .venv-oracles/bin/python -m pip install -q -r infra/oracles-requirements.txt
+  .venv-oracles/bin/python -m pip install -q --no-deps lmms-eval==0.7.3  # only its vsibench scoring is used
   # the small models the LLM-compiler tests run (pinned and sha256-checked in infra/llm_model.py)
   .venv/bin/python infra/llm_model.py && .venv/bin/python infra/llm_model.py gemma3-270m
 fi

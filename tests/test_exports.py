@@ -13,9 +13,11 @@ from PIL import Image
 
 from synth.cli.main import main
 from synth.evaluation.answers import parse
-from synth.evaluation.items import read_items
+from synth.evaluation.items import iter_metas, read_items
 from synth.exports.export import export_dataset
 from synth.exports.formats import FORMATS, RECORDS_FILE
+from synth.exports.recheck import recheck
+from synth.exports.sampling import choose
 from synth.flows.run import run
 from synth.storage.media import decode_mp4
 from tests.conftest import tiny_config
@@ -91,6 +93,15 @@ def test_export_validates_and_reads_back_the_dataset_answers(foggy, tmp_path, fm
     report = export_dataset(foggy, fmt, out, per_sample=per_sample, frames=frames)
     items = read_items(foggy)
     records = _check_records(out, fmt, frames)
+    # the items the export keeps: with 4 of 6 frames, those whose evidence is shown (tests/test_field_exports.py)
+    kept = {
+        f"{meta.key}/{q.id}"
+        for sample, meta in iter_metas(foggy)
+        for q in recheck(meta, sample.files, choose(fmt, 6, meta.episode.video.fps, frames))[0]
+    }
+    assert len(kept) + report.summary["dropped"]["total"] == len(items)
+    assert (report.summary["dropped"]["total"] > 0) == bool(frames)
+    items = [i for i in items if i.id in kept]
     assert report.records == len(records) == (4 if per_sample else len(items))
     # round trip: every gpt turn parses back to the dataset's answer for its question, in order
     by_sample: dict[str, list] = {}

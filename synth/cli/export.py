@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from synth.cli.common import positive_int
+from synth.cli.common import positive, positive_int
 from synth.exports.formats import FORMATS as EXPORT_FORMATS
+from synth.exports.tokens import MODELS as TOKEN_MODELS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +23,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--out", type=Path, required=True, help="output folder")
     e.add_argument("--per-sample", action="store_true", help="one multi-turn record per sample, not per question")
     e.add_argument("--frames", type=positive_int, help="N frames sampled evenly as images instead of the video")
+    e.add_argument(
+        "--fps", type=positive(float), help="the frames at F per second (below 1 too) as images instead of the video"
+    )
+    e.add_argument(
+        "--max-tokens",
+        type=positive_int,
+        help="token budget per record for --model: fewer frames, and per-sample records split, to fit",
+    )
+    e.add_argument(
+        "--model",
+        choices=TOKEN_MODELS,
+        default="qwen2-vl",
+        help="model family whose patching counts the media tokens (default qwen2-vl: Qwen2-VL / Qwen2.5-VL)",
+    )
     e.add_argument("--variants", help="only these variants, e.g. clean,fog or fog-2 (default: all)")
     e.add_argument("--overwrite", action="store_true", help="replace a finished export in --out")
 
@@ -42,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if args.habitat_source or not args.format:
         raise ValueError("give --format llava-video|sharegpt|qwen-vl (or: synth export habitat DIR_OR_SEED)")
     from synth.evaluation.items import parse_variants
-    from synth.exports.export import export_dataset
+    from synth.exports.export import Budget, export_dataset
     from synth.storage.s3 import local_dataset
 
     report = export_dataset(
@@ -53,9 +68,22 @@ def run(args: argparse.Namespace) -> int:
         frames=args.frames,
         variants=parse_variants(args.variants),
         overwrite=args.overwrite,
+        fps=args.fps,
+        budget=Budget(args.max_tokens, args.model) if args.max_tokens else None,
     )
     print(
         f"{report.records} {args.format} records ({report.questions} questions, {report.samples} samples) in "
         f"{report.records_file}; media paths are relative to {report.out}"
     )
+    sampling, dropped, budget = (report.summary[k] for k in ("sampling", "dropped", "budget"))
+    shown = ", ".join(f"{n} frames: {k} samples" for n, k in sampling["frames_shown"].items())
+    print(f"shown: {shown}" + (f"; train with {sampling['trainer']}" if sampling["trainer"] else ""))
+    if dropped["total"]:
+        print(f"{dropped['total']} questions dropped (their evidence is not among the shown frames; see export.json)")
+    if budget:
+        print(
+            f"within {budget['max_tokens']} tokens ({budget['model']}): {budget['samples_with_fewer_frames']} samples "
+            f"with fewer frames, {budget['records_split_off']} records split off; largest record "
+            f"{budget['tokens_per_record_max']} tokens"
+        )
     return 0

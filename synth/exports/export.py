@@ -2,11 +2,18 @@
 
 Layout of OUT::
 
-    videos/{sample key}.mp4            the sample's video, as shipped (or, with --frames N:)
-    frames/{sample key}/{k:03d}.jpg    N frames sampled evenly from first to last
+    videos/{sample key}.mp4            the sample's video, as shipped (or, with --frames / --fps:)
+    frames/{sample key}/{k:03d}.jpg    the shown frames (k: the frame's index in the video)
     llava_video.json | sharegpt.json | qwen_vl.json    the records (a JSON list), written last
     dataset_info.json                  (sharegpt) LLaMA-Factory's declaration of the columns
-    export.json                        what was exported, from where, how many records
+    export.json                        what was exported, from where, how many records; the
+                                       sampling and the trainer settings it needs; drops per family
+
+What the model is shown is stated, never left to a trainer's defaults (``exports.sampling``):
+Qwen-VL video records carry ``nframes``; LLaMA-Factory and LLaVA-Video take the training
+arguments in ``export.json`` ``sampling.trainer`` (``video_fps``/``video_maxlen``,
+``video_fps``/``frames_upbound``). Questions about one frame name it as the model sees it, and
+items whose evidence is not among the shown frames are dropped (``exports.recheck``).
 
 Every path in a record is relative to OUT. Media are written atomically and kept when a rerun
 finds them complete, so an interrupted export resumes; the records file and ``export.json`` are
@@ -18,13 +25,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from synth.evaluation.items import iter_metas, sample_items
+from synth.evaluation.items import iter_metas
 from synth.exports.formats import FORMATS, RECORDS_FILE, Media, dataset_info, record
+from synth.exports.recheck import recheck
+from synth.exports.sampling import Sampling, choose, fewer
+from synth.exports.tokens import MODELS, media_tokens, text_tokens
+from synth.programs.family import QA
 from synth.storage.dataset import DatasetError, read_manifest
-from synth.storage.media import jpeg, sample_frames
+from synth.storage.media import decode_mp4, jpeg
 
 SUMMARY = "export.json"
 
@@ -36,6 +48,7 @@ class ExportReport:
     records: int
     samples: int
     questions: int
+    summary: dict  # what export.json says
 
 
 def _write(path: Path, data: bytes, keep_existing: bool = False) -> None:
@@ -49,11 +62,14 @@ def _write(path: Path, data: bytes, keep_existing: bool = False) -> None:
     os.replace(tmp, path)
 
 
-def _frames(key: str, mp4: bytes, n: int, out: Path) -> tuple[str, ...]:
+def _frames(key: str, mp4: bytes, indices: tuple[int, ...], out: Path) -> tuple[str, ...]:
+    """The shown frames of a sample as JPEG files (``frames/{key}/{index:03d}.jpg``, the index in
+    the delivered video)."""
+    video = decode_mp4(mp4)
     paths = []
-    for k, frame in enumerate(sample_frames(mp4, n)):
+    for k in indices:
         rel = f"frames/{key}/{k:03d}.jpg"
-        _write(out / rel, jpeg(frame, quality=92), keep_existing=True)
+        _write(out / rel, jpeg(video[k], quality=92), keep_existing=True)
         paths.append(rel)
     return tuple(paths)
 
@@ -72,6 +88,44 @@ def _prepare(out: Path, overwrite: bool, source: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
+@dataclass(frozen=True)
+class Budget:
+    """``--max-tokens`` for ``--model``'s patching (``exports.tokens``)."""
+
+    max_tokens: int
+    model: str = "qwen2-vl"
+
+
+def _record_tokens(fmt: str, model: str, sampling: Sampling, size: tuple[int, int], questions: list[QA]) -> int:
+    rec = record(fmt, "x", questions, Media(video="v") if sampling.media == "video" else Media(frames=("f",)))
+    text = " ".join(t["value"] for t in rec["conversations"])
+    return media_tokens(model, sampling.media == "video", len(sampling.indices), *size) + text_tokens(text)
+
+
+def _fit(fmt: str, budget: Budget, sampling: Sampling, size: tuple[int, int], questions: list[QA]) -> Sampling:
+    """``sampling`` with as many frames as keep one question's record within the budget."""
+    n = len(sampling.indices)
+    while n > 1 and max(_record_tokens(fmt, budget.model, sampling, size, [q]) for q in questions) > budget.max_tokens:
+        n -= 1
+        sampling = fewer(fmt, sampling, n)
+    return sampling
+
+
+def _groups(
+    fmt: str, budget: Budget | None, sampling: Sampling, size: tuple[int, int], questions: list[QA]
+) -> list[list[QA]]:
+    """A per-sample record's questions, split into consecutive records that each fit the budget."""
+    if budget is None:
+        return [questions]
+    groups: list[list[QA]] = []
+    for qa in questions:
+        if groups and _record_tokens(fmt, budget.model, sampling, size, [*groups[-1], qa]) <= budget.max_tokens:
+            groups[-1].append(qa)
+        else:
+            groups.append([qa])
+    return groups
+
+
 def export_dataset(
     source: Path,
     fmt: str,
@@ -80,38 +134,73 @@ def export_dataset(
     frames: int | None = None,
     variants: set[str] | None = None,
     overwrite: bool = False,
+    fps: float | None = None,
+    budget: Budget | None = None,
 ) -> ExportReport:
     """Write the training records of ``fmt`` for the finished dataset ``source`` into ``out``
-    (module docstring). ``frames``: sample this many frames as images instead of the video;
-    ``variants``: the ``synth.evaluation.items.parse_variants`` filter."""
+    (module docstring). Sampling (``exports.sampling``): ``frames`` frames, or the frames at
+    ``fps`` per second, as images; by default the video with the trainer settings that show every
+    frame. Every item is re-checked against the shown frames (``exports.recheck``); ``budget``
+    lowers the frame count and splits per-sample records to fit; ``variants``: the
+    ``synth.evaluation.items.parse_variants`` filter."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    if frames is not None and frames < 1:
-        raise ValueError("--frames must be at least 1")
+    choose(fmt, 16, 8.0, frames, fps)  # the options' errors before anything is read or written
+    if budget is not None and budget.model not in MODELS:
+        raise ValueError(f"unknown model family {budget.model!r}; use one of {', '.join(MODELS)}")
     manifest = read_manifest(source)
     out = Path(out)
     _prepare(out, overwrite, Path(source))
+    subset = frames is not None or fps is not None or budget is not None
+    clean_videos = {m.index: s.files["mp4"] for s, m in iter_metas(source, {"clean"})} if subset else {}
     records, samples, questions = [], 0, 0
+    dropped: Counter[tuple[str, str]] = Counter()
+    trainer: dict | None = None
+    shown_counts, lowered, split, tokens = Counter(), 0, 0, []
     for sample, meta in iter_metas(source, variants):
         if not meta.questions:
             continue
+        video, size = meta.episode.video, (meta.episode.video.height, meta.episode.video.width)
+        sampling = choose(fmt, video.frames, video.fps, frames, fps)
+        if sampling.trainer and trainer not in (None, sampling.trainer):
+            sampling = fewer(fmt, sampling, len(sampling.indices))  # other trainer settings: a frame list
+        trainer = trainer or sampling.trainer or None
+        if budget is not None:
+            fitted = _fit(fmt, budget, sampling, size, meta.questions)
+            lowered += len(fitted.indices) < len(sampling.indices)
+            sampling = fitted
+        kept, lost = recheck(meta, sample.files, sampling, clean_videos.get(meta.index))
+        dropped.update(lost)
+        if not kept:
+            continue
         samples += 1
-        if frames:
-            media = Media(frames=_frames(meta.key, sample.files["mp4"], frames, out))
+        shown_counts[len(sampling.indices)] += 1
+        if sampling.media == "frames":
+            media = Media(frames=_frames(meta.key, sample.files["mp4"], sampling.indices, out))
         else:
             rel = f"videos/{meta.key}.mp4"
             _write(out / rel, sample.files["mp4"], keep_existing=True)
-            media = Media(video=rel)
-        groups = [(meta.key, meta.questions)] if per_sample else [(i.id, [i.qa]) for i in sample_items(meta)]
-        for record_id, qs in groups:
+            media = Media(video=rel, settings=sampling.record)
+        if per_sample:
+            groups = _groups(fmt, budget, sampling, size, kept)
+            split += len(groups) - 1
+            ids = [meta.key] if len(groups) == 1 else [f"{meta.key}#{k}" for k in range(len(groups))]
+        else:
+            groups, ids = [[q] for q in kept], [f"{meta.key}/{q.id}" for q in kept]
+        for record_id, qs in zip(ids, groups):
             records.append(record(fmt, record_id, qs, media))
-        questions += len(meta.questions)
+            if budget is not None:
+                tokens.append(_record_tokens(fmt, budget.model, sampling, size, qs))
+        questions += len(kept)
     if not records:
         raise DatasetError(f"{source} has no questions{' in the variants asked for' if variants else ''} to export")
     records_file = out / RECORDS_FILE[fmt]
     _write(records_file, json.dumps(records, indent=1, ensure_ascii=False).encode())
     if fmt == "sharegpt":
-        _write(out / "dataset_info.json", json.dumps(dataset_info(records_file.name, bool(frames)), indent=2).encode())
+        _write(out / "dataset_info.json", json.dumps(dataset_info(records_file.name, records), indent=2).encode())
+    drops: dict[str, dict[str, int]] = defaultdict(dict)
+    for (family, reason), n in sorted(dropped.items()):
+        drops[family][reason] = n
     summary = {
         "source": str(source),
         "source_manifest_shards": [s["sha256"] for s in manifest["shards"]],
@@ -121,8 +210,24 @@ def export_dataset(
         "samples": samples,
         "questions": questions,
         "per_sample": per_sample,
-        "frames": frames,
+        "sampling": {
+            "frames": frames,
+            "fps": fps,
+            "media": "frames" if frames is not None or fps is not None else "video",
+            "frames_shown": {str(k): v for k, v in sorted(shown_counts.items())},
+            "trainer": trainer or {},
+        },
+        "dropped": {"total": sum(dropped.values()), "per_family": drops},
+        "budget": None
+        if budget is None
+        else {
+            "max_tokens": budget.max_tokens,
+            "model": budget.model,
+            "samples_with_fewer_frames": lowered,
+            "records_split_off": split,
+            "tokens_per_record_max": max(tokens),
+        },
         "variants": sorted(variants) if variants else "all",
     }
     _write(out / SUMMARY, json.dumps(summary, indent=2).encode())
-    return ExportReport(out, records_file, len(records), samples, questions)
+    return ExportReport(out, records_file, len(records), samples, questions, summary)

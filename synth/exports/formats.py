@@ -19,7 +19,7 @@ under ``exports/schemas/``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from synth.evaluation.prompt import expected_reply, prompt
 from synth.programs.family import QA
@@ -31,10 +31,12 @@ DATASET_NAME = "synth"  # LLaMA-Factory's dataset_info.json key
 
 @dataclass(frozen=True)
 class Media:
-    """What a record shows: one video file, or sampled frames as image files (paths relative to OUT)."""
+    """What a record shows: one video file, or sampled frames as image files (paths relative to
+    OUT); ``settings``: keys a video record carries for its trainer (Qwen-VL's ``nframes``)."""
 
     video: str | None = None
     frames: tuple[str, ...] = ()
+    settings: dict = field(default_factory=dict)
 
 
 def _turns(questions: list[QA], token: str) -> list[dict]:
@@ -59,14 +61,15 @@ def record(fmt: str, record_id: str, questions: list[QA], media: Media) -> dict:
         return {"conversations": _turns(questions, token), **visual}
     if fmt == "qwen-vl":
         token = ("<image>" * n if n else "<video>") + "\n"
-        visual = {"image": list(media.frames)} if n else {"video": media.video}
+        visual = {"image": list(media.frames)} if n else {"video": media.video, **media.settings}
         return {"id": record_id, **visual, "conversations": _turns(questions, token)}
     raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
-def dataset_info(records_file: str, frames: bool) -> dict:
-    """LLaMA-Factory's ``dataset_info.json`` entry for the ShareGPT export."""
-    media = {"images": "images"} if frames else {"videos": "videos"}
+def dataset_info(records_file: str, records: list[dict]) -> dict:
+    """LLaMA-Factory's ``dataset_info.json`` entry for the ShareGPT ``records``: the media
+    columns they use (``images`` for frame lists, ``videos``)."""
+    media = {c: c for c in ("images", "videos") if any(c in r for r in records)}
     return {
         DATASET_NAME: {
             "file_name": records_file,
