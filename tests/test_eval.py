@@ -97,6 +97,9 @@ def test_the_final_answer_of_a_reply_that_reasons_first_is_read():
         "<think>Option A says right, but the chair is not visible from there.</think> B",
         "<think>It could be A.</think>\nAnswer: B. left",
         "A is wrong and C does not fit.\nThe answer is (B).",
+        "So the correct answer is:\n\n**B. left**",
+        "**Answer**: (B)",
+        "Looking at frame 2, option A is the door. I think the answer is B because the chair is there.",
         r"Not A, so \boxed{B}",
         "Not A.\n\\boxed{\\text{B}}",
     ):

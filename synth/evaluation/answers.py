@@ -10,8 +10,8 @@ does not decide the answer:
 
 - reasoning: what follows the last ``</think>``; a ``<think>`` never closed means the reply was cut
   off while reasoning, and nothing is answered;
-- then the last "Answer:" / "Final answer:" / "the answer is" (the rest of that line, or the next
-  non-empty line when the rest is empty), else the last ``\boxed{...}``, else the last non-empty
+- then the last "Answer:" / "Final answer:" / "the answer is" (as "Answer: " and the rest of that
+  line, or the next non-empty line when the rest is empty), else the last ``\boxed{...}``, else the last non-empty
   line; a ``\boxed{...}`` inside the chosen text is unwrapped, LaTeX ``\text{..}``, ``\,`` and
   ``^\circ`` are read as text, a thin space and a degree sign; markdown emphasis and ``$`` around
   the answer are dropped.
@@ -212,7 +212,7 @@ def parse_number(reply: str, unit: str) -> float | None:
 
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
 # "Answer:", "**Final Answer:**" (the answer on the rest of the line or the next); "the answer is B"
-_ANSWER_MARK = re.compile(r"\banswer[*_]*\s*[:：]|\banswer[*_]*\s+is\b(?=[^\w\n]*\w)", re.IGNORECASE)
+_ANSWER_MARK = re.compile(r"\banswer[*_]*(?:\s+is\b)?\s*[:：]|\banswer[*_]*\s+is\b(?=[^\w\n]*\w)", re.IGNORECASE)
 _LATEX = (
     (re.compile(r"\\(?:text|textbf|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}"), r"\1"),  # \text{ m} -> " m"
     (re.compile(r"\^\s*\{?\s*\\circ\s*\}?"), "°"),  # 90^\circ -> 90°
@@ -246,7 +246,10 @@ def final_answer(reply: str) -> str:
     marks = list(_ANSWER_MARK.finditer(text))
     if marks:
         first, *more = text[marks[-1].end() :].split("\n")
-        answer = next((ln for ln in (first, *more) if ln.strip(_DECORATION)), "")
+        if first.strip(_DECORATION):  # kept as "Answer: ...": "the answer is B because ..." reads B
+            answer = f"Answer: {first.strip(_DECORATION)}"
+        else:
+            answer = next((ln for ln in more if ln.strip(_DECORATION)), "")
     elif (boxed := _last_boxed(text)) is not None:
         answer = boxed
     else:
