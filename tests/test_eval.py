@@ -36,6 +36,7 @@ def test_mean_relative_accuracy_worked_example():
     assert mean_relative_accuracy(3, 2) == pytest.approx(0.1)  # 50% off: only theta = 0.50
     assert mean_relative_accuracy(5, 4) == pytest.approx(0.6)  # 25% off: 0.50 ... 0.75
     assert mean_relative_accuracy(1.2, 1.0) == pytest.approx(0.7)  # 20% off: 0.50 ... 0.80
+    assert mean_relative_accuracy(0.39, 0.3) == pytest.approx(0.4)  # 30% off, but in floats just above 0.30
     assert mean_relative_accuracy(1.06, 1.0) == pytest.approx(0.9)  # 6% off: all but theta = 0.95
     assert mean_relative_accuracy(2.0, 2.0) == 1.0
     assert mean_relative_accuracy(3.01, 2.0) == 0.0 and mean_relative_accuracy(4.0, 2.0) == 0.0

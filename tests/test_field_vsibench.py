@@ -63,14 +63,16 @@ HAND = [
     _item("hand_distance", "m", 2.0, 1),
     _item("hand_distance", "m", 0.4, 2),
     _item("hand_distance", "m", 3.3, 3),
+    _item("hand_distance", "m", 0.3, 4),
     _item("hand_size", "cm", 125.0, 0),
     _item("hand_size", "cm", 40.0, 1),
     _item("hand_area", "m^2", 12.5, 0),
     _item("hand_area", "m^2", 20.0, 1),
 ]
-# the issue's cases: (question, factor) -> the reference's MRA
+# the issue's cases and one float rounding puts above a threshold: (question, factor) -> the reference's MRA
 ISSUE_CASES = {("hand_count-0", 1.5): 0.1, ("hand_count-1", 1.25): 0.6, ("hand_distance-0", 1.3): 0.5}
 ISSUE_CASES[("hand_distance-0", 1.2)] = 0.7
+ISSUE_CASES[("hand_distance-4", 1.3)] = 0.4  # 0.39 for 0.3: in floats just above 1 - 0.70, not counted
 THRESHOLD_ERRORS = {Fraction(50 - 5 * k, 100) for k in range(10)}  # 1 - theta, exactly
 
 

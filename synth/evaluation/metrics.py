@@ -5,9 +5,11 @@
   0.7.3, ``lmms_eval/tasks/vsibench/utils.py``, ``mean_relative_accuracy`` with ``start=.5,
   end=.95, interval=.05`` (Yang et al., "Thinking in Space", 2024, eq. 1). The mean over the
   confidence thresholds ``numpy.linspace(0.5, 0.95, 10)`` of ``|prediction - truth| / truth <=
-  1 - theta``, in float arithmetic as there: an error that lands on a threshold counts (1.3 for 1.0
-  is 30% off and counts for theta = 0.70: 0.5; 3 for 2 scores 0.1). The paper writes the inequality
-  strictly; published VSI-Bench tables come from this code, so synth follows the code, item by item
+  1 - theta``, in float arithmetic as there. An error that lands on a threshold counts where the
+  floats land on or under it: 1.3 for 1.0 is 30% off and counts for theta = 0.70 (0.5); 3 for 2
+  scores 0.1, 5 for 4 0.6, 1.2 for 1.0 0.7; but 0.39 for 0.3 (0.30000000000000010 > 1 - 0.70 =
+  0.30000000000000004) scores 0.4. The paper writes the inequality strictly; published VSI-Bench
+  tables come from this code, so synth follows the code, item by item, float rounding included
   (``tests/test_field_vsibench.py`` checks it against the installed lmms-eval).
 
   synth's extensions, where the reference has no answer: no prediction scores 0 (the reference's
