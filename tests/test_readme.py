@@ -58,3 +58,14 @@ def test_export_and_eval_commands_run_as_written(tiny_dataset, tmp_path):
     assert (tmp_path / "data" / "llava" / "llava_video.json").exists()
     assert "overall: score 100.0" in done.stdout and (tmp_path / "p.report.json").exists()
     assert shlex.split(commands[0])[:2] == ["synth", "export"]
+
+
+def test_reading_example_runs_with_two_workers(tiny_dataset):
+    """The README's first Python block (load_dataset, then a two-worker DataLoader), on a finished
+    dataset in place of data/demo."""
+    code = re.search(r"```python\n(.*?)```", README.read_text(), re.S).group(1)
+    assert "num_workers=2" in code and 'load_dataset("data/demo"' in code
+    scope: dict = {}
+    exec(compile(code.replace("data/demo", str(tiny_dataset[0])), "README.md", "exec"), scope)
+    batch = scope["batch"]
+    assert batch["mp4"].ndim == 5 and batch["mp4"].shape[2] == 3
