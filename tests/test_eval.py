@@ -14,7 +14,8 @@ from PIL import Image
 from synth.cli.main import main
 from synth.evaluation.answers import parse
 from synth.evaluation.chart import figure
-from synth.evaluation.items import read_items
+from synth.evaluation.endpoint import shown
+from synth.evaluation.items import Item, read_items
 from synth.evaluation.metrics import mean_relative_accuracy
 from synth.evaluation.prompt import ABSTENTION_SENTENCE, expected_reply, prompt
 from synth.evaluation.scorer import Report, score
@@ -211,11 +212,14 @@ def test_eval_asks_an_openai_compatible_endpoint_and_resumes(tiny_dataset, tmp_p
     root = tiny_dataset[0]
     items = read_items(root)
     thinking = "<think>Frame 1 shows 2 m of wall; is it A? The object is not visible at first, 7 cm.</think>\n"
-    table = {prompt(i.qa): f"{thinking}Final answer: {expected_reply(i.qa)}" for i in items}
+    # the questions as sent with 3 of the 6 frames: one about a frame names its place among them
+    sent = {i.id: shown(i, 6, 3) for i in items}
+    table = {prompt(sent[i.id][1].qa): f"{thinking}Final answer: {expected_reply(i.qa)}" for i in items}
+    assert any(sent[i.id][1].qa.question != i.qa.question for i in items)
     preds = tmp_path / "eval" / "p.jsonl"
     first = items[: len(items) // 3]
     preds.parent.mkdir()
-    preds.write_text("".join(json.dumps({"id": i.id, "answer": table[prompt(i.qa)]}) + "\n" for i in first))
+    preds.write_text("".join(json.dumps({"id": i.id, "answer": table[prompt(sent[i.id][1].qa)]}) + "\n" for i in first))
     args = ["eval", str(root), "--model", "standin-vision", "--predictions", str(preds), "--frames", "3"]
     with StandInVisionServer(table, fail_first=2) as server:
         flags = ["--base-url", server.base_url, "--concurrency", "3", "--size", "64", "--max-tokens", "9000"]
@@ -229,8 +233,7 @@ def test_eval_asks_an_openai_compatible_endpoint_and_resumes(tiny_dataset, tmp_p
         assert len(server.requests) == asked
     rows = [json.loads(line) for line in preds.read_text().splitlines()]
     assert sorted(r["id"] for r in rows) == sorted(i.id for i in items)  # each exactly once
-    by_id = {i.id: i for i in items}
-    assert all(r["answer"] == table[prompt(by_id[r["id"]].qa)] for r in rows)  # stored whole, thinking included
+    assert all(r["answer"] == table[prompt(sent[r["id"]][1].qa)] for r in rows)  # stored whole, thinking included
     assert {r.get("finish_reason") for r in rows[len(first) :]} == {"stop"}
     report = Report.model_validate_json((tmp_path / "eval" / "p.report.json").read_text())
     expected = score(items, {r["id"]: r["answer"] for r in rows})
@@ -239,3 +242,22 @@ def test_eval_asks_an_openai_compatible_endpoint_and_resumes(tiny_dataset, tmp_p
     assert f"{asked} questions asked" in out and f"0 questions asked, {len(items)} already answered" in out
     assert main(["eval", str(root), "--base-url", "http://127.0.0.1:9/v1"]) == 2
     assert "--base-url needs --model" in capsys.readouterr().err
+
+
+def test_a_question_about_one_frame_is_sent_with_that_frame_and_names_its_place():
+    qa = QA(
+        id="relative_depth-0",
+        family="relative_depth",
+        program_id="p",
+        question="In frame 12, which is closer to the camera: the chair or the table?",
+        slots={"a": 1, "b": 2, "frame": 11},
+        answer="chair",
+        choices=["chair", "table", ABSTAIN],
+        answer_type="object",
+    )
+    item = Item("ep0/relative_depth-0", "ep0", 0, "clean", qa)
+    indices, sent = shown(item, 16, 4)  # evenly: 0, 5, 10, 15; frame 11 takes 10's place
+    assert indices == [0, 5, 11, 15]
+    assert sent.qa.question == "In frame 3, which is closer to the camera: the chair or the table?"
+    indices, sent = shown(item, 16, 16)
+    assert indices == list(range(16)) and sent.qa.question.startswith("In frame 12,")

@@ -4,12 +4,14 @@ dataset's questions, for ``synth eval DIR --base-url URL --model NAME``.
 Each question goes out as one chat completion: a system line, then a user message holding
 ``frames`` frames sampled evenly from the sample's video (JPEG data URLs, the longer side scaled
 to ``size`` pixels, as ``image_url`` content parts), then the question with its options
-(``synth.evaluation.prompt.prompt``). Requests run ``concurrency`` at a time; timeouts, 429 and 5xx are
-retried with backoff (``synth.programs.llm.ChatClient``). Every reply is appended whole (reasoning
-included, as the endpoint sent it; ``synth.evaluation.answers`` reads its final answer) to the
-predictions file (JSONL ``{"id", "answer", "finish_reason"}``) as soon as it arrives, so a rerun
-asks only what is missing. ``max_tokens`` bounds a reply; its default leaves reasoning models room
-to finish (a reply cut off at the limit has ``finish_reason`` "length" and is counted).
+(``synth.evaluation.prompt.prompt``). A question about one frame is sent with that frame among
+them (in place of the nearest) and names it by its place among those sent (:func:`shown`).
+Requests run ``concurrency`` at a time; timeouts, 429 and 5xx are retried with backoff
+(``synth.programs.llm.ChatClient``). Every reply is appended whole (reasoning included, as the
+endpoint sent it; ``synth.evaluation.answers`` reads its final answer) to the predictions file
+(JSONL ``{"id", "answer", "finish_reason"}``) as soon as it arrives, so a rerun asks only what is
+missing. ``max_tokens`` bounds a reply; its default leaves reasoning models room to finish (a reply
+cut off at the limit has ``finish_reason`` "length" and is counted).
 ``AskSettings`` holds these options and the endpoint's (``synth.programs.llm.EndpointSettings``).
 """
 
@@ -20,16 +22,17 @@ import json
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from synth.evaluation.items import Item
-from synth.evaluation.prompt import prompt
+from synth.evaluation.prompt import name_frame, prompt
 from synth.evaluation.scorer import read_predictions
 from synth.programs.llm import ChatClient, EndpointSettings, LLMError
-from synth.storage.media import jpeg, sample_frames
+from synth.storage.media import decode_mp4, frame_indices, jpeg
 
 SYSTEM = (
     "You answer questions about a video of an indoor scene. The images are frames of the video, in order. "
@@ -59,12 +62,26 @@ class AskReport:
     cut_off: int  # replies this time that stopped at max_tokens (finish_reason "length")
 
 
-def frame_urls(mp4: bytes, frames: int, size: int) -> list[str]:
-    """``frames`` frames spread evenly over the video, longer side ``size`` px, as JPEG data URLs."""
+def frame_urls(video: np.ndarray, indices: list[int], size: int) -> list[str]:
+    """Frames ``indices`` of ``video`` ((F, H, W, 3) uint8), longer side ``size`` px, as JPEG data URLs."""
     return [
-        "data:image/jpeg;base64," + base64.b64encode(jpeg(f, quality=90, max_side=size)).decode()
-        for f in sample_frames(mp4, frames)
+        "data:image/jpeg;base64," + base64.b64encode(jpeg(video[k], quality=90, max_side=size)).decode()
+        for k in indices
     ]
+
+
+def shown(item: Item, total: int, frames: int) -> tuple[list[int], Item]:
+    """The frames sent with ``item`` (``frames`` spread evenly over the video; for a question
+    about one frame, that frame in place of the nearest of them) and the item with its question
+    naming that frame by its place among those sent ("frame 3")."""
+    indices = frame_indices(total, frames)
+    if "frame" not in item.qa.slots:
+        return indices, item
+    k = int(item.qa.slots["frame"])
+    if k not in indices:
+        indices[min(range(len(indices)), key=lambda i: abs(indices[i] - k))] = k
+        indices.sort()
+    return indices, replace(item, qa=name_frame(item.qa, f"frame {indices.index(k) + 1}"))
 
 
 def messages(item: Item, urls: list[str]) -> list[dict]:
@@ -112,8 +129,9 @@ def ask_endpoint(
             skipped += len(items) - len(todo)
             if not todo:
                 continue
-            urls = frame_urls(mp4, frames, size)
-            list(pool.map(lambda it, urls=urls: ask(it, urls), todo))
+            video = decode_mp4(mp4)
+            asks = [shown(i, len(video), frames) for i in todo]
+            list(pool.map(lambda a, video=video: ask(a[1], frame_urls(video, a[0], size)), asks))
             if log:
                 log(f"{n} samples: {asked} replies, {skipped} already there, {len(failed)} failed")
     return AskReport(asked=asked, skipped=skipped, failed=failed, cut_off=cut_off)

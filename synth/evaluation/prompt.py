@@ -15,6 +15,7 @@ parser (``synth.evaluation.answers``).
 
 from __future__ import annotations
 
+import re
 import string
 
 from synth.programs.family import ABSTAIN, QA
@@ -62,3 +63,13 @@ def expected_reply(qa: QA) -> str:
         unit = UNIT_SYMBOLS.get(qa.unit, qa.unit)
         return f"{qa.answer} {unit}" if unit else qa.answer
     return qa.answer
+
+
+def name_frame(qa: QA, words: str) -> QA:
+    """``qa`` with its one frame (a ``frame`` slot, 0-based; the dataset's question says
+    "frame N", 1-based) named by ``words`` instead, as the model is shown it ("frame 3" of the
+    frames sent, "the frame at 1.38 s" of a video). Questions without a frame slot are returned as they are."""
+    if "frame" not in qa.slots:
+        return qa
+    text = re.sub(rf"\bframe {int(qa.slots['frame']) + 1}\b", words, qa.question)
+    return qa if text == qa.question else qa.model_copy(update={"question": text})

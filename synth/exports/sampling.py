@@ -26,11 +26,11 @@ video, 0-based, ascending):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from synth.evaluation.prompt import name_frame
 from synth.programs.family import QA
 from synth.storage.media import frame_indices
 
@@ -105,13 +105,9 @@ def fewer(fmt: str, sampling: Sampling, frames: int) -> Sampling:
 
 
 def reword(qa: QA, sampling: Sampling) -> QA | None:
-    """``qa`` as it reads beside the shown frames: a question about one frame (a ``frame`` slot,
-    written "frame N", 1-based, in the dataset) names it as ``Sampling.moment`` does; None when
-    that frame is not shown."""
+    """``qa`` as it reads beside the shown frames: a question about one frame names it as
+    ``Sampling.moment`` does (``synth.evaluation.prompt.name_frame``); None when that frame is not shown."""
     if "frame" not in qa.slots:
         return qa
     frame = int(qa.slots["frame"])
-    if frame not in sampling.indices:
-        return None
-    text = re.sub(rf"\bframe {frame + 1}\b", sampling.moment(frame), qa.question)
-    return qa if text == qa.question else qa.model_copy(update={"question": text})
+    return name_frame(qa, sampling.moment(frame)) if frame in sampling.indices else None
