@@ -230,6 +230,35 @@ def test_worker_killed_mid_run_then_retried_through_the_api_completes_without_du
     assert [k for s in manifest["shards"] for k in s["keys"]] == sorted(keys) and len(staged_before) >= 1
 
 
+def test_a_failed_episode_is_one_line_in_the_deployment_runs_state(server, tmp_path):
+    """AI2-THOR without its Unity build on the worker: the flow run fails, its state message
+    carries the line naming the episode and the BackendUnavailable text (before: only the
+    latter), and its logs keep the traceback; nothing is finished."""
+    out = tmp_path / "thor"
+    config = {
+        "episodes": 1,
+        "source": {"simulator": "ai2thor", "scene": "FloorPlan1"},
+        "renderer": {"backend": "ai2thor", "platform": "Linux64", "local_executable_path": str(tmp_path / "no-build")},
+        "video": {"frames": 2},
+    }
+    worker = _worker(server)
+    try:
+        r = server["cli"](
+            "deployment", "run", "synth/default", "--param", f"out={out}", "--param", f"config={json.dumps(config)}",
+            "--watch", "--watch-interval", "1",
+        )  # fmt: skip
+    finally:
+        _stop(worker)
+    run_id = re.search(r"UUID: ([0-9a-f-]{36})", r.stdout).group(1)
+    api = server["api"]
+    state = requests.get(f"{api}/flow_runs/{run_id}", timeout=10).json()["state"]
+    assert state["type"] == "FAILED", state
+    assert "episode 0 (ep0000000): render failed: AI2-THOR could not start" in state["message"], state
+    logs = requests.post(f"{api}/logs/filter", json={"logs": {"flow_run_id": {"any_": [run_id]}}}, timeout=10).json()
+    assert any("Traceback" in log["message"] and "BackendUnavailable" in log["message"] for log in logs)
+    assert not (out / "manifest.json").exists()
+
+
 def test_plain_prefect_deploy_from_the_project_runs_to_completed(server, tmp_path):
     """`prefect deploy --all` as Prefect users run it (no SYNTH_HOME exported), and a worker
     started elsewhere: the pull step finds the project, and the run completes."""

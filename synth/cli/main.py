@@ -19,7 +19,6 @@ import synth.cli.push
 import synth.cli.run
 import synth.cli.verify
 from synth.cli.common import Parser
-from synth.storage.dataset import DatasetError
 
 SUBCOMMANDS: dict[str, ModuleType] = {
     "run": synth.cli.run,
@@ -75,15 +74,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _one_line(command: str, e: Exception) -> str:
-    """What went wrong, in one line: the flag of invalid input, the message of an expected failure,
-    the type and message of anything else (with a pointer to ``--debug``)."""
+    """What went wrong, in one line: the flag of invalid input, the message of an expected failure
+    (``synth.flows.failures.one_line``; a failed episode's names the episode, the step and the
+    cause), with a pointer to ``--debug`` where the failure (or a failed episode's cause) was
+    not an expected one."""
     if isinstance(e, ValidationError):
         err = e.errors()[0]
         return f"invalid {_flag(command, err['loc'])}: {err['msg']}"
-    if isinstance(e, DatasetError | ValueError | RuntimeError | OSError):
-        return str(e)
-    text = " ".join(str(e).split())
-    return f"{type(e).__name__}: {text} (synth --debug shows the traceback)"
+    from synth.flows.failures import EXPECTED, EpisodeFailed, one_line
+
+    cause = e.cause if isinstance(e, EpisodeFailed) else e
+    if isinstance(cause, EXPECTED):
+        return one_line(e)
+    return f"{one_line(e)} (synth --debug shows the traceback)"
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     """Validate everything and open the run up front (one-line errors), then run the Prefect flow
     ``synth`` on it in ephemeral mode with a progress bar."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    if not args.debug:  # a failure is one line (synth.cli.main); its traceback stays in the Prefect run's logs
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     from tqdm import tqdm
 
     from synth.cli.flags import config_from_args

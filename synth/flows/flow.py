@@ -36,6 +36,7 @@ from pydantic import Field
 from synth.flows.config import RunConfig
 from synth.flows.episode import Rendered
 from synth.flows.executor import Executor, check_ray_address
+from synth.flows.failures import PERMANENT
 from synth.flows.progress import Board
 from synth.flows.run import OpenRun, Steps, close_run, dataset_root, open_run, produce, stage
 from synth.flows.version import code_version
@@ -53,6 +54,7 @@ PROGRESS_ARTIFACT_SECONDS = 1.0  # at most one progress artifact update per seco
     cache_result_in_memory=False,
     retries=1,
     retry_delay_seconds=2,
+    retry_condition_fn=lambda task, run, state: not isinstance(state.result(raise_on_failure=False), PERMANENT),
 )
 def render_task(cfg: RunConfig, index: int, dataset: str, code: str, executor: Executor) -> Rendered:
     """Sample, plan, render and encode one episode in a worker process. Cached by the config,

@@ -20,6 +20,7 @@ from synth.core.cache import cache_root
 from synth.flows.config import RunConfig
 from synth.flows.episode import Rendered, sample_keys
 from synth.flows.executor import Executor, default_workers
+from synth.flows.failures import EpisodeFailed
 from synth.flows.progress import Board
 from synth.flows.version import code_version
 from synth.storage.dataset import (
@@ -155,7 +156,9 @@ def produce(
     as the renderer prefers, or on the Ray cluster at ``ray_address``; twice as many renders in
     flight as run at once, so that no worker waits), then asked and written here, one at a time,
     as the renders finish. ``progress(board)`` follows every event: each rendered frame, each
-    episode's stage."""
+    episode's stage. The first step that fails ends the loop with ``EpisodeFailed`` (one line
+    naming the episode, the step and the cause; the cause chained): what was staged stays staged,
+    nothing else is written, and a rerun resumes from there."""
     cfg = run.cfg
     board = Board(cfg.episodes, cfg.video.frames)
     for i in sorted(set(range(cfg.episodes)) - set(run.todo)):
@@ -185,8 +188,11 @@ def produce(
                 done, _ = wait(pending, timeout=PROGRESS_SECONDS, return_when=FIRST_COMPLETED)
                 board.drain(executor.events, show)
                 for future in sorted(done, key=pending.__getitem__):
-                    del pending[future]
-                    rendered = future.result()
+                    index = pending.pop(future)
+                    try:
+                        rendered = future.result()
+                    except Exception as e:
+                        raise EpisodeFailed(index, "render", e) from e
                     if "start-up" not in produced.timings:
                         produced.timings["start-up"] = time.perf_counter() - started - sum(rendered.timings.values())
                     top_up()
@@ -203,11 +209,17 @@ def _ask_and_write(
     board.apply((index, "questions", 0))
     show(board)
     t = time.perf_counter()
-    samples = chain.ask(rendered)
+    try:
+        samples = chain.ask(rendered)
+    except Exception as e:
+        raise EpisodeFailed(index, "questions", e) from e
     asked = time.perf_counter()
     board.apply((index, "writing", 0))
     show(board)
-    chain.write(index, samples)
+    try:
+        chain.write(index, samples)
+    except Exception as e:
+        raise EpisodeFailed(index, "write", e) from e
     spent = {**rendered.timings, "questions": asked - t, "stage": time.perf_counter() - asked}
     for name, seconds in spent.items():
         produced.timings[name] = produced.timings.get(name, 0.0) + seconds
