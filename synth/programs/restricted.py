@@ -3,7 +3,9 @@
 A program is Python source defining ``answer(scene, **slots)``. It may use the whitelisted
 builtins below, ``math``, and the public (non-underscore) attributes of the read-only scene
 API. Imports, dunder access, ``exec``/``eval``/``open``/``globals`` and frame/code
-introspection are rejected at compile time or when reached.
+introspection are rejected at compile time or when reached, and so is anything that could
+outlive the sandbox's time-out (a bare ``except:``, ``finally``, naming ``BaseException``).
+Every reason is a ``ProgramRejected``, also for a source too deeply nested for Python's parser.
 """
 
 from __future__ import annotations
@@ -175,6 +177,11 @@ FORBIDDEN_NAMES = frozenset(
         "quit",
         "id",
         "hasattr",
+        # what could catch the sandbox's time-out (a BaseException) or stop the worker
+        "BaseException",
+        "GeneratorExit",
+        "KeyboardInterrupt",
+        "SystemExit",
     }
 )
 
@@ -195,17 +202,27 @@ def _policy_violations(tree: ast.AST) -> list[str]:
             problems.append(f"line {line}: attribute {node.attr!r} is not allowed")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "__" in node.value:
             problems.append(f"line {line}: strings containing '__' are not allowed")
+        elif isinstance(node, ast.ExceptHandler) and node.type is None:
+            problems.append(
+                f"line {line}: a bare 'except:' is not allowed (it would catch the sandbox's time-out): "
+                "name the exceptions, e.g. 'except Exception:'"
+            )
+        elif isinstance(node, (ast.Try, ast.TryStar)) and node.finalbody:
+            problems.append(f"line {line}: 'finally' is not allowed (it would run after the sandbox's time-out)")
     return problems
 
 
 def compile_program(source: str, name: str = "<program>"):
-    """Restricted-compile ``source``; raise ProgramRejected with every reason found."""
+    """Restricted-compile ``source`` (the parent compiles programs too: nothing here may raise
+    anything but ProgramRejected, which gives every reason found)."""
     if len(source) > 20_000:
         raise ProgramRejected("program source is longer than 20,000 characters")
     try:
         tree = ast.parse(source, filename=name)
     except SyntaxError as e:
         raise ProgramRejected(f"syntax error at line {e.lineno}: {e.msg}") from None
+    except (RecursionError, MemoryError, ValueError) as e:
+        raise _uncompilable(e) from None
     problems = _policy_violations(tree)
     if problems:
         raise ProgramRejected("; ".join(problems[:5]))
@@ -213,11 +230,23 @@ def compile_program(source: str, name: str = "<program>"):
         return compile_restricted(source, filename=name, mode="exec")
     except SyntaxError as e:
         raise ProgramRejected(f"rejected by RestrictedPython: {e}") from None
+    except (RecursionError, MemoryError, ValueError) as e:
+        raise _uncompilable(e) from None
 
 
-def load_program(source: str, name: str = "<program>"):
-    """Compile and execute the program's module body; return its ``answer`` function."""
-    code = compile_program(source, name)
+def _uncompilable(e: Exception) -> ProgramRejected:
+    """The rejection for what Python's parser and compiler raise besides SyntaxError:
+    RecursionError or MemoryError for deep nesting (they recurse per level), ValueError for
+    e.g. a lone surrogate (it has no UTF-8 encoding)."""
+    if isinstance(e, ValueError):
+        return ProgramRejected(f"the program cannot be compiled: {e}")
+    return ProgramRejected("the program cannot be compiled: it is nested too deeply")
+
+
+def program_function(code):
+    """Execute a compiled program's module body (``compile_program``) in a fresh namespace and
+    return its ``answer`` function: what one instance stores in its globals or default arguments
+    never reaches another. ProgramRejected when it defines none."""
     env = {
         "__builtins__": BUILTINS,
         "__name__": "program",

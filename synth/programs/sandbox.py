@@ -4,12 +4,18 @@ Each worker is a separate process (spawned, so it shares nothing with the parent
 - has no writable filesystem (RLIMIT_FSIZE = 0, working directory an empty temporary folder),
 - may use at most ``memory_mb`` of address space (RLIMIT_AS),
 - gets a CPU-time budget per batch (RLIMIT_CPU, which kills it when exceeded) and a per-call
-  CPU timer that interrupts runaway loops,
+  CPU timer that interrupts runaway loops (the program's module body, each call, the JSON of
+  its answer and the text of its error each run under it; it fires again every
+  ``TIMER_REPEAT`` seconds of CPU until disarmed, so one time-out swallowed where the handler
+  itself cannot run, at the recursion limit, is followed by the next),
+- runs each task on a fresh instance of the program (its module body executed anew): nothing
+  a program keeps in its globals or default arguments reaches another task,
 - talks to the parent only in JSON (never pickle), so a hostile program cannot smuggle objects.
 
 The parent enforces a wall-clock limit per batch; a worker that dies or hangs is killed and
-replaced, and the batch's tasks are retried one by one so that only the culprit fails.
-Workers are reused across batches (programs and episodes are cached by content hash).
+replaced, and the tasks of a batch of several are retried one by one so that only the culprit
+fails. Workers are reused across batches (compiled programs and episodes are cached by content
+hash). ``tests/test_hostile_programs.py`` holds the hostile programs it is tested with.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
 MAX_RESULT_BYTES = 64_000
+MAX_ERROR_CHARS = 300  # of a program's error message
+TIMER_REPEAT = 0.05  # CPU seconds between time-outs once a call is over its limit
+TIMED_RUNS_PER_TASK = 5  # module body, two calls with their JSON, error text: the batch's CPU budget
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,7 @@ class Outcome:
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()  # a program may hold lone surrogates
 
 
 # ---------------------------------------------------------------------------- worker side
@@ -64,7 +73,7 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
     import tempfile
 
     from synth.core.scene import Episode
-    from synth.programs.restricted import ProgramRejected, load_program
+    from synth.programs.restricted import ProgramRejected, compile_program, program_function
     from synth.programs.scene_api import SceneAPI
 
     os.chdir(tempfile.mkdtemp(prefix="synth-sandbox-"))
@@ -78,19 +87,36 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
         raise _CallTimeout
 
     signal.signal(signal.SIGPROF, on_timer)
-    programs: dict[str, object] = {}
+    codes: dict[str, object] = {}
     episodes: dict[str, SceneAPI] = {}
 
-    def call(fn, api, slots):
-        signal.setitimer(signal.ITIMER_PROF, limits.cpu_seconds_per_call)
+    def timed(thunk):
+        """``thunk()`` under the per-call CPU timer."""
+        signal.setitimer(signal.ITIMER_PROF, limits.cpu_seconds_per_call, TIMER_REPEAT)
         try:
-            value = fn(api, **slots)
+            return thunk()
         finally:
             signal.setitimer(signal.ITIMER_PROF, 0)
-        text = json.dumps(value, allow_nan=False)
+
+    def answer_of(fn, api, slots) -> tuple[object, str]:
+        def run():
+            value = fn(api, **slots)
+            return value, json.dumps(value, allow_nan=False)
+
+        value, text = timed(run)
         if len(text) > MAX_RESULT_BYTES:
             raise ValueError(f"answer is larger than {MAX_RESULT_BYTES} bytes")
         return value, text
+
+    def error_text(e: BaseException) -> str:
+        """``Type: message`` of what a program raised; its message (which the program chose: a
+        huge int, a deep list) is cut to MAX_ERROR_CHARS, computed under the timer, and replaced
+        when it cannot be printed."""
+        try:
+            message = timed(lambda: str(e)[:MAX_ERROR_CHARS])
+        except BaseException:  # noqa: BLE001 - whatever printing it raised
+            message = "(its message cannot be printed)"
+        return f"{type(e).__name__}: {message}"
 
     while True:
         try:
@@ -98,7 +124,8 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
         except EOFError:
             return
         used = resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime
-        budget = int(used + 2 + limits.cpu_seconds_per_call * 2 * len(msg["tasks"])) + 1
+        per_task = (limits.cpu_seconds_per_call + TIMER_REPEAT) * TIMED_RUNS_PER_TASK
+        budget = int(used + 2 + per_task * len(msg["tasks"])) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (budget, resource.getrlimit(resource.RLIMIT_CPU)[1]))
         key = msg["episode_key"]
         if key not in episodes:
@@ -109,13 +136,14 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
         out = []
         for pid, slots in msg["tasks"]:
             try:
-                if pid not in programs:
-                    programs[pid] = load_program(msg["programs"][pid], f"<program {pid[:12]}>")
-                fn = programs[pid]
+                if pid not in codes:
+                    codes[pid] = compile_program(msg["programs"][pid], f"<program {pid[:12]}>")
+                code = codes[pid]
+                fn = timed(lambda code=code: program_function(code))  # this task's own instance
                 api._take_drop_reason()
-                value, first = call(fn, api, slots)
+                value, first = answer_of(fn, api, slots)
                 why = api._take_drop_reason()
-                _, second = call(fn, api, slots)
+                _, second = answer_of(fn, api, slots)
                 out.append({"ok": True, "value": value, "deterministic": first == second, "why": why})
             except _CallTimeout:
                 out.append({"ok": False, "error": f"killed: more than {limits.cpu_seconds_per_call} s of CPU"})
@@ -126,7 +154,7 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
             except ProgramRejected as e:
                 out.append({"ok": False, "error": f"rejected: {e}"})
             except BaseException as e:  # noqa: BLE001 - everything a program raises is its failure
-                out.append({"ok": False, "error": f"{type(e).__name__}: {str(e)[:300]}"})
+                out.append({"ok": False, "error": error_text(e)})
         try:
             conn.send_bytes(json.dumps({"results": out}).encode())
         except (ValueError, TypeError):
@@ -197,7 +225,9 @@ class SandboxPool:
                 busy.append((i, idx))
         for i, idx in busy:
             got = self._receive(i)
-            if isinstance(got, str):  # the worker died or hung: isolate the culprit
+            if isinstance(got, str) and len(idx) == 1:  # the worker died or hung on this one task
+                results[idx[0]] = Outcome(False, error=got)
+            elif isinstance(got, str):  # the worker died or hung on one of several: isolate the culprit
                 for j in idx:
                     self._send(i, episode_key, episode_json, [tasks[j]])
                     one = self._receive(i)
