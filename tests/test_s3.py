@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -255,3 +257,136 @@ def test_a_run_whose_machine_died_resumes_on_another_machine(aws_env, tmp_path, 
     monkeypatch.setenv("SYNTH_CACHE", str(tmp_path / "reader"))
     got = {s.key: s.files for s in iter_samples(local_dataset(uri))}
     assert got == {s.key: s.files for s in iter_samples(reference)}
+
+
+# ------------------------------------------------------------------------------ SIGKILL mid-push
+KILLER = Path(__file__).parent / "push_killer.py"
+
+
+def _synth(args: list[str], tmp_path: Path, log: Path | None = None, kill: str = "", **env: str):
+    """``synth <args>`` in its own process group through ``tests/push_killer.py`` (S3 writes
+    logged to ``log``, SIGKILL at ``kill``); whatever it left running (Prefect's server) is killed
+    with its group. Returns (exit status, stdout, stderr)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    env = {**os.environ, "PUSH_LOG": str(log or ""), "PUSH_KILL": kill, **env}
+    with open(out, "w") as o, open(err, "w") as e:
+        p = subprocess.Popen([sys.executable, str(KILLER), *args], stdout=o, stderr=e, env=env, start_new_session=True)
+        try:
+            p.wait(timeout=900)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+    return p.returncode, out.read_text(), err.read_text()
+
+
+def _keys(uri: str) -> dict[str, str]:
+    """Every object under ``uri``: its key below the prefix -> SHA-256 of its content."""
+    loc = S3Uri.parse(uri)
+    s3 = client()
+    out = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=loc.bucket, Prefix=loc.key("")):
+        for obj in page.get("Contents", []):
+            body = s3.get_object(Bucket=loc.bucket, Key=obj["Key"])["Body"].read()
+            out[obj["Key"].removeprefix(loc.key(""))] = hashlib.sha256(body).hexdigest()
+    return out
+
+
+def _unfinished_uploads(uri: str) -> list[str]:
+    loc = S3Uri.parse(uri)
+    uploads = client().list_multipart_uploads(Bucket=loc.bucket, Prefix=loc.key("")).get("Uploads", [])
+    return [u["Key"] for u in uploads]
+
+
+def _writes(log: Path) -> list[tuple[str, str]]:
+    return [tuple(line.split(" ", 1)) for line in log.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_push_killed_mid_upload_then_rerun(tiny_dataset, aws_env, tmp_path, workers):
+    """``synth push`` SIGKILLed while the second shard's body is half sent: what landed is whole,
+    the manifest is absent; the rerun sends only what is missing, the manifest last, and leaves
+    exactly the dataset's objects (no duplicate, nothing extra), which ``synth verify`` passes."""
+    root, manifest = tiny_dataset
+    uri = _bucket(aws_env, f"synth-sigkill-{workers}")
+    local = _local(root)
+    shards = [s["path"] for s in manifest["shards"]]
+    push_args = ["push", str(root), uri, "--workers", str(workers)]
+    status, _, _ = _synth(push_args, tmp_path, kill="shard:2")
+    assert status == -9
+    landed = _keys(uri)
+    assert "manifest.json" not in landed and set(shards) - set(landed)
+    assert all(local[name] == digest for name, digest in landed.items())  # whole objects only
+    if workers == 1:
+        assert set(landed) == {shards[0]}
+    log = tmp_path / "rerun.log"
+    status, out, err = _synth(push_args, tmp_path, log)
+    assert status == 0, err
+    sent = [key.rsplit("/", 1)[-1] for op, key in _writes(log) if op == "PutObject"]
+    assert sent[-1] == "manifest.json" and len(set(sent)) == len(sent) and not set(sent) & set(landed)
+    assert f"{len(sent)} uploaded, {len(local) - len(sent)} already there" in out, out
+    assert _keys(uri) == local and _unfinished_uploads(uri) == []
+    status, out, err = _synth(["verify", uri], tmp_path, SYNTH_CACHE=str(tmp_path / "cache"))
+    assert status == 0 and " 0 problem(s)" in out, out + err
+
+
+def test_push_killed_mid_multipart_upload_leaves_no_parts(aws_env, tmp_path):
+    """A shard sent in parts, the process SIGKILLed with its second part half sent: the rerun
+    aborts the unfinished upload (its parts would stay stored, and billed, for ever) and completes."""
+    root = _big_dataset(tmp_path / "big", shards=3, mb=6)
+    uri = _bucket(aws_env, "synth-sigkill-parts")
+    parts = {"PUSH_MULTIPART_BYTES": str(5 << 20)}  # s3transfer's smallest part: 6 MB shards in 2 parts
+    status, _, _ = _synth(["push", str(root), uri, "--workers", "1"], tmp_path, kill="shard:2", **parts)
+    assert status == -9
+    assert "manifest.json" not in _keys(uri) and _unfinished_uploads(uri)
+    log = tmp_path / "rerun.log"
+    status, _, err = _synth(["push", str(root), uri, "--workers", "1"], tmp_path, log, **parts)
+    assert status == 0, err
+    assert _keys(uri) == _local(root) and _unfinished_uploads(uri) == []
+    visible = [key for op, key in _writes(log) if op in ("PutObject", "CompleteMultipartUpload")]
+    assert visible[-1].endswith("/manifest.json")
+
+
+@pytest.mark.slow
+def test_run_killed_during_its_final_push_resumes(aws_env, tmp_path):
+    """``synth run --out s3://...`` SIGKILLed in its final push, twice (a shard's body half sent;
+    then, rerun, when it removes the staging mirror): each time the output holds no manifest; the
+    third run renders nothing again, sends the manifest last and leaves the dataset's objects
+    only (no staging mirror), which ``synth verify`` passes."""
+    uri = _bucket(aws_env, "synth-sigkill-run")
+    args = ["run", "--out", uri, "--episodes", "2", "--frames", "3", "--resolution", "160x120", "--quality", "draft"]
+    args += ["--assets", "primitives", "--samples-per-shard", "1", "--no-progress"]
+    env = {"SYNTH_CACHE": str(tmp_path / "cache")}
+
+    status, _, err = _synth(args, tmp_path, kill="shard:2", **env)
+    assert status == -9, err
+    remote = _keys(uri)
+    assert "manifest.json" not in remote and {".staging/ep0000000.tar", ".staging/ep0000001.tar"} <= set(remote)
+
+    log = tmp_path / "second.log"
+    status, _, err = _synth(args, tmp_path, log, kill="DeleteObjects:1", **env)
+    assert status == -9, err
+    assert "manifest.json" not in _keys(uri)  # the staging mirror goes before the manifest lands
+    assert not [key for op, key in _writes(log) if "/.staging/ep" in key]  # nothing rendered again
+
+    log = tmp_path / "third.log"
+    status, _, err = _synth(args, tmp_path, log, **env)
+    assert status == 0, err
+    remote = _keys(uri)
+    manifest = json.loads(client().get_object(**_location(uri, "manifest.json"))["Body"].read())
+    assert set(remote) == {"README.md", "manifest.json", *(s["path"] for s in manifest["shards"])}
+    assert {s["sha256"] for s in manifest["shards"]} == {remote[s["path"]] for s in manifest["shards"]}
+    writes = _writes(log)
+    assert writes[-1] == ("PutObject", S3Uri.parse(uri).key("manifest.json"))
+    assert not [key for op, key in writes if op == "PutObject" and "/.staging/ep" in key]
+    status, out, err = _synth(["verify", uri], tmp_path, **env)
+    assert status == 0 and " 0 problem(s)" in out, out + err
+
+
+def _location(uri: str, name: str) -> dict[str, str]:
+    loc = S3Uri.parse(uri)
+    return {"Bucket": loc.bucket, "Key": loc.key(name)}

@@ -21,6 +21,7 @@ from synth.core.cache import cache_root
 from synth.storage.dataset import MANIFEST, RUN_FILE, STAGING, VERSIONS, DatasetError, sha256
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
+MULTIPART_CHUNK = 16 * 1024 * 1024  # part size of a multipart upload
 SHA_META = "sha256"  # object metadata key holding the whole file's hex SHA-256
 
 
@@ -117,15 +118,31 @@ def _upload(s3, path: Path, uri: S3Uri, digest: str, workers: int) -> None:
         return
     # multipart: each part is checksummed and verified by the server
     cfg = TransferConfig(
-        multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=16 * 1024 * 1024, max_concurrency=workers
+        multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK, max_concurrency=workers
     )
     s3.upload_file(str(path), uri.bucket, uri.key(path.name), ExtraArgs=extra, Config=cfg)
+
+
+def _abort_unfinished(s3, uri: S3Uri, names: list[str]) -> None:
+    """Abort the multipart uploads of ``names`` under ``uri`` that a push killed in the middle of a
+    large object left unfinished (their parts stay stored, and billed, until aborted)."""
+    keys = {uri.key(name) for name in names}
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=uri.bucket, Prefix=uri.key("")):
+        for upload in page.get("Uploads", []):
+            if upload["Key"] in keys:
+                s3.abort_multipart_upload(Bucket=uri.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
 
 
 def push(root: Path, dest: str, workers: int = 4, on_uploaded: Callable[[str], None] | None = None) -> dict:
     """Upload a finished local dataset to ``dest`` (s3://bucket/prefix). Shard checksums are
     checked locally first; objects already there with the same SHA-256 are skipped; the
-    manifest goes last. Returns {"uploaded": [...], "skipped": [...]}."""
+    manifest goes last. Returns {"uploaded": [...], "skipped": [...]}.
+
+    Resumable at any point, a SIGKILL of the process included: an object is written by one
+    request that the server completes or drops whole (a large one in parts, whose unfinished
+    upload the next push aborts); the dataset is unfinished (no manifest) until every other
+    object is there and checked, and a run's staging mirror (``dest/.staging/``, a copy of the
+    samples) is removed before the manifest lands, so that a finished dataset never holds it."""
     root, uri = Path(root), S3Uri.parse(dest)
     if not (root / MANIFEST).exists():
         raise DatasetError(f"{root} is not a finished dataset (no {MANIFEST})")
@@ -152,6 +169,7 @@ def push(root: Path, dest: str, workers: int = 4, on_uploaded: Callable[[str], N
             if remote[MANIFEST] is not None and remote[MANIFEST] != manifest_sha:
                 # the remote dataset is about to change: it is unfinished until the new manifest lands
                 s3.delete_object(Bucket=uri.bucket, Key=uri.key(MANIFEST))
+            _abort_unfinished(s3, uri, todo)
 
             def one(name: str) -> str:
                 _upload(s3, root / name, uri, files[name], workers)
@@ -164,6 +182,7 @@ def push(root: Path, dest: str, workers: int = 4, on_uploaded: Callable[[str], N
             missing = [n for n in files if _remote_sha(s3, uri, n) != files[n]]
             if missing:
                 raise DatasetError(f"after upload, {len(missing)} objects are missing or differ, e.g. {missing[0]}")
+            _drop_staging(s3, uri)
             _upload(s3, root / MANIFEST, uri, manifest_sha, workers)
             report["uploaded"].append(MANIFEST)
         except DatasetError:
@@ -176,7 +195,7 @@ def push(root: Path, dest: str, workers: int = 4, on_uploaded: Callable[[str], N
 # ------------------------------------------------------------------------------ runs in progress
 # The samples a run has finished, with its run.json and versions.json, are mirrored under
 # ``dest/.staging/`` as they are staged, so that a run whose machine died resumes on another one
-# (``pull_staging``); the mirror goes once the finished dataset is pushed (``drop_staging``).
+# (``pull_staging``); the mirror goes when the finished dataset is pushed, before its manifest.
 def mirror(path: Path, dest: str) -> None:
     """Upload one file of a run in progress (a staged sample, run.json, versions.json) to
     ``dest/.staging/``, checksummed like a push (``_upload``)."""
@@ -219,15 +238,19 @@ def pull_staging(dest: str, root: Path) -> int:
     return fetched
 
 
+def _drop_staging(s3, uri: S3Uri) -> None:
+    """Delete every object under ``uri``'s ``.staging/`` (1000 per request)."""
+    keys = _staged_objects(s3, uri)
+    for start in range(0, len(keys), 1000):
+        batch = [{"Key": k} for k in keys[start : start + 1000]]
+        s3.delete_objects(Bucket=uri.bucket, Delete={"Objects": batch, "Quiet": True})
+
+
 def drop_staging(dest: str) -> None:
-    """Delete ``dest/.staging/`` (after the finished dataset is pushed, or on --overwrite)."""
+    """Delete ``dest/.staging/`` (on --overwrite; ``push`` deletes it before the manifest lands)."""
     uri = S3Uri.parse(dest)
-    s3 = client()
     try:
-        keys = _staged_objects(s3, uri)
-        for start in range(0, len(keys), 1000):
-            batch = [{"Key": k} for k in keys[start : start + 1000]]
-            s3.delete_objects(Bucket=uri.bucket, Delete={"Objects": batch, "Quiet": True})
+        _drop_staging(client(), uri)
     except Exception as e:  # noqa: BLE001
         raise _explain(e, uri) from None
 
