@@ -13,6 +13,10 @@ plugin redesign (``tests/reference.py`` says how it was made). Each difference i
   ``support`` (never the floor) and ``which_object_moved`` (movable distractors) changed on
   purpose, so different questions are asked; every question both runs ask (same program, same
   slots) must get the same answer, and at least a quarter of the old ones are asked again;
+- degraded variants count an object that is faint in a frame (between half the discernibility
+  thresholds and them, issue 30) as a glimpse of fewer than ``min_pixels`` pixels where the old
+  code counted 0, and its extent takes in those frames' surface: such glimpses are set back to 0
+  (with the old extent) before the episodes are compared;
 - the colour of a few pixels: the old run's Workbench frames of episode 1 differ from a fresh
   render of the same episode by the old code itself (up to 23 levels on a few hundred pixels,
   0.11 in a frame's mean), measured; depth and instance maps are bit-identical.
@@ -43,6 +47,18 @@ def _same(a, b, path="") -> list[str]:
         ok = isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(a, b, abs_tol=1e-9)
         return [] if ok else [f"{path}: {a!r} vs {b!r}"]
     return [] if a == b else [f"{path}: {a!r} vs {b!r}"]
+
+
+def _forget_glimpses(old: dict, new: dict, min_pixels: int = 100) -> None:
+    """Where the old variant counted an object 0 pixels in a frame and the new one a glimpse
+    (1 to ``min_pixels - 1``), count it 0 in ``new`` and give it the old extent back."""
+    pairs = zip(old["visibility"], new["visibility"], old["evidence"]["objects"], new["evidence"]["objects"])
+    for was, now, was_ev, now_ev in pairs:
+        assert was["id"] == now["id"] == was_ev["id"] == now_ev["id"]
+        glimpses = [f for f, (a, b) in enumerate(zip(was["pixels"], now["pixels"])) if a == 0 < b < min_pixels]
+        if glimpses:
+            now["pixels"] = [0 if f in glimpses else b for f, b in enumerate(now["pixels"])]
+            now_ev["extent"] = was_ev["extent"]
 
 
 @pytest.mark.slow
@@ -90,6 +106,8 @@ def test_same_seed_gives_the_same_dataset_as_before_the_plugin_redesign(tmp_path
         for o in shipped["scene"]["objects"]:
             o["movable"] = False  # schema 1.0 did not record it
         assert shipped["schema_version"] == "2.0"
+        if "-" in key:  # a degraded variant: a faint object is a glimpse now (issue 30), see the module doc
+            _forget_glimpses(migrated, shipped)
         assert _same(migrated, shipped) == [], key
         assert got["json"]["episode"]["visibility_rule"] == {"min_pixels": 100, "min_frames": 2}
     assert both >= 0.25 * total, (both, total)

@@ -23,6 +23,7 @@ from synth.degradations import raster
 from synth.degradations.base import (
     DISCERNIBILITY,
     EVIDENCE_WEIGHT,
+    FAINT_MARGIN,
     MIN_CONTRAST,
     MIN_SNR,
     SEVERITIES,
@@ -175,7 +176,8 @@ class Degraded:
 
 ANSWERABILITY_RULE = (
     "visible pixels = clean mask pixels x min(1, evidence pixels / evidence pixels without it), "
-    "and 0 in a frame where the object is not discernible in the delivered frame"
+    "and in a frame where the object is not discernible in the delivered frame: 0 where it cannot be made "
+    "out, at most min_pixels - 1 (a glimpse, never visible) where it is faint"
 )
 
 
@@ -241,6 +243,7 @@ def degrade(
         "discernible": DISCERNIBILITY,
         "min_contrast_levels": MIN_CONTRAST,
         "min_snr": MIN_SNR,
+        "faint_margin": FAINT_MARGIN,
     }
     return Degraded(
         rgb=out.rgb,

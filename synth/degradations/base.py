@@ -10,8 +10,12 @@ where ``n_reference`` is 0).
 Then one test on the delivered pixels, the same for every type (:func:`discernibility`): in
 each frame the object must still stand out of its surroundings in the delivered frame (the
 degraded uint8 frames encoded as the sample's H.264 video, the bytes that ship, and decoded
-again), measured against the clean frame over the object's mask and a ring around it. An object that
-fails it gets 0 visible pixels in that frame. The pipeline applies its usual ``min_pixels`` /
+again), measured against the clean frame over the object's mask and a ring around it. An object
+that passes it keeps its pixels; one that fails it by far (below ``FAINT_MARGIN`` of the
+thresholds) gets 0 visible pixels in that frame; one in between is faint, a glimpse: at most
+``min_pixels - 1`` pixels, never visible, but not absent either, so an answer that needs it
+absent from that frame (``first_glimpsed``, ``glimpsed``: which appears first, when it appears,
+how many there are) is not given. The pipeline applies its usual ``min_pixels`` /
 ``min_frames`` rule to these counts, so an object the degradation hides turns its questions
 into abstentions, and one the delivered video still shows keeps them.
 """
@@ -41,6 +45,7 @@ MIN_CONTRAST = 4.0  # retained contrast against the surroundings, 8-bit sRGB lev
 MIN_SNR = 18.0  # matched-filter (Rose) SNR of the retained pattern over the object's area, against clutter
 BLUR_MATCH_STEPS = (0.5, 1.0)  # blur types: the clean pattern is also matched blurred by these shares of the blur
 QUANTISATION_NOISE = 1 / np.sqrt(12)  # 8-bit levels: the noise floor of any uint8 frame
+FAINT_MARGIN = 0.5  # below half the thresholds (2 levels, SNR 9) it cannot be made out; between: faint, a glimpse
 DISCERNIBILITY = (
     f"discernible in the delivered frame: against its surroundings (the pixels {RING_GAP_PX + 1}-"
     f"{RING_GAP_PX + RING_WIDTH_PX} px outside its mask) the object keeps gain a = <x, y> / <x, x> of its "
@@ -49,7 +54,8 @@ DISCERNIBILITY = (
     f"a * rms(x) >= {MIN_CONTRAST:g}/255 in its strongest channel and matched-filter SNR "
     f"a * |x| / rms(y - a x) >= {MIN_SNR:g} over the object's pixels and channels (for blur types x is also taken "
     f"from the clean frame blurred by {' and '.join(f'{k:g}' for k in BLUR_MATCH_STEPS)} x the type's blur, "
-    f"whichever the degraded frame matches best: blur is not noise); else 0 pixels in that frame"
+    f"whichever the degraded frame matches best: blur is not noise); else, at {FAINT_MARGIN:g} x those "
+    f"thresholds or more, faint: a glimpse of at most min_pixels - 1 pixels in that frame, and 0 pixels below"
 )
 
 
@@ -267,12 +273,22 @@ def judge(src: Source, out: Output, delivered: np.ndarray) -> list[Judged]:
     return result
 
 
+def counted(owned: int, margin: float | None, min_pixels: int) -> int:
+    """The pixels an object counts in one frame (see module doc): ``owned`` where it is
+    discernible (``margin`` >= 1) or there is nothing to compare with (None), a glimpse of at
+    most ``min_pixels - 1`` where it is faint, 0 where it cannot be made out."""
+    if margin is None or margin >= 1.0:
+        return owned
+    return min(owned, min_pixels - 1) if margin >= FAINT_MARGIN else 0
+
+
 def recount(src: Source, out: Output, delivered: np.ndarray) -> list[ObjectVisibility]:
     """Visible pixels per object per selected frame under the degradation (see module doc):
-    the ownership share, then 0 where :func:`discernibility` fails on the ``delivered`` frames
-    (see :func:`judge`)."""
+    the ownership share, then :func:`counted` by the :func:`discernibility` margin on the
+    ``delivered`` frames (see :func:`judge`)."""
+    min_pixels = src.episode.visibility_rule.min_pixels
     return [
-        ObjectVisibility(id=j.id, pixels=[0 if m is not None and m < 1.0 else n for n, m in zip(j.owned, j.margin)])
+        ObjectVisibility(id=j.id, pixels=[counted(n, m, min_pixels) for n, m in zip(j.owned, j.margin)])
         for j in judge(src, out, delivered)
     ]
 
