@@ -8,9 +8,10 @@ import json
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from synth.audit import AUDITORS, agreement, answer, audit_dataset
+from synth.audit import AUDITORS, agreement, answer, audit_dataset, discernible
 from synth.flows.config import RunConfig
 from synth.flows.run import run
 from synth.programs.family import ABSTAIN
@@ -39,6 +40,25 @@ def test_the_auditor_has_one_auditor_per_library_family():
     assert set(AUDITORS) == set(FAMILIES)
     with pytest.raises(KeyError, match="no definition for family 'no_such_family'"):
         answer(None, "no_such_family", {}, {})
+
+
+def test_the_auditor_sees_an_object_in_the_channel_a_degradation_leaves():
+    """Regression (issue 30): the auditor judged a degraded frame only in the channel in which the
+    object stood out most in the clean frame. Overexposure clips a yellow box's red and green
+    against a cream floor and leaves its blue: it is plainly there (it was judged 'cannot be made
+    out'). A frame that takes every channel's contrast still hides it."""
+    h, w = 40, 48
+    clean = np.full((1, h, w, 3), 100, np.uint8)
+    instance = np.zeros((1, h, w), np.uint16)
+    instance[0, 12:28, 16:32] = 1
+    clean[0][instance[0] == 1] = (170, 160, 50)  # stands out most in red in the clean frame
+    clipped = np.full_like(clean, 255)
+    clipped[..., 2] = 230
+    clipped[0][instance[0] == 1] = (255, 255, 120)  # red and green clipped, blue kept
+    meta = {"degradation": {"type": "overexposure"}}
+    assert discernible(clipped, clean, instance, meta)[0, 1] == 1.0
+    flat = np.full_like(clean, 255)
+    assert discernible(flat, clean, instance, meta)[0, 1] == 0.0
 
 
 def _samples(root: Path) -> list:

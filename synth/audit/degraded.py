@@ -19,9 +19,11 @@ RING = 3  # pixels around the mask that count as its surroundings
 def discernible(delivered: np.ndarray, clean: np.ndarray, instance: np.ndarray, meta: dict) -> np.ndarray:
     """(F, max id + 1): 1 where the delivered frame plainly shows the object, 0 where it cannot be
     made out, 0.5 in between (the auditor does not decide there). Measured on the decoded videos
-    (3x3 mean) in the colour channel where the object stands out most in the clean video: its
-    contrast against a ring of its surroundings, the share of its clean contrast that is kept,
-    the correlation of the object and its ring with the clean video's, and Rose's SNR (contrast x
+    (3x3 mean) in each colour channel in which the object stands out plainly in the clean video
+    (the best of them counts: a degradation can take one channel's contrast and leave another's,
+    overexposure clipping red and green, fog greying blue; where none does, 0.5): its contrast
+    against a ring of its surroundings, the share of its clean contrast that is kept, the
+    correlation of the object and its ring with the clean video's, and Rose's SNR (contrast x
     sqrt(pixels) / the noise the delivered frame adds). Degradations that move pixels (lens
     distortion) are not compared to the clean video: every object counts as shown."""
     from scipy import ndimage
@@ -33,7 +35,7 @@ def discernible(delivered: np.ndarray, clean: np.ndarray, instance: np.ndarray, 
         return shown
     for f in range(n):
         d, c = delivered[f].astype(float), clean[f].astype(float)
-        d3, c3 = (ndimage.uniform_filter(x, (3, 3, 1)) for x in (d, c))
+        c3 = ndimage.uniform_filter(c, (3, 3, 1))
         boxes = ndimage.find_objects(instance[f].astype(np.int64))
         for o, box in enumerate(boxes, start=1):
             if box is None:
@@ -44,25 +46,32 @@ def discernible(delivered: np.ndarray, clean: np.ndarray, instance: np.ndarray, 
             if not ring.any():
                 continue
             near = mask | ring
-            # the colour channel in which the object stands out most in the clean video
-            k = int(np.abs(c3[ys, xs][mask].mean(0) - c3[ys, xs][ring].mean(0)).argmax())
-            dk, ck = d3[ys, xs, k], c3[ys, xs, k]
-            contrast_d = abs(dk[mask].mean() - dk[ring].mean())
-            contrast_c = abs(ck[mask].mean() - ck[ring].mean())
-            pd, pc = dk[near], ck[near]
-            r = float(np.corrcoef(pd, pc)[0, 1]) if pd.std() > 1e-6 and pc.std() > 1e-6 else 1.0
-            # per-pixel noise: high frequencies the delivered frame has beyond the clean one's
-            hd, hc = (x[ys, xs, k] - ndimage.uniform_filter(x[ys, xs, k], 3) for x in (d, c))
-            noise = np.sqrt(max(float(hd[near].var() - hc[near].var()), 0.0) * 9 / 8)
-            rose = contrast_d * np.sqrt(mask.sum()) / max(noise, 1.0)  # Rose's SNR of the object's mean
-            if contrast_c < PLAIN_CONTRAST:  # hard to see in the clean video too: no judgement here
-                shown[f, o] = 0.5
-                continue
-            kept = contrast_d / contrast_c
-            pattern = float(np.sqrt(((dk[mask] - dk[ring].mean()) ** 2).mean()))  # its outline and inner detail too
-            # cannot be made out: no contrast left, or neither its shape nor its mean stands out of the noise
-            if max(contrast_d, pattern) < FAINT_CONTRAST or (r < FAINT_STRUCTURE and rose < FAINT_ROSE):
-                shown[f, o] = 0.0
-            elif contrast_d < PLAIN_CONTRAST or kept < PLAIN_KEPT or r < PLAIN_STRUCTURE or rose < PLAIN_ROSE:
-                shown[f, o] = 0.5
+            contrast_c = np.abs(c3[ys, xs][mask].mean(0) - c3[ys, xs][ring].mean(0))
+            plain = np.flatnonzero(contrast_c >= PLAIN_CONTRAST)
+            # hard to see in the clean video too (no channel in which it plainly stands out): no judgement
+            shown[f, o] = max((_verdict(d[ys, xs, k], c[ys, xs, k], mask, ring, near) for k in plain), default=0.5)
     return shown
+
+
+def _verdict(d: np.ndarray, c: np.ndarray, mask: np.ndarray, ring: np.ndarray, near: np.ndarray) -> float:
+    """1, 0.5 or 0 (see :func:`discernible`) in one colour channel: ``d``, ``c`` the delivered and
+    clean channel around the object, ``mask`` its pixels, ``ring`` its surroundings, ``near`` both."""
+    from scipy import ndimage
+
+    dk, ck = ndimage.uniform_filter(d, 3), ndimage.uniform_filter(c, 3)
+    contrast_d = abs(dk[mask].mean() - dk[ring].mean())
+    contrast_c = abs(ck[mask].mean() - ck[ring].mean())
+    pd, pc = dk[near], ck[near]
+    r = float(np.corrcoef(pd, pc)[0, 1]) if pd.std() > 1e-6 and pc.std() > 1e-6 else 1.0
+    # per-pixel noise: high frequencies the delivered frame has beyond the clean one's
+    hd, hc = d - dk, c - ck
+    noise = np.sqrt(max(float(hd[near].var() - hc[near].var()), 0.0) * 9 / 8)
+    rose = contrast_d * np.sqrt(mask.sum()) / max(noise, 1.0)  # Rose's SNR of the object's mean
+    kept = contrast_d / contrast_c
+    pattern = float(np.sqrt(((dk[mask] - dk[ring].mean()) ** 2).mean()))  # its outline and inner detail too
+    # cannot be made out: no contrast left, or neither its shape nor its mean stands out of the noise
+    if max(contrast_d, pattern) < FAINT_CONTRAST or (r < FAINT_STRUCTURE and rose < FAINT_ROSE):
+        return 0.0
+    if contrast_d < PLAIN_CONTRAST or kept < PLAIN_KEPT or r < PLAIN_STRUCTURE or rose < PLAIN_ROSE:
+        return 0.5
+    return 1.0
