@@ -220,8 +220,9 @@ def degrade(
     encoded as the sample's video (``Degraded.mp4``, the default H.264 settings of
     ``encode_mp4`` at the episode's fps, byte-identical from call to call) and visibility is
     judged on that video decoded: what the user receives. Costs one encode and one decode of
-    the frames (0.4 s and 0.2 s for 16 frames at 448x336 on a busy 2-core machine; the encode
-    is the one a caller shipping ``mp4`` no longer does)."""
+    the frames (0.6-1 s together for 16 frames at 448x336 on a busy 2-core machine, next to
+    0.8 s for the discernibility tests; the encode is the one a caller shipping ``mp4`` no
+    longer does)."""
     if kind not in DEGRADATIONS:
         raise ValueError(f"unknown degradation {kind!r}; known: {', '.join(DEGRADATIONS)}")
     if severity not in SEVERITIES:
