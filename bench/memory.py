@@ -47,6 +47,7 @@ def ray_rss(cfg: RunConfig) -> list[float]:
 
     import ray
 
+    from synth.flows.memory import render_memory
     from synth.flows.worker import render_in_worker
 
     # a private instance without token auth: Ray 2.60 would otherwise write ~/.ray/auth_token,
@@ -54,7 +55,7 @@ def ray_rss(cfg: RunConfig) -> list[float]:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
-        remote = ray.remote(num_cpus=1, max_retries=2)(render_in_worker)  # as synth.flows.executor submits it
+        remote = ray.remote(num_cpus=1, memory=render_memory(cfg), max_retries=2)(render_in_worker)  # as Executor does
         return [ray.get(remote.remote(cfg, i)).worker_rss_mb for i in range(cfg.episodes)]
     finally:
         ray.shutdown()

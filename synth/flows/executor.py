@@ -6,6 +6,7 @@ One ``Executor`` per run, closed at its end: nothing outlives the run in the pro
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import socket
@@ -14,6 +15,8 @@ from typing import Any
 
 from synth.flows.config import RunConfig
 from synth.flows.episode import Rendered, ask
+from synth.flows.failures import RenderOutOfMemory
+from synth.flows.memory import MIB, describe, gib, peak_mib, render_memory
 from synth.flows.worker import render_in_worker, start_worker
 from synth.programs.sandbox import SandboxPool
 from synth.storage.dataset import Sample
@@ -78,20 +81,43 @@ class Executor:
         return max(RAY_MIN_SLOTS, int(ray.cluster_resources().get("CPU", 0)))
 
     def _connect_ray(self, address: str) -> None:
+        """Join the cluster and make the render task: one CPU and the memory measured for the
+        run's setting (``synth.flows.memory``), retried twice on another node when a node is
+        lost, never when Ray's memory monitor killed it (the same setting needs the same memory:
+        ``RAY_task_oom_retries`` is 0 for this process unless set, where Ray's default retries it
+        15 times). ``RuntimeError`` when no node with a CPU has that much memory (Ray would
+        wait for one for ever)."""
         import ray
 
         check_ray_address(address)
         if not ray.is_initialized():
-            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+            os.environ.setdefault("RAY_task_oom_retries", "0")  # read by the Ray core worker ray.init starts
+            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, logging_level=logging.WARNING)
             self._ray_started = True
-        self._remote = ray.remote(num_cpus=1, max_retries=2)(render_in_worker)
+        need = render_memory(self.cfg)
+        nodes = [n["Resources"] for n in ray.nodes() if n["Alive"] and n["Resources"].get("CPU", 0) >= 1]
+        largest = max((r.get("memory", 0) for r in nodes), default=0)
+        if largest < need:
+            raise RuntimeError(
+                f"a render of {describe(self.cfg)} needs {gib(need)} of memory (measured, with a margin) and no "
+                f"Ray node with a CPU offers that much (the largest offers {gib(largest)}): start nodes with more "
+                "memory (ray start --memory), or lower --resolution, --frames or --quality"
+            )
+        self._remote = ray.remote(num_cpus=1, memory=need, max_retries=2)(render_in_worker)
 
     def render(self, index: int) -> Rendered:
         """Sample, plan, render and encode episode ``index`` in a worker process."""
         if self._remote is not None:
             import ray
 
-            return ray.get(self._remote.remote(self.cfg, index))
+            try:
+                return ray.get(self._remote.remote(self.cfg, index))
+            except ray.exceptions.OutOfMemoryError as e:
+                raise RenderOutOfMemory(
+                    f"killed for memory on a Ray node: a render of {describe(self.cfg)} peaks at "
+                    f"{gib(peak_mib(self.cfg) * MIB)} (measured) and declares {gib(render_memory(self.cfg))}; give the "
+                    "Ray nodes more memory, or lower --resolution, --frames or --quality"
+                ) from e
         assert self._pool is not None, "closed"
         return self._pool.submit(render_in_worker, self.cfg, index).result()
 
