@@ -156,11 +156,18 @@ def test_deployment_runs_on_a_worker_with_artifacts(server, tmp_path):
     report = by_key["synth-report"]["data"]
     assert "data:image/jpeg;base64," in report and len(report) < 1_000_000
     assert "Degradations (types x severities)" in report  # the contact sheet of the run's preview
+    # episodes counted as episodes, samples as samples (it said "4 episodes" of 2 episodes x 2 variants)
+    told = f"2 episodes, 4 samples (each episode and each of its degradation variants), {manifest['num_questions']} "
+    assert told in report, report[:600]
+    assert report.count("](data:image/jpeg;base64,") == 2 + 2  # one preview per episode, contact sheet, degradations
     assert str(out.resolve()) in by_key["synth-dataset"]["data"]
     table = by_key["synth-summary"]["data"]
     rows = {row["what"]: row["value"] for row in (json.loads(table) if isinstance(table, str) else table)}
     assert int(rows["episodes"]) == 2 and int(rows["samples (episodes x variants)"]) == 4
-    assert int(rows["questions"]) == manifest["num_questions"]
+    assert int(rows["questions (all samples)"]) == manifest["num_questions"]
+    metas = [json.loads(s.files["json"]) for shard in sorted(out.glob("train-*.tar")) for s in read_tar(shard)]
+    moving = sum(bool(m["episode"]["motions"]) for m in metas if m["variant"] == "clean")
+    assert int(rows["episodes with object motion"]) == moving <= 2
 
 
 def test_a_deployment_run_takes_run_fields_by_name_on_top_of_its_config(server):

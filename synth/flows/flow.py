@@ -238,26 +238,32 @@ class _Shown:
 
 
 def _publish(out: str, root: str, manifest: dict, timings: dict[str, float], wall: float, sheet: bytes | None) -> None:
-    """Summary table, report with a preview gallery, and a link to the dataset."""
+    """Summary table, report with a preview gallery, and a link to the dataset. Episodes are
+    counted as episodes (the clean samples), samples as samples (an episode and each of its
+    degradation variants)."""
     from synth.storage.dataset import iter_samples
     from synth.storage.media import frame_sheet
 
     metas, previews, clean = [], [], []
     for sample in iter_samples(Path(root)):
-        metas.append(json.loads(sample.files["json"]))
+        meta = json.loads(sample.files["json"])
+        metas.append(meta)
+        if meta["variant"] != "clean":
+            continue
         if len(previews) < 8:
             previews.append((sample.key, _thumbnail(sample.files["mp4"])))
-        if "-" not in sample.key and len(clean) < 12:  # clean samples: "ep0000003", not "ep0000003-fog-2"
+        if len(clean) < 12:
             clean.append(sample.files["mp4"])
+    episodes = [m for m in metas if m["variant"] == "clean"]
     table = balance_table(metas)
     abstentions = sum(r["abstentions"] for r in table)
     rows = [
-        {"what": "episodes", "value": manifest["config"]["episodes"]},
+        {"what": "episodes", "value": len(episodes)},
         {"what": "samples (episodes x variants)", "value": manifest["num_samples"]},
-        {"what": "questions", "value": manifest["num_questions"]},
-        {"what": "abstentions", "value": abstentions},
+        {"what": "questions (all samples)", "value": manifest["num_questions"]},
+        {"what": "abstentions (all samples)", "value": abstentions},
         {"what": "degradation variants", "value": manifest["config"].get("degradations") or "none"},
-        {"what": "episodes with object motion", "value": sum(bool(m["episode"]["motions"]) for m in metas)},
+        {"what": "episodes with object motion", "value": sum(bool(m["episode"]["motions"]) for m in episodes)},
         {"what": "wall seconds", "value": round(wall, 1)},
         {"what": "blind baselines", "value": blind_summary(manifest)},
     ]
@@ -277,14 +283,15 @@ def _publish(out: str, root: str, manifest: dict, timings: dict[str, float], wal
             [
                 f"# synth dataset: {out}",
                 "",
-                f"{manifest['num_samples']} episodes, {manifest['num_questions']} questions "
+                f"{len(episodes)} episodes, {manifest['num_samples']} samples (each episode and each of its "
+                f"degradation variants), {manifest['num_questions']} questions over all samples "
                 f"({abstentions} abstentions).",
                 "",
                 "## Preview (first frame of each episode)",
                 "",
                 gallery,
                 "",
-                "## Answer balance",
+                "## Answer balance (all samples)",
                 "",
                 "| family | questions | top answer | top share |",
                 "|---|---|---|---|",
