@@ -36,10 +36,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate everything and open the run up front (one-line errors), then run the Prefect flow
-    ``synth`` on it in ephemeral mode with a progress bar."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    if not args.debug:  # a failure is one line (synth.cli.main); its traceback stays in the Prefect run's logs
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    ``synth`` on it in ephemeral mode with a progress bar. Prefect logs only warnings, and its
+    console nothing unless ``--debug`` (a failure is one line: synth.cli.main; its traceback stays
+    in the Prefect run's logs); the environment is given back afterwards, so that processes the
+    caller starts later do not inherit the silence."""
+    quiet = {"PREFECT_LOGGING_LEVEL": "WARNING"}
+    if not args.debug:
+        quiet["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "CRITICAL"
+    added = [k for k in quiet if k not in os.environ]
+    os.environ.update({k: quiet[k] for k in added})
+    try:
+        return _run(args)
+    finally:
+        for k in added:
+            os.environ.pop(k, None)
+
+
+def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from synth.cli.flags import config_from_args

@@ -6,6 +6,7 @@ One ``Executor`` per run, closed at its end: nothing outlives the run in the pro
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import socket
@@ -91,7 +92,7 @@ class Executor:
         check_ray_address(address)
         if not ray.is_initialized():
             os.environ.setdefault("RAY_task_oom_retries", "0")  # read by the Ray core worker ray.init starts
-            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, logging_level=logging.WARNING)
             self._ray_started = True
         need = render_memory(self.cfg)
         nodes = [n["Resources"] for n in ray.nodes() if n["Alive"] and n["Resources"].get("CPU", 0) >= 1]
