@@ -62,12 +62,9 @@ class AskReport:
     cut_off: int  # replies this time that stopped at max_tokens (finish_reason "length")
 
 
-def frame_urls(video: np.ndarray, indices: list[int], size: int) -> list[str]:
-    """Frames ``indices`` of ``video`` ((F, H, W, 3) uint8), longer side ``size`` px, as JPEG data URLs."""
-    return [
-        "data:image/jpeg;base64," + base64.b64encode(jpeg(video[k], quality=90, max_side=size)).decode()
-        for k in indices
-    ]
+def frame_url(frame: np.ndarray, size: int) -> str:
+    """A (H, W, 3) uint8 frame, longer side ``size`` px, as a JPEG data URL."""
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg(frame, quality=90, max_side=size)).decode()
 
 
 def shown(item: Item, total: int, frames: int) -> tuple[list[int], Item]:
@@ -131,7 +128,8 @@ def ask_endpoint(
                 continue
             video = decode_mp4(mp4)
             asks = [shown(i, len(video), frames) for i in todo]
-            list(pool.map(lambda a, video=video: ask(a[1], frame_urls(video, a[0], size)), asks))
+            urls = {k: frame_url(video[k], size) for k in sorted({k for indices, _ in asks for k in indices})}
+            list(pool.map(lambda a, urls=urls: ask(a[1], [urls[k] for k in a[0]]), asks))
             if log:
                 log(f"{n} samples: {asked} replies, {skipped} already there, {len(failed)} failed")
     return AskReport(asked=asked, skipped=skipped, failed=failed, cut_off=cut_off)

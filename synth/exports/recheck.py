@@ -31,12 +31,15 @@ OTHER_ANSWER = "the shown frames give another answer"
 
 def _audit(meta: SampleMeta, files: dict[str, bytes], sampling: Sampling, clean_mp4: bytes | None) -> set[str]:
     """Ids of the sample's items the auditor answers otherwise on the shown frames alone."""
-    _, instance = decode_gt(files["gt.npz"])
-    shown = np.zeros((sampling.total, int(instance.max(initial=0)) + 1))
-    shown[list(sampling.indices)] = 1.0
     doc = meta.model_dump(mode="json")
     if meta.variant != "clean" and clean_mp4 is not None:
-        shown *= discernible(decode_mp4(files["mp4"]), decode_mp4(clean_mp4), instance, doc)
+        _, instance = decode_gt(files["gt.npz"])
+        judged = discernible(decode_mp4(files["mp4"]), decode_mp4(clean_mp4), instance, doc)
+    else:  # every object as the clean video shows it (audit_sample reads the passes itself)
+        judged = np.ones((sampling.total, max((o.id for o in meta.episode.scene.objects), default=0) + 1))
+    frames = np.zeros((sampling.total, 1))
+    frames[list(sampling.indices)] = 1.0
+    shown = judged * frames
     return {f.item for f in audit_sample(doc, files["gt.npz"], shown) if not f.agrees}
 
 

@@ -161,7 +161,7 @@ def degraded_variants(
             depth,
             instance,
         )
-        media = {"mp4": encode_mp4(d.rgb, cfg.video.fps), "gt.npz": encode_gt(depth, instance)}
+        media = {"mp4": d.mp4, "gt.npz": encode_gt(depth, instance)}  # the video its visibility was judged on
         out.append(Variant(f"{kind}-{severity}", variant.model_dump_json(), media, d.record))
     sheet = None
     if with_sheet:
