@@ -10,7 +10,7 @@ import numpy as np
 from shapely.geometry import Polygon
 
 from synth.core.rotations import quaternion_matrix, yaw_rotation
-from synth.core.scene import Box3D, Pose
+from synth.core.scene import Box3D, Doorway, Pose, Room
 
 
 def rotation(pose: Pose | Box3D) -> np.ndarray:
@@ -40,3 +40,54 @@ def footprint(box: Box3D) -> Polygon:
         for x, y in ((-hx, -hy), (hx, -hy), (hx, hy), (-hx, hy))
     ]
     return Polygon(pts)
+
+
+LEAF_THICKNESS = 0.04  # metres, a door leaf
+
+
+def door_leaf(room: Room, doorway: Doorway) -> Box3D | None:
+    """The box of the door leaf ``room`` hangs in ``doorway`` (None where it hangs none). The
+    hinge axis stands on the room's wall face at the opening's ``hinge`` end; closed, the leaf
+    fills the opening, its face flush with the wall; opened by ``doorway.angle`` it swings into
+    the room. Its local +X (the box's depth, ``LEAF_THICKNESS``) is the leaf's normal, pointing
+    out of the room when closed; size = (thickness, opening width - 1 cm, height - 1 cm)."""
+    if doorway.door == "none":
+        return None
+    a = np.asarray(room.footprint[doorway.wall], float)
+    b = np.asarray(room.footprint[(doorway.wall + 1) % len(room.footprint)], float)
+    along = (b - a) / np.linalg.norm(b - a)
+    inward = np.array([-along[1], along[0]])  # counter-clockwise footprint: the room is on the left
+    theta = doorway.angle
+    if doorway.hinge == "left":
+        hinge = a + along * (doorway.center - doorway.width / 2)
+        u = math.cos(theta) * along + math.sin(theta) * inward
+        normal = np.array([u[1], -u[0]])
+    else:
+        hinge = a + along * (doorway.center + doorway.width / 2)
+        u = -math.cos(theta) * along + math.sin(theta) * inward
+        normal = np.array([-u[1], u[0]])
+    width, height = doorway.width - 0.01, doorway.height - 0.01
+    c = hinge + u * (doorway.width / 2) + normal * (LEAF_THICKNESS / 2)
+    return Box3D(
+        center=(float(c[0]), float(c[1]), height / 2),
+        size=(LEAF_THICKNESS, width, height),
+        yaw=math.atan2(normal[1], normal[0]),
+    )
+
+
+def door_swing(room: Room, doorway: Doorway) -> Polygon | None:
+    """The floor area the leaf ``room`` hangs in ``doorway`` sweeps from closed to wide open
+    (a quarter disc on the room's side), which a house keeps clear; None where it hangs none."""
+    if doorway.door == "none":
+        return None
+    a = np.asarray(room.footprint[doorway.wall], float)
+    b = np.asarray(room.footprint[(doorway.wall + 1) % len(room.footprint)], float)
+    along = (b - a) / np.linalg.norm(b - a)
+    inward = np.array([-along[1], along[0]])
+    sign = 1.0 if doorway.hinge == "left" else -1.0
+    hinge = a + along * (doorway.center - sign * doorway.width / 2)
+    arc = [
+        hinge + doorway.width * (math.cos(t) * sign * along + math.sin(t) * inward)
+        for t in np.linspace(0.0, math.pi / 2, 12)
+    ]
+    return Polygon([tuple(hinge), *(tuple(p) for p in arc)]).buffer(0.02)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.core.geometry import local_to_world
+from synth.core.geometry import door_leaf, local_to_world
 from synth.core.rotations import yaw_rotation
-from synth.core.scene import MeshAsset, Part, Pose, Room, SceneObject
+from synth.core.scene import Doorway, MeshAsset, Part, Pose, Room, SceneObject
 
 SEGMENTS = 24  # around cylinders, cones and spheres
 
@@ -164,7 +164,9 @@ def room_meshes(room: Room, wall_thickness: float = 0.1) -> dict[str, Mesh]:
     convex corners by the wall thickness, closing them, and stops at reflex corners (an L's
     inner corner), where reaching on would put wall inside the room: there the two walls meet
     at the corner's edge and overlap behind it. A window (``Room.windows``) is an opening: the
-    wall around it is built from the pieces left, right, below and above it."""
+    wall around it is built from the pieces left, right, below and above it. A doorway
+    (``Room.doorways``) is an opening down to the floor, the piece below it a threshold whose top
+    is the floor; with doorways the dict has "doors" too: casings and the leaves this room hangs."""
     from shapely.geometry import Polygon
     from shapely.geometry.polygon import orient
 
@@ -195,12 +197,45 @@ def room_meshes(room: Room, wall_thickness: float = 0.1) -> dict[str, Mesh]:
             return Mesh(box.vertices @ turn.T + np.array([mid[0], mid[1], (z0 + z1) / 2]), box.faces)  # noqa: B023
 
         start = -reach[i]
-        for w in sorted((w for w in room.windows if w.wall == i), key=lambda w: w.center):
-            a, b = w.center - w.width / 2, w.center + w.width / 2
-            walls += [piece(start, a, -t, h + t), piece(a, b, -t, w.sill), piece(a, b, w.sill + w.height, h + t)]
+        openings = [(w.center, w.width, w.sill, w.height) for w in room.windows if w.wall == i]
+        openings += [(d.center, d.width, 0.0, d.height) for d in room.doorways if d.wall == i]
+        for centre, width, sill, top in sorted(openings):
+            a, b = centre - width / 2, centre + width / 2
+            # below a doorway (sill 0) the piece is its threshold: the floor through the wall
+            walls += [piece(start, a, -t, h + t), piece(a, b, -t, sill), piece(a, b, sill + top, h + t)]
             start = b
         walls.append(piece(start, length + reach[(i + 1) % n], -t, h + t))
-    return {"floor": floor, "ceiling": ceiling, "walls": merge(walls)}
+    out = {"floor": floor, "ceiling": ceiling, "walls": merge(walls)}
+    if room.doorways:
+        out["doors"] = merge([_door_mesh(room, d) for d in room.doorways])
+    return out
+
+
+CASING = (0.07, 0.015)  # door casing (trim) width and how far it stands proud of the wall, metres
+
+
+def _door_mesh(room: Room, doorway: Doorway) -> Mesh:
+    """A doorway's casing on the room's side of the wall (two jambs and a head) and the door
+    leaf the room hangs there (``synth.core.geometry.door_leaf``), in the world frame."""
+    a0 = np.asarray(room.footprint[doorway.wall], float)
+    b0 = np.asarray(room.footprint[(doorway.wall + 1) % len(room.footprint)], float)
+    along = (b0 - a0) / np.linalg.norm(b0 - a0)
+    inward = np.array([-along[1], along[0]])
+    turn = yaw_rotation(math.atan2(along[1], along[0]))
+    width, proud = CASING
+    a, b, top = doorway.center - doorway.width / 2, doorway.center + doorway.width / 2, doorway.height
+
+    def trim(u0: float, u1: float, z0: float, z1: float) -> Mesh:
+        box = _box(np.array([u1 - u0, proud, z1 - z0]))
+        mid = a0 + along * (u0 + u1) / 2 + inward * proud / 2
+        return Mesh(box.vertices @ turn.T + np.array([mid[0], mid[1], (z0 + z1) / 2]), box.faces)
+
+    parts = [trim(a - width, a, 0.0, top + width), trim(b, b + width, 0.0, top + width), trim(a, b, top, top + width)]
+    leaf = door_leaf(room, doorway)
+    if leaf is not None:
+        box = _box(np.asarray(leaf.size))
+        parts.append(Mesh(box.vertices @ yaw_rotation(leaf.yaw).T + np.asarray(leaf.center), box.faces))
+    return merge(parts)
 
 
 def _ear_clip(poly: np.ndarray) -> np.ndarray:

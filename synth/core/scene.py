@@ -50,6 +50,7 @@ Matrix4 = tuple[
 
 ROOM_ID = 0
 SCHEMA_VERSION = "2.0"
+MAX_WALL = 0.5  # metres: the thickest wall between two rooms whose doorways pair up
 IDENTITY: Quat = (1.0, 0.0, 0.0, 0.0)
 
 
@@ -196,6 +197,56 @@ class Window(Model):
     height: float = Field(gt=0)  # metres
 
 
+DoorState = Literal["none", "open", "ajar", "closed"]
+# how far a door leaf stands open (radians from the wall's plane, swinging into the room that hangs it)
+DOOR_ANGLES: dict[str, float] = {"closed": 0.0, "ajar": math.radians(30), "open": math.radians(88)}
+PASSABLE: frozenset[str] = frozenset({"none", "open"})  # a 0.4 m-wide walker gets through
+
+
+class Doorway(Model):
+    """An opening down to the floor in a room's wall, into another room of the scene (or out of
+    the house). Both rooms list the doorway, each on its own wall, at the same place in the
+    plan; at most one of the two hangs a door leaf (``door``), which swings into that room, its
+    hinge at the opening's ``hinge`` end seen from inside that room (``"left"``: the end at
+    ``center - width / 2``, the wall's first corner side)."""
+
+    wall: int = Field(ge=0)  # the footprint edge from corner ``wall`` to corner ``wall + 1``
+    center: float = Field(gt=0)  # metres along that edge from its first corner
+    width: float = Field(gt=0)  # metres (the clear opening)
+    height: float = Field(gt=0)  # metres above the floor
+    to_room: int = Field(-1, ge=-1)  # index in ``Scene.rooms`` of the room behind it; -1: outside
+    door: DoorState = "none"  # the leaf hung on this room's side; "none": an open doorway here
+    hinge: Literal["left", "right"] = "left"
+
+    @property
+    def angle(self) -> float:
+        """Opening angle of the leaf hung here, radians (0: closed, in the wall's plane)."""
+        return DOOR_ANGLES.get(self.door, 0.0)
+
+
+def _openings_fit(room: Room) -> None:
+    """Every window and doorway lies on a wall of the footprint, inside its length and below the
+    ceiling, and no two openings on one wall overlap."""
+    n = len(room.footprint)
+    spans: dict[int, list[tuple[float, float, str]]] = {}
+    for kind, items in (("window", room.windows), ("doorway", room.doorways)):
+        for w in items:
+            if w.wall >= n:
+                raise ValueError(f"{kind} on wall {w.wall}: the footprint has {n} walls")
+            length = math.dist(room.footprint[w.wall], room.footprint[(w.wall + 1) % n])
+            if not (w.width / 2 < w.center < length - w.width / 2):
+                raise ValueError(f"{kind} at {w.center} m (width {w.width}) does not fit on wall {w.wall}")
+            top = w.sill + w.height if kind == "window" else w.height
+            if top >= room.height:
+                raise ValueError(f"{kind} top {top} m reaches the ceiling ({room.height} m)")
+            spans.setdefault(w.wall, []).append((w.center - w.width / 2, w.center + w.width / 2, kind))
+    for wall, items in spans.items():
+        items.sort()
+        for (_, b, k1), (a, _, k2) in zip(items, items[1:]):
+            if a < b:
+                raise ValueError(f"a {k1} and a {k2} overlap on wall {wall}")
+
+
 class Room(Model):
     shape: Literal["rectangular", "L-shaped", "polygon"]
     footprint: list[Vec2]  # floor polygon, counter-clockwise, metres
@@ -204,20 +255,23 @@ class Room(Model):
     floor: Material
     ceiling: Material
     name: str = ""  # the source's room name or type ("Kitchen"), if any
+    # what the room is for, in words ("living room", "kitchen", "bedroom", "bathroom", "office",
+    # "hallway", "dining room"); empty when the source does not say
+    function: str = ""
     windows: list[Window] = Field(default_factory=list)
+    doorways: list[Doorway] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _windows_fit(self) -> Room:
-        n = len(self.footprint)
-        for w in self.windows:
-            if w.wall >= n:
-                raise ValueError(f"window on wall {w.wall}: the footprint has {n} walls")
-            length = math.dist(self.footprint[w.wall], self.footprint[(w.wall + 1) % n])
-            if not (w.width / 2 < w.center < length - w.width / 2):
-                raise ValueError(f"window at {w.center} m (width {w.width}) does not fit on wall {w.wall}")
-            if w.sill + w.height >= self.height:
-                raise ValueError(f"window top {w.sill + w.height} m reaches the ceiling ({self.height} m)")
+    def _openings(self) -> Room:
+        _openings_fit(self)
         return self
+
+    def opening_centre(self, doorway: Doorway) -> Vec2:
+        """Where ``doorway`` is in the plan: the middle of its opening on this room's wall, metres."""
+        a = self.footprint[doorway.wall]
+        b = self.footprint[(doorway.wall + 1) % len(self.footprint)]
+        t = doorway.center / math.dist(a, b)
+        return (a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]))
 
 
 class Light(Model):
@@ -260,6 +314,46 @@ class Scene(Model):
         if len(self.rooms) != 1:
             raise ValueError(f"scene {self.seed} declares {len(self.rooms)} rooms, not one")
         return self.rooms[0]
+
+    @model_validator(mode="after")
+    def _doorways_pair(self) -> Scene:
+        """A doorway into room ``j`` is listed by room ``j`` too, facing it across the wall
+        (centres at most ``MAX_WALL`` apart, same width and height), with at most one leaf."""
+        for i, room in enumerate(self.rooms):
+            for d in room.doorways:
+                if d.to_room == -1:
+                    continue
+                if d.to_room >= len(self.rooms) or d.to_room == i:
+                    raise ValueError(f"room {i}: a doorway leads to room {d.to_room}, not another room of the scene")
+                here = room.opening_centre(d)
+                other = self.rooms[d.to_room]
+                twins = [
+                    e for e in other.doorways if e.to_room == i and math.dist(here, other.opening_centre(e)) <= MAX_WALL
+                ]
+                if len(twins) != 1:
+                    raise ValueError(f"room {i}'s doorway at {here} has no single twin in room {d.to_room}")
+                e = twins[0]
+                if abs(e.width - d.width) > 1e-6 or abs(e.height - d.height) > 1e-6:
+                    raise ValueError(f"the two sides of the doorway at {here} differ in size")
+                if d.door != "none" and e.door != "none":
+                    raise ValueError(f"the doorway at {here} hangs a door on both sides")
+        return self
+
+    def connections(self) -> list[tuple[int, int, Doorway, Doorway]]:
+        """Each doorway between two rooms once: ``(i, j, doorway in room i, its twin in room j)``
+        with ``i < j``."""
+        out = []
+        for i, room in enumerate(self.rooms):
+            for d in room.doorways:
+                j = d.to_room
+                if j > i:
+                    here = room.opening_centre(d)
+                    twin = min(
+                        (e for e in self.rooms[j].doorways if e.to_room == i),
+                        key=lambda e: math.dist(here, self.rooms[j].opening_centre(e)),
+                    )
+                    out.append((i, j, d, twin))
+        return out
 
     def object(self, object_id: int) -> SceneObject:
         for obj in self.objects:
