@@ -11,8 +11,9 @@ an :class:`~synth.core.scene.Evidence` that ships in the episode JSON:
 - per moving object: whether the motion shows (the object's visible surface before the motion,
   kept static and re-projected into a frame after it, lands on its own mask there with matching
   depth, and the other way round; a turn of a rotationally symmetric object changes nothing);
-- per frame: floor, wall and ceiling pixels (room pixels by the height of their surface point),
-  and the share of the walls' perimeter some frame shows.
+- per room and frame: floor, wall and ceiling pixels (room pixels by the height of their surface
+  point; in a house, by the room their point belongs to), and the share of each room's wall
+  perimeter some frame shows; per frame the room the camera stands in.
 
 Question families are defined on these quantities (through ``SceneAPI``) with margins, so an
 answer is one a viewer of that video could give. For degraded variants the passes are the
@@ -27,7 +28,7 @@ import math
 import numpy as np
 
 from synth.core.camera import back_project, project
-from synth.core.geometry import world_to_local
+from synth.core.geometry import room_of, world_to_local
 from synth.core.scene import (
     ROOM_ID,
     Episode,
@@ -42,6 +43,7 @@ DEPTH_MATCH = 0.05  # metres: a re-projected surface point and the depth map agr
 DEPTH_SHARE = 0.02  # ... or within this share of its distance (far away, grazing angles)
 PERIMETER_BIN = 0.1  # metres
 WALL_DISTANCE = 0.1  # metres: a wall pixel's point is this close to a footprint edge
+ROOM_REACH = 0.15  # metres: a point (in a wall, a doorway) this close to a footprint belongs to that room
 EXTENT_PERCENTILES = (1.0, 99.0)  # robust to mixed pixels at mask edges
 STRUCTURE_STRIDE = 2  # every other pixel in each direction for the room structure
 
@@ -197,38 +199,62 @@ def _ring_locate(ring: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndar
     return d[rows, k], start[k] + t[rows, k] * length[k]
 
 
-def _structure(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> StructureEvidence:
-    room = episode.scene.room
-    ring = np.asarray(room.footprint, float)
-    if len(ring) > 1 and np.array_equal(ring[0], ring[-1]):
-        ring = ring[:-1]
-    perimeter = float(np.hypot(*(np.roll(ring, -1, axis=0) - ring).T).sum())
-    n_bins = max(1, int(math.ceil(perimeter / PERIMETER_BIN)))
-    seen = np.zeros(n_bins, bool)
-    floor, wall, ceiling = [], [], []
+def _structure(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> list[StructureEvidence]:
+    """Per room of the scene, its floor, wall and ceiling pixels per frame and the share of its
+    perimeter seen as wall. With several rooms a room pixel counts for the room its surface point
+    belongs to (``geometry.room_of``): a room's structure seen through a doorway counts for that
+    room, not for the one the camera stands in."""
+    rooms = episode.scene.rooms
+    rings, perimeters, seen = [], [], []
+    for room in rooms:
+        ring = np.asarray(room.footprint, float)
+        if len(ring) > 1 and np.array_equal(ring[0], ring[-1]):
+            ring = ring[:-1]
+        rings.append(ring)
+        perimeters.append(float(np.hypot(*(np.roll(ring, -1, axis=0) - ring).T).sum()))
+        seen.append(np.zeros(max(1, int(math.ceil(perimeters[-1] / PERIMETER_BIN))), bool))
+    counts = np.zeros((len(rooms), 3, instance.shape[0]), dtype=np.int64)  # room, (floor, wall, ceiling), frame
     s = STRUCTURE_STRIDE
     for f in range(instance.shape[0]):
         inst, z = instance[f, ::s, ::s], depth[f, ::s, ::s]
         vs, us = np.nonzero((inst == ROOM_ID) & _valid_depth(z))
         pts = backproject(episode, f, us * s, vs * s, z[vs, us])
-        is_floor = pts[:, 2] < STRUCTURE_TOLERANCE
-        is_ceiling = pts[:, 2] > room.height - STRUCTURE_TOLERANCE
-        is_wall = ~(is_floor | is_ceiling)
-        floor.append(int(is_floor.sum()) * s * s)
-        ceiling.append(int(is_ceiling.sum()) * s * s)
-        wall.append(int(is_wall.sum()) * s * s)
-        wall_pts = pts[is_wall]
-        if len(wall_pts):
-            dist, at = _ring_locate(ring, wall_pts[:, :2])
-            at = at[dist <= WALL_DISTANCE]
-            seen[np.clip((at / PERIMETER_BIN).astype(int), 0, n_bins - 1)] = True
-    return StructureEvidence(
-        floor=floor,
-        wall=wall,
-        ceiling=ceiling,
-        wall_coverage=round(float(seen.mean()), 4),
-        wall_max_gap=round(_longest_false_run(seen) * perimeter / n_bins, 3),
-    )
+        owner = np.zeros(len(pts), int) if len(rooms) == 1 else room_of(rooms, pts[:, :2], ROOM_REACH)
+        for k, room in enumerate(rooms):
+            mine = pts[owner == k]
+            is_floor = mine[:, 2] < STRUCTURE_TOLERANCE
+            is_ceiling = mine[:, 2] > room.height - STRUCTURE_TOLERANCE
+            is_wall = ~(is_floor | is_ceiling)
+            counts[k, :, f] = (int(is_floor.sum()) * s * s, int(is_wall.sum()) * s * s, int(is_ceiling.sum()) * s * s)
+            wall_pts = mine[is_wall]
+            if len(wall_pts):
+                dist, at = _ring_locate(rings[k], wall_pts[:, :2])
+                at = at[dist <= WALL_DISTANCE]
+                n_bins = len(seen[k])
+                seen[k][np.clip((at / PERIMETER_BIN).astype(int), 0, n_bins - 1)] = True
+    return [
+        StructureEvidence(
+            room=k,
+            floor=counts[k, 0].tolist(),
+            wall=counts[k, 1].tolist(),
+            ceiling=counts[k, 2].tolist(),
+            wall_coverage=round(float(seen[k].mean()), 4),
+            wall_max_gap=round(_longest_false_run(seen[k]) * perimeters[k] / len(seen[k]), 3),
+        )
+        for k in range(len(rooms))
+    ]
+
+
+def camera_rooms(episode: Episode) -> list[int]:
+    """Per frame, the index in ``Scene.rooms`` of the room the camera stands in (-1: none; in a
+    doorway, the nearer room), from the camera centres of ``world_to_camera``."""
+    if not episode.scene.rooms:
+        return []
+    centres = []
+    for frame in episode.frames:
+        T = np.asarray(frame.camera.world_to_camera, float)
+        centres.append(-T[:3, :3].T @ T[:3, 3])
+    return room_of(episode.scene.rooms, np.asarray(centres)[:, :2], ROOM_REACH).tolist()
 
 
 def _longest_false_run(seen: np.ndarray) -> int:
@@ -258,8 +284,19 @@ def measure_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) 
     return Evidence(
         objects=[_object_evidence(episode, o.id, depth, instance, pixels) for o in episode.scene.objects],
         motions=_motion_evidence(episode, depth, instance),
-        structure=_structure(episode, depth, instance) if len(episode.scene.rooms) == 1 else None,
+        **_structures(episode, depth, instance),
+        camera_room=camera_rooms(episode),
     )
+
+
+def _structures(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> dict:
+    """``structure`` for a one-room scene, ``rooms`` for several."""
+    if not episode.scene.rooms:
+        return {"structure": None}
+    per_room = _structure(episode, depth, instance)
+    if len(per_room) == 1:
+        return {"structure": per_room[0]}
+    return {"structure": None, "rooms": per_room}
 
 
 def with_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> Episode:

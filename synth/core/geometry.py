@@ -91,3 +91,20 @@ def door_swing(room: Room, doorway: Doorway) -> Polygon | None:
         for t in np.linspace(0.0, math.pi / 2, 12)
     ]
     return Polygon([tuple(hinge), *(tuple(p) for p in arc)]).buffer(0.02)
+
+
+def room_of(rooms: list[Room], xy: np.ndarray, reach: float) -> np.ndarray:
+    """Index in ``rooms`` of the room each floor-plane point (N, 2) belongs to: the room whose
+    footprint holds it, else the one whose footprint is nearest within ``reach`` metres (a
+    point in a wall or a doorway between two rooms), else -1. Shape (N,), int."""
+    import shapely
+
+    xy = np.asarray(xy, float).reshape(-1, 2)
+    best = np.full(len(xy), np.inf)
+    out = np.full(len(xy), -1, dtype=int)
+    for k, room in enumerate(rooms):
+        poly = Polygon(room.footprint)
+        d = shapely.distance(poly, shapely.points(xy)) if len(xy) else np.zeros(0)
+        take = (d <= reach) & (d < best)
+        best[take], out[take] = d[take], k
+    return out

@@ -14,7 +14,7 @@ import numpy as np
 
 from synth.core.geometry import door_leaf, local_to_world
 from synth.core.rotations import yaw_rotation
-from synth.core.scene import Doorway, MeshAsset, Part, Pose, Room, SceneObject
+from synth.core.scene import Doorway, Material, MeshAsset, Part, Pose, Room, SceneObject
 
 SEGMENTS = 24  # around cylinders, cones and spheres
 
@@ -212,6 +212,8 @@ def room_meshes(room: Room, wall_thickness: float = 0.1) -> dict[str, Mesh]:
 
 
 CASING = (0.07, 0.015)  # door casing (trim) width and how far it stands proud of the wall, metres
+# what casings and door leaves look like (a room's "doors" mesh)
+DOOR_FINISH = Material(color_name="white", material_name="paint", rgb=(0.72, 0.7, 0.66), roughness=0.45)
 
 
 def _door_mesh(room: Room, doorway: Doorway) -> Mesh:

@@ -450,8 +450,11 @@ class MotionEvidence(Model):
 
 class StructureEvidence(Model):
     """Room structure per frame (pixels of instance 0 by the height of their surface point) and
-    how much of the walls' perimeter some frame shows."""
+    how much of the walls' perimeter some frame shows; ``room`` is the room's index in
+    ``Scene.rooms`` (a pixel belongs to the room whose footprint is nearest its point, within
+    ``synth.core.evidence.ROOM_REACH``)."""
 
+    room: int = 0
     floor: list[int]
     wall: list[int]
     ceiling: list[int]
@@ -465,6 +468,9 @@ class Evidence(Model):
     objects: list[ObjectEvidence]
     motions: list[MotionEvidence] = Field(default_factory=list)
     structure: StructureEvidence | None  # None unless the scene declares exactly one room
+    rooms: list[StructureEvidence] = Field(default_factory=list)  # one per room when the scene declares several
+    # per frame: index in ``Scene.rooms`` of the room the camera stands in (-1: none), when the scene declares rooms
+    camera_room: list[int] = Field(default_factory=list)
 
 
 def exact_rate(fps: float) -> Fraction:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
@@ -28,6 +28,7 @@ SOURCE = "source"
 TAG = "simulator"  # the tag of ``RunConfig.source``: which scene source
 TAGS = ("backend", TAG)  # nested settings with another tag are replaced, not merged
 DEFAULT_SIMULATOR = default_source().simulator
+MIN_ROOM_SECONDS = 8.0  # a tour's walk into a room and its look-around, at least (synth/planning/tour.py)
 # the source options a configuration held at its top level before ``source`` (every older run.json)
 FLAT_SOURCE_OPTIONS = frozenset({TAG}.union(*(m.model_fields for m in SOURCE_SETTINGS)))
 
@@ -78,6 +79,22 @@ def _fold_source(data: dict, default: str) -> dict:
     return out
 
 
+def _frames_from_duration(merged: dict, given: dict) -> dict:
+    """``duration`` seconds become ``video.frames`` at the video's rate; ``ValueError`` when the
+    caller also gave ``frames`` and they disagree."""
+    seconds = merged.get("duration")
+    if seconds is None:
+        return merged
+    video = merged.get("video") or {}
+    video = video.model_dump() if isinstance(video, BaseModel) else dict(video)
+    fps = float(video.get("fps", VideoSpec.model_fields["fps"].default))
+    frames = max(2, round(float(seconds) * fps))
+    asked = (given.get("video") or {}) if isinstance(given.get("video"), dict) else {}
+    if "frames" in asked and int(asked["frames"]) != frames:
+        raise ValueError(f"--frames {asked['frames']} and --duration {seconds:g} s at {fps:g} fps disagree: give one")
+    return {**merged, "video": {**video, "frames": frames}}
+
+
 class RunConfig(BaseModel):
     """Everything that determines the data a run produces (not how fast it runs or where it goes)."""
 
@@ -101,6 +118,17 @@ class RunConfig(BaseModel):
     dynamic_share: float = Field(0.5, ge=0.0, le=1.0, description="share of episodes in which an object moves")
     abstention_share: float = Field(
         0.1, ge=0.0, le=1.0, description="chance per family and episode of an abstention item"
+    )
+    trajectory: Literal["clip", "tour"] = Field(
+        "clip",
+        description="camera paths: task-aware clips of a few seconds, or tours that walk through every room of "
+        "the house as a person filming it (synth/planning/tour.py; --duration 30-180 s at --fps 2-8)",
+    )
+    duration: float | None = Field(
+        None,
+        ge=1.0,
+        le=3600.0,
+        description="video length in seconds (sets --frames to duration x fps); tours: 30-180",
     )
     targets: int = Field(3, ge=1, le=10, description="objects each camera path is planned to show")
     plan_candidates: int = Field(8, ge=1, le=100, description="camera paths tried per episode")
@@ -136,7 +164,25 @@ class RunConfig(BaseModel):
         if native and RENDERER not in data:
             # a simulator that renders its own scenes brings its renderer
             base = {**base, RENDERER: {"backend": native}}
-        return _merge(base, data)
+        return _frames_from_duration(_merge(base, data), data)
+
+    @model_validator(mode="after")
+    def _tour(self) -> RunConfig:
+        """Tours last 30-180 s at 2-8 frames per second (the issue's walkthroughs), in houses."""
+        if self.trajectory != "tour":
+            return self
+        seconds = self.video.frames / self.video.fps
+        if not 2.0 <= self.video.fps <= 8.0:
+            raise ValueError(f"a tour is filmed at 2-8 frames per second (--fps), not {self.video.fps:g}")
+        if not 30.0 - 1e-6 <= seconds <= 180.0 + 1e-6:
+            raise ValueError(f"a tour lasts 30-180 s (--duration), not {seconds:g} s")
+        rooms = getattr(self.source, "rooms", None)
+        if rooms and seconds < rooms * MIN_ROOM_SECONDS:
+            raise ValueError(
+                f"a {seconds:g} s tour cannot visit {rooms} rooms: each needs about {MIN_ROOM_SECONDS:g} s "
+                f"(--duration {rooms * MIN_ROOM_SECONDS:g} or more)"
+            )
+        return self
 
     @field_validator("video")
     @classmethod

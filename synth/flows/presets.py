@@ -9,4 +9,12 @@ PRESETS: dict[str, dict] = {
     "sat-dynamic": {"dynamic_share": 0.75, "video": {"frames": 16}, "abstention_share": 0.1},
     # static scenes only (no object motion)
     "static": {"dynamic_share": 0.0},
+    # VSI-Bench-style walkthroughs: Infinigen-furnished houses of 3-8 rooms, 60 s tours at 4 fps
+    "vsi-tour": {
+        "source": {"simulator": "procedural", "layout": "house"},
+        "trajectory": "tour",
+        "duration": 60.0,
+        "video": {"fps": 4.0},
+        "dynamic_share": 0.0,
+    },
 }

@@ -124,6 +124,7 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
             for r in evidence_table(metas)
         ],
         "",
+        *houses_section(metas),
         *blind_section(
             manifest.get("blind_baselines") or [], manifest.get("pruned_questions", 0), bool(cfg.get("debias", True))
         ),
@@ -135,6 +136,86 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+COUNTABLE = 4  # instances of a category for the card to list it as countable
+
+
+def house_rows(metas: list[dict]) -> list[dict]:
+    """Per clean sample of a scene with several rooms (a house): its rooms and their functions,
+    objects, categories with ``COUNTABLE`` or more instances, video length (seconds), and per
+    room the share of its wall perimeter the video shows (``Evidence.rooms``) and the objects
+    standing in it that the video shows by the episode's visibility rule (seen / all)."""
+    import numpy as np
+
+    from synth.core.geometry import room_of
+    from synth.core.scene import Room
+
+    rows = []
+    for m in metas:
+        episode = m.get("episode") or {}
+        scene = episode.get("scene") or {}
+        if m.get("variant", "clean") != "clean" or len(scene.get("rooms") or []) < 2:
+            continue
+        rooms = [Room.model_validate(r) for r in scene["rooms"]]
+        objects = scene.get("objects") or []
+        rule = episode.get("visibility_rule") or {"min_pixels": 100, "min_frames": 2}
+        pixels = {v["id"]: v["pixels"] for v in episode.get("visibility") or []}
+        seen = {i for i, p in pixels.items() if sum(x >= rule["min_pixels"] for x in p) >= rule["min_frames"]}
+        where = room_of(rooms, np.array([o["box"]["center"][:2] for o in objects]).reshape(-1, 2), 0.15)
+        walls = {r["room"]: r["wall_coverage"] for r in ((episode.get("evidence") or {}).get("rooms") or [])}
+        per_room = []
+        for k, room in enumerate(rooms):
+            mine = [o["id"] for o, w in zip(objects, where) if w == k]
+            per_room.append(
+                {
+                    "function": room.function or room.name or "room",
+                    "walls": walls.get(k),
+                    "objects_seen": sum(i in seen for i in mine),
+                    "objects": len(mine),
+                }
+            )
+        counts = Counter(o["category"] for o in objects)
+        video = episode.get("video") or {}
+        rows.append(
+            {
+                "key": m.get("key", ""),
+                "rooms": per_room,
+                "objects": len(objects),
+                "countable": {c: n for c, n in sorted(counts.items()) if n >= COUNTABLE},
+                "seconds": len(episode.get("frames") or []) / float(video.get("fps") or 1.0),
+            }
+        )
+    return rows
+
+
+def houses_section(metas: list[dict]) -> list[str]:
+    """The card's table of houses (``house_rows``); nothing for single-room datasets."""
+    rows = house_rows(metas)
+    if not rows:
+        return []
+
+    def room_cell(r: dict) -> str:
+        walls = "-" if r["walls"] is None else f"{r['walls']:.0%}"
+        return f"{r['function']} (walls {walls}, objects {r['objects_seen']}/{r['objects']})"
+
+    return [
+        "## Houses",
+        "",
+        "Per house (clean samples): its rooms, each with the share of its wall perimeter the video shows and the "
+        "objects standing in it that the video shows (visible by the episode's visibility rule) of all; objects in "
+        f"the house; categories with {COUNTABLE} or more instances; video length.",
+        "",
+        "| sample | rooms | objects | countable categories | seconds | coverage per room |",
+        "|---|---|---|---|---|---|",
+        *[
+            f"| {r['key']} | {len(r['rooms'])} | {r['objects']} | "
+            f"{', '.join(f'{c} ({n})' for c, n in r['countable'].items()) or '-'} | {r['seconds']:g} | "
+            f"{'; '.join(room_cell(x) for x in r['rooms'])} |"
+            for r in rows
+        ],
+        "",
+    ]
 
 
 def _pct(x: float | None) -> str:

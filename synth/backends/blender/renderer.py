@@ -22,7 +22,7 @@ import numpy as np
 
 from synth.backends.blender.settings import BlenderSettings
 from synth.core.camera import camera_center, intrinsics
-from synth.core.meshes import Mesh, asset_path, merge, part_mesh, room_meshes
+from synth.core.meshes import DOOR_FINISH, Mesh, asset_path, merge, part_mesh, room_meshes
 from synth.core.plugin import BackendUnavailable, scene_geometry
 from synth.core.render_types import FrameBuffers, linear_to_srgb8
 from synth.core.scene import ROOM_ID, Frame, Light, Material, MeshAsset, Room, Scene, SceneObject, VideoSpec
@@ -275,14 +275,14 @@ class BlenderRenderer:
         """Room ``k``'s floor, walls and ceiling: one mesh drawn as the room (id 0), a finished
         material per surface."""
         rm = room_meshes(room)
+        surfaces = [("floor", room.floor), ("wall", room.wall), ("ceiling", room.ceiling)]
+        if "doors" in rm:  # casings and door leaves
+            surfaces.append(("door", DOOR_FINISH))
+        meshes = {"wall": "walls", "door": "doors"}
         return self._mesh_object(
             "room" if k == 0 else f"room.{k}",
-            [(rm["floor"], 0), (rm["walls"], 1), (rm["ceiling"], 2)],
-            [
-                self._finish(self._material(f"floor.{k}", room.floor), room.floor),
-                self._finish(self._material(f"wall.{k}", room.wall), room.wall),
-                self._finish(self._material(f"ceiling.{k}", room.ceiling), room.ceiling),
-            ],
+            [(rm[meshes.get(name, name)], j) for j, (name, _) in enumerate(surfaces)],
+            [self._finish(self._material(f"{name}.{k}", finish), finish) for name, finish in surfaces],
             ROOM_ID,
         )
 

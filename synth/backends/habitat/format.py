@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.core.meshes import Mesh, asset_mesh, local_mesh, part_mesh, room_meshes
+from synth.core.meshes import DOOR_FINISH, Mesh, asset_mesh, local_mesh, part_mesh, room_meshes
 from synth.core.rotations import matrix_quaternion, quaternion_matrix
 from synth.core.scene import Episode, Room, Scene, SceneObject
 
@@ -127,8 +127,8 @@ def object_handle(scene_name: str, object_id: int) -> str:
 
 def _room_json(room: Room) -> dict:
     return {
-        "name": room.name or "room",
-        "label": room.name or "room",
+        "name": room.name or room.function or "room",
+        "label": room.function or room.name or "room",
         "poly_loop": to_habitat([[x, y, 0.0] for x, y in room.footprint]).round(6).tolist(),
         "floor_height": 0.0,
         "extrusion_height": room.height,
@@ -179,6 +179,8 @@ def write_scene(scene: Scene, out: Path, scene_name: str) -> Path:
             (meshes["walls"], room.wall.rgb),
             (meshes["ceiling"], room.ceiling.rgb),
         ]
+        if "doors" in meshes:
+            shell.append((meshes["doors"], DOOR_FINISH.rgb))
     if scene.stage is not None:  # a scene read from a stage-only dataset keeps its stage
         shell.append((asset_mesh(scene.stage, scene.asset_root), (0.7, 0.7, 0.7)))
     _glb(shell, out / "stages" / f"{scene_name}.glb", roughness=0.8)
