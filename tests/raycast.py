@@ -11,7 +11,7 @@ from synth.core.scene import ROOM_ID, Frame, Scene
 def scene_triangles(scene: Scene, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
     """All triangles (T, 3, 3) of the scene at ``frame`` and the instance id of each."""
     tris, ids = [], []
-    for mesh in room_meshes(scene.room).values():
+    for mesh in (m for room in scene.rooms for m in room_meshes(room).values()):  # doors included
         tris.append(mesh.triangles())
         ids.append(np.full(len(mesh.faces), ROOM_ID))
     for pose in frame.object_poses:
