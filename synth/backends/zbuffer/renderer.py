@@ -17,6 +17,7 @@ import numpy as np
 
 from synth.backends.zbuffer.settings import ZBufferSettings
 from synth.core.camera import intrinsics, pixels_to_camera, to_world
+from synth.core.geometry import room_of
 from synth.core.render_types import FrameBuffers, linear_to_srgb8
 from synth.core.scene import ROOM_ID, Frame, Scene, VideoSpec
 from synth.core.zbuffer import SceneMeshes, measure_visibility, render_passes
@@ -76,11 +77,16 @@ class ZBufferSession:
         hit = np.isfinite(depth)
         room = hit & (instance == ROOM_ID)
         if room.any() and self.scene.rooms:
-            z = self._world_height(frame, depth, room)
-            r = self.scene.rooms[0]
-            top = max(x.height for x in self.scene.rooms)
+            pts = self._world_points(frame, depth, room)
+            rooms = self.scene.rooms
+            owner = np.zeros(len(pts), int) if len(rooms) == 1 else room_of(rooms, pts[:, :2], 0.15).clip(0)
+            floor, wall, ceiling = (np.array([getattr(r, k).rgb for r in rooms]) for k in ("floor", "wall", "ceiling"))
+            top = np.array([r.height for r in rooms])
+            z = pts[:, 2]
             color[room] = np.where(
-                (z < 0.02)[:, None], r.floor.rgb, np.where((z > top - 0.02)[:, None], r.ceiling.rgb, r.wall.rgb)
+                (z < 0.02)[:, None],
+                floor[owner],
+                np.where((z > top[owner] - 0.02)[:, None], ceiling[owner], wall[owner]),
             )
         shade = np.where(hit, 1.0 / (1.0 + 0.08 * np.where(hit, depth, 0.0)), 1.0)
         edge = np.zeros_like(hit)
@@ -90,8 +96,8 @@ class ZBufferSession:
         return linear_to_srgb8(color * shade[..., None])
 
     @staticmethod
-    def _world_height(frame: Frame, depth: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """World z of the surface seen at the ``mask`` pixels."""
+    def _world_points(frame: Frame, depth: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """World points (N, 3) of the surface seen at the ``mask`` pixels."""
         v, u = np.nonzero(mask)
         cam = pixels_to_camera(frame.camera.K, np.stack([u, v], axis=1), depth[v, u])  # pinhole: no distortion
-        return to_world(frame.camera.world_to_camera, cam)[:, 2]
+        return to_world(frame.camera.world_to_camera, cam)
