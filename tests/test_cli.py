@@ -36,6 +36,10 @@ def synth(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         (["--preset", "huge"], "unknown preset"),
         (["--min-pixels", "0"], "invalid --min-pixels"),
         (["--fps", "7.123456"], "not a rate a video can store exactly"),
+        (["--trajectory", "tour", "--duration", "20"], "a tour lasts 30-180 s"),
+        (["--preset", "vsi-tour", "--fps", "12"], "2-8 frames per second"),
+        (["--duration", "10", "--frames", "20"], "disagree"),
+        (["--trajectory", "walk"], "invalid choice"),
     ],
 )
 def test_bad_options(tmp_path, args, message):
