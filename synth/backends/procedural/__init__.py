@@ -1,5 +1,5 @@
-"""The procedural scene source: sampled furnished rooms, with synth's primitive furniture or
-Infinigen's meshes (generated once, cached)."""
+"""The procedural scene source: sampled furnished rooms or houses of several rooms, with synth's
+primitive furniture or Infinigen's meshes (generated once, cached)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,23 @@ from synth.core.scene import Scene
 
 
 def _scene(seed: int, settings: ProceduralSource, renderer: Renderer | None) -> Scene:
-    """The room sampled from ``seed``, furnished with ``settings.assets``: "primitives" (synth's
-    furniture built from boxes, cylinders and lathed parts) or "infinigen" (Infinigen's meshes
-    where it has a factory, ``settings.asset_variants`` per category:
-    ``synth.backends.procedural.infinigen_assets``)."""
+    """The room (``settings.layout`` "room": ``sampler.sample_scene``) or house ("house":
+    ``house.sample_house``, ``settings.rooms`` rooms) sampled from ``seed``, furnished with
+    ``settings.assets``: "primitives" (synth's furniture built from boxes, cylinders and lathed
+    parts) or "infinigen" (Infinigen's meshes where it has a factory, ``settings.asset_variants``
+    per category: ``synth.backends.procedural.infinigen_assets``)."""
+    assets = None
+    if settings.assets == "infinigen":
+        from synth.backends.procedural.infinigen_assets import InfinigenAssets
+
+        assets = InfinigenAssets(settings.asset_variants)
+    if settings.layout == "house":
+        from synth.backends.procedural.house import sample_house
+
+        return sample_house(seed, settings.rooms, assets=assets)
     from synth.backends.procedural.sampler import sample_scene
 
-    if settings.assets == "primitives":
-        return sample_scene(seed)
-    from synth.backends.procedural.infinigen_assets import InfinigenAssets
-
-    return sample_scene(seed, assets=InfinigenAssets(settings.asset_variants))
+    return sample_scene(seed, assets=assets)
 
 
 def _prepare(settings: ProceduralSource, log: Callable[[str], None]) -> None:

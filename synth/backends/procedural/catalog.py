@@ -1,7 +1,9 @@
 """Furniture and household categories built from primitives with real-world sizes.
 
 Sizes are (depth, width, height) ranges in metres, following the object-frame convention
-in ``scene.py`` (the front faces local +X). Builders lay parts out in the box
+in ``scene.py`` (the front faces local +X). ``CATEGORIES`` are what the single-room sampler
+draws from; ``HOUSEHOLD`` are categories only houses use (bathrooms, kitchens, small things on
+surfaces, rugs, things hung on walls); ``CATALOG`` names both. Builders lay parts out in the box
 ``[-d/2, d/2] x [-w/2, w/2] x [-h/2, h/2]`` but need not fill it (a round seat is only
 ``min(d, w)`` across) and may stick out of it (a fridge handle): ``Category.make`` measures
 the parts and gives the object's box as their tight box.
@@ -17,7 +19,9 @@ import numpy as np
 
 from synth.core.scene import Part
 
-Placement = Literal["wall", "floor", "surface"]
+# "wall": stands on the floor, its back against a wall; "floor": stands free; "surface": on another
+# object's top; "hung": on a wall, off the floor (its back against the wall, ``supported_by`` the room)
+Placement = Literal["wall", "floor", "surface", "hung"]
 Size = tuple[float, float, float]
 
 
@@ -189,6 +193,100 @@ def fridge(s: Size) -> list[Part]:
     ]
 
 
+def toilet(s: Size) -> list[Part]:
+    d, w, h = s  # the cistern against the wall (-X), the bowl in front
+    seat = 0.42
+    z0 = -h / 2
+    return [
+        _box(d * 0.1, 0, z0 + (seat - 0.08) / 2, d * 0.45, w * 0.55, seat - 0.08),
+        Part(shape="cylinder", center=(d * 0.12, 0, z0 + seat - 0.06), size=(d * 0.75, w, 0.12)),
+        _box(-d / 2 + 0.1, 0, z0 + seat + (h - seat) / 2, 0.2, w, h - seat),
+    ]
+
+
+def bathtub(s: Size, t: float = 0.07) -> list[Part]:
+    d, w, h = s  # d across the tub, w its length along the wall
+    return [
+        _box(0, 0, -h / 2 + t / 2, d, w, t),
+        *(_box(x * (d / 2 - t / 2), 0, t / 2, t, w, h - t) for x in (-1, 1)),
+        *(_box(0, y * (w / 2 - t / 2), t / 2, d - 2 * t, t, h - t) for y in (-1, 1)),
+    ]
+
+
+def sink(s: Size) -> list[Part]:
+    d, w, h = s  # a vanity unit with a basin on its top and a tap at the back
+    top = h - 0.12
+    z0 = -h / 2
+    return [
+        _box(0, 0, z0 + (top - 0.04) / 2, d - 0.03, w, top - 0.04, color=(0.45, 0.4, 0.35)),
+        _box(0, 0, z0 + top - 0.02, d, w, 0.04),
+        _cyl(0.02, 0, z0 + top + 0.04, min(d * 0.7, w * 0.6), 0.08),
+        _cyl(-d / 2 + 0.05, 0, z0 + top + 0.06, 0.03, 0.12, color=(0.6, 0.6, 0.6)),
+    ]
+
+
+def kitchen_cabinet(s: Size) -> list[Part]:
+    d, w, h = s  # base unit: body, a worktop overhanging 2 cm at the front, a handle
+    return [
+        _box(-0.02, 0, -0.02, d - 0.04, w - 0.004, h - 0.04),
+        _box(0, 0, h / 2 - 0.02, d, w, 0.04, color=(0.3, 0.3, 0.3)),
+        _box(d / 2 - 0.03, 0, h / 2 - 0.1, 0.02, w * 0.5, 0.02, color=(0.6, 0.6, 0.6)),
+    ]
+
+
+def oven(s: Size) -> list[Part]:
+    d, w, h = s  # a cooker: body, dark glass door, black hob
+    return [
+        _box(0, 0, -0.01, d, w, h - 0.02),
+        _box(d / 2 + 0.005, 0, -h * 0.1, 0.01, w * 0.8, h * 0.45, color=(0.02, 0.02, 0.02)),
+        _box(0, 0, h / 2 - 0.01, d * 0.9, w * 0.9, 0.02, color=(0.01, 0.01, 0.01)),
+    ]
+
+
+def microwave(s: Size) -> list[Part]:
+    d, w, h = s
+    return [
+        _box(-0.005, 0, 0, d - 0.01, w, h),
+        _box(d / 2 - 0.005, -w * 0.1, 0, 0.01, w * 0.65, h * 0.7, color=(0.02, 0.02, 0.02)),
+    ]
+
+
+def office_chair(s: Size) -> list[Part]:
+    d, w, h = s  # star base (a disc), gas lift, seat, back at -X
+    seat = 0.48
+    z0 = -h / 2
+    return [
+        _cyl(0, 0, z0 + 0.04, min(d, w), 0.08, color=(0.05, 0.05, 0.05)),
+        _cyl(0, 0, z0 + 0.08 + (seat - 0.16) / 2, 0.05, seat - 0.16, color=(0.3, 0.3, 0.3)),
+        _box(0.02, 0, z0 + seat - 0.04, d * 0.85, w * 0.85, 0.08),
+        _box(-d / 2 + 0.04, 0, z0 + seat + (h - seat) / 2, 0.06, w * 0.8, h - seat),
+    ]
+
+
+def cup(s: Size) -> list[Part]:
+    d, w, h = s  # a mug, its handle at +Y
+    r = min(d, w) * 0.4
+    return [_cyl(0, -min(d, w) * 0.1, 0, 2 * r, h), _box(0, r * 0.75, 0, 0.012, min(d, w) * 0.3, h * 0.55)]
+
+
+def bottle(s: Size) -> list[Part]:
+    d, w, h = s
+    body = h * 0.65
+    return [
+        _cyl(0, 0, -h / 2 + body / 2, min(d, w), body),
+        _cyl(0, 0, -h / 2 + body + (h - body) / 2, min(d, w) * 0.35, h - body),
+    ]
+
+
+def framed(s: Size, face: tuple[float, float, float] = (0.62, 0.5, 0.36)) -> list[Part]:
+    d, w, h = s  # a frame with a picture (or a mirror's glass) set in its face at +X
+    return [_box(-0.003, 0, 0, d - 0.006, w, h), _box(d / 2 - 0.003, 0, 0, 0.006, w - 0.08, h - 0.08, color=face)]
+
+
+def mirror(s: Size) -> list[Part]:
+    return framed(s, face=(0.75, 0.78, 0.8))
+
+
 def _extent(parts: list[Part]) -> tuple[np.ndarray, np.ndarray]:
     """Lowest and highest corner of the parts' tight axis-aligned box in their frame. Every
     primitive reaches its full ``size`` along its axes (round ones: their real diameters)."""
@@ -205,6 +303,7 @@ class Category:
     build: Callable[[Size], list[Part]]
     materials: tuple[str, ...]
     supports: bool = False  # other objects may stand on its top
+    palette: tuple[str, ...] = ()  # colour words it comes in (``COLORS``); empty: any the scene uses
 
     def make(self, size: Size) -> tuple[Size, list[Part]]:
         """Parts for a sampled ``size`` and the object's box size: the parts' tight extent,
@@ -230,6 +329,12 @@ MOVABLE = frozenset(
         "bowl",
         "laptop",
         "table lamp",
+        "office chair",
+        "book",
+        "cup",
+        "plate",
+        "bottle",
+        "plant",
     }
 )
 
@@ -262,6 +367,39 @@ CATEGORIES: tuple[Category, ...] = (
 
 CATEGORY = {c.name: c for c in CATEGORIES}
 
+SANITARY = ("white", "gray")
+APPLIANCE = ("white", "gray", "black")
+HOUSEHOLD: tuple[Category, ...] = (
+    Category("toilet", (0.6, 0.36, 0.72), (0.72, 0.45, 0.84), "wall", toilet, ("ceramic",), palette=SANITARY),
+    Category("bathtub", (0.7, 1.5, 0.5), (0.8, 1.75, 0.6), "wall", bathtub, ("ceramic",), palette=SANITARY),
+    Category("sink", (0.42, 0.5, 0.82), (0.52, 0.8, 0.92), "wall", sink, ("ceramic",), palette=SANITARY),
+    Category(
+        "kitchen cabinet",
+        (0.58, 0.6, 0.86),
+        (0.62, 0.6, 0.92),
+        "wall",
+        kitchen_cabinet,
+        ("wooden",),
+        supports=True,
+        palette=("white", "gray", "brown", "teal", "black"),
+    ),
+    Category("oven", (0.58, 0.6, 0.86), (0.62, 0.6, 0.92), "wall", oven, ("metal",), palette=APPLIANCE),
+    Category(
+        "microwave", (0.3, 0.45, 0.26), (0.4, 0.55, 0.32), "surface", microwave, ("metal", "plastic"), palette=APPLIANCE
+    ),
+    Category("office chair", (0.55, 0.55, 0.9), (0.65, 0.65, 1.15), "floor", office_chair, ("fabric", "leather")),
+    # upright: d across its cover, w its thickness (the spine faces +X)
+    Category("book", (0.13, 0.02, 0.18), (0.2, 0.06, 0.3), "surface", solid, ("paper",)),
+    Category("cup", (0.08, 0.08, 0.08), (0.11, 0.11, 0.12), "surface", cup, ("ceramic",)),
+    Category("plate", (0.2, 0.2, 0.02), (0.28, 0.28, 0.03), "surface", cylinder, ("ceramic",)),
+    Category("bottle", (0.06, 0.06, 0.2), (0.09, 0.09, 0.33), "surface", bottle, ("glass", "plastic")),
+    Category("plant", (0.15, 0.15, 0.2), (0.3, 0.3, 0.55), "surface", plant, ("ceramic", "plastic")),
+    Category("rug", (1.2, 1.6, 0.01), (2.0, 2.8, 0.015), "floor", solid, ("fabric",)),
+    Category("wall art", (0.02, 0.4, 0.3), (0.04, 1.1, 0.8), "hung", framed, ("wooden", "metal")),
+    Category("mirror", (0.02, 0.4, 0.5), (0.03, 0.8, 0.9), "hung", mirror, ("wooden", "metal")),
+)
+CATALOG = {c.name: c for c in CATEGORIES + HOUSEHOLD}
+
 # Colour words and linear RGB values; names chosen to be unambiguous to people.
 COLORS: dict[str, tuple[float, float, float]] = {
     "red": (0.55, 0.03, 0.03),
@@ -290,6 +428,7 @@ MATERIALS: dict[str, tuple[float, float]] = {
     "glass": (0.05, 0.0),
     "ceramic": (0.2, 0.0),
     "cardboard": (0.9, 0.0),
+    "paper": (0.8, 0.0),
 }
 
 WALL_FINISHES = {

@@ -43,33 +43,44 @@ def _room(rng: np.random.Generator) -> Room:
         fp = [(0, 0), (w, 0), (w, d), (0, d)]
         shape = "rectangular"
     fp = [(round(x, 3), round(y, 3)) for x, y in fp]
-
-    def finish(table: dict[str, tuple[float, float, float]], rough: float) -> Material:
-        name = str(rng.choice(sorted(table)))
-        color, _, mat = name.rpartition(" ")
-        return Material(color_name=color, material_name=mat, rgb=table[name], roughness=rough)
-
     return Room(
         shape=shape,
         footprint=fp,
         height=round(float(rng.uniform(2.5, 3.2)), 3),
-        wall=finish(WALL_FINISHES, 0.9),
-        floor=finish(FLOOR_FINISHES, 0.6),
-        ceiling=Material(color_name="white", material_name="plaster", rgb=(0.8, 0.8, 0.8), roughness=0.9),
+        wall=finish(WALL_FINISHES, 0.9, rng),
+        floor=finish(FLOOR_FINISHES, 0.6, rng),
+        ceiling=CEILING,
     )
 
 
-def _lights(room: Room, rng: np.random.Generator) -> list[Light]:
+CEILING = Material(color_name="white", material_name="plaster", rgb=(0.8, 0.8, 0.8), roughness=0.9)
+
+
+def finish(table: dict[str, tuple[float, float, float]], rough: float, rng: np.random.Generator) -> Material:
+    """A wall or floor finish drawn from ``table`` ("<colour words> <material>" -> linear RGB)."""
+    name = str(rng.choice(sorted(table)))
+    color, _, mat = name.rpartition(" ")
+    return Material(color_name=color, material_name=mat, rgb=table[name], roughness=rough)
+
+
+def ceiling_lights(room: Room, rng: np.random.Generator) -> list[Light]:
+    """Area lights (1.2 m panels, smaller in narrow rooms) under the ceiling: one in a room under
+    25 m², two above; 4-7 W per m² of floor; kept 0.7 m from the walls (less where the room is
+    narrower than 1.6 m)."""
     poly = Polygon(room.footprint)
     area = poly.area
     kelvin_tint = [(1.0, 0.85, 0.7), (1.0, 0.93, 0.85), (1.0, 1.0, 1.0), (0.88, 0.93, 1.0)]
     tint = kelvin_tint[int(rng.integers(len(kelvin_tint)))]
     n = 1 if area < 25 else 2
+    inset = 0.7
+    while poly.buffer(-inset).area < 0.05:
+        inset /= 2
+    core = poly.buffer(-inset)
     lights = []
     minx, miny, maxx, maxy = poly.bounds
     while len(lights) < n:
-        x, y = rng.uniform(minx + 0.8, maxx - 0.8), rng.uniform(miny + 0.8, maxy - 0.8)
-        if not poly.buffer(-0.7).contains(Polygon([(x - 0.01, y - 0.01), (x + 0.01, y - 0.01), (x, y + 0.01)])):
+        x, y = rng.uniform(minx + inset + 0.1, maxx - inset - 0.1), rng.uniform(miny + inset + 0.1, maxy - inset - 0.1)
+        if not core.contains(Polygon([(x - 0.01, y - 0.01), (x + 0.01, y - 0.01), (x, y + 0.01)])):
             continue
         lights.append(
             Light(
@@ -77,13 +88,13 @@ def _lights(room: Room, rng: np.random.Generator) -> list[Light]:
                 position=(round(x, 3), round(y, 3), room.height - 0.02),
                 energy=round(float(rng.uniform(4.0, 7.0) * area / n), 1),
                 color=tint,
-                size=1.2,
+                size=min(1.2, round(2 * inset, 3)),
             )
         )
     return lights
 
 
-def _material(cat: Category, used: set[str], rng: np.random.Generator, colors: tuple[str, ...]) -> Material:
+def pick_material(cat: Category, used: set[str], rng: np.random.Generator, colors: tuple[str, ...]) -> Material:
     """Pick a colour (of ``colors``) and material pair whose description is not yet taken in this scene."""
     options = [(c, m) for c in colors for m in cat.materials if f"{c} {m} {cat.name}" not in used]
     if not options:
@@ -93,9 +104,54 @@ def _material(cat: Category, used: set[str], rng: np.random.Generator, colors: t
     return Material(color_name=color, material_name=mat, rgb=COLORS[color], roughness=rough, metallic=metal)
 
 
-def _size(cat: Category, rng: np.random.Generator) -> tuple[float, float, float]:
+def sample_size(cat: Category, rng: np.random.Generator) -> tuple[float, float, float]:
     lo, hi = np.asarray(cat.size_min), np.asarray(cat.size_max)
     return tuple(round(float(v), 3) for v in rng.uniform(lo, hi))  # type: ignore[return-value]
+
+
+def shape(
+    cat: Category, rng: np.random.Generator, assets: InfinigenAssets | None
+) -> tuple[tuple[float, float, float], list[Part], Asset | None]:
+    """An instance of ``cat``: its box size (metres) and primitive parts, or (with ``assets``
+    having a factory for it) one of its Infinigen variants, drawn from ``rng``, sized as generated."""
+    if assets is not None and cat.name in assets.categories:
+        asset = assets.asset(cat.name, int(rng.integers(assets.variants)))
+        return asset.size, [], asset
+    size, parts = cat.make(sample_size(cat, rng))
+    return size, parts, None
+
+
+def scene_object(
+    object_id: int,
+    cat: Category,
+    box: Box3D,
+    parts: list[Part],
+    support: int,
+    asset: Asset | None,
+    material: Material | None,
+) -> SceneObject:
+    """The object ``object_id`` made of ``shape``'s parts or asset, at ``box``, standing on
+    ``support``: primitives in ``material`` (``pick_material``), described by its colour,
+    material and category; Infinigen's meshes keep their own materials, named by the word for
+    the main one (``material`` is not used)."""
+    if asset is None:
+        if material is None:
+            raise ValueError(f"object {object_id}: primitive parts need a material")
+        desc = f"{material.color_name} {material.material_name} {cat.name}"
+    else:  # Infinigen's materials: named, not coloured by synth (look-alikes: ``describe``)
+        material = Material(color_name="", material_name=asset.material_word, rgb=(0.5, 0.5, 0.5))
+        desc = f"{asset.material_word} {cat.name}".strip()
+    return SceneObject(
+        id=object_id,
+        category=cat.name,
+        description=desc,
+        material=material,
+        box=box,
+        parts=parts,
+        mesh=asset.mesh() if asset else None,
+        supported_by=support,
+        movable=cat.name in MOVABLE,
+    )
 
 
 def _wall_pose(room_poly: Polygon, size, rng) -> tuple[float, float, float]:
@@ -149,41 +205,17 @@ def _try_sample(
     covered = 0.0
     colors = MUTED_COLORS if assets is not None else tuple(sorted(COLORS))
 
-    def make(cat: Category) -> tuple[tuple[float, float, float], list[Part], Asset | None]:
-        if assets is not None and cat.name in assets.categories:
-            asset = assets.asset(cat.name, int(rng.integers(assets.variants)))
-            return asset.size, [], asset
-        size, parts = cat.make(_size(cat, rng))
-        return size, parts, None
-
     def add(cat: Category, box: Box3D, parts: list[Part], support: int, asset: Asset | None) -> None:
-        if asset is None:
-            mat = _material(cat, used_desc, rng, colors)
-            desc = f"{mat.color_name} {mat.material_name} {cat.name}"
-        else:  # Infinigen's materials: named, not coloured by synth (look-alikes: ``describe``)
-            mat = Material(color_name="", material_name=asset.material_word, rgb=(0.5, 0.5, 0.5))
-            desc = f"{asset.material_word} {cat.name}".strip()
-        used_desc.add(desc)
-        objects.append(
-            SceneObject(
-                id=len(objects) + 1,
-                category=cat.name,
-                description=desc,
-                material=mat,
-                box=box,
-                parts=parts,
-                mesh=asset.mesh() if asset else None,
-                supported_by=support,
-                movable=cat.name in MOVABLE,
-            )
-        )
+        mat = pick_material(cat, used_desc, rng, colors) if asset is None else None
+        objects.append(scene_object(len(objects) + 1, cat, box, parts, support, asset, mat))
+        used_desc.add(objects[-1].description)
 
     n_surface_goal = int(round(target * rng.uniform(0.15, 0.35)))
     tries = 0
     while len(objects) < target - n_surface_goal and tries < 400:
         tries += 1
         cat = floor_cats[int(rng.integers(len(floor_cats)))]
-        size, parts, asset = make(cat)
+        size, parts, asset = shape(cat, rng, assets)
         if covered + size[0] * size[1] > floor_budget:
             continue
         if cat.placement == "wall":
@@ -210,7 +242,7 @@ def _try_sample(
         tries += 1
         cat = surface_cats[int(rng.integers(len(surface_cats)))]
         sup = supporters[int(rng.integers(len(supporters)))]
-        size, parts, asset = make(cat)
+        size, parts, asset = shape(cat, rng, assets)
         top_z = sup.box.center[2] + sup.box.size[2] / 2
         if top_z + size[2] > room.height - 0.15:
             continue
@@ -230,7 +262,7 @@ def _try_sample(
 
     if len(objects) < min_objects:
         return None
-    lights = _lights(room, rng)
+    lights = ceiling_lights(room, rng)
     if assets is not None:  # rooms that look like homes: windows and daylight (their own random stream)
         room, sun = _daylight(room, np.random.default_rng([seed, attempt, 17]))
         lights.append(sun)
@@ -239,11 +271,27 @@ def _try_sample(
 
 def _daylight(room: Room, rng: np.random.Generator) -> tuple[Room, Light]:
     """One to three windows on the room's longer walls and the sun shining in through them."""
+    windows = place_windows(room, rng)
+    cx, cy = np.asarray(room.footprint).mean(axis=0)
+    return room.model_copy(update={"windows": windows}), sun_light((float(cx), float(cy)), room.height, rng)
+
+
+def place_windows(
+    room: Room, rng: np.random.Generator, walls: list[int] | None = None, avoid: list[tuple[int, float, float]] = ()
+) -> list[Window]:
+    """One to three windows on ``walls`` (default: every wall; those 1.6 m or longer are used,
+    longer ones more often), 0.8-2 m wide, 1-1.5 m high, sill from 0.7 m, top 0.25 m under the
+    ceiling, 0.3 m apart and from the wall's ends; none overlaps a span ``(wall, start, end)``
+    of ``avoid`` (metres along the wall from its first corner: doorways, tall furniture). Fewer
+    (or none) where they do not fit."""
     pts = np.asarray(room.footprint)
     lengths = np.linalg.norm(np.roll(pts, -1, axis=0) - pts, axis=1)
+    allowed = np.arange(len(pts)) if walls is None else np.asarray(sorted(walls), dtype=int)
     windows: list[Window] = []
     for _ in range(int(rng.integers(1, 4))):
-        usable = np.flatnonzero(lengths >= 1.6)
+        usable = allowed[lengths[allowed] >= 1.6]
+        if not len(usable):
+            break
         wall = int(rng.choice(usable, p=lengths[usable] / lengths[usable].sum()))
         width = float(rng.uniform(0.8, min(2.0, lengths[wall] - 0.6)))
         height = float(rng.uniform(1.0, min(1.5, room.height - 1.25)))
@@ -251,20 +299,25 @@ def _daylight(room: Room, rng: np.random.Generator) -> tuple[Room, Light]:
         center = float(rng.uniform(width / 2 + 0.3, lengths[wall] - width / 2 - 0.3))
         window = Window(wall=wall, center=round(center, 3), width=round(width, 3), sill=round(sill, 3),
                         height=round(height, 3))  # fmt: skip
-        if all(w.wall != wall or abs(w.center - center) > (w.width + width) / 2 + 0.3 for w in windows):
+        clear = all(w != wall or b < center - width / 2 or a > center + width / 2 for w, a, b in avoid)
+        if clear and all(w.wall != wall or abs(w.center - center) > (w.width + width) / 2 + 0.3 for w in windows):
             windows.append(window)
+    return windows
+
+
+def sun_light(centre: tuple[float, float], top: float, rng: np.random.Generator) -> Light:
+    """The sun, 20-55 degrees high from a random azimuth, 2-4 W/m², placed 5 m above ``top``
+    over ``centre`` (metres; a sun's position does not light anything, its direction does)."""
     azimuth, elevation = rng.uniform(0, 2 * math.pi), rng.uniform(math.radians(20), math.radians(55))
     direction = (
         -math.cos(elevation) * math.cos(azimuth),
         -math.cos(elevation) * math.sin(azimuth),
         -math.sin(elevation),
     )
-    centre = pts.mean(axis=0)
-    sun = Light(
+    return Light(
         kind="sun",
-        position=(round(float(centre[0]), 3), round(float(centre[1]), 3), room.height + 5.0),
+        position=(round(centre[0], 3), round(centre[1], 3), top + 5.0),
         energy=round(float(rng.uniform(2.0, 4.0)), 2),
         color=(1.0, 0.95, 0.88),
         direction=tuple(round(v, 4) for v in direction),  # type: ignore[arg-type]
     )
-    return room.model_copy(update={"windows": windows}), sun

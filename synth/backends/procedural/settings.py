@@ -1,18 +1,26 @@
-"""The procedural scene source's settings (``RunConfig.source`` with ``simulator: procedural``)."""
+"""The procedural source's settings (``RunConfig.source`` with ``simulator: procedural``)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from synth.core.plugin import SourceSettings
 
 ASSET_VARIANTS = 4  # Infinigen assets per category unless told otherwise
+MIN_ROOMS, MAX_ROOMS = 3, 8  # rooms of a house
+
+
+def check_rooms(rooms: int | None) -> None:
+    """``ValueError`` (one line) unless ``rooms`` is None (drawn per seed) or 3-8."""
+    if rooms is not None and not MIN_ROOMS <= rooms <= MAX_ROOMS:
+        raise ValueError(f"a house has {MIN_ROOMS} to {MAX_ROOMS} rooms, not {rooms}")
 
 
 class ProceduralSource(SourceSettings):
-    """Sampled furnished rooms, one per seed (``synth.backends.procedural.sampler``)."""
+    """Sampled furnished scenes, one per seed: a room (``synth.backends.procedural.sampler``)
+    or a house of several rooms (``synth.backends.procedural.house``)."""
 
     simulator: Literal["procedural"] = "procedural"
     assets: Literal["primitives", "infinigen"] = Field(
@@ -23,6 +31,19 @@ class ProceduralSource(SourceSettings):
     asset_variants: int = Field(
         ASSET_VARIANTS, ge=1, le=64, description="Infinigen assets per category (--assets infinigen)"
     )
+    layout: Literal["room", "house"] = Field(
+        "room", description="one furnished room per scene, or a house of 3-8 furnished rooms connected by doorways"
+    )
+    rooms: int | None = Field(
+        None, description=f"rooms of a house ({MIN_ROOMS}-{MAX_ROOMS}; --layout house; default: drawn per seed)"
+    )
+
+    @model_validator(mode="after")
+    def _rooms(self) -> ProceduralSource:
+        if self.rooms is not None and self.layout != "house":
+            raise ValueError("--rooms applies to --layout house")
+        check_rooms(self.rooms)
+        return self
 
     @classmethod
     def not_mine(cls, options: list[str]) -> str:
