@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from collections import Counter, deque
 
 import numpy as np
@@ -149,6 +151,25 @@ def test_nothing_blocks_a_doorway_or_a_door(houses):
                         assert _separated(_corners2d(leaf), _corners2d(o.box)), (s.seed, r.name, o.name)
 
 
+def test_a_walker_gets_from_every_doorway_to_every_other(houses):
+    """Through the furniture too: the floor a 0.4 m-wide walker's centre may take (0.2 m from
+    walls and from anything standing on the floor; rugs are walked over) holds a point in front
+    of every doorway, on both sides, in one piece."""
+    for s in houses:
+        blocks = [footprint(o.box).buffer(0.2) for o in s.objects if o.supported_by == ROOM_ID
+                  and o.box.center[2] - o.box.size[2] / 2 < 0.01 and o.box.size[2] > 0.02]  # fmt: skip
+        free = Polygon(s.navigable[0]).buffer(-0.2).difference(unary_union(blocks))
+        pieces = [free] if free.geom_type == "Polygon" else list(free.geoms)
+        for r in s.rooms:
+            walls = list(_walls(r))
+            for d in r.doorways:
+                if d.to_room == -1:
+                    continue
+                front = Point(*(np.asarray(r.opening_centre(d)) + walls[d.wall][2] * 0.3))
+                inside = [k for k, g in enumerate(pieces) if g.buffer(1e-6).contains(front)]
+                assert inside == [max(range(len(pieces)), key=lambda k: pieces[k].area)], (s.seed, r.name)
+
+
 def test_no_object_interpenetrates_another(houses):
     for s in houses:
         objs = s.objects
@@ -264,6 +285,19 @@ def test_impossible_houses_fail_with_one_line(rooms):
         ProceduralSource(layout="house", rooms=rooms)
     with pytest.raises(ValidationError, match="--rooms applies to --layout house"):
         ProceduralSource(rooms=4)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["--layout", "house", "--rooms", "0"], "a house has 3 to 8 rooms, not 0"), (["--rooms", "4"], "--layout house")],
+)
+def test_impossible_house_runs_stop_with_one_line_before_writing(tmp_path, args, message):
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "synth.cli.main", "run", "--out", str(out), "--assets", "primitives", *args]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode != 0 and len(lines) == 1 and message in lines[0], r.stderr
+    assert not out.exists()
 
 
 def test_the_source_makes_houses_on_request():

@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from shapely.geometry import Polygon
+from shapely.geometry import Point, Polygon
 from shapely.ops import unary_union
 from shapely.prepared import prep
 
@@ -49,6 +49,8 @@ CASING_CLEAR = 0.1  # metres beside an opening kept free too (the casing is 7 cm
 CEILING_CLEAR = 0.1  # metres under the ceiling
 HUNG_OFF = 0.005  # metres from a wall to the back of what hangs on it
 HUNG_Z = (1.2, 1.8)  # height of a hung thing's centre, metres
+WALKER = 0.4  # metres: how wide a walker is (``walkable``)
+RUG_HEIGHT = 0.02  # metres: anything this flat is walked over
 TALL = 0.95  # metres: furniture this tall against a wall keeps windows off its stretch of wall
 # synth's primitive stand-ins, left out where Infinigen furnishes (no factory for them)
 STANDINS = frozenset({"wardrobe", "stool", "box", "trash bin", "laptop", "potted plant"})
@@ -374,9 +376,9 @@ class Furnisher:
         return False
 
     def kitchen_run(self) -> bool:
-        """From a corner along a wall: a refrigerator (most kitchens), 2-6 kitchen cabinets with
-        an oven among them, as many as fit; a microwave on a cabinet. False: fewer than two
-        cabinets and the oven fit."""
+        """From a corner along a wall: a refrigerator (most kitchens, where it fits), 2-6 kitchen
+        cabinets with an oven among them, as many as fit; a microwave on a cabinet. False: fewer
+        than two cabinets and the oven fit."""
         cab, oven, fridge = self.proto("kitchen cabinet"), self.proto("oven"), self.proto("refrigerator")
         cab_mat = self.material(cab)
         n = int(self.rng.integers(2, 7))
@@ -394,6 +396,8 @@ class Furnisher:
                 t = length - s - w / 2 if from_end else s + w / 2
                 b = self.at_wall(wall, t, WALL_GAP + d / 2, 0.0, h / 2, unit[1])
                 if t - w / 2 < 0 or t + w / 2 > length or not self.fits(b, ROOM_ID, pending):
+                    if unit is fridge:  # the run goes on without it
+                        continue
                     break
                 pending.append(self._solid(b, -2, ROOM_ID))
                 run.append(_Member(unit, b, ROOM_ID, cab_mat if unit is cab else None))
@@ -513,6 +517,22 @@ class Furnisher:
             if self.place([_Member(candidate, b, ROOM_ID)]):
                 return True
         return False
+
+    def walkable(self) -> bool:
+        """Whether a ``WALKER``-wide walker gets from each doorway of the room to each other and
+        into the largest free stretch of floor: what stands on the floor (rugs aside) and the
+        walls are obstacles."""
+        blocks = [s.shadow for s in self.solids if s.support == ROOM_ID and s.low < 0.01 and s.high > RUG_HEIGHT]
+        free = self.poly.buffer(-WALKER / 2).difference(unary_union(blocks).buffer(WALKER / 2))
+        pieces = [free] if free.geom_type == "Polygon" else list(getattr(free, "geoms", []))
+        if not pieces:
+            return False
+        largest = max(pieces, key=lambda g: g.area)
+        fronts = []
+        for d in self.room.doorways:
+            a, _, n, _ = self.walls[d.wall]
+            fronts.append(Point(*(np.asarray(self.room.opening_centre(d)) + n * (WALKER / 2 + 0.1))))
+        return all(largest.buffer(1e-6).contains(f) for f in fronts)
 
     def tall_spans(self) -> list[tuple[int, float, float]]:
         """(wall, start, end) stretches of wall, metres from its first corner, with furniture

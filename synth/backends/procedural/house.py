@@ -9,8 +9,10 @@ mirrors and rugs, ceiling lights per room (``sampler.ceiling_lights``) and one s
 of wall of the passable doorways (no furniture subtracted), one counter-clockwise ring without
 holes (the passable doorways form a tree).
 
-Same seed, same house. A room whose required furniture does not fit (a bedroom without its bed)
-is furnished again from another random stream, and the house is drawn again after eight.
+Same seed, same house. A room whose required furniture does not fit (a bedroom without its bed),
+or whose furniture leaves a walker no way between its doorways and into the room
+(``Furnisher.walkable``), is furnished again from another random stream; the house is drawn
+again after eight.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def _try_house(seed: int, attempt: int, rooms: int | None, assets: InfinigenAsse
         for tries in range(FURNISH_TRIES):
             furnisher = Furnisher(room, len(objects) + 1, np.random.default_rng([seed, attempt, k, tries]),
                                   assets, colors, set(used))  # fmt: skip
-            if _furnish(furnisher, pr.function, dine == k):
+            if _furnish(furnisher, pr.function, dine == k) and furnisher.walkable():
                 break
         else:
             return None

@@ -35,7 +35,7 @@ class ProceduralSource(SourceSettings):
         "room", description="one furnished room per scene, or a house of 3-8 furnished rooms connected by doorways"
     )
     rooms: int | None = Field(
-        None, description=f"rooms of a house ({MIN_ROOMS}-{MAX_ROOMS}; --layout house; default: drawn per seed)"
+        None, description=f"rooms of a house, {MIN_ROOMS}-{MAX_ROOMS} (--layout house); none: drawn per seed"
     )
 
     @model_validator(mode="after")
