@@ -307,18 +307,19 @@ class Furnisher:
         td, tw, th = table[1]
         cd, cw, ch = chair[1]
         chair_mat = self.material(chair)
-        seats = []  # (outward normal in the table's frame, offset along its side)
-        per = [min(3, int((side + 0.05) // (cw + 0.12))) for side in (tw, td)]  # on the x sides, on the y sides
-        long_first = [(1, 0), (-1, 0), (0, 1), (0, -1)] if tw >= td else [(0, 1), (0, -1), (1, 0), (-1, 0)]
-        for normal in long_first:
-            k = per[0] if normal[0] else per[1]
-            side = tw if normal[0] else td
-            k = k if normal == long_first[0] or normal == long_first[1] else min(k, 1)
-            seats += [(normal, (j - (k - 1) / 2) * side / max(k, 1)) for j in range(k)]
-        want = int(self.rng.integers(4, 7))
-        if len(seats) < 4:
+        # chairs on the long sides first, then one at each end, in turns: 2 + 2, 2 + 2 + 1, 3 + 3 ...
+        x_sides, y_sides = [(1, 0), (-1, 0)], [(0, 1), (0, -1)]
+        long_sides, ends = (x_sides, y_sides) if tw >= td else (y_sides, x_sides)
+        length = {(1, 0): tw, (-1, 0): tw, (0, 1): td, (0, -1): td}  # each side's length
+        cap = {n: min(3 if n in long_sides else 1, int((length[n] + 0.05) // (cw + 0.12))) for n in length}
+        want, count = int(self.rng.integers(4, 7)), dict.fromkeys(length, 0)
+        for side in [*long_sides, *long_sides, *ends, *long_sides]:
+            if sum(count.values()) < want and count[side] < cap[side]:
+                count[side] += 1
+        if sum(count.values()) < 4:
             return False
-        seats = seats[: min(want, len(seats))]
+        # (outward normal in the table's frame, offset along its side)
+        seats = [(n, (j - (k - 1) / 2) * length[n] / k) for n, k in count.items() for j in range(k)]
         minx, miny, maxx, maxy = self.poly.bounds
         for _ in range(tries):
             cx, cy = self.rng.uniform(minx + 0.8, maxx - 0.8), self.rng.uniform(miny + 0.8, maxy - 0.8)
