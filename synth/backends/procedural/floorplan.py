@@ -67,7 +67,6 @@ SPECS: dict[str, Spec] = {
     "bathroom": Spec((3.5, 8.0), (1.5, 3.0), 2.2),
     "hallway": Spec((2.5, 15.0), (1.1, 1.8), 12.0),
 }
-FUNCTIONS = tuple(SPECS)
 
 
 @dataclass(frozen=True)
