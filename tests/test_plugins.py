@@ -229,7 +229,13 @@ OLD_RUN_JSON = {  # a run.json written before RunConfig.source (the sat-dynamic 
 def test_older_flat_configurations_still_load():
     cfg = RunConfig.model_validate(OLD_RUN_JSON)
     data = cfg.model_dump(mode="json")
-    assert data["source"] == {"simulator": "procedural", "assets": "primitives", "asset_variants": 4}
+    assert data["source"] == {
+        "simulator": "procedural",
+        "assets": "primitives",
+        "asset_variants": 4,
+        "layout": "room",  # added since, at its default
+        "rooms": None,
+    }
     flat = {k: v for k, v in OLD_RUN_JSON.items() if k not in FLAT_SOURCE_OPTIONS}
     newer = {"trajectory": "clip", "duration": None}  # fields added since, at their defaults
     assert {k: v for k, v in data.items() if k != "source"} == flat | newer

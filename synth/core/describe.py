@@ -25,6 +25,7 @@ from collections import defaultdict
 from synth.core.scene import ROOM_ID, Scene, SceneObject
 
 SIZE_MARGIN = 0.15  # sizes within 15% of each other are not told apart by eye
+HUNG = 0.05  # metres: a thing the room holds with its bottom this high or higher hangs on a wall
 HEIGHT_WORDS = (("taller", "shorter"), ("tallest", "middle", "shortest"))
 SIZE_WORDS = (("larger", "smaller"), ("largest", "middle", "smallest"))
 
@@ -60,10 +61,15 @@ def _on_what(group: list[SceneObject], unique: dict[int, str]) -> dict[int, str]
     supports = [o.supported_by for o in group]
     if len(set(supports)) < len(group) or any(s != ROOM_ID and s not in unique for s in supports):
         return None
-    return {
-        o.id: f"{o.description} on the {'floor' if o.supported_by == ROOM_ID else unique[o.supported_by]}"
-        for o in group
-    }
+    return {o.id: f"{o.description} on the {_support_word(o, unique)}" for o in group}
+
+
+def _support_word(obj: SceneObject, unique: dict[int, str]) -> str:
+    """What holds ``obj``: its supporter's unique words, else the floor, or the wall for a thing
+    the room holds off the floor (hung: wall art, a mirror)."""
+    if obj.supported_by != ROOM_ID:
+        return unique[obj.supported_by]
+    return "floor" if obj.box.center[2] - obj.box.size[2] / 2 < HUNG else "wall"
 
 
 def _ranked(group: list[SceneObject], size, words: tuple[tuple[str, ...], ...]) -> dict[int, str] | None:

@@ -169,7 +169,8 @@ class SceneObject(Model):
     box: Box3D  # rest pose (frame 0)
     parts: list[Part] = Field(default_factory=list)
     mesh: MeshAsset | None = None
-    supported_by: int = ROOM_ID  # id of the object it stands on; ROOM_ID = the floor
+    # id of the object it stands on; ROOM_ID: the room holds it (stands on the floor, or hangs on a wall)
+    supported_by: int = ROOM_ID
     movable: bool = False  # the source allows moving it (dynamic episodes move only these)
     look_alikes: list[int] = Field(default_factory=list)  # ids the source described with the same words
     source_id: str = ""  # the simulator's own id (THOR's objectId, a Habitat instance's semantic id)

@@ -33,7 +33,7 @@ class ObjectInfo:
     center: Vec3  # box centre, world frame
     size: Vec3  # (depth along its facing direction, width, height), metres
     yaw: float  # radians
-    supported_by: int  # id of the object it stands on, 0 = the floor
+    supported_by: int  # id of the object it stands on; 0: the room (the floor, or a wall it hangs on)
 
 
 @dataclass(frozen=True)
