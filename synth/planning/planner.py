@@ -30,6 +30,7 @@ from shapely.ops import unary_union
 from synth.core.camera import look_at
 from synth.core.geometry import footprint
 from synth.core.scene import (
+    ROOM_ID,
     Box3D,
     CameraFrame,
     Coverage,
@@ -40,6 +41,7 @@ from synth.core.scene import (
     ObjectPose,
     ObjectVisibility,
     Scene,
+    SceneObject,
     VideoSpec,
     VisibilityRule,
 )
@@ -49,6 +51,7 @@ Measure = Callable[[list[Frame]], dict[int, list[int]]]
 
 WALL_CLEARANCE = 0.4  # metres between the camera and walls
 FURNITURE_CLEARANCE = 0.3  # metres between the camera and floor-standing furniture
+STEP_OVER = 0.05  # metres: what is no higher is walked over (a rug)
 MAX_SPEED = 1.0  # m/s
 MAX_TURN_RATE = math.radians(60)  # rad/s
 PITCH = math.radians(-12)
@@ -201,10 +204,16 @@ def _motion_is_free(scene: Scene, obj, end_box: Box3D, room: Polygon) -> bool:
     return True
 
 
+def obstacles(scene: Scene) -> list[SceneObject]:
+    """The objects a walking camera keeps clear of: what the room holds (on the floor or hung on
+    a wall), except what it walks over (a rug: at most ``STEP_OVER`` high)."""
+    return [o for o in scene.objects if o.supported_by == ROOM_ID and o.box.center[2] + o.box.size[2] / 2 > STEP_OVER]
+
+
 def free_space(scene: Scene, moved: Polygon | None = None) -> Polygon:
     """Floor region where the camera may stand (clear of walls, furniture and a moved object)."""
     room = floor_region(scene).buffer(-WALL_CLEARANCE)
-    blocks = [footprint(o.box).buffer(FURNITURE_CLEARANCE) for o in scene.objects if o.supported_by == 0]
+    blocks = [footprint(o.box).buffer(FURNITURE_CLEARANCE) for o in obstacles(scene)]
     if moved is not None:
         blocks.append(moved.buffer(FURNITURE_CLEARANCE))
     return room.difference(unary_union(blocks))
