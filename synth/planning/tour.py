@@ -12,8 +12,8 @@ spot would show and the video is long enough, the room gets another stop. Betwee
 
 How a walk is made: the free floor is the rooms and the strips through passable doorways, shrunk
 by ``CLEARANCE`` (+ ``PLAN_MARGIN``: door casings stand proud of the walls), less the footprints
-of furniture (anything between the floor and head height: rugs are walked over) and of door
-leaves (``synth.core.geometry.door_leaf``) grown by as much. It is rasterised on a ``CELL`` grid;
+of furniture and hung things (``planner.obstacles``: rugs are walked over) and of door leaves
+(``synth.core.geometry.door_leaf``) grown by as much. It is rasterised on a ``CELL`` grid;
 a room whose furniture cuts its free floor apart is reached only where its doorways lead, and a
 doorway the camera does not fit through is not used. Shortest paths (Dijkstra, kept off
 obstacles where there is room) join the waypoints of a walk inside each room: the stops and, for
@@ -57,6 +57,7 @@ from synth.core.evidence import ROOM_REACH
 from synth.core.geometry import door_leaf, footprint, room_of
 from synth.core.scene import (
     PASSABLE,
+    ROOM_ID,
     CameraFrame,
     Coverage,
     Frame,
@@ -74,6 +75,7 @@ from synth.planning.planner import (
     Plan,
     _ego_actions,
     _tup,
+    obstacles,
     rest_poses,
 )
 
@@ -87,8 +89,6 @@ LOOKAHEAD = 0.8  # metres ahead along the path that a walking camera faces
 WALK_ACCEL = 0.5  # m/s^2, easing in and out of a walk
 LATERAL_ACCEL = 0.6  # m/s^2 on a curve
 MAX_YAW_ACCEL = math.radians(120)  # rad/s^2
-HEAD_CLEAR = 1.9  # metres: objects reaching below this and above FLOOR_LEVEL are obstacles
-FLOOR_LEVEL = 0.05  # metres: an object whose top is lower (a rug) is walked over
 TALL = 1.8  # metres: objects whose top is higher hide the walls behind them (up to their top)
 SEEN_ABOVE = 0.15  # metres of wall above a tall object that must be in view for the wall to count as seen
 SPOT_SHARE = 0.98  # a room's first look-around spot sees this share of the most wall any spot sees
@@ -164,28 +164,18 @@ def _at(room: Room, doorway, p: Passage) -> bool:
     return math.dist(room.opening_centre(doorway), p.middle) <= p.depth / 2 + 1e-6
 
 
-def obstacles(scene: Scene) -> list[Polygon]:
-    """Floor-plan outlines of what the camera must keep clear of besides walls: objects between
-    the floor and head height (``FLOOR_LEVEL`` .. ``HEAD_CLEAR``) and door leaves."""
-    out = []
-    for o in scene.objects:
-        bottom, top = o.box.center[2] - o.box.size[2] / 2, o.box.center[2] + o.box.size[2] / 2
-        if top > FLOOR_LEVEL and bottom < HEAD_CLEAR:
-            out.append(footprint(o.box))
-    for room in scene.rooms:
-        for d in room.doorways:
-            leaf = door_leaf(room, d)
-            if leaf is not None:
-                out.append(footprint(leaf))
-    return out
+def blocks(scene: Scene) -> list[Polygon]:
+    """Floor-plan outlines of what the camera keeps clear of besides walls: the walking camera's
+    obstacles (``planner.obstacles``: furniture and hung things, not rugs) and the door leaves."""
+    leaves = [leaf for room in scene.rooms for d in room.doorways if (leaf := door_leaf(room, d)) is not None]
+    return [footprint(box) for box in [o.box for o in obstacles(scene)] + leaves]
 
 
 def tour_free_space(scene: Scene, links: list[Passage], clearance: float = CLEARANCE + PLAN_MARGIN) -> Polygon:
     """Where the camera may be on a tour: rooms and passable doorway strips shrunk by
-    ``clearance``, obstacles (:func:`obstacles`) grown by it."""
+    ``clearance``, :func:`blocks` grown by it."""
     floor = unary_union([Polygon(r.footprint) for r in scene.rooms] + [_strip(scene, p) for p in links])
-    blocks = unary_union([b.buffer(clearance) for b in obstacles(scene)])
-    return floor.buffer(-clearance).difference(blocks)
+    return floor.buffer(-clearance).difference(unary_union([b.buffer(clearance) for b in blocks(scene)]))
 
 
 # ------------------------------------------------------------------------------ the grid
@@ -943,10 +933,11 @@ def plan_tour(
 ) -> Plan:
     """A tour of ``rooms`` (indices into ``scene.rooms``; None: every room) filling ``video``
     exactly, for a camera with intrinsics ``K`` (3x3, at ``video``'s size). Its targets are the
-    floor-standing objects, their coverage measured once on all frames by ``measure`` (visible
-    pixels per object per frame). ``ValueError`` for rooms the scene does not have;
-    ``NoCameraPath`` (one line) when a room asked for cannot be reached through passable
-    doorways, leaves no room for the camera, or the tour does not fit in the video."""
+    objects the room holds (``supported_by == ROOM_ID``: standing on the floor or hung on a wall),
+    their coverage measured once, on all frames, by ``measure`` (visible pixels per object per
+    frame). No object moves. ``ValueError`` for rooms the scene does not have; ``NoCameraPath``
+    (one line) when a room asked for cannot be reached through passable doorways, leaves no room
+    for the camera, or the tour does not fit in the video."""
     if not scene.rooms:
         raise NoCameraPath(f"scene {scene.seed} declares no rooms: a tour walks through rooms")
     asked = list(range(len(scene.rooms))) if rooms is None else list(dict.fromkeys(rooms))
@@ -992,7 +983,7 @@ def plan_tour(
             max_pixels=max(vis.get(o.id, [0])),
         )
         for o in scene.objects
-        if o.supported_by == 0
+        if o.supported_by == ROOM_ID
     ]
     covered = sum(c.frames_visible >= rule.min_frames for c in targets) / max(1, len(targets))
     return Plan(frames=frames, actions=_ego_actions(pos, head), motions=[], targets=targets, coverage=covered)
