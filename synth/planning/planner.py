@@ -103,7 +103,8 @@ def _smoothstep(t):
     return t * t * (3 - 2 * t)
 
 
-def _tup(m: np.ndarray):
+def as_tuples(m: np.ndarray):
+    """A matrix (rows of numbers) as nested tuples of floats, as the scene model stores it."""
     return tuple(tuple(float(x) for x in row) for row in m)
 
 
@@ -263,7 +264,8 @@ def _candidate_path(free: Polygon, targets: np.ndarray, n_frames: int, fps: floa
     return pos, np.array(head), rng.uniform(1.35, 1.65)
 
 
-def _ego_actions(pos: np.ndarray, head: np.ndarray) -> list[EgoAction]:
+def ego_actions(pos: np.ndarray, head: np.ndarray) -> list[EgoAction]:
+    """The ego action of each frame after the first, from positions (F, 2) and headings (F,)."""
     out = []
     for f in range(1, len(pos)):
         d = pos[f] - pos[f - 1]
@@ -308,7 +310,7 @@ def plan_episode(
     free = free_space(scene, moved_fp)
     if free.is_empty:
         raise NoCameraPath(f"scene {scene.seed} leaves no free floor space for a camera")
-    K = _tup(np.asarray(K, dtype=float))
+    K = as_tuples(np.asarray(K, dtype=float))
     centers = np.array([scene.object(i).box.center for i in chosen])
     best, best_key = None, None
     tries = 0
@@ -325,7 +327,7 @@ def plan_episode(
             look = eye_pt + np.array(
                 [math.cos(head[f]) * math.cos(PITCH), math.sin(head[f]) * math.cos(PITCH), math.sin(PITCH)]
             )
-            cam = CameraFrame(K=K, world_to_camera=_tup(look_at(eye_pt, look)))
+            cam = CameraFrame(K=K, world_to_camera=as_tuples(look_at(eye_pt, look)))
             frames.append(Frame(index=f, time=f / fps, camera=cam, object_poses=list(poses[f].values())))
         vis = measure(frames)
         cover = [
@@ -341,7 +343,7 @@ def plan_episode(
         )
         key = (shown, score, sum(min(c.frames_visible, n_frames) for c in cover))
         if best_key is None or key > best_key:
-            best, best_key = (frames, _ego_actions(pos, head), cover), key
+            best, best_key = (frames, ego_actions(pos, head), cover), key
     if best is None:
         raise NoCameraPath(f"no collision-free camera path found in scene {scene.seed}")
     frames, actions, cover = best

@@ -73,8 +73,8 @@ from synth.planning.planner import (
     Measure,
     NoCameraPath,
     Plan,
-    _ego_actions,
-    _tup,
+    as_tuples,
+    ego_actions,
     obstacles,
     rest_poses,
 )
@@ -965,7 +965,7 @@ def plan_tour(
     times = np.arange(video.frames) / video.fps
     pos = np.column_stack([np.interp(times, ts, ps[:, 0]), np.interp(times, ts, ps[:, 1])])
     head = np.interp(times, ts, hs)
-    K = _tup(np.asarray(K, dtype=float))
+    K = as_tuples(np.asarray(K, dtype=float))
     poses = list(rest_poses(scene).values())
     frames = []
     for f in range(video.frames):
@@ -973,7 +973,7 @@ def plan_tour(
         look = eye + np.array(
             [math.cos(head[f]) * math.cos(PITCH), math.sin(head[f]) * math.cos(PITCH), math.sin(PITCH)]
         )
-        cam = CameraFrame(K=K, world_to_camera=_tup(look_at(eye, look)))
+        cam = CameraFrame(K=K, world_to_camera=as_tuples(look_at(eye, look)))
         frames.append(Frame(index=f, time=float(times[f]), camera=cam, object_poses=poses))
     vis = measure(frames)
     targets = [
@@ -986,7 +986,7 @@ def plan_tour(
         if o.supported_by == ROOM_ID
     ]
     covered = sum(c.frames_visible >= rule.min_frames for c in targets) / max(1, len(targets))
-    return Plan(frames=frames, actions=_ego_actions(pos, head), motions=[], targets=targets, coverage=covered)
+    return Plan(frames=frames, actions=ego_actions(pos, head), motions=[], targets=targets, coverage=covered)
 
 
 def camera_track(frames: list[Frame]) -> tuple[np.ndarray, np.ndarray]:
