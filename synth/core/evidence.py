@@ -13,7 +13,8 @@ an :class:`~synth.core.scene.Evidence` that ships in the episode JSON:
   depth, and the other way round; a turn of a rotationally symmetric object changes nothing);
 - per room and frame: floor, wall and ceiling pixels (room pixels by the height of their surface
   point; in a house, by the room their point belongs to), and the share of each room's wall
-  perimeter some frame shows; per frame the room the camera stands in.
+  perimeter (doorway openings left out: there is no wall to see) some frame shows; per frame the
+  room the camera stands in.
 
 Question families are defined on these quantities (through ``SceneAPI``) with margins, so an
 answer is one a viewer of that video could give. For degraded variants the passes are the
@@ -205,7 +206,7 @@ def _structure(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> lis
     belongs to (``geometry.room_of``): a room's structure seen through a doorway counts for that
     room, not for the one the camera stands in."""
     rooms = episode.scene.rooms
-    rings, perimeters, seen = [], [], []
+    rings, perimeters, seen, openings = [], [], [], []
     for room in rooms:
         ring = np.asarray(room.footprint, float)
         if len(ring) > 1 and np.array_equal(ring[0], ring[-1]):
@@ -213,6 +214,7 @@ def _structure(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> lis
         rings.append(ring)
         perimeters.append(float(np.hypot(*(np.roll(ring, -1, axis=0) - ring).T).sum()))
         seen.append(np.zeros(max(1, int(math.ceil(perimeters[-1] / PERIMETER_BIN))), bool))
+        openings.append(_doorway_bins(room, ring, len(seen[-1]), perimeters[-1]))
     counts = np.zeros((len(rooms), 3, instance.shape[0]), dtype=np.int64)  # room, (floor, wall, ceiling), frame
     s = STRUCTURE_STRIDE
     for f in range(instance.shape[0]):
@@ -232,17 +234,32 @@ def _structure(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> lis
                 at = at[dist <= WALL_DISTANCE]
                 n_bins = len(seen[k])
                 seen[k][np.clip((at / PERIMETER_BIN).astype(int), 0, n_bins - 1)] = True
+    for k in range(len(rooms)):
+        seen[k] |= openings[k]  # a doorway has no wall to see: its span counts as seen
     return [
         StructureEvidence(
             room=k,
             floor=counts[k, 0].tolist(),
             wall=counts[k, 1].tolist(),
             ceiling=counts[k, 2].tolist(),
-            wall_coverage=round(float(seen[k].mean()), 4),
+            wall_coverage=round(float(seen[k][~openings[k]].mean()) if (~openings[k]).any() else 1.0, 4),
             wall_max_gap=round(_longest_false_run(seen[k]) * perimeters[k] / len(seen[k]), 3),
         )
         for k in range(len(rooms))
     ]
+
+
+def _doorway_bins(room, ring: np.ndarray, n_bins: int, perimeter: float) -> np.ndarray:
+    """Which 0.1 m bins of the room's perimeter (from its first corner) lie in a doorway's
+    opening (bin centre inside it): wall coverage leaves them out."""
+    lengths = np.hypot(*(np.roll(ring, -1, axis=0) - ring).T)
+    start = np.concatenate([[0.0], np.cumsum(lengths)[:-1]])
+    centres = (np.arange(n_bins) + 0.5) * perimeter / n_bins
+    out = np.zeros(n_bins, bool)
+    for d in room.doorways:
+        a = start[d.wall] + d.center - d.width / 2
+        out |= (centres > a) & (centres < a + d.width)
+    return out
 
 
 def camera_rooms(episode: Episode) -> list[int]:

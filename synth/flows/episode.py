@@ -92,6 +92,7 @@ def shoot_episode(
                 dynamic=bool(rng.random() < cfg.dynamic_share),
                 targets=cfg.targets,
                 candidates=cfg.plan_candidates,
+                trajectory=cfg.trajectory,
                 timings=timings,
                 on_stage=report.stage if report else None,
                 on_frame=report.frame if report else None,
