@@ -22,13 +22,13 @@ from synth.backends.registry import (
 )
 from synth.core.scene import VideoSpec, VisibilityRule
 from synth.flows.presets import PRESETS
+from synth.planning.tour import ROOM_SECONDS
 
 RENDERER = "renderer"
 SOURCE = "source"
 TAG = "simulator"  # the tag of ``RunConfig.source``: which scene source
 TAGS = ("backend", TAG)  # nested settings with another tag are replaced, not merged
 DEFAULT_SIMULATOR = default_source().simulator
-MIN_ROOM_SECONDS = 8.0  # a tour's walk into a room and its look-around, at least (synth/planning/tour.py)
 # the source options a configuration held at its top level before ``source`` (every older run.json)
 FLAT_SOURCE_OPTIONS = frozenset({TAG}.union(*(m.model_fields for m in SOURCE_SETTINGS)))
 
@@ -176,11 +176,14 @@ class RunConfig(BaseModel):
             raise ValueError(f"a tour is filmed at 2-8 frames per second (--fps), not {self.video.fps:g}")
         if not 30.0 - 1e-6 <= seconds <= 180.0 + 1e-6:
             raise ValueError(f"a tour lasts 30-180 s (--duration), not {seconds:g} s")
-        rooms = getattr(self.source, "rooms", None)
-        if rooms and seconds < rooms * MIN_ROOM_SECONDS:
+        if getattr(self.source, "layout", None) != "house":
+            return self
+        rooms = self.source.rooms or getattr(self.source, "max_rooms", 8)
+        if seconds < rooms * ROOM_SECONDS - 1e-6:
+            few = "" if self.source.rooms else f", or --max-rooms {max(3, int(seconds // ROOM_SECONDS))}"
             raise ValueError(
-                f"a {seconds:g} s tour cannot visit {rooms} rooms: each needs about {MIN_ROOM_SECONDS:g} s "
-                f"(--duration {rooms * MIN_ROOM_SECONDS:g} or more)"
+                f"a {seconds:g} s tour cannot visit houses of {rooms} rooms: a room takes about {ROOM_SECONDS:g} s "
+                f"(walk and look-around): --duration {rooms * ROOM_SECONDS:g} or more{few}"
             )
         return self
 

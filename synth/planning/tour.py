@@ -79,6 +79,9 @@ from synth.planning.planner import (
     rest_poses,
 )
 
+# seconds a tour of a generated house takes per room, walking there and looking around (measured:
+# the shortest tours of 3, 4, 5, 8 rooms took 29-35, 56, 65-77, 116-128 s): what a request is checked against
+ROOM_SECONDS = 15.0
 EYE_HEIGHT = (1.4, 1.7)  # metres, drawn per tour
 WALK_SPEED = (0.4, MAX_SPEED)  # m/s, the pace drawn per tour; spare time slows it to the lower end
 CLEARANCE = 0.25  # metres the camera keeps from walls, furniture and door leaves

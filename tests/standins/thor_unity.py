@@ -140,6 +140,7 @@ class World:
     def __init__(self):
         self.name = ""
         self.rooms = []
+        self.navigable: list = []
         self.asset_root = ""
         self.objects: list[StandinObject] = []
         self.agent_position = np.array([0.0, AGENT_Y, 0.0])
@@ -155,11 +156,13 @@ class World:
         self.close_session()
         self.name = name
         self.rooms = house_rooms(house)
+        self.navigable: list = []
         self.asset_root = ""
         self.objects = []
         if "synthScene" in house:
             scene = Scene.model_validate(house["synthScene"])
             self.rooms, self.asset_root = scene.rooms, scene.asset_root
+            self.navigable = scene.navigable  # a house's floor goes on through its doorways
             for o in scene.objects:
                 flags = {"moveable": o.movable, "pickupable": False}
                 so = StandinObject(
@@ -211,7 +214,7 @@ class World:
 
     # ---------------------------------------------------------------- geometry
     def floor(self):
-        return unary_union([Polygon(r.footprint) for r in self.rooms])
+        return unary_union([Polygon(r.footprint) for r in self.rooms] + [Polygon(p) for p in self.navigable])
 
     def reachable(self) -> list[dict]:
         free = self.floor().buffer(-AGENT_RADIUS)
