@@ -13,15 +13,17 @@ from collections import Counter, deque
 import numpy as np
 import pytest
 from pydantic import ValidationError
-from shapely.geometry import Point, Polygon
+from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import unary_union
 
+from synth.backends.procedural.floorplan import sample_plan
 from synth.backends.procedural.house import sample_house
 from synth.backends.procedural.infinigen_assets import InfinigenAssets
 from synth.backends.procedural.settings import ProceduralSource
 from synth.backends.registry import scene_source
 from synth.core.geometry import door_leaf, door_swing, footprint
 from synth.core.scene import PASSABLE, ROOM_ID, Room, Scene
+from synth.planning.tour import APPROACH, CLEARANCE, PLAN_MARGIN, passages, tour_free_space
 from tests.test_sampler import _corners2d, _inside_polygon, _separated
 
 SEEDS = range(20)
@@ -168,6 +170,55 @@ def test_a_walker_gets_from_every_doorway_to_every_other(houses):
                 front = Point(*(np.asarray(r.opening_centre(d)) + walls[d.wall][2] * 0.3))
                 inside = [k for k, g in enumerate(pieces) if g.buffer(1e-6).contains(front)]
                 assert inside == [max(range(len(pieces)), key=lambda k: pieces[k].area)], (s.seed, r.name)
+
+
+def test_the_tour_camera_gets_from_every_doorway_to_every_other(houses):
+    """The tour's camera (``tour.CLEARANCE + PLAN_MARGIN`` from walls, furniture, hung things and
+    door leaves, rugs walked over: ``tour_free_space``) goes straight from the middle of every
+    passable doorway to its approach point ``tour.APPROACH`` in front of it, on both sides, and
+    every approach point of a room lies in the largest piece of the room's free floor, in one
+    piece of the house's."""
+    for s in houses:
+        links = passages(s)
+        free = tour_free_space(s, links)
+        pieces = list(getattr(free, "geoms", [free]))
+        for p in links:
+            for k in (p.a, p.b):
+                pt = p.approach(k)
+                assert LineString([p.middle, pt]).within(free), (s.seed, s.rooms[k].name, f"{p.a}-{p.b}")
+                room = free.intersection(Polygon(s.rooms[k].footprint))
+                main = max(getattr(room, "geoms", [room]), key=lambda g: g.area)
+                assert main.buffer(1e-6).contains(Point(pt)), (s.seed, s.rooms[k].name, f"{p.a}-{p.b}")
+        ends = [Point(p.approach(k)) for p in links for k in (p.a, p.b)]
+        assert len({next(i for i, g in enumerate(pieces) if g.buffer(1e-6).contains(e)) for e in ends}) == 1, s.seed
+
+
+def _leaves_in_fronts(rooms) -> list[tuple[int, int, int]]:
+    """(room, leaf's doorway, other doorway) wherever a door leaf (at its angle) stands in the
+    floor in front of another doorway of its room: the opening's width and 0.1 m beside it,
+    ``tour.APPROACH`` deep plus the camera's clearance."""
+    out = []
+    for k, r in enumerate(rooms):
+        walls = list(_walls(r))
+        for i, d in enumerate(r.doorways):
+            leaf = door_leaf(r, d)
+            if leaf is None:
+                continue
+            for j, e in enumerate(r.doorways):
+                zone = _beside(walls[e.wall], e.center, e.width + 0.2, 0.0, APPROACH + CLEARANCE + PLAN_MARGIN)
+                if j != i and zone.intersects(footprint(leaf)):
+                    out.append((k, i, j))
+    return out
+
+
+def test_no_door_leaf_stands_in_front_of_another_doorway(houses):
+    """Closed, ajar or open, a leaf keeps out of the floor the tour camera crosses to reach
+    another doorway of its room (houses, and 300 floor plans)."""
+    for s in houses:
+        assert not _leaves_in_fronts(s.rooms), s.seed
+    for seed in range(300):
+        plan = sample_plan(np.random.default_rng(seed))
+        assert not _leaves_in_fronts(plan.rooms), seed
 
 
 def test_no_object_interpenetrates_another(houses):

@@ -23,7 +23,10 @@ spanning tree of the rooms, so every room is reachable; a few more doorways clos
 their leaf ajar or closed (the passable floor stays one region without holes). Bedrooms,
 bathrooms and offices hang a door on their side; living room, kitchen, dining room and hallway
 mostly share open doorways. A house may have a closed front door (``to_room`` -1) in the
-hallway or living room.
+hallway or living room. No door leaf (at its angle: closed, ajar or open) stands in the
+``front`` of another doorway of its room, the floor the tour camera crosses to reach that
+doorway (``FRONT`` deep): where one would, the doorway hangs its leaf from the other end of the
+opening or moves along its piece of wall (an extra doorway is left out where neither helps).
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ from shapely.geometry.polygon import orient
 from shapely.ops import unary_union
 
 from synth.backends.procedural.settings import MAX_ROOMS, MIN_ROOMS, check_rooms
+from synth.core.geometry import door_leaf, footprint
 from synth.core.scene import Doorway, Vec2
+from synth.planning.tour import APPROACH, CLEARANCE, PLAN_MARGIN
 
 GRID = 0.5  # metres between wall centre lines
 HALF_WALL = 0.1  # metres from a wall's centre line to the footprint (interior walls are 0.2 m)
@@ -46,6 +51,10 @@ L_ARM = 4  # cells: an L's second piece is at least 1.8 m across
 CORNER = 0.25  # metres from a doorway's opening to the end of the wall piece it is on
 HEIGHTS = (2.3, 3.2)  # ceiling height of a house, metres
 PRIVATE = ("bathroom", "bedroom", "office")  # rooms that hang a door
+# metres in front of a doorway kept free of furniture and of other doorways' leaves: the tour
+# camera's approach point (``tour.APPROACH``) and the clearance it keeps around it
+FRONT = APPROACH + CLEARANCE + PLAN_MARGIN
+CASING_CLEAR = 0.1  # metres beside an opening kept free too (the casing is 7 cm)
 
 
 @dataclass(frozen=True)
@@ -406,7 +415,8 @@ def _connect(rooms: list[PlanRoom], rng: np.random.Generator, height: float) -> 
         return None
     doorways: list[list[Doorway]] = [[] for _ in rooms]
     for s in tree:
-        _add_doorway(rooms, doorways, s, rng, passable=True)
+        if not _add_doorway(rooms, doorways, s, rng, passable=True):
+            return None
     for s in rest:
         fs = {rooms[s.i].function, rooms[s.j].function}
         if "bathroom" not in fs and rng.random() < 0.3:
@@ -435,9 +445,12 @@ def _pair_cost(a: str, b: str) -> float:
 
 def _add_doorway(
     rooms: list[PlanRoom], doorways: list[list[Doorway]], s: _Shared, rng: np.random.Generator, passable: bool
-) -> None:
+) -> bool:
     """A doorway on the shared piece ``s``: a leaf on the private room's side (the larger room's
-    where both or neither are private), open where ``passable``, else ajar or closed."""
+    where both or neither are private), open where ``passable``, else ajar or closed. Where a
+    leaf would stand in the ``front`` of another doorway (``leaves_clear``), the leaf hangs from
+    the opening's other end, else the doorway moves along the piece (to the nearest of nine
+    places); False (nothing added) where no place and hinge keeps the leaves clear."""
     fi, fj = rooms[s.i].function, rooms[s.j].function
     private = [k for k, f in ((s.i, fi), (s.j, fj)) if f in PRIVATE]
     leaf = None
@@ -460,23 +473,46 @@ def _add_doorway(
         centre = (lo + hi) / 2
     else:
         centre = float(rng.uniform(lo, hi))
-    centre_i = round(centre, 3)
-    centre_j = round(s.corner_j - centre_i, 3)
     height = round(float(rng.uniform(2.0, 2.1)), 3)
     state = "open" if passable else str(rng.choice(["ajar", "closed"]))
-    for k, wall, c, other in ((s.i, s.wall_i, centre_i, s.j), (s.j, s.wall_j, centre_j, s.i)):
-        door = state if k == leaf else "none"
-        doorways[k].append(
-            Doorway(
-                wall=wall,
-                center=c,
-                width=width,
-                height=height,
-                to_room=other,
-                door=door,
-                hinge=_hinge(rooms[k], wall, c),
-            )  # fmt: skip
-        )
+    places = [centre, *sorted(np.linspace(lo, hi, 9), key=lambda c: abs(c - centre))]
+    for centre_i in (round(float(c), 3) for c in places):
+        centre_j = round(s.corner_j - centre_i, 3)
+        for flip in (False, True) if leaf is not None else (False,):
+            pair = []
+            for k, wall, c, other in ((s.i, s.wall_i, centre_i, s.j), (s.j, s.wall_j, centre_j, s.i)):
+                hinge = _hinge(rooms[k], wall, c)
+                if flip and k == leaf:
+                    hinge = "left" if hinge == "right" else "right"
+                door = state if k == leaf else "none"
+                pair.append((k, Doorway(wall=wall, center=c, width=width, height=height, to_room=other, door=door,
+                                        hinge=hinge)))  # fmt: skip
+            if all(leaves_clear(rooms[k], [*doorways[k], d]) for k, d in pair):
+                for k, d in pair:
+                    doorways[k].append(d)
+                return True
+    return False
+
+
+def front(corners: list[Vec2], doorway: Doorway, depth: float = FRONT) -> Polygon:
+    """The floor in front of ``doorway`` of the room with footprint ``corners``: as wide as its
+    opening and ``CASING_CLEAR`` beside it, from 1 cm inside the wall to ``depth`` metres into the
+    room."""
+    a, b = np.asarray(corners[doorway.wall], float), np.asarray(corners[(doorway.wall + 1) % len(corners)], float)
+    u = (b - a) / np.linalg.norm(b - a)
+    n = np.array([-u[1], u[0]])  # into the room (counter-clockwise footprint)
+    s0 = doorway.center - doorway.width / 2 - CASING_CLEAR
+    s1 = doorway.center + doorway.width / 2 + CASING_CLEAR
+    return Polygon([tuple(a + u * s + n * t) for s, t in ((s0, -0.01), (s1, -0.01), (s1, depth), (s0, depth))])
+
+
+def leaves_clear(room: PlanRoom, doorways: list[Doorway]) -> bool:
+    """Whether no door leaf hung in ``doorways`` (of ``room``; at its angle: closed, ajar or open)
+    stands in the ``front`` of another of them."""
+    leaves = [(d, footprint(leaf)) for d in doorways if (leaf := door_leaf(room, d)) is not None]
+    return not any(
+        shadow.intersects(front(room.footprint, other)) for d, shadow in leaves for other in doorways if other is not d
+    )
 
 
 def _hinge(room: PlanRoom, wall: int, centre: float) -> Literal["left", "right"]:
@@ -487,7 +523,8 @@ def _hinge(room: PlanRoom, wall: int, centre: float) -> Literal["left", "right"]
 
 def _front_door(rooms: list[PlanRoom], doorways: list[list[Doorway]], rng: np.random.Generator) -> None:
     """A closed front door on an outside wall of the hallway (else the living room), clear of
-    the doorways there; none where no outside wall has room for one."""
+    the doorways there and of their leaves (``leaves_clear``); none where no outside wall has
+    room for one."""
     for function in ("hallway", "living room"):
         if function not in (r.function for r in rooms):
             continue
@@ -501,17 +538,11 @@ def _front_door(rooms: list[PlanRoom], doorways: list[list[Doorway]], rng: np.ra
                 continue
             centre = round(float(rng.uniform(lo, hi)), 3)
             taken = [d for d in doorways[k] if d.wall == wall]
-            if all(abs(d.center - centre) > (d.width + width) / 2 + 0.3 for d in taken):
-                doorways[k].append(
-                    Doorway(
-                        wall=wall,
-                        center=centre,
-                        width=width,
-                        height=round(float(rng.uniform(2.0, 2.1)), 3),
-                        to_room=-1,
-                        door="closed",
-                        hinge=_hinge(room, wall, centre),
-                    )  # fmt: skip
-                )
+            door = Doorway(wall=wall, center=centre, width=width, height=2.0, to_room=-1, door="closed",
+                           hinge=_hinge(room, wall, centre))  # fmt: skip
+            if all(abs(d.center - centre) > (d.width + width) / 2 + 0.3 for d in taken) and leaves_clear(
+                room, [*doorways[k], door]
+            ):
+                doorways[k].append(door.model_copy(update={"height": round(float(rng.uniform(2.0, 2.1)), 3)}))
                 return
         return

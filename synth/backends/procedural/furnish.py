@@ -18,9 +18,10 @@ What every object satisfies (``tests/test_house.py``):
 - its footprint lies in its room's footprint, and its box is at least ``GAP`` from every other
   box it shares heights with (``SHELF_GAP`` between things on the same top), except from the
   object it stands on; rugs are flat boxes like the rest: nothing stands on them;
-- nothing stands within ``DOOR_CLEAR`` in front of a doorway (on the opening's width plus its
-  casings) or where a door leaf sweeps (``door_swing``), and its top is ``CEILING_CLEAR`` under
-  the ceiling.
+- nothing stands in the ``front`` of a doorway (``floorplan.FRONT`` deep, on the opening's width
+  plus its casings) or where a door leaf sweeps (``door_swing``), and its top is ``CEILING_CLEAR``
+  under the ceiling;
+- the room is walkable for the tour camera (``Furnisher.walkable``): else it is furnished again.
 
 With Infinigen's assets, a category it has a factory for is one of its meshes (the same
 variant for every member of a set: chairs around a table, cabinets of a run); synth's
@@ -33,24 +34,25 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from shapely.geometry import Point, Polygon
+from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import unary_union
 from shapely.prepared import prep
 
 from synth.backends.procedural.catalog import CATALOG, Category, Size
+from synth.backends.procedural.floorplan import HALF_WALL, front
 from synth.backends.procedural.infinigen_assets import Asset, InfinigenAssets
 from synth.backends.procedural.sampler import GAP, WALL_GAP, pick_material, scene_object, shape
-from synth.core.geometry import door_swing, footprint
-from synth.core.scene import ROOM_ID, Box3D, Material, Part, Room, SceneObject, Window
+from synth.core.geometry import door_leaf, door_swing, footprint
+from synth.core.scene import PASSABLE, ROOM_ID, Box3D, Material, Part, Room, SceneObject, Window
+from synth.planning.planner import STEP_OVER
+from synth.planning.tour import APPROACH, CELL, CLEARANCE, PLAN_MARGIN
 
 SHELF_GAP = 0.004  # metres between small things on one top (books in a row)
-DOOR_CLEAR = 0.7  # metres kept free in front of a doorway (a 0.4 m walker needs 0.6)
-CASING_CLEAR = 0.1  # metres beside an opening kept free too (the casing is 7 cm)
 CEILING_CLEAR = 0.1  # metres under the ceiling
 HUNG_OFF = 0.005  # metres from a wall to the back of what hangs on it
 HUNG_Z = (1.2, 1.8)  # height of a hung thing's centre, metres
-WALKER = 0.4  # metres: how wide a walker is (``walkable``)
-RUG_HEIGHT = 0.02  # metres: anything this flat is walked over
+# metres the tour camera keeps from walls, furniture and door leaves (``walkable``): a 0.54 m corridor
+CAMERA_CLEAR = CLEARANCE + PLAN_MARGIN
 TALL = 0.95  # metres: furniture this tall against a wall keeps windows off its stretch of wall
 # synth's primitive stand-ins, left out where Infinigen furnishes (no factory for them)
 STANDINS = frozenset({"wardrobe", "stool", "box", "trash bin", "laptop", "potted plant"})
@@ -116,15 +118,7 @@ class Furnisher:
             self.walls.append((a, u, np.array([-u[1], u[0]]), float(np.linalg.norm(b - a))))
         clear = []
         for d in room.doorways:
-            a, u, n, _ = self.walls[d.wall]
-            s0, s1 = d.center - d.width / 2 - CASING_CLEAR, d.center + d.width / 2 + CASING_CLEAR
-            corners = [
-                a + u * s0 - n * 0.01,
-                a + u * s1 - n * 0.01,
-                a + u * s1 + n * DOOR_CLEAR,
-                a + u * s0 + n * DOOR_CLEAR,
-            ]
-            clear.append(Polygon([tuple(c) for c in corners]))
+            clear.append(front(room.footprint, d))
             swing = door_swing(room, d)
             if swing is not None:
                 clear.append(swing)
@@ -520,20 +514,43 @@ class Furnisher:
         return False
 
     def walkable(self) -> bool:
-        """Whether a ``WALKER``-wide walker gets from each doorway of the room to each other and
-        into the largest free stretch of floor: what stands on the floor (rugs aside) and the
-        walls are obstacles."""
-        blocks = [s.shadow for s in self.solids if s.support == ROOM_ID and s.low < 0.01 and s.high > RUG_HEIGHT]
-        free = self.poly.buffer(-WALKER / 2).difference(unary_union(blocks).buffer(WALKER / 2))
-        pieces = [free] if free.geom_type == "Polygon" else list(getattr(free, "geoms", []))
+        """Whether the tour camera (``CAMERA_CLEAR`` from walls, from what the room holds higher
+        than ``STEP_OVER``: furniture and hung things, not rugs, and from door leaves) gets from
+        each doorway of the room to each other and into the largest piece of free floor: from the
+        middle of each passable doorway's wall straight to ``tour.APPROACH`` in front of it, and
+        to a point 0.3-1.0 m in front of the others (a leaf ajar or closed), all in that piece (of
+        the free floor ``tour.CELL`` wide)."""
+        blocks = [s.shadow for s in self.solids if s.support == ROOM_ID and s.high > STEP_OVER]
+        blocks += [footprint(leaf) for d in self.room.doorways if (leaf := door_leaf(self.room, d)) is not None]
+        mouths = []  # through the wall of each doorway, as deep as the wall between two rooms
+        for d in self.room.doorways:
+            a, u, n, _ = self.walls[d.wall]
+            s0, s1 = d.center - d.width / 2, d.center + d.width / 2
+            out = -(2 * HALF_WALL + CAMERA_CLEAR)
+            corners = ((s0, 0.01), (s1, 0.01), (s1, out), (s0, out))
+            mouths.append(Polygon([tuple(a + u * s + n * t) for s, t in corners]))
+        floor = unary_union([self.poly, *mouths]).buffer(-CAMERA_CLEAR)
+        free = floor.difference(unary_union(blocks).buffer(CAMERA_CLEAR))
+        # the camera's planner walks a grid of ``tour.CELL``: its free cells stay connected where
+        # the free floor is ``CELL`` wide
+        core = free.buffer(-CELL / 2)
+        pieces = [core] if core.geom_type == "Polygon" else list(getattr(core, "geoms", []))
         if not pieces:
             return False
-        largest = max(pieces, key=lambda g: g.area)
-        fronts = []
+        main = max(pieces, key=lambda g: g.area)
+        free = prep(free.buffer(1e-6))
         for d in self.room.doorways:
-            a, _, n, _ = self.walls[d.wall]
-            fronts.append(Point(*(np.asarray(self.room.opening_centre(d)) + n * (WALKER / 2 + 0.1))))
-        return all(largest.buffer(1e-6).contains(f) for f in fronts)
+            _, _, n, _ = self.walls[d.wall]
+            mouth = np.asarray(self.room.opening_centre(d))
+            if d.door in PASSABLE:  # straight in from the middle of the wall, as a tour crosses it
+                if not free.contains(LineString([mouth - n * HALF_WALL, mouth + n * APPROACH])):
+                    return False
+                ends = [mouth + n * APPROACH]
+            else:
+                ends = [mouth + n * t for t in (APPROACH, 0.3, 0.4, 0.6, 0.8, 1.0)]
+            if not any(free.contains(Point(*p)) and main.distance(Point(*p)) <= CELL / 2 + 1e-6 for p in ends):
+                return False
+        return True
 
     def tall_spans(self) -> list[tuple[int, float, float]]:
         """(wall, start, end) stretches of wall, metres from its first corner, with furniture

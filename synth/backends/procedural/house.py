@@ -12,9 +12,9 @@ of wall of the passable doorways (no furniture subtracted), one counter-clockwis
 holes (the passable doorways form a tree).
 
 Same seed, same house. A room whose required furniture does not fit (a bedroom without its bed),
-or whose furniture leaves a walker no way between its doorways and into the room
-(``Furnisher.walkable``), is furnished again from another random stream; the house is drawn
-again after eight.
+or whose furniture (with its wall art, mirrors and door leaves) leaves the tour camera no way
+between its doorways and into the room (``Furnisher.walkable``), is furnished again from another
+random stream; the house is drawn again after eight.
 """
 
 from __future__ import annotations
@@ -82,17 +82,19 @@ def _try_house(seed: int, attempt: int, rooms: int | None, assets: InfinigenAsse
             function=pr.function,
             doorways=pr.doorways,
         )
+        avoid = [(d.wall, d.center - d.width / 2 - 0.15, d.center + d.width / 2 + 0.15) for d in room.doorways]
         for tries in range(FURNISH_TRIES):
             furnisher = Furnisher(room, len(objects) + 1, np.random.default_rng([seed, attempt, k, tries]),
                                   assets, colors, set(used))  # fmt: skip
-            if _furnish(furnisher, pr.function, dine == k) and furnisher.walkable():
+            if not _furnish(furnisher, pr.function, dine == k):
+                continue
+            windows = place_windows(room, furnisher.rng, list(pr.exterior), avoid + furnisher.tall_spans())
+            _decorate(furnisher, pr.function, windows)
+            if furnisher.walkable():
                 break
         else:
             return None
-        avoid = [(d.wall, d.center - d.width / 2 - 0.15, d.center + d.width / 2 + 0.15) for d in room.doorways]
-        windows = place_windows(room, furnisher.rng, list(pr.exterior), avoid + furnisher.tall_spans())
         room = room.model_copy(update={"windows": windows})
-        _decorate(furnisher, pr.function, windows)
         objects += furnisher.objects
         used = furnisher.used
         out_rooms.append(room)
