@@ -338,9 +338,34 @@ def test_impossible_houses_fail_with_one_line(rooms):
         ProceduralSource(rooms=4)
 
 
+def test_max_rooms_bounds_the_rooms_drawn():
+    """--max-rooms: houses of 3 to that many rooms; --rooms above it, or out of 3-8, is one line."""
+    source = scene_source("procedural", assets="primitives", layout="house", max_rooms=4)
+    counts = Counter(len(source(seed).rooms) for seed in range(12))
+    assert set(counts) == {3, 4}, counts
+    assert ProceduralSource().max_rooms == 8
+    for rooms, most in ((3, 3), (5, 5), (8, 8)):
+        assert len(sample_house(2, rooms=rooms, max_rooms=most).rooms) == rooms
+    with pytest.raises(ValueError, match="--rooms 6 is more than --max-rooms 4"):
+        sample_house(1, rooms=6, max_rooms=4)
+    with pytest.raises(ValueError, match="--max-rooms is 3 to 8, not 2"):
+        sample_house(1, max_rooms=2)
+    with pytest.raises(ValidationError, match="--rooms 6 is more than --max-rooms 4"):
+        ProceduralSource(layout="house", rooms=6, max_rooms=4)
+    for most in (2, 9):
+        with pytest.raises(ValidationError, match="max_rooms"):
+            ProceduralSource(layout="house", max_rooms=most)
+    with pytest.raises(ValidationError, match="--max-rooms applies to --layout house"):
+        ProceduralSource(max_rooms=4)
+
+
 @pytest.mark.parametrize(
     "args, message",
-    [(["--layout", "house", "--rooms", "0"], "a house has 3 to 8 rooms, not 0"), (["--rooms", "4"], "--layout house")],
+    [
+        (["--layout", "house", "--rooms", "0"], "a house has 3 to 8 rooms, not 0"),
+        (["--rooms", "4"], "--layout house"),
+        (["--layout", "house", "--rooms", "6", "--max-rooms", "4"], "--rooms 6 is more than --max-rooms 4"),
+    ],
 )
 def test_impossible_house_runs_stop_with_one_line_before_writing(tmp_path, args, message):
     out = tmp_path / "out"

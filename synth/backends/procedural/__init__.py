@@ -12,10 +12,10 @@ from synth.core.scene import Scene
 
 def _scene(seed: int, settings: ProceduralSource, renderer: Renderer | None) -> Scene:
     """The room (``settings.layout`` "room": ``sampler.sample_scene``) or house ("house":
-    ``house.sample_house``, ``settings.rooms`` rooms) sampled from ``seed``, furnished with
-    ``settings.assets``: "primitives" (synth's furniture built from boxes, cylinders and lathed
-    parts) or "infinigen" (Infinigen's meshes where it has a factory, ``settings.asset_variants``
-    per category: ``synth.backends.procedural.infinigen_assets``)."""
+    ``house.sample_house``, ``settings.rooms`` rooms, else 3 to ``settings.max_rooms``) sampled
+    from ``seed``, furnished with ``settings.assets``: "primitives" (synth's furniture built from
+    boxes, cylinders and lathed parts) or "infinigen" (Infinigen's meshes where it has a factory,
+    ``settings.asset_variants`` per category: ``synth.backends.procedural.infinigen_assets``)."""
     assets = None
     if settings.assets == "infinigen":
         from synth.backends.procedural.infinigen_assets import InfinigenAssets
@@ -24,7 +24,7 @@ def _scene(seed: int, settings: ProceduralSource, renderer: Renderer | None) -> 
     if settings.layout == "house":
         from synth.backends.procedural.house import sample_house
 
-        return sample_house(seed, settings.rooms, assets=assets)
+        return sample_house(seed, settings.rooms, assets=assets, max_rooms=settings.max_rooms)
     from synth.backends.procedural.sampler import sample_scene
 
     return sample_scene(seed, assets=assets)

@@ -97,12 +97,14 @@ class Plan:
     outline: tuple[float, float, float, float]  # the house's wall centre lines: x0, y0, x1, y1 (metres)
 
 
-def sample_plan(rng: np.random.Generator, rooms: int | None = None, attempts: int = 400) -> Plan:
-    """A floor plan drawn from ``rng`` with ``rooms`` rooms (None: 3-8, uniformly). ``ValueError``
-    for an impossible count; ``RuntimeError`` if no layout passes in ``attempts`` draws (the
-    rate measured is well above 1 in 20)."""
-    check_rooms(rooms)
-    n = int(rng.integers(MIN_ROOMS, MAX_ROOMS + 1)) if rooms is None else rooms
+def sample_plan(
+    rng: np.random.Generator, rooms: int | None = None, attempts: int = 400, max_rooms: int = MAX_ROOMS
+) -> Plan:
+    """A floor plan drawn from ``rng`` with ``rooms`` rooms (None: 3 to ``max_rooms``, uniformly).
+    ``ValueError`` for an impossible count (``check_rooms``); ``RuntimeError`` if no layout passes
+    in ``attempts`` draws (the rate measured is well above 1 in 20)."""
+    check_rooms(rooms, max_rooms)
+    n = int(rng.integers(MIN_ROOMS, max_rooms + 1)) if rooms is None else rooms
     functions = _functions(n, rng)
     # 40% of the houses try an L-shaped living room, kitchen or dining room (two pieces: keys i and
     # i + n), given up half way (smaller rooms leave arms too narrow)

@@ -31,7 +31,7 @@ from synth.backends.procedural.floorplan import Plan, sample_plan
 from synth.backends.procedural.furnish import Furnisher
 from synth.backends.procedural.infinigen_assets import InfinigenAssets
 from synth.backends.procedural.sampler import CEILING, ceiling_lights, finish, place_windows, sun_light
-from synth.backends.procedural.settings import check_rooms
+from synth.backends.procedural.settings import MAX_ROOMS, check_rooms
 from synth.core.scene import PASSABLE, Room, Scene, SceneObject, Vec2, Window
 
 ATTEMPTS = 20  # houses drawn per seed before giving up
@@ -48,21 +48,26 @@ RUGS = {"living room": 0.7, "bedroom": 0.6, "office": 0.3, "dining room": 0.2, "
 MIRRORS = {"hallway": 0.4, "bedroom": 0.3}
 
 
-def sample_house(seed: int, rooms: int | None = None, assets: InfinigenAssets | None = None) -> Scene:
-    """A furnished house of ``rooms`` rooms (None: 3-8, drawn from the seed). With ``assets``,
-    the categories it has factories for are Infinigen meshes. ``ValueError`` (one line) for an
-    impossible request; ``RuntimeError`` where no house comes out of ``ATTEMPTS`` draws."""
-    check_rooms(rooms)
+def sample_house(
+    seed: int, rooms: int | None = None, assets: InfinigenAssets | None = None, max_rooms: int = MAX_ROOMS
+) -> Scene:
+    """A furnished house of ``rooms`` rooms (None: 3 to ``max_rooms``, drawn from the seed; the
+    default ``max_rooms`` 8 draws the houses it always drew). With ``assets``, the categories it
+    has factories for are Infinigen meshes. ``ValueError`` (one line) for an impossible request
+    (``check_rooms``); ``RuntimeError`` where no house comes out of ``ATTEMPTS`` draws."""
+    check_rooms(rooms, max_rooms)
     for attempt in range(ATTEMPTS):
-        scene = _try_house(seed, attempt, rooms, assets)
+        scene = _try_house(seed, attempt, rooms, assets, max_rooms)
         if scene is not None:
             return scene
     raise RuntimeError(f"no house for seed {seed} in {ATTEMPTS} draws")
 
 
-def _try_house(seed: int, attempt: int, rooms: int | None, assets: InfinigenAssets | None) -> Scene | None:
+def _try_house(
+    seed: int, attempt: int, rooms: int | None, assets: InfinigenAssets | None, max_rooms: int
+) -> Scene | None:
     rng = np.random.default_rng([seed, attempt])
-    plan = sample_plan(rng, rooms)
+    plan = sample_plan(rng, rooms, max_rooms=max_rooms)
     colors = MUTED_COLORS if assets is not None else tuple(sorted(COLORS))
     dine = _dining_place(plan)
     names = _names([r.function for r in plan.rooms])

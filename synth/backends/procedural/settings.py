@@ -12,10 +12,15 @@ ASSET_VARIANTS = 4  # Infinigen assets per category unless told otherwise
 MIN_ROOMS, MAX_ROOMS = 3, 8  # rooms of a house
 
 
-def check_rooms(rooms: int | None) -> None:
-    """``ValueError`` (one line) unless ``rooms`` is None (drawn per seed) or 3-8."""
+def check_rooms(rooms: int | None, max_rooms: int = MAX_ROOMS) -> None:
+    """``ValueError`` (one line) unless ``rooms`` is None (drawn per seed, 3 to ``max_rooms``)
+    or 3-8 and at most ``max_rooms``, itself 3-8."""
+    if not MIN_ROOMS <= max_rooms <= MAX_ROOMS:
+        raise ValueError(f"--max-rooms is {MIN_ROOMS} to {MAX_ROOMS}, not {max_rooms}")
     if rooms is not None and not MIN_ROOMS <= rooms <= MAX_ROOMS:
         raise ValueError(f"a house has {MIN_ROOMS} to {MAX_ROOMS} rooms, not {rooms}")
+    if rooms is not None and rooms > max_rooms:
+        raise ValueError(f"--rooms {rooms} is more than --max-rooms {max_rooms}")
 
 
 class ProceduralSource(SourceSettings):
@@ -35,14 +40,24 @@ class ProceduralSource(SourceSettings):
         "room", description="one furnished room per scene, or a house of 3-8 furnished rooms connected by doorways"
     )
     rooms: int | None = Field(
-        None, description=f"rooms of a house, {MIN_ROOMS}-{MAX_ROOMS} (--layout house); none: drawn per seed"
+        None,
+        description=f"rooms of a house, {MIN_ROOMS}-{MAX_ROOMS} (--layout house); none: drawn per seed, "
+        f"{MIN_ROOMS} to --max-rooms",
+    )
+    max_rooms: int = Field(
+        MAX_ROOMS,
+        ge=MIN_ROOMS,
+        le=MAX_ROOMS,
+        description=f"most rooms of a house drawn per seed, {MIN_ROOMS}-{MAX_ROOMS} (--layout house without --rooms)",
     )
 
     @model_validator(mode="after")
     def _rooms(self) -> ProceduralSource:
         if self.rooms is not None and self.layout != "house":
             raise ValueError("--rooms applies to --layout house")
-        check_rooms(self.rooms)
+        if self.max_rooms != MAX_ROOMS and self.layout != "house":
+            raise ValueError("--max-rooms applies to --layout house")
+        check_rooms(self.rooms, self.max_rooms)
         return self
 
     @classmethod
