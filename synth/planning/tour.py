@@ -97,6 +97,7 @@ SEEN_ABOVE = 0.15  # metres of wall above a tall object that must be in view for
 SPOT_SHARE = 0.98  # a room's first look-around spot sees this share of the most wall any spot sees
 SPOT_RESIDUE = 0.04  # another look-around spot in a room when this share of its walls is in sight only from there
 MAX_SPOTS = 3  # look-around spots per room
+EXTRA_SPOT_SHARE = 0.85  # an extra spot only while the fastest tour takes at most this share of the video
 VIEW_MARGIN = math.radians(8)  # a wall counts as in view this far inside the horizontal field of view
 WALL_BIN = 0.1  # metres of wall perimeter per coverage bin
 PAUSE = (0.25, 1.0, 2.0)  # seconds: shortest, usual and long pause in a look-around
@@ -865,7 +866,8 @@ def _plan_route(
     Each room gets one look-around spot (``_RoomView.first_spot``). Where the tour leaves part of
     a room's walls unseen (but in sight from somewhere) and time allows (the tour still fits in
     ``span`` seconds at its fastest), the room gets another spot (``_RoomView.extra_spot``), the
-    rooms that gain most first."""
+    rooms that gain most first, while the fastest tour leaves ``1 - EXTRA_SPOT_SHARE`` of the
+    video for pauses."""
     planner = _Planner(scene, asked, eye, pace, half, rise, rng)
     spots = {k: [planner.first[k]] for k in asked}
     route, seen = planner.route(spots)
@@ -878,7 +880,7 @@ def _plan_route(
         for k in sorted(more, key=lambda k: -gain[k]):
             trial = {**spots, k: [*spots[k], more[k]]}
             candidate, candidate_seen = planner.route(trial)
-            if candidate.duration(0.0) <= span:
+            if candidate.duration(0.0) <= EXTRA_SPOT_SHARE * span:  # slack left for pauses and easier pace
                 spots, route, seen = trial, candidate, candidate_seen
     return route
 
