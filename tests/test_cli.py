@@ -40,6 +40,7 @@ def synth(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         (["--preset", "vsi-tour", "--fps", "12"], "2-8 frames per second"),
         (["--duration", "10", "--frames", "20"], "disagree"),
         (["--trajectory", "walk"], "invalid choice"),
+        (["--preset", "vsi-tour", "--max-rooms", "8"], "cannot visit houses of 8 rooms"),
     ],
 )
 def test_bad_options(tmp_path, args, message):

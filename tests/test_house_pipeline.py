@@ -158,3 +158,24 @@ def test_a_two_house_draft_tour_run_verifies_against_its_evidence(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["num_samples"] == 2 and manifest["num_questions"] > 0
     assert Path(out / "README.md").stat().st_size > 0
+
+
+def test_the_vsi_tour_preset_and_deployment():
+    """``synth/vsi-tour`` (prefect.yaml) runs the ``vsi-tour`` preset: Infinigen-furnished houses,
+    60 s tours at 4 fps; a request no tour can satisfy fails before anything is written."""
+    import yaml
+    from pydantic import ValidationError
+
+    from synth.flows.config import RunConfig
+    from synth.flows.flow import run_config
+
+    root = Path(__file__).resolve().parents[1]
+    deployments = {d["name"]: d for d in yaml.safe_load((root / "prefect.yaml").read_text())["deployments"]}
+    cfg = run_config(deployments["vsi-tour"]["parameters"]["config"], {"episodes": 2})
+    assert cfg.trajectory == "tour" and cfg.video.frames / cfg.video.fps == 60.0 and cfg.episodes == 2
+    assert cfg.source.layout == "house" and cfg.source.assets == "infinigen" and cfg.renderer.quality == "photoreal"
+    assert RunConfig(preset="vsi-tour", duration=120, source={"max_rooms": 8}).video.frames == 480
+    with pytest.raises(ValidationError, match="cannot visit houses of 8 rooms"):
+        RunConfig(preset="vsi-tour", source={"max_rooms": 8})
+    with pytest.raises(ValidationError, match="a tour lasts 30-180 s"):
+        run_config(deployments["vsi-tour"]["parameters"]["config"], {"duration": 240})

@@ -178,7 +178,7 @@ class RunConfig(BaseModel):
             raise ValueError(f"a tour lasts 30-180 s (--duration), not {seconds:g} s")
         if getattr(self.source, "layout", None) != "house":
             return self
-        rooms = self.source.rooms or getattr(self.source, "max_rooms", 8)
+        rooms = self.source.rooms or self.source.max_rooms
         if seconds < rooms * ROOM_SECONDS - 1e-6:
             few = "" if self.source.rooms else f", or --max-rooms {max(3, int(seconds // ROOM_SECONDS))}"
             raise ValueError(

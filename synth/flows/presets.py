@@ -9,9 +9,10 @@ PRESETS: dict[str, dict] = {
     "sat-dynamic": {"dynamic_share": 0.75, "video": {"frames": 16}, "abstention_share": 0.1},
     # static scenes only (no object motion)
     "static": {"dynamic_share": 0.0},
-    # VSI-Bench-style walkthroughs: Infinigen-furnished houses of 3-8 rooms, 60 s tours at 4 fps
+    # VSI-Bench-style walkthroughs: Infinigen-furnished houses of 3-4 rooms (what a 60 s tour walks
+    # through, about 15 s a room; --duration 120 --max-rooms 8 for bigger ones), 60 s tours at 4 fps
     "vsi-tour": {
-        "source": {"simulator": "procedural", "layout": "house"},
+        "source": {"simulator": "procedural", "layout": "house", "max_rooms": 4},
         "trajectory": "tour",
         "duration": 60.0,
         "video": {"fps": 4.0},
