@@ -155,6 +155,12 @@ def test_a_two_house_draft_tour_run_verifies_against_its_evidence(tmp_path):
     assert "## Houses" in card
     rows = [line for line in card.split("## Houses")[1].splitlines() if line.startswith("| ep")]
     assert len(rows) == 2 and all("| 3 |" in row for row in rows), rows
+    import re
+
+    walls = [int(w) for row in rows for w in re.findall(r"walls (\d+)%", row)]
+    seen = [(int(a), int(b)) for row in rows for a, b in re.findall(r"objects (\d+)/(\d+)", row)]
+    assert len(walls) == len(seen) == 6 and min(walls) >= 85, rows
+    assert sum(a for a, _ in seen) >= 0.9 * sum(b for _, b in seen), rows
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["num_samples"] == 2 and manifest["num_questions"] > 0
     assert Path(out / "README.md").stat().st_size > 0

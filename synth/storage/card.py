@@ -144,8 +144,9 @@ COUNTABLE = 4  # instances of a category for the card to list it as countable
 def house_rows(metas: list[dict]) -> list[dict]:
     """Per clean sample of a scene with several rooms (a house): its rooms and their functions,
     objects, categories with ``COUNTABLE`` or more instances, video length (seconds), and per
-    room the share of its wall perimeter the video shows (``Evidence.rooms``) and the objects
-    standing in it that the video shows by the episode's visibility rule (seen / all)."""
+    room the share of its wall perimeter the video shows (``Evidence.rooms``) and its objects of
+    interest (the episode's ``targets``: for a tour, what the room holds) that the video shows by
+    the episode's visibility rule (seen / all)."""
     import numpy as np
 
     from synth.core.geometry import room_of
@@ -160,18 +161,17 @@ def house_rows(metas: list[dict]) -> list[dict]:
         rooms = [Room.model_validate(r) for r in scene["rooms"]]
         objects = scene.get("objects") or []
         rule = episode.get("visibility_rule") or {"min_pixels": 100, "min_frames": 2}
-        pixels = {v["id"]: v["pixels"] for v in episode.get("visibility") or []}
-        seen = {i for i, p in pixels.items() if sum(x >= rule["min_pixels"] for x in p) >= rule["min_frames"]}
+        targets = {t["id"]: t["frames_visible"] >= rule["min_frames"] for t in episode.get("targets") or []}
         where = room_of(rooms, np.array([o["box"]["center"][:2] for o in objects]).reshape(-1, 2), 0.15)
         walls = {r["room"]: r["wall_coverage"] for r in ((episode.get("evidence") or {}).get("rooms") or [])}
         per_room = []
         for k, room in enumerate(rooms):
-            mine = [o["id"] for o, w in zip(objects, where) if w == k]
+            mine = [o["id"] for o, w in zip(objects, where) if w == k and o["id"] in targets]
             per_room.append(
                 {
                     "function": room.function or room.name or "room",
                     "walls": walls.get(k),
-                    "objects_seen": sum(i in seen for i in mine),
+                    "objects_seen": sum(targets[i] for i in mine),
                     "objects": len(mine),
                 }
             )
@@ -202,9 +202,10 @@ def houses_section(metas: list[dict]) -> list[str]:
     return [
         "## Houses",
         "",
-        "Per house (clean samples): its rooms, each with the share of its wall perimeter the video shows and the "
-        "objects standing in it that the video shows (visible by the episode's visibility rule) of all; objects in "
-        f"the house; categories with {COUNTABLE} or more instances; video length.",
+        "Per house (clean samples): its rooms, each with the share of its wall perimeter the video shows (doorway "
+        "openings left out) and how many of its objects of interest (the furniture, wall art and mirrors the room "
+        "holds, which the tour was planned to show) the video shows by the episode's visibility rule; objects in "
+        f"the house (small things on surfaces included); categories with {COUNTABLE} or more instances; video length.",
         "",
         "| sample | rooms | objects | countable categories | seconds | coverage per room |",
         "|---|---|---|---|---|---|",
