@@ -7,9 +7,15 @@ Prints, at 320x240 on this machine:
    and GT encoding, shards, card, manifest) against pure Blender render time of the same
    episodes measured in the same run: the ratio is the pipeline's overhead (target <= 1.03),
    also without the run's one-time start-up and finalize (what a long run tends to), and the
-   split of the difference by stage.
+   split of the difference by stage;
+3. house tours (issue 27): seconds per frame of a tour through a house (preset ``vsi-tour``)
+   against today's default frame (preset ``default``: one room, a clip) at the same resolution and
+   quality (target: ratio <= 1); planning a tour against its render time (target < 5%); house
+   generation with a warm asset cache against a tour's render time (target < 5%); per house its
+   rooms, objects and categories with 4 or more instances.
 
-    python bench/render.py [--episodes 4] [--frames 16] [--quality photoreal]
+    python bench/render.py [--episodes 4] [--frames 16] [--quality photoreal] [--no-assets]
+    python bench/render.py --tours-only [--tour-episodes 2] [--duration 60]
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import numpy as np
 # run as a script, bench/ would be sys.path[0] and bench/programs.py would shadow the package
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from synth.backends.registry import open_renderer  # noqa: E402
+from synth.backends.registry import open_renderer, prepare_source, scene_source  # noqa: E402
 from synth.degradations.gaussians import psnr  # noqa: E402
 from synth.flows.config import RunConfig  # noqa: E402
 from synth.flows.episode import shoot_episode  # noqa: E402
@@ -108,13 +114,73 @@ def asset_costs() -> None:
             print(f"  (H.264 as synth encodes the {REFERENCE_SPP}-spp frames at {w}x{h}: PSNR {worst:.1f} dB)")
 
 
+def stage_seconds(cfg: RunConfig, houses: bool = False) -> dict[str, float]:
+    """Seconds per stage summed over the run's episodes (``shoot_episode``'s timings) and their
+    frames; with ``houses``, one line per house (rooms, objects, categories with 4+ instances)."""
+    from collections import Counter
+
+    prepare_source(cfg.source, print)
+    renderer = open_renderer(cfg.renderer)
+    total: Counter = Counter()
+    try:
+        for i in range(cfg.episodes):
+            timings: dict[str, float] = {}
+            _, episode, _ = shoot_episode(cfg, i, renderer, timings)
+            total.update(timings)
+            total["frames"] += len(episode.frames)
+            if houses:
+                scene = episode.scene
+                counts = Counter(o.category for o in scene.objects)
+                many = ", ".join(f"{c} {n}" for c, n in sorted(counts.items()) if n >= 4) or "-"
+                rooms = ", ".join(r.function for r in scene.rooms)
+                print(f"  house {i}: {len(scene.rooms)} rooms ({rooms}), {len(scene.objects)} objects; 4+: {many}")
+    finally:
+        renderer.close()
+    return dict(total)
+
+
+def tour_costs(episodes: int, duration: float, quality: str) -> None:
+    """Issue 27's ratios at the dataset defaults' resolution (448x336) with Infinigen furniture."""
+    common = dict(quality=quality, episodes=episodes, seed=0)
+    default = RunConfig.from_options(preset="default", **common)
+    tour = RunConfig.from_options(preset="vsi-tour", duration=duration, **common)
+    w, h = tour.video.width, tour.video.height
+    print(f"\nhouse tours ({tour.source.assets} furniture, {quality} at {w}x{h}, same run):")
+    base = stage_seconds(default)
+    print(f"  default preset: {default.episodes} clips of {default.video.frames} frames")
+    walk = stage_seconds(tour, houses=True)
+    print(f"  vsi-tour preset: {tour.episodes} tours of {tour.video.frames} frames ({duration:g} s)")
+    base_frame, tour_frame = base["render"] / base["frames"], walk["render"] / walk["frames"]
+    source = scene_source(tour.source, None)
+    times = []
+    for seed in range(5):
+        t = time.perf_counter()
+        source(10_000 + seed)
+        times.append(time.perf_counter() - t)
+    house_s = sorted(times)[2]
+    per_tour = walk["render"] / tour.episodes
+    print(f"  default frame     {base_frame:.3f} s")
+    ratio = tour_frame / base_frame
+    print(f"  tour frame        {tour_frame:.3f} s  ratio to the default frame {ratio:.2f} (target <= 1)")
+    print(f"  tour planning     {walk['plan'] / tour.episodes:.2f} s per tour, "
+          f"{100 * walk['plan'] / walk['render']:.1f}% of its render time (target < 5%)")  # fmt: skip
+    print(f"  house generation  {house_s:.2f} s (median of 5, warm asset cache), "
+          f"{100 * house_s / per_tour:.2f}% of a tour's render time (target < 5%)")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--episodes", type=int, default=4)
     ap.add_argument("--frames", type=int, default=16)
     ap.add_argument("--quality", default="photoreal", choices=("photoreal", "draft"))
     ap.add_argument("--no-assets", action="store_true", help="skip the Infinigen asset and resolution table")
+    ap.add_argument("--tours-only", action="store_true", help="only the house-tour ratios")
+    ap.add_argument("--tour-episodes", type=int, default=2)
+    ap.add_argument("--duration", type=float, default=60.0, help="tour length, seconds")
     args = ap.parse_args()
+    if args.tours_only:
+        tour_costs(args.tour_episodes, args.duration, args.quality)
+        return
 
     print("seconds per frame at 320x240 (in-process, 2 episodes x 8 frames):")
     per_frame = {}
@@ -160,6 +226,7 @@ def main() -> None:
     rest = parallel - pure - sum(v for v in split.values())
     for stage, sec in sorted({**split, "other (waits, transfers)": rest}.items(), key=lambda kv: -kv[1]):
         print(f"  {stage:26s} {sec:6.2f} s  {100 * sec / pure:5.1f}% of pure render")
+    tour_costs(args.tour_episodes, args.duration, args.quality)
 
 
 if __name__ == "__main__":
