@@ -11,10 +11,9 @@ Blender renders) and a JSON record (size, triangles, materials).
 
 A category has ``variants`` assets (Infinigen seeds 0..variants-1, the scene's random stream
 picks one), generated once per machine and generator version, so a run does not regenerate
-them. Categories without a factory here keep synth's primitive furniture: beds (Infinigen's bed
-cloth-simulates its bedding for > 8 minutes; its bed frame alone is slats without a mattress,
-and seed 0's has stray triangles 1.7 km long), potted plants (2-3 minutes and 3-7M triangles
-each), wardrobes, boxes, trash bins and laptops (no factory).
+them. Where Infinigen makes an object at a size homes do not have it (its ovens are 1 m cubes,
+its rugs 2-9 m long), ``FIT`` scales it uniformly into a range. Infinigen has no factory for
+trash bins, storage boxes or laptops: those categories keep synth's primitive parts.
 """
 
 from __future__ import annotations
@@ -39,28 +38,56 @@ INFINIGEN_VERSION = "1.15.5"
 WORKER = Path(__file__).with_name("infinigen_worker.py")
 VENV_PYTHON = Path(__file__).resolve().parents[3] / ".venv-infinigen" / "bin" / "python"
 MAX_TRIANGLES = 20_000  # per asset, after decimation (Infinigen's chairs come with ~200K)
-BAKE = 512  # texture size the materials are baked to (0: keep the procedural node trees)
+BAKE = 512  # largest texture size the materials are baked to (0: keep the procedural node trees)
 
-# synth category -> Infinigen factory (module under infinigen.assets.objects : class)
+# synth category -> Infinigen factory (module under infinigen.assets.objects : class; "synth:" a
+# factory composed from Infinigen's in infinigen_worker.SYNTH_FACTORIES). Front along +X.
 FACTORIES: dict[str, str] = {
     "bed": "synth:BedWithoutClothFactory",  # Infinigen's bed without its cloth simulation (infinigen_worker)
     "sofa": "seating:SofaFactory",
     "armchair": "seating:ArmChairFactory",
     "chair": "seating:ChairFactory",
+    "office chair": "seating:OfficeChairFactory",
+    "stool": "seating:BarChairFactory",
     "dining table": "tables:TableDiningFactory",
     "coffee table": "tables:CoffeeTableFactory",
     "desk": "shelves:SimpleDeskFactory",
     "nightstand": "tables:SideTableFactory",
     "bookshelf": "shelves:SimpleBookcaseFactory",
     "cabinet": "shelves:SingleCabinetFactory",
+    "wardrobe": "synth:WardrobeFactory",  # Infinigen's single cabinet proportioned as a wardrobe
+    "kitchen cabinet": "synth:KitchenBaseCabinetFactory",  # one base unit with its countertop
     "tv stand": "shelves:TVStandFactory",
     "refrigerator": "appliances:BeverageFridgeFactory",
+    "oven": "appliances:OvenFactory",
+    "microwave": "appliances:MicrowaveFactory",
+    "toilet": "bathroom:ToiletFactory",
+    "bathtub": "bathroom:BathtubFactory",
+    "sink": "bathroom:StandingSinkFactory",  # a pedestal sink (BathroomSinkFactory's stand on nothing)
     "floor lamp": "lamp:FloorLampFactory",
     "television": "appliances:TVFactory",
     "monitor": "appliances:MonitorFactory",
     "table lamp": "lamp:DeskLampFactory",
     "vase": "table_decorations:VaseFactory",
     "bowl": "tableware:BowlFactory",
+    "cup": "tableware:CupFactory",
+    "plate": "tableware:PlateFactory",
+    "bottle": "tableware:BottleFactory",
+    "book": "table_decorations:BookFactory",  # lying flat
+    "plant": "synth:PottedPlantFactory",  # a snake or spider plant in a pot (seconds, not minutes)
+    "rug": "elements:RugFactory",
+    "wall art": "wall_decorations:WallArtFactory",  # back on x = min, the picture faces +X
+    "mirror": "wall_decorations:MirrorFactory",
+}
+
+# category -> (axis 0 x / 1 y / 2 z, low, high): the extent (metres) the asset is scaled to,
+# uniformly, drawn per seed (Infinigen's own sizes are not those of homes there)
+FIT: dict[str, tuple[int, float, float]] = {
+    "oven": (2, 0.85, 0.95),  # a 1 m cube with its backsplash: 1.4 x 1.0 x 1.6 m
+    "microwave": (1, 0.45, 0.6),  # 0.6-1.0 m wide
+    "rug": (0, 1.2, 2.8),  # 2-9 m long
+    "stool": (2, 0.62, 0.8),  # bar chairs 0.7-1.0 m high
+    "cup": (2, 0.08, 0.13),  # up to 0.2 m high
 }
 
 # words for Infinigen's material (shader) names, first match wins: "shader_rough_plastic" -> plastic
@@ -112,9 +139,11 @@ class Asset:
 
 @functools.cache
 def _digest() -> str:
-    """The generator's identity (read once per process: the worker file does not change under a run)."""
+    """The generator's identity: the worker, Infinigen's version, the settings, the factories and
+    sizes (read once per process: the worker file does not change under a run)."""
     h = hashlib.sha256(WORKER.read_bytes())
     h.update(f"{INFINIGEN_VERSION} {MAX_TRIANGLES} {BAKE}".encode())
+    h.update(json.dumps([FACTORIES, FIT], sort_keys=True).encode())
     return h.hexdigest()[:12]
 
 
@@ -199,6 +228,7 @@ class InfinigenAssets:
     def _generate(self, todo: list[tuple[str, int]]) -> subprocess.CompletedProcess:
         jobs = [
             {"key": _key(c, v), "factory": FACTORIES[c], "seed": v, "max_triangles": MAX_TRIANGLES, "bake": BAKE}
+            | ({"fit": list(FIT[c])} if c in FIT else {})
             for c, v in todo
         ]
         env = {**os.environ, "BLENDER_USER_RESOURCES": str(self.root.parent / "blender-user")}
