@@ -233,8 +233,9 @@ def test_older_flat_configurations_still_load():
         "simulator": "procedural",
         "assets": "primitives",
         "asset_variants": 4,
-        "layout": "room",  # added since, at its default
+        "layout": "room",  # added since, at their defaults
         "rooms": None,
+        "max_rooms": 8,
     }
     flat = {k: v for k, v in OLD_RUN_JSON.items() if k not in FLAT_SOURCE_OPTIONS}
     newer = {"trajectory": "clip", "duration": None}  # fields added since, at their defaults
