@@ -39,9 +39,10 @@ HEIGHTS = {
     "wardrobe": (1.75, 2.15),
     "office chair": (0.8, 1.4),
     "stool": (0.6, 0.82),
-    "oven": (0.84, 0.96),
+    "oven": (1.0, 1.35),  # to the top of its control panel
+    "refrigerator": (1.5, 1.95),
     "microwave": (0.15, 0.45),
-    "cup": (0.07, 0.14),
+    "cup": (0.05, 0.15),
     "plate": (0.01, 0.08),
     "bottle": (0.1, 0.4),
     "book": (0.005, 0.08),

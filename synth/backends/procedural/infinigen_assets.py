@@ -11,8 +11,9 @@ Blender renders) and a JSON record (size, triangles, materials).
 
 A category has ``variants`` assets (Infinigen seeds 0..variants-1, the scene's random stream
 picks one), generated once per machine and generator version, so a run does not regenerate
-them. Where Infinigen makes an object at a size homes do not have it (its ovens are 1 m cubes,
-its rugs 2-9 m long), ``FIT`` scales it uniformly into a range. Infinigen has no factory for
+them. Where Infinigen makes an object at a size homes do not have it (its rugs are 2-9 m long,
+its microwaves up to 1 m wide), ``FIT`` scales it uniformly into a range (its fridges and ovens,
+1 m cubes, get a home's proportions in ``infinigen_worker``). Infinigen has no factory for
 trash bins, storage boxes or laptops: those categories keep synth's primitive parts.
 """
 
@@ -58,8 +59,8 @@ FACTORIES: dict[str, str] = {
     "wardrobe": "synth:WardrobeFactory",  # Infinigen's single cabinet proportioned as a wardrobe
     "kitchen cabinet": "synth:KitchenBaseCabinetFactory",  # one base unit with its countertop
     "tv stand": "shelves:TVStandFactory",
-    "refrigerator": "appliances:BeverageFridgeFactory",
-    "oven": "appliances:OvenFactory",
+    "refrigerator": "synth:RefrigeratorFactory",  # Infinigen's beverage fridge at a kitchen fridge's size
+    "oven": "synth:OvenFactory",  # Infinigen's range (oven, hob, control panel) at a home's size
     "microwave": "appliances:MicrowaveFactory",
     "toilet": "bathroom:ToiletFactory",
     "bathtub": "bathroom:BathtubFactory",
@@ -80,14 +81,13 @@ FACTORIES: dict[str, str] = {
     "mirror": "wall_decorations:MirrorFactory",
 }
 
-# category -> (axis 0 x / 1 y / 2 z, low, high): the extent (metres) the asset is scaled to,
+# category -> (axis 0 x / 1 y / 2 z / -1 the largest, low, high): the extent (metres) the asset is scaled to,
 # uniformly, drawn per seed (Infinigen's own sizes are not those of homes there)
 FIT: dict[str, tuple[int, float, float]] = {
-    "oven": (2, 0.85, 0.95),  # a 1 m cube with its backsplash: 1.4 x 1.0 x 1.6 m
     "microwave": (1, 0.45, 0.6),  # 0.6-1.0 m wide
     "rug": (0, 1.2, 2.8),  # 2-9 m long
     "stool": (2, 0.62, 0.8),  # bar chairs 0.7-1.0 m high
-    "cup": (2, 0.08, 0.13),  # up to 0.2 m high
+    "cup": (-1, 0.09, 0.14),  # tumblers 0.2 m high, teacups 0.2 m wide with the handle
 }
 
 # words for Infinigen's material (shader) names, first match wins: "shader_rough_plastic" -> plastic

@@ -19,14 +19,16 @@ own interpreter (``.venv-infinigen``: Infinigen 1.15.5 pins ``bpy==4.2.0``; synt
   along +X as Infinigen builds furniture), ``triangles``, ``triangles_generated``, ``materials``
   (material name -> share of the surface area), ``optics`` (``_optics`` of the materials that
   transmit, emit or mirror), ``lights`` (``_light_record``), ``baked`` (the job's ``bake``),
-  ``texture`` (the side of its textures), ``stray_vertices`` (removed), ``seconds``.
+  ``texture`` (the side of its textures), ``stray_vertices`` (removed), ``welded_vertices``,
+  ``seconds``.
 
 The mesh is cleaned before anything is measured: vertices far outside the bulk of the mesh
 (beyond its 1-99 percentile box by more than 25% of that box + 10 cm: Infinigen's bed frame for
-seed 0 has vertices up to 1.7 km away, connected to the frame) go with their faces; then it is
-scaled (with ``fit``), decimated (Blender's Decimate, collapse) to about ``max_triangles`` (a collapse that would tear
-the mesh stops short) and moved so that its box is centred on the origin. It prints one JSON line per
-finished asset; a failure prints its traceback and then one line naming the asset to stderr and
+seed 0 has vertices up to 1.7 km away, connected to the frame) go with their faces; its open
+seams are welded (``_weld``); then it is scaled (with ``fit``), decimated (Blender's Decimate,
+collapse) to about ``max_triangles`` (a collapse that would tear the mesh stops short) and moved
+so that its box is centred on the origin. It prints one JSON line per finished asset; a failure
+prints its traceback and then one line naming the asset to stderr and
 exits 1 (files of earlier jobs stay).
 """
 
@@ -152,12 +154,69 @@ def _wardrobe():
     return WardrobeFactory
 
 
+def _proportioned(module: str, name: str, size: tuple, derived: dict):
+    """Infinigen's appliance factory ``module:name``, which draws its depth, width and height
+    around 1 m whatever ``dimensions`` it is given (a fridge 1.3 m deep and 1.2 m high), with
+    them drawn from ``size`` ((low, high) metres each) and the parameters it derives from them
+    (``derived``: parameter -> "Depth", "Width" or "Height") scaled with them."""
+    import importlib
+
+    import numpy as np
+
+    base = getattr(importlib.import_module(f"infinigen.assets.objects.{module}"), name)
+
+    class Proportioned(base):
+        def __init__(self, factory_seed, coarse=False):
+            super().__init__(factory_seed, coarse=coarse)
+            rng = np.random.default_rng(factory_seed)
+            axes = ("Depth", "Width", "Height")
+            ratio = {key: rng.uniform(*span) / self.params[key] for key, span in zip(axes, size)}
+            for params in (self.params, getattr(self, "geometry_node_params", {})):
+                for key, along in [(k, k) for k in ratio] + list(derived.items()):
+                    if key in params:
+                        params[key] *= ratio[along]
+
+    Proportioned.__name__ = f"Proportioned{name}"
+    return Proportioned
+
+
+def _refrigerator():
+    """Infinigen's ``BeverageFridgeFactory`` at a kitchen fridge's size: 0.62-0.72 m deep,
+    0.6-0.85 m wide, 1.55-1.85 m high (before its door)."""
+    return _proportioned(
+        "appliances",
+        "BeverageFridgeFactory",
+        ((0.62, 0.72), (0.6, 0.85), (1.55, 1.85)),
+        {"DoorThickness": "Depth", "RackRadius": "Depth"},
+    )
+
+
+def _oven():
+    """Infinigen's ``OvenFactory`` (a range: oven, hob and a control panel at the back) at a
+    home's size: 0.55-0.62 m deep, 0.58-0.76 m wide, 0.82-0.88 m high to the hob."""
+    return _proportioned(
+        "appliances",
+        "OvenFactory",
+        ((0.55, 0.62), (0.58, 0.76), (0.82, 0.88)),
+        {
+            "DoorThickness": "Depth",
+            "RackRadius": "Depth",
+            "PanelHeight": "Height",
+            "PanelThickness": "Depth",
+            "BottonRadius": "Width",
+            "BottonThickness": "Depth",
+        },
+    )
+
+
 # factory "synth:<name>": factories composed here from Infinigen's
 SYNTH_FACTORIES = {
     "BedWithoutClothFactory": _bed_without_cloth,
     "KitchenBaseCabinetFactory": _kitchen_base_cabinet,
     "PottedPlantFactory": _potted_plant,
     "WardrobeFactory": _wardrobe,
+    "RefrigeratorFactory": _refrigerator,
+    "OvenFactory": _oven,
 }
 
 
@@ -212,17 +271,53 @@ def _clean(bpy, obj) -> int:
     return int(far.sum())
 
 
+def _weld(obj) -> int:
+    """Merge coincident vertices (less than 0.01 mm apart) and return how many went: Infinigen
+    builds parts such as seats from pieces that meet without sharing vertices, and a collapse
+    decimation tears such seams (an office chair's seat turned into spikes 1.4 m wide). A
+    welded seam that bends by more than 30 degrees is marked sharp, so that it shades as the
+    hard edge it was."""
+    import math
+
+    import bmesh
+    import numpy as np
+
+    co = np.empty(3 * len(obj.data.vertices))
+    obj.data.vertices.foreach_get("co", co)
+    _, first, count = np.unique(np.round(co.reshape(-1, 3) / 1e-5), axis=0, return_inverse=True, return_counts=True)
+    twinned = count[first.ravel()] > 1
+    if not twinned.any():
+        return 0
+    bm = bmesh.new()
+    bm.from_mesh(obj.data)
+    bm.verts.ensure_lookup_table()
+    seam = bm.verts.layers.int.new("synth_seam")
+    for i in np.flatnonzero(twinned):
+        bm.verts[i][seam] = 1
+    before = len(bm.verts)
+    bmesh.ops.remove_doubles(bm, verts=[bm.verts[i] for i in np.flatnonzero(twinned)], dist=1e-5)
+    for e in bm.edges:
+        if e.verts[0][seam] and e.verts[1][seam] and e.is_manifold and e.calc_face_angle(0.0) > math.radians(30):
+            e.smooth = False
+    welded = before - len(bm.verts)
+    bm.verts.layers.int.remove(seam)
+    bm.to_mesh(obj.data)
+    bm.free()
+    return welded
+
+
 def _fit(obj, fit: list, seed: int) -> float:
-    """Scale the mesh uniformly so that its extent along axis ``fit[0]`` (0 x, 1 y, 2 z) is
-    drawn from [``fit[1]``, ``fit[2]``] metres (a generator of ``seed``): for factories that
-    make the object at a size homes do not have it (Infinigen's ovens are 1 m cubes, its rugs
-    2-9 m long). Returns the scale factor."""
+    """Scale the mesh uniformly so that its extent along axis ``fit[0]`` (0 x, 1 y, 2 z; -1 the
+    largest of the three) is drawn from [``fit[1]``, ``fit[2]``] metres (a generator of
+    ``seed``): for factories that make the object at a size homes do not have it (Infinigen's
+    rugs are 2-9 m long, its microwaves up to 1 m wide). Returns the scale factor."""
     import numpy as np
     from mathutils import Matrix
 
     axis, lo, hi = int(fit[0]), float(fit[1]), float(fit[2])
-    co = np.array([v.co[axis] for v in obj.data.vertices])
-    scale = float(np.random.default_rng(seed).uniform(lo, hi) / (co.max() - co.min()))
+    co = np.array([v.co[:] for v in obj.data.vertices])
+    extent = co.max(axis=0) - co.min(axis=0)
+    scale = float(np.random.default_rng(seed).uniform(lo, hi) / (extent.max() if axis < 0 else extent[axis]))
     obj.data.transform(Matrix.Scale(scale, 4))
     obj.data.update()
     return scale
@@ -273,6 +368,7 @@ def generate(out: Path, job: dict) -> dict:
     bulbs = [o.matrix_world.translation.copy() for o in lights]  # the frame of the joined mesh
     obj = _one_mesh(bpy, obj)
     stray = _clean(bpy, obj)
+    welded = _weld(obj)
     scale = _fit(obj, job["fit"], job["seed"]) if job.get("fit") else 1.0
     generated, triangles = _triangulate_and_decimate(bpy, obj, job["max_triangles"])
     co = np.array([v.co[:] for v in obj.data.vertices])
@@ -308,6 +404,7 @@ def generate(out: Path, job: dict) -> dict:
         "baked": job.get("bake", 0),
         "texture": texture,
         "stray_vertices": stray,
+        "welded_vertices": welded,
         "seconds": round(time.perf_counter() - t, 3),
     }
     (out / f"{key}.json").write_text(json.dumps(record, indent=1, sort_keys=True))
@@ -566,14 +663,14 @@ def _bake(bpy, obj, size: int) -> dict:
         bsdf = nodes["Principled BSDF"]
         coords = nodes.new("ShaderNodeUVMap")
         coords.uv_map = uv_name
-        textured = [("roughness", "Roughness")] if "color" not in o else []
-        textured += [("color", "Base Color")] if "color" not in o else []
+        textured = [("color", "Base Color"), ("roughness", "Roughness")] if "color" not in o else []
         textured += [("emission", "Emission Color")] if o["emission"] > 0.0 else []
-        for kind, socket in textured:
+        for kind, socket in reversed(textured):  # the colour last: the active node (viewports show it)
             tex = nodes.new("ShaderNodeTexImage")
             tex.image = images[kind]
             links.new(coords.outputs["UV"], tex.inputs["Vector"])
             links.new(tex.outputs["Color"], bsdf.inputs[socket])
+            nodes.active = tex
         if "color" in o:  # glass, mirrors
             bsdf.inputs["Base Color"].default_value = (*o["color"], 1.0)
             bsdf.inputs["Roughness"].default_value = o["roughness"]
