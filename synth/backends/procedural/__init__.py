@@ -41,7 +41,7 @@ def _prepare(settings: ProceduralSource, log: Callable[[str], None]) -> None:
     lib = InfinigenAssets(settings.asset_variants)
     missing = lib.missing()
     if missing:
-        log(f"generating {len(missing)} Infinigen assets once into {lib.root} (~3 s each)")
+        log(f"generating {len(missing)} Infinigen assets once into {lib.root} (~6 s each)")
         lib.ensure()
 
 

@@ -399,6 +399,9 @@ HOUSEHOLD: tuple[Category, ...] = (
     Category("mirror", (0.02, 0.4, 0.5), (0.03, 0.8, 0.9), "hung", mirror, ("wooden", "metal")),
 )
 CATALOG = {c.name: c for c in CATEGORIES + HOUSEHOLD}
+# synth's primitive stand-ins (a plant as an ellipsoid on a cylinder, boxes, bins): where Infinigen
+# furnishes a scene, those it has no factory for are left out rather than drawn as primitives
+STANDINS = frozenset({"wardrobe", "stool", "box", "trash bin", "laptop", "potted plant"})
 
 # Colour words and linear RGB values; names chosen to be unambiguous to people.
 COLORS: dict[str, tuple[float, float, float]] = {

@@ -38,7 +38,7 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import unary_union
 from shapely.prepared import prep
 
-from synth.backends.procedural.catalog import CATALOG, Category, Size
+from synth.backends.procedural.catalog import CATALOG, STANDINS, Category, Size
 from synth.backends.procedural.floorplan import HALF_WALL, front
 from synth.backends.procedural.infinigen_assets import Asset, InfinigenAssets
 from synth.backends.procedural.sampler import GAP, WALL_GAP, pick_material, scene_object, shape
@@ -54,8 +54,6 @@ HUNG_Z = (1.2, 1.8)  # height of a hung thing's centre, metres
 # metres the tour camera keeps from walls, furniture and door leaves (``walkable``): a 0.54 m corridor
 CAMERA_CLEAR = CLEARANCE + PLAN_MARGIN
 TALL = 0.95  # metres: furniture this tall against a wall keeps windows off its stretch of wall
-# synth's primitive stand-ins, left out where Infinigen furnishes (no factory for them)
-STANDINS = frozenset({"wardrobe", "stool", "box", "trash bin", "laptop", "potted plant"})
 # small things that may stand on each kind of top
 SURFACE_ITEMS: dict[str, tuple[str, ...]] = {
     "coffee table": ("book", "book", "cup", "vase", "plant", "bowl"),

@@ -22,6 +22,7 @@ from synth.backends.procedural.catalog import (
     MATERIALS,
     MOVABLE,
     MUTED_COLORS,
+    STANDINS,
     WALL_FINISHES,
     Category,
 )
@@ -195,8 +196,10 @@ def _try_sample(
     target = int(rng.integers(min_objects, max_objects + 1))
     # floor furniture may cover at most ~40% of the floor so that a camera can move
     floor_budget = 0.4 * room_poly.area
-    floor_cats = [c for c in CATEGORIES if c.placement != "surface"]
-    surface_cats = [c for c in CATEGORIES if c.placement == "surface"]
+    # with Infinigen's furniture no primitive stand-in remains: those without a factory are left out
+    kept = [c for c in CATEGORIES if assets is None or c.name not in STANDINS or c.name in assets.categories]
+    floor_cats = [c for c in kept if c.placement != "surface"]
+    surface_cats = [c for c in kept if c.placement == "surface"]
 
     objects: list[SceneObject] = []
     footprints: list[Polygon] = []  # floor-standing objects
