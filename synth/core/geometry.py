@@ -45,6 +45,16 @@ def footprint(box: Box3D) -> Polygon:
 LEAF_THICKNESS = 0.04  # metres, a door leaf
 
 
+def wall_frame(room: Room, wall: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Wall ``wall`` of ``room`` (footprint edge from corner ``wall`` to ``wall + 1``): its first
+    corner (2,), its unit direction (2,) and the unit normal into the room (2,; the footprint is
+    counter-clockwise, so the room is on the left)."""
+    a = np.asarray(room.footprint[wall], float)
+    b = np.asarray(room.footprint[(wall + 1) % len(room.footprint)], float)
+    along = (b - a) / np.linalg.norm(b - a)
+    return a, along, np.array([-along[1], along[0]])
+
+
 def door_leaf(room: Room, doorway: Doorway) -> Box3D | None:
     """The box of the door leaf ``room`` hangs in ``doorway`` (None where it hangs none). The
     hinge axis stands on the room's wall face at the opening's ``hinge`` end; closed, the leaf
@@ -53,10 +63,7 @@ def door_leaf(room: Room, doorway: Doorway) -> Box3D | None:
     out of the room when closed; size = (thickness, opening width - 1 cm, height - 1 cm)."""
     if doorway.door == "none":
         return None
-    a = np.asarray(room.footprint[doorway.wall], float)
-    b = np.asarray(room.footprint[(doorway.wall + 1) % len(room.footprint)], float)
-    along = (b - a) / np.linalg.norm(b - a)
-    inward = np.array([-along[1], along[0]])  # counter-clockwise footprint: the room is on the left
+    a, along, inward = wall_frame(room, doorway.wall)
     theta = doorway.angle
     if doorway.hinge == "left":
         hinge = a + along * (doorway.center - doorway.width / 2)
@@ -80,10 +87,7 @@ def door_swing(room: Room, doorway: Doorway) -> Polygon | None:
     (a quarter disc on the room's side), which a house keeps clear; None where it hangs none."""
     if doorway.door == "none":
         return None
-    a = np.asarray(room.footprint[doorway.wall], float)
-    b = np.asarray(room.footprint[(doorway.wall + 1) % len(room.footprint)], float)
-    along = (b - a) / np.linalg.norm(b - a)
-    inward = np.array([-along[1], along[0]])
+    a, along, inward = wall_frame(room, doorway.wall)
     sign = 1.0 if doorway.hinge == "left" else -1.0
     hinge = a + along * (doorway.center - sign * doorway.width / 2)
     arc = [

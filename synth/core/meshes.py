@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.core.geometry import door_leaf, local_to_world
+from synth.core.geometry import door_leaf, local_to_world, wall_frame
 from synth.core.rotations import yaw_rotation
 from synth.core.scene import Doorway, Material, MeshAsset, Part, Pose, Room, SceneObject
 
@@ -219,10 +219,7 @@ DOOR_FINISH = Material(color_name="white", material_name="paint", rgb=(0.72, 0.7
 def _door_mesh(room: Room, doorway: Doorway) -> Mesh:
     """A doorway's casing on the room's side of the wall (two jambs and a head) and the door
     leaf the room hangs there (``synth.core.geometry.door_leaf``), in the world frame."""
-    a0 = np.asarray(room.footprint[doorway.wall], float)
-    b0 = np.asarray(room.footprint[(doorway.wall + 1) % len(room.footprint)], float)
-    along = (b0 - a0) / np.linalg.norm(b0 - a0)
-    inward = np.array([-along[1], along[0]])
+    a0, along, inward = wall_frame(room, doorway.wall)
     turn = yaw_rotation(math.atan2(along[1], along[0]))
     width, proud = CASING
     a, b, top = doorway.center - doorway.width / 2, doorway.center + doorway.width / 2, doorway.height
