@@ -16,7 +16,10 @@ The names a Python user needs, re-exported from where they live (imported on fir
   ``with_evidence`` (what the rendered passes show);
 - ``shoot`` (``synth.planning``: plan a camera path, render it);
 - questions (``synth.programs``): ``generate_questions``, ``SandboxPool``;
-- datasets (``synth.storage``, ``synth.evaluation``): ``save_episode``, ``load``, ``verify_dataset``.
+- datasets (``synth.storage``, ``synth.evaluation``): ``save_episode``, ``load``, ``verify_dataset``;
+- reinforcement learning (``synth.evaluation.reward``): ``reward`` (one reply's reward), ``Rewards``
+  (a dataset's items as TRL's GRPO reward function); ``Oracle`` (``synth.evaluation.oracle``:
+  proposed questions answered and verified, or refused with the reason).
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ _EXPORTS = {
     "save_episode": "synth.storage.dataset",
     "load": "synth.storage.s3",
     "verify_dataset": "synth.evaluation.verify",
+    "reward": "synth.evaluation.reward",
+    "Rewards": "synth.evaluation.reward",
+    "Oracle": "synth.evaluation.oracle",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -236,8 +236,14 @@ def test_eval_asks_an_openai_compatible_endpoint_and_resumes(tiny_dataset, tmp_p
     assert all(r["answer"] == table[prompt(sent[r["id"]][1].qa)] for r in rows)  # stored whole, thinking included
     assert {r.get("finish_reason") for r in rows[len(first) :]} == {"stop"}
     report = Report.model_validate_json((tmp_path / "eval" / "p.report.json").read_text())
-    expected = score(items, {r["id"]: r["answer"] for r in rows})
-    assert report.score == expected.score == 1.0 and report.missing == 0 and report.overall.unanswered == 0
+    answers = {r["id"]: r["answer"] for r in rows}
+    expected = score(items, answers)
+    assert report.score == expected.score and report.missing == 0 and report.overall.unanswered == 0
+    # the stand-in answers by prompt: a question asked alike of videos with other answers ("How many
+    # chairs ...?" in two episodes) gets one of them; every other item scores 1
+    replies = {p: {expected_reply(i.qa) for i in items if prompt(sent[i.id][1].qa) == p} for p in set(table)}
+    unique = [i for i in items if len(replies[prompt(sent[i.id][1].qa)]) == 1]
+    assert len(unique) >= 0.9 * len(items) and score(unique, answers).score == 1.0
     out = capsys.readouterr().out
     assert f"{asked} questions asked" in out and f"0 questions asked, {len(items)} already answered" in out
     assert main(["eval", str(root), "--base-url", "http://127.0.0.1:9/v1"]) == 2

@@ -19,7 +19,12 @@ from tests.cheap import cheap_episode, sketch_passes
 MIN_PX, MIN_FRAMES = 30, 2
 # the floor area needs (nearly) every wall in view: short planned paths never show that much
 # (see tests/test_evidence.py::test_floor_area_only_when_every_wall_is_seen)
-NEEDS_A_SURVEY = {"room_floor_area"}
+# so do VSI-Bench's room size (every room shown) and appearance order (first sightings a second
+# apart: an 8-frame clip at 8 fps lasts one second); rooms_visited and larger_room need a house
+NEEDS_A_SURVEY = {
+    "room_floor_area", "room_size_estimation", "obj_appearance_order", "rooms_visited", "larger_room", "object_room",
+    "object_room_size",
+}  # fmt: skip
 N_EPISODES = 200
 
 

@@ -139,7 +139,10 @@ def test_exported_scenes_render_like_the_originals_and_get_the_same_answers(tmp_
                 a, b = native.instance == obj.id, imported.instance == obj.id
                 if (a | b).sum() >= 20:
                     assert (a & b).sum() / (a | b).sum() >= 0.99, (seed, obj.category)
-            assert _answers(scene, ep, native, pool) == _answers(again, ep, imported, pool), seed
+            here, there = _answers(scene, ep, native, pool), _answers(again, ep, imported, pool)
+            assert [q for q, _ in here] == [q for q, _ in there], seed
+            for (_, a), (_, b) in zip(here, there):  # surface distances read the re-imported meshes: 1 cm
+                assert a == b or abs(float(a) - float(b)) <= 0.011, (seed, a, b)
             if ep.motions:
                 moved = ep.motions[0].id
                 assert (native.instance == moved).any()

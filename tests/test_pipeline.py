@@ -181,8 +181,13 @@ def test_sat_dynamic_preset_covers_every_family(tmp_path):
         families |= {q["family"] for q in meta["questions"]}
         moved += bool(meta["episode"]["motions"])
         assert len(meta["episode"]["actions"]) == 7 and meta["episode"]["targets"]
-    # the floor area needs every wall in view, which these short paths never show
-    assert families == set(FAMILIES) - {"room_floor_area"}, set(FAMILIES) - families
+    # the floor area needs every wall in view, which these short paths never show; a 1 s clip of one
+    # room shows no four categories first seen a second apart, and no whole room to count or measure
+    # (VSI-Bench's counting of a whole space mostly finds 1-2 of a kind here, which debiasing may prune)
+    # which room an object is in, and its size, need a house (only their abstention items show here)
+    surveys = {"room_floor_area", "room_size_estimation", "rooms_visited", "obj_appearance_order"}
+    missing = set(FAMILIES) - families
+    assert surveys <= missing <= surveys | {"object_counting", "object_room", "object_room_size"}, missing
     assert moved >= 8
     card = (tmp_path / "sat" / "README.md").read_text()
     assert "answer balance" in card and all(f"| {f} |" in card for f in FAMILIES)

@@ -5,20 +5,32 @@ video filled exactly, and every wall of each room seen in the rendered passes.""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import shapely
-from shapely.geometry import Polygon
+from shapely.geometry import Point, Polygon
+from shapely.ops import nearest_points, unary_union
 
 from synth.backends.zbuffer.renderer import ZBufferRenderer
-from synth.core.camera import back_project, camera_center, intrinsics
+from synth.core.camera import back_project, camera_center, intrinsics, look_at
 from synth.core.evidence import measure_evidence
+from synth.core.geometry import room_of
 from synth.core.meshes import object_mesh, room_meshes
 from synth.core.scene import PASSABLE, ROOM_ID, VideoSpec, VisibilityRule
-from synth.planning.planner import MAX_SPEED, MAX_TURN_RATE, PITCH, NoCameraPath
+from synth.planning.planner import MAX_SPEED, MAX_TURN_RATE, PITCH, NoCameraPath, as_tuples
 from synth.planning.shoot import shoot
-from synth.planning.tour import CLEARANCE, EYE_HEIGHT, MAX_YAW_ACCEL, plan_tour, tour_stats
+from synth.planning.tour import (
+    CLEARANCE,
+    EYE_HEIGHT,
+    MAX_YAW_ACCEL,
+    VIEW_DISTANCE,
+    _strip,
+    passages,
+    plan_tour,
+    tour_stats,
+)
 from tests.houses import small_house
 from tests.raycast import first_hits
 
@@ -172,6 +184,23 @@ def test_every_room_entered_and_stats(house, tour):
     assert stats.path_length == pytest.approx(steps.sum(), abs=1e-3)
     assert stats.max_speed == pytest.approx(steps.max() * 4.0, abs=1e-3)
     assert stats.max_yaw_rate == pytest.approx(math.degrees(np.abs(np.diff(head)).max() * 4.0), abs=0.01)
+    assert stats.facing_wall <= 0.05, "look-arounds turn to walls at arm's length"
+
+
+def test_facing_wall_counts_frames_with_a_wall_close_ahead(house, tour):
+    """The tour turned, in every frame, to face the nearest point of the walls (the outline of
+    the rooms and the doorways between them) faces a wall exactly in the frames that stand
+    nearer than VIEW_DISTANCE to one; the tour as planned rarely does."""
+    floor = unary_union([Polygon(r.footprint) for r in house.rooms] + [_strip(house, p) for p in passages(house)])
+    pos, _, _ = _track(tour.frames)
+    turned, near = [], []
+    for f, p in zip(tour.frames, pos):
+        q = np.asarray(nearest_points(floor.exterior, Point(p[:2]))[0].coords[0])
+        near.append(np.linalg.norm(q - p[:2]) < VIEW_DISTANCE - 1e-6)
+        cam = f.camera.model_copy(update={"world_to_camera": as_tuples(look_at(p, np.array([*q, p[2]])))})
+        turned.append(f.model_copy(update={"camera": cam}))
+    assert np.mean(near) > 0.1
+    assert tour_stats(replace(tour, frames=turned), house).facing_wall == pytest.approx(np.mean(near), abs=0.01)
 
 
 def test_doorways_crossed_near_their_middle(house, tour):
@@ -179,7 +208,8 @@ def test_doorways_crossed_near_their_middle(house, tour):
 
 
 def test_fills_the_video_exactly_and_spare_time_slows_it(house):
-    """The same seed at 60 s and 80 s starts and ends at the same spots; the longer tour spends
+    """The same seed at 60 s and 80 s starts at the same spot and ends in the same room (the
+    longer one may stop at more spots there); the longer tour spends
     its spare time (more look-around spots, longer pauses, slower walking), and both move until
     their last seconds."""
     tours = {s: _plan(house, seconds=s, fps=4.0, seed=3) for s in (60.0, 80.0)}
@@ -190,7 +220,8 @@ def test_fills_the_video_exactly_and_spare_time_slows_it(house):
         moving = np.flatnonzero((np.linalg.norm(np.diff(pos, axis=0), axis=1) > 1e-6) | (np.abs(np.diff(head)) > 1e-6))
         assert moving.max() >= len(pos) - 1 - 3 * 4, "the tour ends well before the video does"
     (short, _, _), (long, _, _) = tracks[60.0], tracks[80.0]
-    assert np.allclose(short[0], long[0]) and np.allclose(short[-1], long[-1])
+    assert np.allclose(short[0], long[0])
+    assert room_of(house.rooms, short[-1:, :2], 0.0)[0] == room_of(house.rooms, long[-1:, :2], 0.0)[0]
     length = {s: np.linalg.norm(np.diff(p[:, :2], axis=0), axis=1).sum() for s, (p, _, _) in tracks.items()}
     still = {s: (np.linalg.norm(np.diff(p, axis=0), axis=1) < 1e-6).sum() / 4 for s, (p, _, _) in tracks.items()}
     assert length[80.0] > length[60.0] + 1.0 or still[80.0] > still[60.0] + 5.0

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from synth.audit.degraded import discernible
-from synth.audit.items import Finding, audit_item
+from synth.audit.items import NAMED_SLOTS, Finding, audit_item
 from synth.audit.view import View
 from synth.core.scene import Episode
 from synth.storage.dataset import iter_samples, read_manifest
@@ -49,7 +49,7 @@ def audit_sample(meta: dict, gt: bytes, shown: np.ndarray | None = None, clean: 
     for q in meta["questions"]:
         found = audit_item(view, meta["key"], q, plain)
         if q.get("abstain") and not found.agrees and clean is not None:
-            named = [v for k, v in q["slots"].items() if k in ("a", "b", "c")]
+            named = [v for k, v in q["slots"].items() if k in NAMED_SLOTS]
             hidden = q["id"] not in clean.answered or any(_less_shown(plain, clean.pixels, o) for o in named)
             if hidden:
                 found = Finding(found.key, found.item, found.family, found.shipped, found.audited, True, "less shown")

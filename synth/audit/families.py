@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from synth.audit.measures import (
+    ROOM_CELL,
     floor_area,
     heading_side,
     image_side,
@@ -22,12 +23,15 @@ from synth.audit.measures import (
     moved_visibly,
     rectangle_sides,
     resting_share,
+    room_regions,
     structure_seen,
+    walk_exists,
     wrap_angle,
 )
 from synth.audit.view import ROBUST, View
 
 SURFACE_TOLERANCE = 0.06  # metres: contact between a surface and what stands on it
+MIN_HEIGHT = 0.10  # metres: a flatter object's height is not read to 10% (the family asks from 0.12 m)
 
 Answer = str | int | float | None
 Auditor = Callable[[View, dict, dict], Answer]
@@ -93,7 +97,10 @@ def object_movement(view: View, slots: dict, shipped: dict) -> Answer:
 
 def object_height(view: View, slots: dict, shipped: dict) -> Answer:
     pts = view.body_points(slots.get("a"))
-    return None if len(pts) < 10 else float(np.subtract(*np.percentile(pts[:, 2], ROBUST[::-1])))
+    if len(pts) < 10:
+        return None
+    height = float(np.subtract(*np.percentile(pts[:, 2], ROBUST[::-1])))
+    return None if height < MIN_HEIGHT else height
 
 
 def object_longest_side(view: View, slots: dict, shipped: dict) -> Answer:
@@ -243,6 +250,158 @@ def room_floor_area(view: View, slots: dict, shipped: dict) -> Answer:
     return floor_area(view)
 
 
+# -- VSI-Bench directions, routes and rooms (issue #28) ------------------------------------------
+def _standing_turn(view: View, slots: dict) -> float | None:
+    """Degrees (positive: to the left) from the heading of a viewer at ``a``'s measured centre
+    facing ``b``'s to ``c``'s; None where a centre is not measured."""
+    centres = _centres(view, slots, 0)
+    if centres is None:
+        return None
+    a, b, c = (centres[slots[k]] for k in ("a", "b", "c"))
+    return heading_side(a, math.atan2(b[1] - a[1], b[0] - a[0]), c)
+
+
+def object_rel_direction_easy(view: View, slots: dict, shipped: dict) -> Answer:
+    turn = _standing_turn(view, slots)
+    return None if turn is None else ("left" if turn > 0 else "right")
+
+
+def object_rel_direction_medium(view: View, slots: dict, shipped: dict) -> Answer:
+    turn = _standing_turn(view, slots)
+    if turn is None:
+        return None
+    return "back" if abs(turn) >= 135 else ("left" if turn > 0 else "right")
+
+
+def object_rel_direction_hard(view: View, slots: dict, shipped: dict) -> Answer:
+    turn = _standing_turn(view, slots)
+    if turn is None:
+        return None
+    return ("back-" if abs(turn) > 90 else "front-") + ("left" if turn > 0 else "right")
+
+
+def rooms_visited(view: View, slots: dict, shipped: dict) -> Answer:
+    _, _, floor_frames = room_regions(view)
+    return float(len(floor_frames) - 1)
+
+
+def _room_label(view: View, labels: np.ndarray, origin: np.ndarray, o: int) -> int:
+    """The auditor's room (label of ``room_regions``) holding the median floor-plane point of the
+    object's surface; 0 where none does within 0.3 m."""
+    pts = view.points(o)
+    if len(pts) < 10:
+        return 0
+    i, j = np.floor((np.median(pts[:, :2], axis=0) - origin) / ROOM_CELL).astype(int)
+    r = int(round(0.3 / ROOM_CELL))
+    window = labels[max(0, i - r) : i + r + 1, max(0, j - r) : j + r + 1]
+    found = np.unique(window[window > 0])
+    return int(found[0]) if len(found) == 1 else 0
+
+
+def larger_room(view: View, slots: dict, shipped: dict) -> Answer:
+    labels, origin, _ = room_regions(view)
+    a, b = slots.get("a"), slots.get("b")
+    la, lb = _room_label(view, labels, origin, a), _room_label(view, labels, origin, b)
+    if not la or not lb or la == lb:
+        return None
+    return a if (labels == la).sum() > (labels == lb).sum() else b
+
+
+def object_room_size(view: View, slots: dict, shipped: dict) -> Answer:
+    """Square metres of the auditor's room (``room_regions``) holding ``a``."""
+    labels, origin, _ = room_regions(view)
+    la = _room_label(view, labels, origin, slots.get("a"))
+    return float((labels == la).sum()) * ROOM_CELL**2 if la else None
+
+
+def object_room(view: View, slots: dict, shipped: dict) -> Answer:
+    """Of ``b`` and ``c``, in two of the auditor's rooms, the one in ``a``'s (``room_regions``)."""
+    labels, origin, _ = room_regions(view)
+    la, lb, lc = (_room_label(view, labels, origin, slots.get(k)) for k in "abc")
+    if not la or not lb or not lc or lb == lc or la not in (lb, lc):
+        return None
+    return slots.get("b") if la == lb else slots.get("c")
+
+
+# -- VSI-Bench measurement (issue #28) ------------------------------------------------------------
+def object_counting(view: View, slots: dict, shipped: dict) -> Answer:
+    """Distinct instances (mask ids) of the category seen anywhere in the video; None where one
+    shows without being seen (undecided: ``audit_item`` takes any count between two views)."""
+    same = [o.id for o in view.ep.scene.objects if o.category == slots["category"]]
+    if any(view.px[:, o].any() and not view.seen(o) for o in same):
+        return None
+    return float(sum(view.seen(o) for o in same))
+
+
+def _gap(view: View, a: int, b: int) -> float | None:
+    """Smallest distance between the two objects' visible surface points (KD-tree), metres."""
+    from scipy.spatial import cKDTree
+
+    pa, pb = view.points(a), view.points(b)
+    if len(pa) < 10 or len(pb) < 10:
+        return None
+    return float(cKDTree(pa).query(pb)[0].min())
+
+
+def object_abs_distance(view: View, slots: dict, shipped: dict) -> Answer:
+    return _gap(view, slots["a"], slots["b"])
+
+
+def room_size_estimation(view: View, slots: dict, shipped: dict) -> Answer:
+    """The filled outline of every wall point the video shows: one room's floor, or the rooms'
+    together (the walls between them counted in)."""
+    return floor_area(view)
+
+
+def object_rel_distance(view: View, slots: dict, shipped: dict) -> Answer:
+    gaps = [(_gap(view, slots["a"], slots[k]), slots[k]) for k in ("b", "c", "d", "e")]
+    if any(g is None for g, _ in gaps):
+        return None
+    return min(gaps)[1]
+
+
+def obj_appearance_order(view: View, slots: dict, shipped: dict) -> Answer:
+    """The four categories by the first frame that shows an object of each (the visibility rule
+    on the masks); None where two tie, or a later one shows by a pixel by the earlier's first."""
+    ids = {c: [o.id for o in view.ep.scene.objects if o.category == c] for c in (slots[k] for k in "pqrs")}
+
+    def first(c: str, threshold: int) -> int:
+        hits = [f for f in (view.first(o, threshold) for o in ids[c]) if f >= 0]
+        return min(hits, default=-1)
+
+    firsts = sorted((first(c, view.min_px), c) for c in ids)
+    if firsts[0][0] < 0:
+        return None
+    for (f0, _), (f1, c1) in zip(firsts, firsts[1:]):
+        if f1 <= f0 or first(c1, 1) <= f0:
+            return None
+    return ", ".join(c for _, c in firsts)
+
+
+def route_planning(view: View, slots: dict, shipped: dict) -> Answer:
+    """The route replayed on the auditor's own measures: measured centres, the first landmark
+    within 45 degrees of facing the second object, each turn from the heading walked in (left or
+    right from 45 degrees, back from 135), and each of the three walks left free by every surface
+    the video shows (``walk_exists``); None where one is not."""
+    ids = [slots.get(k) for k in ("start", "facing", "via1", "via2", "goal")]
+    centres = [view.centre(o) for o in ids]
+    if any(c is None for c in centres):
+        return None
+    s, f, p, q, g = (c[:2] for c in centres)
+    if abs(heading_side(s, math.atan2(*(f - s)[::-1]), p)) > 45:
+        return None
+    words = []
+    for prev, at, nxt in ((s, p, q), (p, q, g)):
+        turn = heading_side(at, math.atan2(*(at - prev)[::-1]), nxt)
+        if abs(turn) < 45:
+            return None
+        words.append("Turn Back" if abs(turn) >= 135 else ("Turn Left" if turn > 0 else "Turn Right"))
+    start, _, via1, via2, goal = ids
+    if not all(walk_exists(view, a, b) for a, b in ((start, via1), (via1, via2), (via2, goal))):
+        return None
+    return ", ".join(words)
+
+
 AUDITORS: dict[str, Auditor] = {
     "relative_direction_lr": relative_direction_lr,
     "where_when_appeared": where_when_appeared,
@@ -268,6 +427,22 @@ AUDITORS: dict[str, Auditor] = {
     "ego_movement": ego_movement,
     "room_ceiling_height": room_ceiling_height,
     "room_floor_area": room_floor_area,
+    # VSI-Bench (issue #28): measurement (object size is the longest side, measured the same way)
+    "object_counting": object_counting,
+    "object_abs_distance": object_abs_distance,
+    "object_size_estimation": object_longest_side,
+    "room_size_estimation": room_size_estimation,
+    "object_rel_distance": object_rel_distance,
+    "obj_appearance_order": obj_appearance_order,
+    # VSI-Bench (issue #28): directions, routes, rooms
+    "object_rel_direction_easy": object_rel_direction_easy,
+    "object_rel_direction_medium": object_rel_direction_medium,
+    "object_rel_direction_hard": object_rel_direction_hard,
+    "rooms_visited": rooms_visited,
+    "larger_room": larger_room,
+    "route_planning": route_planning,
+    "object_room": object_room,
+    "object_room_size": object_room_size,
 }
 
 

@@ -11,6 +11,18 @@ from synth.audit.families import answer
 from synth.audit.view import View
 
 FLOOR_WORDS = "the floor"
+NAMED_SLOTS = (
+    "a",
+    "b",
+    "c",
+    "d",
+    "e",
+    "start",
+    "facing",
+    "via1",
+    "via2",
+    "goal",
+)  # slots naming objects (d, e: VSI-Bench relative distance; start .. goal: its routes)
 
 
 @dataclass(frozen=True)
@@ -51,9 +63,11 @@ def audit_item(view: View, key: str, item: dict, plain: View | None = None) -> F
     shows every object it names and the answer."""
     family, slots = item["family"], dict(item["slots"])
     shipped = item["answer"]
+    if item.get("query_frame") is not None:  # a streaming item: what the video shows up to its query frame
+        view, plain = view.prefix(item["query_frame"]), plain and plain.prefix(item["query_frame"])
     if item.get("abstain"):
         view = plain or view
-        named = [v for k, v in slots.items() if k in ("a", "b", "c")]
+        named = [v for k, v in slots.items() if k in NAMED_SLOTS]
         if not all(view.seen(o) for o in named):
             return Finding(key, item["id"], family, shipped, None, True, "a named object is not seen")
         value = answer(view, family, slots, item)
@@ -63,7 +77,7 @@ def audit_item(view: View, key: str, item: dict, plain: View | None = None) -> F
             return Finding(key, item["id"], family, shipped, text, False, "abstains, but the video shows the answer")
         return Finding(key, item["id"], family, shipped, text, True, "abstention")
     value = answer(view, family, slots, item)
-    if family == "object_count" and plain is not None and not item.get("abstain"):
+    if family in ("object_count", "object_counting") and plain is not None and not item.get("abstain"):
         # objects the auditor leaves undecided may or may not count: any count in between agrees
         low = answer(plain, family, slots, item)
         if low is not None and value is not None and min(low, value) <= float(item["value"]) <= max(low, value):
@@ -71,7 +85,7 @@ def audit_item(view: View, key: str, item: dict, plain: View | None = None) -> F
         elif value is None:
             value = low
     text = as_text(view, value)
-    named = [v for k, v in slots.items() if k in ("a", "b", "c")]
+    named = [v for k, v in slots.items() if k in NAMED_SLOTS]
     if not all(view.seen(o) for o in named):
         return Finding(key, item["id"], family, shipped, text, False, "names an object the video does not show")
     if value is None:

@@ -51,6 +51,7 @@ class View:
     ):
         self.ep, self.depth, self.inst = episode, depth, instance
         self.min_px, self.min_frames = min_px, min_frames
+        self.shown, self.strict = shown, strict
         self.n, self.h, self.w = instance.shape
         ids = [o.id for o in episode.scene.objects]
         size = max(ids, default=0) + 1
@@ -66,6 +67,20 @@ class View:
         self.by_description = {o.description: o.id for o in episode.scene.objects}
         self.category = {o.id: o.category for o in episode.scene.objects}
         self._cache: dict = {}
+
+    def prefix(self, query_frame: int) -> View:
+        """The sample as its frames 0..``query_frame`` show it (a streaming item's video): the
+        same reading of the passes cut there; ValueError for a frame outside the video."""
+        if not 0 <= query_frame < self.n:
+            raise ValueError(f"query frame {query_frame} is outside the video's {self.n} frames")
+        key = ("prefix", query_frame)
+        if key not in self._cache:
+            k = query_frame + 1
+            shown = None if self.shown is None else self.shown[:k]
+            self._cache[key] = View(
+                self.ep, self.depth[:k], self.inst[:k], self.min_px, self.min_frames, shown, self.strict
+            )
+        return self._cache[key]
 
     # -- masks ---------------------------------------------------------------------------
     def visible(self, o: int, f: int) -> bool:
@@ -166,6 +181,23 @@ class View:
     def centre(self, o: int, f: int = 0) -> np.ndarray | None:
         b = self.bounds(o, f)
         return None if b is None else (b[0] + b[1]) / 2
+
+    def labelled_points(self, stride: int = 2) -> tuple[np.ndarray, np.ndarray]:
+        """Every surface point the video shows (every ``stride``-th pixel each way, all frames;
+        one per 5 cm voxel and instance), world frame (N, 3), and its instance id (N,; 0: room)."""
+        if "labelled" not in self._cache:
+            pts, ids = [np.zeros((0, 3))], [np.zeros(0, int)]
+            for f in range(self.n):
+                m = np.zeros((self.h, self.w), bool)
+                m[::stride, ::stride] = True
+                m &= np.isfinite(self.depth[f])
+                pts.append(self.world(f, m))
+                ids.append(self.inst[f][m].astype(int))
+            p, i = np.concatenate(pts), np.concatenate(ids)
+            key = np.concatenate([np.floor(p / 0.05).astype(np.int64), i[:, None]], 1)
+            _, keep = np.unique(key, axis=0, return_index=True)
+            self._cache["labelled"] = (p[np.sort(keep)], i[np.sort(keep)])
+        return self._cache["labelled"]
 
     def room_points(self, stride: int = 2) -> list[np.ndarray]:
         if "room" not in self._cache:

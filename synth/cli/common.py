@@ -21,8 +21,8 @@ def output(text: str) -> Path | str:
     return text if text.startswith("s3://") else Path(text)
 
 
-def positive(kind: type) -> Callable[[str], int | float]:
-    """An argparse type that parses ``kind`` (int or float) and refuses zero and negatives."""
+def positive(kind: type, zero: bool = False) -> Callable[[str], int | float]:
+    """An argparse type that parses ``kind`` (int or float) and refuses negatives, and zero unless ``zero``."""
     name = "an integer" if kind is int else "a number"
 
     def parse(text: str):
@@ -30,8 +30,8 @@ def positive(kind: type) -> Callable[[str], int | float]:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {name}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text} must be positive")
+        if value < 0 or (value == 0 and not zero):
+            raise argparse.ArgumentTypeError(f"{text} must be {'zero or more' if zero else 'positive'}")
         return value
 
     return parse

@@ -36,6 +36,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--timeout", type=positive(float), default=120.0, help="seconds per request (default 120)")
     ev.add_argument("--max-retries", type=int, default=3, help="retries per request (default 3)")
     ev.add_argument("--variants", help="only these variants, e.g. clean,fog or fog-2 (default: all)")
+    ev.add_argument(
+        "--streaming",
+        action="store_true",
+        help="also the streaming questions (asked at a moment of the video): each is sent only the frames up to "
+        "its query frame; without it they are neither asked nor scored",
+    )
     ev.add_argument("--families", type=Path, help="folder of compiled families the run used (their tags)")
     ev.add_argument("--report", type=Path, help="JSON report (default: beside the predictions, .report.json)")
     ev.add_argument("--chart", type=Path, help="PNG chart (default: beside the predictions, .png)")
@@ -51,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
     from synth.storage.s3 import local_dataset
 
     root = local_dataset(args.dir)
+
+    def keep(item) -> bool:
+        return args.streaming or item.qa.query_frame is None
+
     variants = parse_variants(args.variants)
     predictions = args.predictions
     failed = 0
@@ -68,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         )
         predictions = predictions or Path("eval") / args.model.replace("/", "_") / "predictions.jsonl"
         asked = ask_endpoint(
-            ((s.files["mp4"], sample_items(m)) for s, m in iter_metas(root, variants)),
+            ((s.files["mp4"], [i for i in sample_items(m) if keep(i)]) for s, m in iter_metas(root, variants)),
             settings,
             predictions,
             log=lambda msg: print(f"synth eval: {msg}", file=sys.stderr, flush=True),
@@ -86,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{asked.asked} questions asked, {asked.skipped} already answered, {failed} failed -> {predictions}")
     elif not predictions:
         raise ValueError("give --predictions FILE, or --base-url URL --model NAME to ask an endpoint")
-    items = read_items(root, variants)
+    items = [i for i in read_items(root, variants) if keep(i)]
+    if not items:
+        raise ValueError(f"{args.dir} has only streaming questions: pass --streaming")
     families = load_user_families(args.families) if args.families else None
     report = score(items, read_predictions(predictions), family_tags(families))
     print(format_report(report))

@@ -15,7 +15,9 @@ import synth.cli.deploy
 import synth.cli.eval
 import synth.cli.export
 import synth.cli.load
+import synth.cli.oracle
 import synth.cli.push
+import synth.cli.reward
 import synth.cli.run
 import synth.cli.verify
 from synth.cli.common import Parser
@@ -29,6 +31,8 @@ SUBCOMMANDS: dict[str, ModuleType] = {
     "deploy": synth.cli.deploy,
     "export": synth.cli.export,
     "eval": synth.cli.eval,
+    "reward": synth.cli.reward,
+    "oracle": synth.cli.oracle,
     "load": synth.cli.load,
 }
 """Subcommand name -> its module, in the order ``synth --help`` lists them."""

@@ -7,14 +7,17 @@ an :class:`~synth.core.scene.Evidence` that ships in the episode JSON:
 
 - per object and frame: visible mask bounding box and centroid (pixels), median visible depth
   (metres), the image borders the mask touches; per object the extent of its visible surface in
-  its own frame (back-projected pixels, 1st-99th percentile, all frames);
+  its own frame (back-projected pixels, 1st-99th percentile, all frames) and which of its fixed
+  surface samples the video shows (a visible surface point within ``SEEN_RADIUS``);
 - per moving object: whether the motion shows (the object's visible surface before the motion,
   kept static and re-projected into a frame after it, lands on its own mask there with matching
   depth, and the other way round; a turn of a rotationally symmetric object changes nothing);
 - per room and frame: floor, wall and ceiling pixels (room pixels by the height of their surface
   point; in a house, by the room their point belongs to), and the share of each room's wall
-  perimeter (doorway openings left out: there is no wall to see) some frame shows; per frame the
-  room the camera stands in.
+  perimeter (doorway openings left out: there is no wall to see) some frame shows, with its longest
+  unseen stretch (over a doorway, the wall above the opening, from either side, is what closes the
+  room off: a viewer who never sees it cannot tell where one room ends); per frame the room the
+  camera stands in.
 
 Question families are defined on these quantities (through ``SceneAPI``) with margins, so an
 answer is one a viewer of that video could give. For degraded variants the passes are the
@@ -36,6 +39,7 @@ from synth.core.scene import (
     Evidence,
     MotionEvidence,
     ObjectEvidence,
+    Room,
     StructureEvidence,
 )
 
@@ -45,7 +49,10 @@ DEPTH_SHARE = 0.02  # ... or within this share of its distance (far away, grazin
 PERIMETER_BIN = 0.1  # metres
 WALL_DISTANCE = 0.1  # metres: a wall pixel's point is this close to a footprint edge
 ROOM_REACH = 0.15  # metres: a point (in a wall, a doorway) this close to a footprint belongs to that room
+LINTEL_REACH = 0.3  # metres: a point over a doorway this close to the wall line shows the wall above it (either face)
+LINTEL_CLEARANCE = 0.03  # metres: ... when at least this far above the opening's top (a shut door's leaf: above 0.3 m)
 EXTENT_PERCENTILES = (1.0, 99.0)  # robust to mixed pixels at mask edges
+SEEN_RADIUS = 0.02  # metres: a surface sample this close to a visible surface point is seen
 STRUCTURE_STRIDE = 2  # every other pixel in each direction for the room structure
 
 
@@ -98,11 +105,42 @@ def _object_evidence(
         if visible[f] > 0 and ok.any():
             world = backproject(episode, f, us[ok], vs[ok], z[ok])
             local.append(world_to_local(world, episode.pose(object_id, f)))
-    extent = None
+    extent = seen = None
     if local:
-        lo, hi = np.percentile(np.concatenate(local), EXTENT_PERCENTILES, axis=0)
+        points = np.concatenate(local)
+        lo, hi = np.percentile(points, EXTENT_PERCENTILES, axis=0)
         extent = tuple((round(float(a), 4), round(float(b), 4)) for a, b in zip(lo, hi))
-    return ObjectEvidence(id=object_id, box=boxes, centroid=centroids, depth=depths, cut=cuts, extent=extent)
+        seen = _surface_seen(episode, object_id, points)
+    return ObjectEvidence(
+        id=object_id, box=boxes, centroid=centroids, depth=depths, cut=cuts, extent=extent, surface_seen=seen
+    )
+
+
+def _surface_seen(episode: Episode, object_id: int, points: np.ndarray) -> str:
+    """``ObjectEvidence.surface_seen``: which of the object's surface samples lie within
+    ``SEEN_RADIUS`` of one of its visible surface ``points`` (N, 3), its local frame."""
+    import base64
+
+    from scipy.spatial import cKDTree
+
+    from synth.core.meshes import surface_samples
+
+    _, keep = np.unique(np.floor(points / 0.005).astype(np.int64), axis=0, return_index=True)  # 5 mm voxels
+    samples = surface_samples(episode.scene.object(object_id), episode.scene.asset_root)
+    near, _ = cKDTree(points[keep]).query(samples, distance_upper_bound=SEEN_RADIUS)
+    return base64.b64encode(np.packbits(np.isfinite(near)).tobytes()).decode()
+
+
+def surface_seen_mask(evidence: ObjectEvidence) -> np.ndarray | None:
+    """The bits of ``evidence.surface_seen`` as a bool array over the object's surface samples."""
+    import base64
+
+    from synth.core.meshes import SURFACE_SAMPLES
+
+    if evidence.surface_seen is None:
+        return None
+    bits = np.unpackbits(np.frombuffer(base64.b64decode(evidence.surface_seen), np.uint8))
+    return bits[:SURFACE_SAMPLES].astype(bool)
 
 
 def _surface(episode: Episode, frame: int, object_id: int, depth: np.ndarray, instance: np.ndarray) -> np.ndarray:
@@ -204,17 +242,22 @@ def _structure(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> lis
     """Per room of the scene, its floor, wall and ceiling pixels per frame and the share of its
     perimeter seen as wall. With several rooms a room pixel counts for the room its surface point
     belongs to (``geometry.room_of``): a room's structure seen through a doorway counts for that
-    room, not for the one the camera stands in."""
+    room, not for the one the camera stands in. Over a doorway's opening the perimeter is seen where
+    some frame shows the wall above it (a room pixel within ``LINTEL_REACH`` of the wall line, at
+    least ``LINTEL_CLEARANCE`` over the opening, below the ceiling; from either room) or, where a
+    closed door shuts it, the door."""
     rooms = episode.scene.rooms
-    rings, perimeters, seen, openings = [], [], [], []
-    for room in rooms:
+    rings, perimeters, seen, openings, spans = [], [], [], [], []
+    for k, room in enumerate(rooms):
         ring = np.asarray(room.footprint, float)
         if len(ring) > 1 and np.array_equal(ring[0], ring[-1]):
             ring = ring[:-1]
         rings.append(ring)
         perimeters.append(float(np.hypot(*(np.roll(ring, -1, axis=0) - ring).T).sum()))
         seen.append(np.zeros(max(1, int(math.ceil(perimeters[-1] / PERIMETER_BIN))), bool))
-        openings.append(_doorway_bins(room, ring, len(seen[-1]), perimeters[-1]))
+        spans.append(_doorway_spans(rooms, k, ring))
+        openings.append(_doorway_bins(spans[-1], len(seen[-1]), perimeters[-1]))
+    over = [np.zeros_like(s) for s in seen]  # bins whose wall above a doorway some frame shows
     counts = np.zeros((len(rooms), 3, instance.shape[0]), dtype=np.int64)  # room, (floor, wall, ceiling), frame
     s = STRUCTURE_STRIDE
     for f in range(instance.shape[0]):
@@ -228,14 +271,22 @@ def _structure(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> lis
             is_ceiling = mine[:, 2] > room.height - STRUCTURE_TOLERANCE
             is_wall = ~(is_floor | is_ceiling)
             counts[k, :, f] = (int(is_floor.sum()) * s * s, int(is_wall.sum()) * s * s, int(is_ceiling.sum()) * s * s)
+            n_bins = len(seen[k])
             wall_pts = mine[is_wall]
             if len(wall_pts):
                 dist, at = _ring_locate(rings[k], wall_pts[:, :2])
                 at = at[dist <= WALL_DISTANCE]
-                n_bins = len(seen[k])
                 seen[k][np.clip((at / PERIMETER_BIN).astype(int), 0, n_bins - 1)] = True
+            if spans[k]:
+                high = pts[(pts[:, 2] > min(low for _, _, low in spans[k]))]
+                high = high[high[:, 2] < room.height - STRUCTURE_TOLERANCE]
+                if len(high):
+                    dist, at = _ring_locate(rings[k], high[:, :2])
+                    for a, b, low in spans[k]:
+                        hit = at[(dist <= LINTEL_REACH) & (at > a) & (at < b) & (high[:, 2] > low)]
+                        over[k][np.clip((hit / PERIMETER_BIN).astype(int), 0, n_bins - 1)] = True
     for k in range(len(rooms)):
-        seen[k] |= openings[k]  # a doorway has no wall to see: its span counts as seen
+        seen[k] = np.where(openings[k], over[k], seen[k])  # in a doorway only the wall above it counts
     return [
         StructureEvidence(
             room=k,
@@ -249,16 +300,33 @@ def _structure(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> lis
     ]
 
 
-def _doorway_bins(room, ring: np.ndarray, n_bins: int, perimeter: float) -> np.ndarray:
-    """Which 0.1 m bins of the room's perimeter (from its first corner) lie in a doorway's
-    opening (bin centre inside it): wall coverage leaves them out."""
+def _doorway_spans(rooms: list[Room], k: int, ring: np.ndarray) -> list[tuple[float, float, float]]:
+    """Each doorway of room ``k`` as (start, end) metres along its perimeter from the first corner,
+    and the height (metres) above which a room pixel over it shows what closes it: the wall over the
+    opening, or where a closed door (hung on either side) shuts it, the door above 0.3 m."""
+    room = rooms[k]
     lengths = np.hypot(*(np.roll(ring, -1, axis=0) - ring).T)
     start = np.concatenate([[0.0], np.cumsum(lengths)[:-1]])
+    out = []
+    for d in room.doorways:
+        a = float(start[d.wall] + d.center - d.width / 2)
+        here = room.opening_centre(d)
+        behind = rooms[d.to_room].doorways if 0 <= d.to_room < len(rooms) else []
+        shut = d.door == "closed" or any(
+            e.door == "closed" and e.to_room == k and math.dist(rooms[d.to_room].opening_centre(e), here) < d.width
+            for e in behind
+        )
+        out.append((a, a + d.width, 0.3 if shut else d.height + LINTEL_CLEARANCE))
+    return out
+
+
+def _doorway_bins(spans: list[tuple[float, float, float]], n_bins: int, perimeter: float) -> np.ndarray:
+    """Which 0.1 m bins of a room's perimeter (from its first corner) lie in a doorway's opening
+    (``_doorway_spans``; bin centre inside it): wall coverage leaves them out."""
     centres = (np.arange(n_bins) + 0.5) * perimeter / n_bins
     out = np.zeros(n_bins, bool)
-    for d in room.doorways:
-        a = start[d.wall] + d.center - d.width / 2
-        out |= (centres > a) & (centres < a + d.width)
+    for a, b, _ in spans:
+        out |= (centres > a) & (centres < b)
     return out
 
 

@@ -112,3 +112,22 @@ def room_of(rooms: list[Room], xy: np.ndarray, reach: float) -> np.ndarray:
         take = (d <= reach) & (d < best)
         best[take], out[take] = d[take], k
     return out
+
+
+def grid_graph(free: np.ndarray, cell: float):
+    """The 8-connected graph of a 2D raster's True cells (``free``, (H, W) bool) for shortest
+    walks: a sparse (H*W, H*W) CSR matrix over flat (row-major) cell indices, each edge weighted by
+    the distance between the two cells' centres (``cell`` metres per cell side)."""
+    from scipy.sparse import coo_matrix
+
+    (h, w), (ii, jj) = free.shape, np.nonzero(free)
+    rows, cols, weights = [], [], []
+    for di, dj in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        i2, j2 = ii + di, jj + dj
+        ok = (i2 < h) & (j2 >= 0) & (j2 < w)
+        ok[ok] = free[i2[ok], j2[ok]]
+        rows.append(ii[ok] * w + jj[ok])
+        cols.append(i2[ok] * w + j2[ok])
+        weights.append(np.full(int(ok.sum()), cell * math.hypot(di, dj)))
+    r, c, wt = (np.concatenate(v) for v in (rows, cols, weights))
+    return coo_matrix((np.r_[wt, wt], (np.r_[r, c], np.r_[c, r])), shape=(h * w, h * w)).tocsr()

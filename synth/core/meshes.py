@@ -186,8 +186,8 @@ def room_meshes(room: Room, wall_thickness: float = 0.1) -> dict[str, Mesh]:
     t, h = wall_thickness, room.height
     for i in range(n):
         length = float(np.linalg.norm(edges[i]))
-        along = edges[i] / length
-        out = np.array([along[1], -along[0]])  # outward normal of a CCW polygon
+        _, along, inward = wall_frame(room, i)
+        out = -inward
         turn = yaw_rotation(math.atan2(along[1], along[0]))
 
         def piece(a: float, b: float, z0: float, z1: float) -> Mesh:
@@ -263,6 +263,17 @@ def _ear_clip(poly: np.ndarray) -> np.ndarray:
             raise ValueError("footprint polygon is not simple and counter-clockwise")
     tris.append(tuple(idx))
     return np.array(tris, dtype=np.int64)
+
+
+SURFACE_SAMPLES = 2000  # points per object surface in :func:`surface_samples`
+
+
+def surface_samples(obj: SceneObject, asset_root: str = "") -> np.ndarray:
+    """``SURFACE_SAMPLES`` points spread uniformly by area over the object's mesh in its local
+    frame, (N, 3) metres: a fixed draw per object (seeded by its id), so the evidence's
+    ``ObjectEvidence.surface_seen`` and the programs' surface distances name the same points."""
+    pts, _ = sample_surface(local_mesh(obj, asset_root), SURFACE_SAMPLES, np.random.default_rng(obj.id))
+    return pts
 
 
 def sample_surface(mesh: Mesh, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

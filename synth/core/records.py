@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 from synth.core.scene import Episode
 
@@ -32,6 +32,18 @@ class QA(BaseModel):
     tolerance: float = 0.0
     definition: str = ""
     evidence_frames: list[int] = []  # frames in which every named object is visible
+    # a streaming question: asked at this frame, answered from the frames up to and including it
+    # only (``synth.programs.scene_api.prefix_episode``); None: about the whole video
+    query_frame: int | None = None
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler) -> dict[str, Any]:
+        """Every field; ``query_frame`` only where it is set (datasets without streaming
+        questions stay as they were, byte for byte)."""
+        data = handler(self)
+        if data.get("query_frame", 0) is None:
+            del data["query_frame"]
+        return data
 
 
 class FamilyGeneration(BaseModel):

@@ -434,6 +434,9 @@ class ObjectEvidence(Model):
     depth: list[float | None]  # median camera-space z of the visible pixels, metres
     cut: list[str]  # image borders the mask touches: a subset of "lrtb" ("" = none)
     extent: Extent | None = None  # (min, max) of the visible surface along local x, y, z, metres, all frames
+    # which of the object's surface samples (synth.core.meshes.surface_samples) the video shows: a
+    # visible pixel's surface point within SEEN_RADIUS of it in some frame; bits, numpy packbits order, base64
+    surface_seen: str | None = None
 
 
 class MotionEvidence(Model):
@@ -460,7 +463,7 @@ class StructureEvidence(Model):
     wall: list[int]
     ceiling: list[int]
     wall_coverage: float  # share of the footprint's perimeter (0.1 m bins) with wall pixels in some frame
-    wall_max_gap: float  # longest run of the perimeter no frame shows, metres
+    wall_max_gap: float  # longest run of the perimeter no frame shows, metres (in a doorway: the wall above it)
 
 
 class Evidence(Model):

@@ -235,14 +235,21 @@ def _last_boxed(text: str) -> str | None:
     return text[begin:]
 
 
-def final_answer(reply: str) -> str:
-    """The part of ``reply`` that states its final answer (see the module docstring); "" when the
-    reply was cut off while reasoning or says nothing."""
+def _after_reasoning(reply: str) -> str | None:
+    """What ``reply`` says after its last ``</think>``; None where a ``<think>`` is never closed
+    (the reply was cut off before answering)."""
     text = reply or ""
     if _THINK_CLOSE in text:
         text = text.rsplit(_THINK_CLOSE, 1)[1]
-    if _THINK_OPEN in text:
-        return ""  # reasoning never closed: cut off before answering
+    return None if _THINK_OPEN in text else text
+
+
+def final_answer(reply: str) -> str:
+    """The part of ``reply`` that states its final answer (see the module docstring); "" when the
+    reply was cut off while reasoning or says nothing."""
+    text = _after_reasoning(reply)
+    if text is None:
+        return ""
     marks = list(_ANSWER_MARK.finditer(text))
     if marks:
         first, *more = text[marks[-1].end() :].split("\n")
@@ -258,6 +265,14 @@ def final_answer(reply: str) -> str:
     for pattern, repl in _LATEX:
         answer = pattern.sub(repl, answer)
     return answer.strip(_DECORATION)
+
+
+def marked_answer(reply: str) -> bool:
+    r"""Whether ``reply`` marks its final answer ("Answer: ...", "the answer is ...", or
+    ``\boxed{...}``) after any reasoning, which it closed (``</think>``), rather than leaving the
+    reader to take its last line."""
+    text = _after_reasoning(reply)
+    return text is not None and (bool(_ANSWER_MARK.search(text)) or _last_boxed(text) is not None)
 
 
 def parse(reply: str, qa: QA) -> Parsed:

@@ -5,7 +5,9 @@ Each question goes out as one chat completion: a system line, then a user messag
 ``frames`` frames sampled evenly from the sample's video (JPEG data URLs, the longer side scaled
 to ``size`` pixels, as ``image_url`` content parts), then the question with its options
 (``synth.evaluation.prompt.prompt``). A question about one frame is sent with that frame among
-them (in place of the nearest) and names it by its place among those sent (:func:`shown`).
+them (in place of the nearest) and names it by its place among those sent (:func:`shown`). A
+streaming question (``QA.query_frame``, asked with ``synth eval --streaming``) is sent only frames
+up to and including its query frame, spread evenly over them: never one not yet seen at the query.
 Requests run ``concurrency`` at a time; timeouts, 429 and 5xx are retried with backoff
 (``synth.programs.llm.ChatClient``). Every reply is appended whole (reasoning included, as the
 endpoint sent it; ``synth.evaluation.answers`` reads its final answer) to the predictions file
@@ -68,9 +70,12 @@ def frame_url(frame: np.ndarray, size: int) -> str:
 
 
 def shown(item: Item, total: int, frames: int) -> tuple[list[int], Item]:
-    """The frames sent with ``item`` (``frames`` spread evenly over the video; for a question
-    about one frame, that frame in place of the nearest of them) and the item with its question
-    naming that frame by its place among those sent ("frame 3")."""
+    """The frames sent with ``item`` (``frames`` spread evenly over the video, or for a streaming
+    question over its frames up to its ``query_frame``; for a question about one frame, that frame
+    in place of the nearest of them) and the item with its question naming that frame by its
+    place among those sent ("frame 3")."""
+    if item.qa.query_frame is not None:
+        total = min(total, item.qa.query_frame + 1)
     indices = frame_indices(total, frames)
     if "frame" not in item.qa.slots:
         return indices, item

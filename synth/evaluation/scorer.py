@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from synth.evaluation.answers import Parsed, parse
 from synth.evaluation.items import Item
 from synth.evaluation.metrics import mean_relative_accuracy
-from synth.programs.family import Family
+from synth.programs.family import QA, Family
 from synth.programs.library import FAMILIES
 
 
@@ -66,15 +66,19 @@ class Scored:
     score: float
 
 
-def score_item(item: Item, reply: str | None) -> Scored:
-    qa = item.qa
+def qa_score(qa: QA, reply: str | None) -> tuple[Parsed, str, float]:
+    """How ``reply`` (None: no prediction) reads as an answer to ``qa``, the metric ("accuracy" or
+    "MRA") and the score in [0, 1] (module docstring)."""
     parsed = parse(reply, qa) if reply is not None else Parsed()
     if qa.abstain:
-        return Scored(item, reply, parsed, "accuracy", float(parsed.abstain))
+        return parsed, "accuracy", float(parsed.abstain)
     if qa.answer_type == "number":
-        value = None if parsed.abstain else parsed.number
-        return Scored(item, reply, parsed, "MRA", mean_relative_accuracy(value, qa.value))
-    return Scored(item, reply, parsed, "accuracy", float(not parsed.abstain and parsed.text == qa.answer))
+        return parsed, "MRA", mean_relative_accuracy(None if parsed.abstain else parsed.number, qa.value)
+    return parsed, "accuracy", float(not parsed.abstain and parsed.text == qa.answer)
+
+
+def score_item(item: Item, reply: str | None) -> Scored:
+    return Scored(item, reply, *qa_score(item.qa, reply))
 
 
 class Group(BaseModel):

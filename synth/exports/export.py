@@ -4,6 +4,7 @@ Layout of OUT::
 
     videos/{sample key}.mp4            the sample's video, as shipped (or, with --frames / --fps:)
     frames/{sample key}/{k:03d}.jpg    the shown frames (k: the frame's index in the video)
+    videos/{sample key}@{q:03d}.mp4    a prefix record's video: frames 0..q, re-encoded
     llava_video.json | sharegpt.json | qwen_vl.json    the records (a JSON list), written last
     dataset_info.json                  (sharegpt) LLaMA-Factory's declaration of the columns
     export.json                        what was exported, from where, how many records; the
@@ -13,7 +14,9 @@ What the model is shown is stated, never left to a trainer's defaults (``exports
 Qwen-VL video records carry ``nframes``; LLaMA-Factory and LLaVA-Video take the training
 arguments in ``export.json`` ``sampling.trainer`` (``video_fps``/``video_maxlen``,
 ``video_fps``/``frames_upbound``). Questions about one frame name it as the model sees it, and
-items whose evidence is not among the shown frames are dropped (``exports.recheck``).
+items whose evidence is not among the shown frames are dropped (``exports.recheck``). Streaming
+items (asked at query frame q, answered from the frames up to it) go into prefix records, whose
+media end at q (ids ``{key}@{q:03d}/...``); ``export.json`` counts them (``prefix_records``).
 
 Every path in a record is relative to OUT. Media are written atomically and kept when a rerun
 finds them complete, so an interrupted export resumes; the records file and ``export.json`` are
@@ -32,11 +35,11 @@ from pathlib import Path
 from synth.evaluation.items import iter_metas
 from synth.exports.formats import FORMATS, RECORDS_FILE, Media, dataset_info, record
 from synth.exports.recheck import recheck
-from synth.exports.sampling import Sampling, choose, fewer
+from synth.exports.sampling import Sampling, choose, fewer, under
 from synth.exports.tokens import MODELS, media_tokens, text_tokens
 from synth.programs.family import QA
 from synth.storage.dataset import DatasetError, read_manifest
-from synth.storage.media import decode_mp4, jpeg
+from synth.storage.media import decode_mp4, encode_mp4, jpeg
 
 SUMMARY = "export.json"
 
@@ -51,7 +54,7 @@ class ExportReport:
     summary: dict  # what export.json says
 
 
-def _write(path: Path, data: bytes, keep_existing: bool = False) -> None:
+def write_file(path: Path, data: bytes, keep_existing: bool = False) -> None:
     """Atomic write; ``keep_existing``: a medium already there at this size was written by an
     earlier, interrupted export of the same sample and is kept."""
     if keep_existing and path.exists() and path.stat().st_size == len(data):
@@ -69,12 +72,15 @@ def _frames(key: str, mp4: bytes, indices: tuple[int, ...], out: Path) -> tuple[
     paths = []
     for k in indices:
         rel = f"frames/{key}/{k:03d}.jpg"
-        _write(out / rel, jpeg(video[k], quality=92), keep_existing=True)
+        write_file(out / rel, jpeg(video[k], quality=92), keep_existing=True)
         paths.append(rel)
     return tuple(paths)
 
 
-def _prepare(out: Path, overwrite: bool, source: Path) -> None:
+def prepare_out(out: Path, overwrite: bool, source: Path, media: tuple[str, ...] = ("videos", "frames")) -> None:
+    """Make ``out`` ready for an export of ``source``: created, or emptied of a finished export
+    (``overwrite``), or an unfinished one holding only its ``media`` folders (resumed).
+    ``DatasetError`` for an ``out`` inside the dataset, a file, or another folder's contents."""
     if out.resolve() == source.resolve() or source.resolve() in out.resolve().parents:
         raise DatasetError(f"--out {out} must be outside the dataset {source}")
     if out.exists() and not out.is_dir():
@@ -83,7 +89,7 @@ def _prepare(out: Path, overwrite: bool, source: Path) -> None:
         if not overwrite:
             raise DatasetError(f"{out} already holds a finished export; pass --overwrite or choose another --out")
         shutil.rmtree(out)
-    elif out.exists() and any(p.name not in ("videos", "frames") for p in out.iterdir()):
+    elif out.exists() and any(p.name not in media for p in out.iterdir()):
         raise DatasetError(f"--out {out} is not empty and is not an unfinished synth export")
     out.mkdir(parents=True, exist_ok=True)
 
@@ -150,54 +156,75 @@ def export_dataset(
         raise ValueError(f"unknown model family {budget.model!r}; use one of {', '.join(MODELS)}")
     manifest = read_manifest(source)
     out = Path(out)
-    _prepare(out, overwrite, Path(source))
+    prepare_out(out, overwrite, Path(source))
     subset = frames is not None or fps is not None or budget is not None
-    clean_videos = {m.index: s.files["mp4"] for s, m in iter_metas(source, {"clean"})} if subset else {}
+    clean_videos: dict[int, bytes] = {}
+
+    def clean_video(meta) -> bytes | None:
+        """The clean video of a degraded variant's episode, where the auditor needs it."""
+        if meta.variant == "clean":
+            return None
+        if not clean_videos:
+            clean_videos.update({m.index: s.files["mp4"] for s, m in iter_metas(source, {"clean"})})
+        return clean_videos.get(meta.index)
+
     records, samples, questions = [], 0, 0
     dropped: Counter[tuple[str, str]] = Counter()
     trainer: dict | None = None
-    shown_counts, lowered, split, tokens = Counter(), 0, 0, []
+    shown_counts, lowered, split, tokens, prefixes = Counter(), 0, 0, [], 0
     for sample, meta in iter_metas(source, variants):
         if not meta.questions:
             continue
         video, size = meta.episode.video, (meta.episode.video.height, meta.episode.video.width)
-        sampling = choose(fmt, video.frames, video.fps, frames, fps)
-        if sampling.trainer and trainer not in (None, sampling.trainer):
-            sampling = fewer(fmt, sampling, len(sampling.indices))  # other trainer settings: a frame list
-        trainer = trainer or sampling.trainer or None
-        if budget is not None:
-            fitted = _fit(fmt, budget, sampling, size, meta.questions)
-            lowered += len(fitted.indices) < len(sampling.indices)
-            sampling = fitted
-        kept, lost = recheck(meta, sample.files, sampling, clean_videos.get(meta.index))
-        dropped.update(lost)
-        if not kept:
-            continue
-        samples += 1
-        shown_counts[len(sampling.indices)] += 1
-        if sampling.media == "frames":
-            media = Media(frames=_frames(meta.key, sample.files["mp4"], sampling.indices, out))
-        else:
-            rel = f"videos/{meta.key}.mp4"
-            _write(out / rel, sample.files["mp4"], keep_existing=True)
-            media = Media(video=rel, settings=sampling.record)
-        if per_sample:
-            groups = _groups(fmt, budget, sampling, size, kept)
-            split += len(groups) - 1
-            ids = [meta.key] if len(groups) == 1 else [f"{meta.key}#{k}" for k in range(len(groups))]
-        else:
-            groups, ids = [[q] for q in kept], [f"{meta.key}/{q.id}" for q in kept]
-        for record_id, qs in zip(ids, groups):
-            records.append(record(fmt, record_id, qs, media))
-            if budget is not None:
-                tokens.append(_record_tokens(fmt, budget.model, sampling, size, qs))
-        questions += len(kept)
+        # the whole video, then a prefix record per moment streaming items are asked at
+        moments = [None, *sorted({q.query_frame for q in meta.questions if q.query_frame is not None})]
+        exported = False
+        for moment in moments:
+            sampling = choose(fmt, video.frames if moment is None else moment + 1, video.fps, frames, fps)
+            if sampling.trainer and trainer not in (None, sampling.trainer):  # other trainer settings:
+                sampling = under(sampling, trainer) or fewer(fmt, sampling, len(sampling.indices))  # or a frame list
+            trainer = trainer or sampling.trainer or None
+            asked = [q for q in meta.questions if q.query_frame == moment]
+            if budget is not None and asked:
+                fitted = _fit(fmt, budget, sampling, size, asked)
+                lowered += len(fitted.indices) < len(sampling.indices)
+                sampling = fitted
+            audited = subset or moment is not None
+            kept, lost = recheck(meta, sample.files, sampling, clean_video(meta) if audited else None, moment)
+            dropped.update(lost)
+            if not kept:
+                continue
+            exported = True
+            key = meta.key if moment is None else f"{meta.key}@{moment:03d}"
+            shown_counts[len(sampling.indices)] += 1
+            if sampling.media == "frames":
+                media = Media(frames=_frames(meta.key, sample.files["mp4"], sampling.indices, out))
+            else:
+                rel = f"videos/{key}.mp4"
+                if moment is None:
+                    write_file(out / rel, sample.files["mp4"], keep_existing=True)
+                elif not (out / rel).exists():  # the video up to the query frame, re-encoded
+                    write_file(out / rel, encode_mp4(decode_mp4(sample.files["mp4"])[: moment + 1], video.fps))
+                media = Media(video=rel, settings=sampling.record)
+            if per_sample:
+                groups = _groups(fmt, budget, sampling, size, kept)
+                split += len(groups) - 1
+                ids = [key] if len(groups) == 1 else [f"{key}#{k}" for k in range(len(groups))]
+            else:
+                groups, ids = [[q] for q in kept], [f"{key}/{q.id}" for q in kept]
+            for record_id, qs in zip(ids, groups):
+                records.append(record(fmt, record_id, qs, media))
+                if budget is not None:
+                    tokens.append(_record_tokens(fmt, budget.model, sampling, size, qs))
+            questions += len(kept)
+            prefixes += len(groups) if moment is not None else 0
+        samples += exported
     if not records:
         raise DatasetError(f"{source} has no questions{' in the variants asked for' if variants else ''} to export")
     records_file = out / RECORDS_FILE[fmt]
-    _write(records_file, json.dumps(records, indent=1, ensure_ascii=False).encode())
+    write_file(records_file, json.dumps(records, indent=1, ensure_ascii=False).encode())
     if fmt == "sharegpt":
-        _write(out / "dataset_info.json", json.dumps(dataset_info(records_file.name, records), indent=2).encode())
+        write_file(out / "dataset_info.json", json.dumps(dataset_info(records_file.name, records), indent=2).encode())
     drops: dict[str, dict[str, int]] = defaultdict(dict)
     for (family, reason), n in sorted(dropped.items()):
         drops[family][reason] = n
@@ -210,6 +237,7 @@ def export_dataset(
         "samples": samples,
         "questions": questions,
         "per_sample": per_sample,
+        "prefix_records": prefixes,
         "sampling": {
             "frames": frames,
             "fps": fps,
@@ -229,5 +257,5 @@ def export_dataset(
         },
         "variants": sorted(variants) if variants else "all",
     }
-    _write(out / SUMMARY, json.dumps(summary, indent=2).encode())
+    write_file(out / SUMMARY, json.dumps(summary, indent=2).encode())
     return ExportReport(out, records_file, len(records), samples, questions, summary)

@@ -27,6 +27,7 @@ from synth.programs.family import QA
 FORMATS = ("llava-video", "sharegpt", "qwen-vl")
 RECORDS_FILE = {"llava-video": "llava_video.json", "sharegpt": "sharegpt.json", "qwen-vl": "qwen_vl.json"}
 DATASET_NAME = "synth"  # LLaMA-Factory's dataset_info.json key
+VSIBENCH = "vsibench"  # not a training format: VSI-Bench documents for lmms-eval (``synth.exports.vsibench``)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ video, 0-based, ascending):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -93,6 +93,19 @@ def choose(fmt: str, total: int, rate: float, frames: int | None = None, fps: fl
     if frames is not None:
         return Sampling("frames", tuple(frame_indices(total, frames)), total, rate)
     return _video(fmt, total, rate)
+
+
+def under(sampling: Sampling, trainer: dict) -> Sampling | None:
+    """``sampling`` under other trainer settings of its format (an export's, set once for all its
+    records) where they show the same frames: the same rate and a frame cap at least as high (a
+    shorter video, a streaming item's prefix, is shown whole); None where they do not."""
+    cap = {"video_maxlen", "frames_upbound"}
+    same_rate = trainer.get("video_fps") == sampling.trainer.get("video_fps") and set(trainer) == set(sampling.trainer)
+    if sampling.media != "video" or not same_rate:
+        return None
+    if any(trainer[k] < len(sampling.indices) for k in cap & set(trainer)):
+        return None
+    return replace(sampling, trainer=dict(trainer))
 
 
 def fewer(fmt: str, sampling: Sampling, frames: int) -> Sampling:

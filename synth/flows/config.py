@@ -135,6 +135,12 @@ class RunConfig(BaseModel):
     families: str | None = Field(
         None, description="also ask the compiled families in this folder (synth compile --out)"
     )
+    streaming: str = Field(
+        "",
+        description="families also asked at 3 moments of the video, each answered from the frames up to it "
+        "(streaming questions, QA.query_frame), comma-separated ids, e.g. object_counting,obj_appearance_order "
+        "(families whose YAML says streaming: true always are)",
+    )
     degradations: str = Field(
         "", description="extra variants, e.g. motion_blur:3,fog:2: one more sample per episode and variant"
     )
@@ -208,6 +214,17 @@ class RunConfig(BaseModel):
         native = NATIVE_RENDERER.get(simulator)
         if native and self.renderer.backend != native:
             raise ValueError(f"--simulator {simulator} scenes render in {native} only (--renderer {native})")
+        return self
+
+    @model_validator(mode="after")
+    def _streaming(self) -> RunConfig:
+        """Streaming ids name library families (compiled ones, with --families, are checked when
+        the run loads them)."""
+        from synth.programs.library import FAMILIES
+
+        unknown = [f for f in filter(None, (f.strip() for f in self.streaming.split(","))) if f not in FAMILIES]
+        if unknown and not self.families:
+            raise ValueError(f"--streaming names {', '.join(unknown)}: not a library family")
         return self
 
     @field_validator("degradations")

@@ -180,10 +180,14 @@ def degraded_variants(
 
 
 def families(cfg: RunConfig) -> dict:
-    """The library families plus the run's compiled ones."""
-    if not cfg.families:
-        return FAMILIES
-    return {**FAMILIES, **load_user_families(Path(cfg.families))}
+    """The library families plus the run's compiled ones, those ``cfg.streaming`` names marked
+    streaming; ValueError naming an id that is neither."""
+    found = {**FAMILIES, **load_user_families(Path(cfg.families))} if cfg.families else dict(FAMILIES)
+    for fid in filter(None, (f.strip() for f in cfg.streaming.split(","))):
+        if fid not in found:
+            raise ValueError(f"--streaming names {fid!r}, which is not a family (library: {', '.join(FAMILIES)})")
+        found[fid] = found[fid].model_copy(update={"streaming": True})
+    return found
 
 
 def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:

@@ -17,5 +17,6 @@ PRESETS: dict[str, dict] = {
         "duration": 60.0,
         "video": {"fps": 4.0},
         "dynamic_share": 0.0,
+        "streaming": "object_counting,obj_appearance_order",
     },
 }

@@ -54,7 +54,7 @@ from shapely.ops import unary_union
 
 from synth.core.camera import camera_center, horizontal_fov, look_at, vertical_fov
 from synth.core.evidence import ROOM_REACH
-from synth.core.geometry import door_leaf, footprint, room_of
+from synth.core.geometry import door_leaf, footprint, room_of, wall_frame
 from synth.core.scene import (
     PASSABLE,
     ROOM_ID,
@@ -100,8 +100,10 @@ MAX_SPOTS = 3  # look-around spots per room
 EXTRA_SPOT_SHARE = 0.85  # an extra spot only while the fastest tour takes at most this share of the video
 VIEW_MARGIN = math.radians(8)  # a wall counts as in view this far inside the horizontal field of view
 WALL_BIN = 0.1  # metres of wall perimeter per coverage bin
+VIEW_DISTANCE = 1.0  # metres: a wall counts as seen from this far or further (nearer, bare wall fills the view)
 PAUSE = (0.25, 1.0, 2.0)  # seconds: shortest, usual and long pause in a look-around
 TURN_RATE = (0.95 * MAX_TURN_RATE, math.radians(40), math.radians(20))  # look-around: fastest, usual, slow
+HOLD = 0.1  # metres past a doorway's approach point from which the path runs straight through it
 STEP = 0.05  # metres between samples of a walk and between checks of a segment
 
 
@@ -136,6 +138,7 @@ class TourStats:
     path_length: float  # metres, summed over frame-to-frame camera moves
     max_speed: float  # m/s between consecutive frames
     max_yaw_rate: float  # degrees per second between consecutive frames
+    facing_wall: float  # share of frames whose view straight ahead meets a wall within VIEW_DISTANCE
 
 
 def passages(scene: Scene) -> list[Passage]:
@@ -147,10 +150,7 @@ def passages(scene: Scene) -> list[Passage]:
             continue
         here = np.asarray(scene.rooms[i].opening_centre(d))
         there = np.asarray(scene.rooms[j].opening_centre(e))
-        a = np.asarray(scene.rooms[i].footprint[d.wall], float)
-        b = np.asarray(scene.rooms[i].footprint[(d.wall + 1) % len(scene.rooms[i].footprint)], float)
-        along = (b - a) / np.linalg.norm(b - a)
-        normal = np.array([along[1], -along[0]])  # out of room i (counter-clockwise footprint)
+        normal = -wall_frame(scene.rooms[i], d.wall)[2]  # out of room i
         out.append(Passage(i, j, (here + there) / 2, normal, float(abs((there - here) @ normal))))
     return out
 
@@ -175,11 +175,15 @@ def blocks(scene: Scene) -> list[Polygon]:
     return [footprint(box) for box in [o.box for o in obstacles(scene)] + leaves]
 
 
+def _floor(scene: Scene, links: list[Passage]) -> Polygon:
+    """The rooms and the floor through the doorways ``links``, as one outline."""
+    return unary_union([Polygon(r.footprint) for r in scene.rooms] + [_strip(scene, p) for p in links])
+
+
 def tour_free_space(scene: Scene, links: list[Passage], clearance: float = CLEARANCE + PLAN_MARGIN) -> Polygon:
     """Where the camera may be on a tour: rooms and passable doorway strips shrunk by
     ``clearance``, :func:`blocks` grown by it."""
-    floor = unary_union([Polygon(r.footprint) for r in scene.rooms] + [_strip(scene, p) for p in links])
-    return floor.buffer(-clearance).difference(unary_union([b.buffer(clearance) for b in blocks(scene)]))
+    return _floor(scene, links).buffer(-clearance).difference(unary_union([b.buffer(clearance) for b in blocks(scene)]))
 
 
 # ------------------------------------------------------------------------------ the grid
@@ -474,10 +478,8 @@ def _wall_bins(room: Room) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ring = np.asarray(room.footprint, float)
     pts, outs, low = [], [], []
     for k in range(len(ring)):
-        a, b = ring[k], ring[(k + 1) % len(ring)]
-        length = float(np.linalg.norm(b - a))
-        along = (b - a) / length
-        inward = np.array([-along[1], along[0]])
+        a, along, inward = wall_frame(room, k)
+        length = float(np.linalg.norm(ring[(k + 1) % len(ring)] - a))
         t = (np.arange(int(math.ceil(length / WALL_BIN))) + 0.5) * (length / math.ceil(length / WALL_BIN))
         pts.append(a + t[:, None] * along + 0.02 * inward)
         outs.append(np.tile(-inward, (len(t), 1)))
@@ -555,12 +557,15 @@ class _RoomView:
         self.sight = self.in_sight(self.cand)
 
     def in_sight(self, cams: np.ndarray) -> np.ndarray:
-        """(P, B): bin ``b`` is in sight from ``cams[p]`` (``_in_sight``), faces it, and the
-        view reaches ``SEEN_ABOVE`` up its wall (over a doorway: far enough to see the wall above)."""
+        """(P, B): bin ``b`` is in sight from ``cams[p]`` (``_in_sight``), faces it, lies at least
+        ``VIEW_DISTANCE`` away (a look-around never turns to a wall at arm's length: it shows
+        nothing but the wall) and the view reaches ``SEEN_ABOVE`` up its wall (over a doorway: far
+        enough to see the wall above)."""
         rel = self.bins[None] - cams[:, None]
         facing = (rel * self.outs[None]).sum(-1) > 0
-        reach = self.eye + np.linalg.norm(rel, axis=-1) * self.rise >= self.low + SEEN_ABOVE
-        return _in_sight(cams, self.bins, self.blockers, self.eye, self.rise) & facing & reach
+        far = np.linalg.norm(rel, axis=-1)
+        reach = self.eye + far * self.rise >= self.low + SEEN_ABOVE
+        return _in_sight(cams, self.bins, self.blockers, self.eye, self.rise) & facing & reach & (far >= VIEW_DISTANCE)
 
     def first_spot(self, doors: list[np.ndarray], half: float) -> np.ndarray:
         """The spot that sees at least ``SPOT_SHARE`` of the most wall bins any candidate sees and, among
@@ -843,8 +848,15 @@ class _Planner:
             pieces.append(self.grid.path(r0, here, near, f"room {r0} ({_name(self.scene, r0)})"))
             here = far
         pieces.append(self.grid.path(rb, here, sb, f"room {rb} ({_name(self.scene, rb)})"))
-        # each room's part is shortcut on its own: the doorway crossings stay as planned
-        pts = np.vstack([_shortcut(piece, self.free) for piece in pieces])
+        # each room's part is shortcut on its own: the doorway crossings stay as planned, a
+        # point HOLD metres past each approach point keeping corner cutting off the crossing
+        parts = [_shortcut(piece, self.free) for piece in pieces]
+        for k in range(len(parts) - 1):
+            near, far = parts[k][-1], parts[k + 1][0]
+            u = (far - near) / max(float(np.linalg.norm(far - near)), 1e-9)
+            parts[k] = np.vstack([parts[k], near + HOLD * u])
+            parts[k + 1] = np.vstack([far - HOLD * u, parts[k + 1]])
+        pts = np.vstack(parts)
         walk = _Walk(_round_corners(pts, self.free))
         if not shapely.contains_xy(self.strict, walk.pts[:, 0], walk.pts[:, 1]).all():
             raise NoCameraPath(f"the walk from room {ra} to room {rb} comes closer than {CLEARANCE} m to an obstacle")
@@ -1005,7 +1017,9 @@ def camera_track(frames: list[Frame]) -> tuple[np.ndarray, np.ndarray]:
 def tour_stats(plan: Plan, scene: Scene) -> TourStats:
     """What a tour did, from its frames: per room the seconds the camera spent in it (frames
     whose camera stands in it, as ``synth.core.evidence.camera_rooms`` counts them, over the
-    frame rate) and whether it entered; path length; top speed and yaw rate between frames."""
+    frame rate) and whether it entered; path length; top speed and yaw rate between frames; the
+    share of frames facing a wall at close range (the line ``VIEW_DISTANCE`` straight ahead leaves
+    the rooms and the doorways between them)."""
     pos, head = camera_track(plan.frames)
     dt = np.diff([f.time for f in plan.frames])
     fps = 1.0 / float(np.median(dt)) if len(dt) else 1.0
@@ -1016,9 +1030,13 @@ def tour_stats(plan: Plan, scene: Scene) -> TourStats:
         for k, r in enumerate(scene.rooms)
         for n in [(where == k).sum()]
     ]
+    floor = _floor(scene, passages(scene))
+    ahead = pos[:, :2] + VIEW_DISTANCE * np.column_stack([np.cos(head), np.sin(head)])
+    facing = ~shapely.covers(floor, shapely.linestrings(np.stack([pos[:, :2], ahead], axis=1)))
     return TourStats(
         rooms=rooms,
         path_length=round(float(steps.sum()), 3),
         max_speed=round(float((steps / dt).max()) if len(dt) else 0.0, 3),
         max_yaw_rate=round(math.degrees(float((np.abs(np.diff(head)) / dt).max())) if len(dt) else 0.0, 2),
+        facing_wall=round(float(facing.mean()), 3),
     )

@@ -20,6 +20,7 @@ from synth.core.records import AnswerType
 
 SlotKind = Literal["object", "frame", "category", "choice"]
 Distractors = Literal["seen", "movable", "supporters"]
+CategoryPool = Literal["unambiguous", "seen"]
 ANSWER_TYPES: tuple[str, ...] = get_args(AnswerType)
 SLOT_KINDS: tuple[str, ...] = get_args(SlotKind)
 ABSTAIN = "cannot be determined from the video"
@@ -71,6 +72,28 @@ class Family(BaseModel):
     # that could be the answer: ones that can move, ones something stands on), so that no option
     # is ruled out by what it is
     distractors: Distractors = "seen"
+    # VSI-Bench (issue #28): the slots whose values make an item's options, listed in the question
+    # -- object slots (an object answer: the options are the objects they name, "which of these
+    # four") or category slots (a multiple choice answer: an order of their values, "chair, table,
+    # sofa, lamp", the wrong options other orders); empty: fixed ``options``, or objects per
+    # ``symmetric`` and ``distractors``
+    option_slots: tuple[str, ...] = ()
+    # which categories a category slot takes: those of the seen, unambiguously described objects
+    # (one drawn per episode), or every category with a seen object, each a candidate ("seen")
+    category_pool: CategoryPool = "unambiguous"
+    # streaming (issue #28): each item is asked again at several moments of the video, answered from
+    # the frames up to each (``QA.query_frame``; ``generate.streaming_items``)
+    streaming: bool = False
+    # object slots the program picks (VSI-Bench's route planning picks the landmarks of a route):
+    # called without them it returns ``{"answer": ..., slot: object id, ...}``; called with them
+    # (re-answered, recomputed) it answers only for those, the same dict
+    chosen_slots: tuple[str, ...] = ()
+    # multiple choice: how many of ``options`` an item offers (the answer and others drawn at
+    # random, as VSI-Bench's four of its route plans); 0: every option
+    offer: int = 0
+    # slot bindings tried per episode (a program that drops most, as route planning does for
+    # objects not standing on the floor, needs more)
+    candidates: int = Field(16, ge=1, le=256)
     tags: tuple[str, ...] = ()
     definition: str = ""
     provenance: dict[str, str] = Field(default_factory=dict)
@@ -131,7 +154,17 @@ class Family(BaseModel):
                 raise ValueError(f"choice slot {name!r} needs a list of at least two values")
         if extra := sorted(set(self.slot_values) - {s for s, k in self.slots.items() if k == "choice"}):
             raise ValueError(f"slot_values given for {extra}, which are not choice slots")
-        if self.answer_type == "multiple choice" and len(self.options) < 2:
+        if self.option_slots:
+            kinds = {self.slots.get(s) for s in self.option_slots}
+            if len(self.option_slots) < 2 or not (
+                (kinds == {"object"} and self.answer_type == "object")
+                or (kinds == {"category"} and self.answer_type == "multiple choice" and not self.options)
+            ):
+                raise ValueError(
+                    "option_slots names two or more object slots (an object answer) or category slots"
+                    " (a multiple choice answer without fixed options)"
+                )
+        elif self.answer_type == "multiple choice" and len(self.options) < 2:
             raise ValueError("a multiple choice family needs options (at least two)")
         if self.answer_type != "multiple choice" and self.options:
             raise ValueError("options only apply to multiple choice families")
@@ -145,6 +178,10 @@ class Family(BaseModel):
             raise ValueError(f"balance_by names {bad}, which are not choice slots")
         if self.balance_by and self.answer_type not in ("multiple choice", "yes/no"):
             raise ValueError("balance_by needs a fixed set of answers (multiple choice or yes/no)")
+        if bad := [s for s in self.chosen_slots if self.slots.get(s) != "object"]:
+            raise ValueError(f"chosen_slots names {bad}, which are not object slots")
+        if self.offer and not (self.answer_type == "multiple choice" and 2 <= self.offer <= len(self.options)):
+            raise ValueError("offer is a number of a multiple choice family's fixed options (at least two)")
         if self.distractors != "seen" and self.answer_type != "object":
             raise ValueError("distractors only apply to object answers")
         return self
@@ -156,6 +193,15 @@ class Family(BaseModel):
 
     def object_slots(self) -> list[str]:
         return [s for s, k in self.slots.items() if k == "object"]
+
+    def drawn_slots(self) -> list[str]:
+        """The object slots a generator draws (all but ``chosen_slots``)."""
+        return [s for s in self.object_slots() if s not in self.chosen_slots]
+
+    @property
+    def orders(self) -> bool:
+        """The answer is an order of the option slots' categories (``option_slots``)."""
+        return bool(self.option_slots) and self.answer_type == "multiple choice"
 
 
 class FamilySpec(Family):

@@ -20,9 +20,8 @@ from synth.core.scene import Episode
 from synth.programs.family import ABSTAIN, FLOOR, QA, Family, plural
 from synth.programs.library import FAMILIES
 from synth.programs.sandbox import Outcome, SandboxPool, Task
-from synth.programs.scene_api import SceneAPI
+from synth.programs.scene_api import SceneAPI, prefix_episode
 
-CANDIDATES_PER_FAMILY = 16
 DISTRACTORS = 3
 
 
@@ -75,7 +74,7 @@ def check_answer(family: Family, value, api: SceneAPI) -> str | None:
     elif family.answer_type == "yes/no":
         ok = value in ("yes", "no")
     elif family.answer_type == "multiple choice":
-        ok = value in family.options
+        ok = isinstance(value, str) if family.orders else value in family.options
     else:
         ok = isinstance(value, int) and not isinstance(value, bool) and (value == 0 or value in api.object_ids())
     return None if ok else f"answer {value!r} is not a valid {family.answer_type}"
@@ -102,7 +101,7 @@ def _render_slots(family: Family, slots: dict, episode: Episode) -> dict[str, st
         elif kind == "frame":
             out[name] = str(v + 1)
         elif kind == "category":
-            out[name] = plural(v)
+            out[name] = v if name in family.option_slots else plural(v)  # options name categories as such
         else:
             out[name] = v
     return out
@@ -111,7 +110,9 @@ def _render_slots(family: Family, slots: dict, episode: Episode) -> dict[str, st
 def _bindings(family: Family, api: SceneAPI, objects: list[int], rng: np.random.Generator) -> list[dict]:
     """Candidate slot values: object tuples in random order, each with a frame that shows them,
     random categories and choice values; every combination of the ``balance_by`` choice values."""
-    obj_slots = family.object_slots()
+    if family.category_pool == "seen" or len(family.drawn_slots()) > 3:
+        return _drawn_bindings(family, api, objects, rng)
+    obj_slots = family.drawn_slots()
     contexts = [
         dict(zip(family.balance_by, c)) for c in itertools.product(*(family.slot_values[b] for b in family.balance_by))
     ]
@@ -123,7 +124,7 @@ def _bindings(family: Family, api: SceneAPI, objects: list[int], rng: np.random.
     rng.shuffle(pools)
     out = []
     cats = sorted({api.object(o).category for o in objects})
-    for ids in pools[: CANDIDATES_PER_FAMILY * 4]:
+    for ids in pools[: family.candidates * 4]:
         slots = dict(zip(obj_slots, ids))
         for name, kind in family.slots.items():
             if kind == "frame":  # a frame that shows every named object, uncut by the border where one does
@@ -141,7 +142,7 @@ def _bindings(family: Family, api: SceneAPI, objects: list[int], rng: np.random.
                 slots[name] = values[int(rng.integers(len(values)))]
         else:
             out += [{**slots, **context} for context in contexts]
-        if len(out) >= CANDIDATES_PER_FAMILY * len(contexts):
+        if len(out) >= family.candidates * len(contexts):
             break
     return out
 
@@ -180,8 +181,16 @@ def _choices(
     family: Family, correct: str, slots: dict, episode: Episode, seen: list[int], rng: np.random.Generator
 ) -> list[str] | None:
     """The options asked, in order, the abstention last; None when no wrong option is available."""
-    if family.answer_type == "multiple choice":
+    if family.option_slots:
+        options = _slot_options(family, correct, slots, episode, rng)
+        if options is None:
+            return None
+    elif family.answer_type == "multiple choice":
         options = list(family.options)
+        if family.offer:
+            wrong = [o for o in options if o != correct]
+            picks = rng.permutation(len(wrong))[: family.offer - (correct != ABSTAIN)]
+            options = [*([] if correct == ABSTAIN else [correct]), *(wrong[i] for i in picks)]
     elif family.answer_type == "object":
         if family.symmetric and family.object_slots() and correct != ABSTAIN:  # choose among the named objects
             options = [_describe(episode, slots[s]) for s in family.object_slots()]
@@ -196,6 +205,52 @@ def _choices(
         return []
     rng.shuffle(options)
     return [*options, ABSTAIN]
+
+
+# -- VSI-Bench (issue #28): drawn bindings, options made from the slots -------------------------------
+def _drawn_bindings(family: Family, api: SceneAPI, objects: list[int], rng: np.random.Generator) -> list[dict]:
+    """Candidate slot values for families with four or more object slots or ``category_pool="seen"``
+    (object and category slots only): distinct objects drawn at random (every ordered tuple of
+    four or more is too many to enumerate); each category with a seen object once for a single
+    category slot, distinct ones drawn at random for several."""
+    obj_slots = family.drawn_slots()
+    cat_slots = [s for s, k in family.slots.items() if k == "category"]
+    if len(family.object_slots()) + len(cat_slots) != len(family.slots):
+        raise ValueError(f"{family.id}: drawn bindings take object and category slots only")
+    pool = api.object_ids() if family.category_pool == "seen" else objects
+    cats = sorted({api.object(o).category for o in pool if api.seen(o)})
+    if len(objects) < len(obj_slots) or len(cats) < len(cat_slots):
+        return []
+    n = family.candidates * 4
+    if len(cat_slots) == 1 and not obj_slots:
+        return [{cat_slots[0]: cats[i]} for i in rng.permutation(len(cats))[:n]]
+    out, drawn = [], set()
+    for _ in range(n):
+        ids = [int(x) for x in rng.choice(objects, len(obj_slots), replace=False)] if obj_slots else []
+        names = [cats[i] for i in rng.choice(len(cats), len(cat_slots), replace=False)] if cat_slots else []
+        key = (tuple(sorted(ids)) if family.symmetric else tuple(ids), tuple(names))
+        if key not in drawn:
+            drawn.add(key)
+            out.append({**dict(zip(obj_slots, ids)), **dict(zip(cat_slots, names))})
+    return out
+
+
+def _slot_options(
+    family: Family, correct: str, slots: dict, episode: Episode, rng: np.random.Generator
+) -> list[str] | None:
+    """The options of a family with ``option_slots``: the objects they name, or orders of their
+    categories (the answer and ``DISTRACTORS`` other orders drawn at random, "a, b, c, d"); None
+    when the answer is not one of them."""
+    values = [slots[s] for s in family.option_slots]
+    if not family.orders:
+        options = [_describe(episode, v) for v in values]
+        return options if correct in (*options, ABSTAIN) else None
+    orders = [", ".join(p) for p in itertools.permutations(values)]
+    if correct != ABSTAIN and correct not in orders:
+        return None
+    wrong = [o for o in orders if o != correct]
+    picks = rng.permutation(len(wrong))[: DISTRACTORS + (correct == ABSTAIN)]
+    return [*([] if correct == ABSTAIN else [correct]), *(wrong[i] for i in picks)]
 
 
 def distractor_pool(family: Family, episode: Episode, seen: list[int]) -> list[int]:
@@ -232,14 +287,18 @@ def generate_questions(
     outcomes = pool.run(episode.model_dump_json(), [Task(f.source, s) for f, s in plan])
     valid: dict[str, list] = defaultdict(list)
     for (family, slots), out in zip(plan, outcomes):
-        reason = _problem(family, out, api)
+        reason = _problem(family, out, api, slots)
         report.candidates[family.id] += 1
         if reason == "n/a":
             report.why[family.id][out.why or "no answer"] += 1
         elif reason:
             report.rejected[family.id].append(reason)
-        elif rngs[family.id].random() < family.keep.get(answer_text(family, out.value, episode)[0], 1.0):
-            valid[family.id].append((slots, out.value))
+        else:
+            value, chosen = split_answer(family, out.value, slots)
+            if chosen and not set(chosen.values()) <= set(seen):
+                report.why[family.id]["picks an object described like another"] += 1
+            elif rngs[family.id].random() < family.keep.get(answer_text(family, value, episode)[0], 1.0):
+                valid[family.id].append(({**slots, **chosen}, value))
 
     items: list[QA] = []
     for family in families.values():
@@ -266,17 +325,91 @@ def generate_questions(
             if qa is not None:
                 items.append(qa)
         report.asked[family.id] += sum(1 for q in items if q.family == family.id)
+    if any(f.streaming for f in families.values()):
+        streamed = streaming_items(episode, items, pool, families)
+        report.asked.update(Counter(q.family for q in streamed))
+        items += streamed
     return items
 
 
-def _problem(family: Family, out: Outcome, api: SceneAPI) -> str | None:
+QUERIES = 3  # moments at which a streaming question is asked again
+
+
+def query_frames(num_frames: int, count: int = QUERIES) -> list[int]:
+    """The frames at which a streaming question is asked: ``count`` spread evenly before the end
+    of the video (at a quarter, half and three quarters of ``num_frames`` for 3), each once."""
+    return sorted({max(0, round(num_frames * (k + 1) / (count + 1)) - 1) for k in range(count)})
+
+
+def streaming_items(episode: Episode, items: list[QA], pool: SandboxPool, families: dict[str, Family]) -> list[QA]:
+    """The answered items of streaming families (``Family.streaming``) asked again at each of
+    ``query_frames``: the same question and options, answered by the same program on the episode
+    cut at that frame (``prefix_episode``; its ``query_frame``, id ``{id}@{frame}``), where the
+    prefix gives an answer of the family's type that is among the options and shows every object
+    the question names; its evidence frames are the prefix's. Ordered by item, then frame."""
+    by_program = {f.program_id: f for f in families.values() if f.streaming}
+    base = [q for q in items if q.program_id in by_program and not q.abstain and q.query_frame is None]
+    found: dict[str, list[QA]] = defaultdict(list)
+    for frame in query_frames(len(episode.frames)) if base else []:
+        prefix = prefix_episode(episode, frame)
+        api = SceneAPI(prefix)
+        outs = pool.run(prefix.model_dump_json(), [Task(by_program[q.program_id].source, q.slots) for q in base])
+        for qa, out in zip(base, outs):
+            family = by_program[qa.program_id]
+            objs = [qa.slots[s] for s in family.object_slots()]
+            if _problem(family, out, api, qa.slots) or not all(api.seen(o) for o in objs):
+                continue
+            text, number = answer_text(family, split_answer(family, out.value, qa.slots)[0], episode)
+            if qa.choices and text not in qa.choices:
+                continue
+            evidence = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in objs)]
+            update = {"answer": text, "value": number, "evidence_frames": evidence, "query_frame": frame}
+            found[qa.id].append(qa.model_copy(update={"id": f"{qa.id}@{frame}", **update}))
+    return [q for qa in base for q in found[qa.id]]
+
+
+def _run_at_queries(
+    episode: Episode, items: list[QA], tasks: list[Task], pool: SandboxPool
+) -> list[tuple[Outcome, SceneAPI]]:
+    """Each task run (in order) on the episode as its item's question sees it: the whole video,
+    or cut at its ``query_frame``; with the ``SceneAPI`` of that view."""
+    out: list = [None] * len(items)
+    for frame in dict.fromkeys(q.query_frame for q in items):
+        view = episode if frame is None else prefix_episode(episode, frame)
+        at = [k for k, q in enumerate(items) if q.query_frame == frame]
+        api = SceneAPI(view)
+        for k, outcome in zip(at, pool.run(view.model_dump_json(), [tasks[k] for k in at])):
+            out[k] = (outcome, api)
+    return out
+
+
+def _problem(family: Family, out: Outcome, api: SceneAPI, slots: dict) -> str | None:
     if not out.ok:
         return out.error
     if out.value is None:
         return "n/a"
     if not out.deterministic:
         return "not deterministic"
-    return check_answer(family, out.value, api)
+    value, chosen = split_answer(family, out.value, slots)
+    if value is None:
+        return f"answer {out.value!r} does not give the answer and the objects {list(family.chosen_slots)} it picks"
+    if bad := [o for o in chosen.values() if not (isinstance(o, int) and o in api.object_ids() and api.seen(o))]:
+        return f"picks objects {bad} that are not seen objects"
+    return check_answer(family, value, api)
+
+
+def split_answer(family: Family, value, slots: dict) -> tuple[object, dict]:
+    """A program's answer and the objects it picked for ``Family.chosen_slots`` (slot -> id): for
+    other families ``value`` itself and {}; for those, the dict's "answer" and its chosen slots,
+    or (None, {}) where the dict lacks one or names other objects than ``slots`` already hold."""
+    if not family.chosen_slots:
+        return value, {}
+    if not isinstance(value, dict) or set(value) != {"answer", *family.chosen_slots}:
+        return None, {}
+    chosen = {k: value[k] for k in family.chosen_slots}
+    if any(k in slots and slots[k] != v for k, v in chosen.items()):
+        return None, {}
+    return value["answer"], chosen
 
 
 def _qa(family, slots, text, number, episode, api, seen, rng, n, abstain=False) -> QA | None:
@@ -314,24 +447,21 @@ def reanswer(
     its own visibility): each program runs again; where the variant no longer shows what the
     question needs (an object not seen, or no answer), the item becomes an abstention."""
     by_program = {f.program_id: f for f in (families or FAMILIES).values()}
-    api = SceneAPI(episode)
     live = [q for q in items if not q.abstain]
-    outs = pool.run(
-        episode.model_dump_json(),
-        [Task(by_program[q.program_id].source, q.slots) for q in live],
-    )
+    outs = _run_at_queries(episode, live, [Task(by_program[q.program_id].source, q.slots) for q in live], pool)
     answers = {q.id: out for q, out in zip(live, outs)}
     result = []
     for q in items:
         family = by_program[q.program_id]
         objs = [q.slots[s] for s in family.object_slots()]
-        out = answers.get(q.id)
-        if q.abstain or out is None:
+        if q.abstain or q.id not in answers:
             result.append(q)
             continue
+        out, api = answers[q.id]
         text = number = None
-        if out.ok and out.value is not None and check_answer(family, out.value, api) is None:
-            text, number = answer_text(family, out.value, episode)
+        value = split_answer(family, out.value, q.slots)[0] if out.ok else None
+        if value is not None and check_answer(family, value, api) is None:
+            text, number = answer_text(family, value, episode)
         if text is None or not all(api.seen(o) for o in objs) or (q.choices and text not in q.choices):
             result.append(
                 q.model_copy(update={"answer": ABSTAIN, "value": None, "abstain": True, "evidence_frames": []})
@@ -361,19 +491,16 @@ def recompute(
         else:
             tasks.append(Task(family.source, qa.slots))
             owners.append((qa, family))
-    for (qa, family), out in zip(owners, pool.run(episode.model_dump_json(), tasks)):
+    for (qa, family), (out, api) in zip(owners, _run_at_queries(episode, [q for q, _ in owners], tasks, pool)):
+        value = split_answer(family, out.value, qa.slots)[0] if out.ok else None
         if qa.abstain:
-            if (
-                out.ok
-                and out.value is not None
-                and (not qa.choices or answer_text(family, out.value, episode)[0] in qa.choices)
-            ):
+            if value is not None and (not qa.choices or answer_text(family, value, episode)[0] in qa.choices):
                 problems.append(f"{qa.id}: abstention, but the video shows every object and the program answers")
             continue
-        if not out.ok or out.value is None:
+        if value is None:
             problems.append(f"{qa.id}: program gave no answer ({out.error or 'not applicable'})")
             continue
-        text, number = answer_text(family, out.value, episode)
+        text, number = answer_text(family, value, episode)
         if (text, number) != (qa.answer, qa.value):
             problems.append(f"{qa.id}: shipped answer {qa.answer!r}, recomputed {text!r}")
         if not all(api.seen(qa.slots[s]) for s in family.object_slots()):

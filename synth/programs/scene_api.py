@@ -66,6 +66,34 @@ class Projection:
     depth: float  # camera-space z, metres (negative: behind the camera)
 
 
+@dataclass(frozen=True)
+class RoomShown:
+    """What the video shows of one room of the scene (``SceneAPI.rooms_shown``)."""
+
+    index: int  # in the scene's rooms
+    function: str  # "kitchen", ... ("" when the source does not say)
+    frames: int  # frames showing at least the visibility rule's minimum of its floor, wall and ceiling pixels
+    floor_seen: bool
+    wall_max_gap: float  # metres of its wall perimeter in the longest stretch no frame shows
+    area: float  # floor area, square metres
+    neighbours: tuple[int, ...] = ()  # the rooms a doorway joins it to (indices in the scene's rooms)
+
+
+def _box_gap(a, b) -> float:
+    """Smallest distance between two boxes (``Box3D``, upright or nearly: their floor-plane
+    outlines and height ranges), metres; 0 where they touch or overlap."""
+    from synth.core.geometry import footprint
+
+    horizontal = footprint(a).distance(footprint(b))
+    (za0, za1), (zb0, zb1) = ((bx.center[2] - bx.size[2] / 2, bx.center[2] + bx.size[2] / 2) for bx in (a, b))
+    return math.hypot(horizontal, max(0.0, zb0 - za1, za0 - zb1))
+
+
+# ``SceneAPI.walk`` (VSI-Bench's route planning)
+WALK_CLEARANCE = 0.25  # metres a walk keeps from walls and furniture
+WALK_CELL = 0.1  # metres: the walking grid
+WALK_REACH = 0.3  # metres beyond WALK_CLEARANCE from an object's footprint where a walk starts or ends beside it
+WALK_DETOUR, WALK_SLACK = 1.3, 0.5  # a walk is at most 1.3 times the distance between the centres + 0.5 m
 MOTION_CONSISTENCY = 0.5  # a motion shows when at most half of the surface a static object would show matches
 MOTION_MIN_POINTS = 50  # surface points needed to compare before and after
 FACE_TOLERANCE = 0.05  # metres (at most 10% of the object's height): a visible surface this close to a face shows it
@@ -83,6 +111,8 @@ class SceneAPI:
         self._poses = [{p.id: p for p in f.object_poses} for f in episode.frames]
         self._vis = {v.id: v.pixels for v in episode.visibility}
         self._why = ""
+        self._samples: dict = {}  # object id -> local surface points; (id, pose) -> world points and KD-tree
+        self._walks: dict = {}  # "grid"; ("beside", id): its cells; ("from", id): walks from it; (a, b): walk()
         ev = episode.evidence
         self._ev = {o.id: o for o in ev.objects} if ev else {}
         self._motion_ev = {m.id: m for m in ev.motions} if ev else {}
@@ -270,13 +300,7 @@ class SceneAPI:
 
     def surface_distance(self, a: int, b: int, frame: int = 0) -> float:
         """Smallest distance between the two objects' (tight) 3D boxes at ``frame``, metres (0 if they touch)."""
-        from synth.core.geometry import footprint
-
-        boxes = [self._objects[i].box.at(self._poses[frame][i]) for i in (a, b)]
-        horizontal = footprint(boxes[0]).distance(footprint(boxes[1]))
-        (za0, za1), (zb0, zb1) = ((bx.center[2] - bx.size[2] / 2, bx.center[2] + bx.size[2] / 2) for bx in boxes)
-        vertical = max(0.0, zb0 - za1, za0 - zb1)
-        return math.hypot(horizontal, vertical)
+        return _box_gap(*(self._objects[i].box.at(self._poses[frame][i]) for i in (a, b)))
 
     # -- camera ------------------------------------------------------------------------
     def camera(self, frame: int) -> CameraInfo:
@@ -304,3 +328,299 @@ class SceneAPI:
 
     def room_height(self) -> float:
         return self._ep.scene.room.height
+
+    # -- VSI-Bench directions, routes and rooms (issue #28) -----------------------------------
+    def centre_uncertainty(self, object_id: int) -> float:
+        """How far (metres, in the floor plane) the centre of what the video shows of the object
+        can lie from its box centre: the unseen share of its box along its local x and y
+        (``extent_seen``), halved and combined; half the box's diagonal when it is not seen. A
+        direction measured from centres within this of the true ones is off by at most
+        asin(sum of the two uncertainties / distance)."""
+        sx, sy, _ = self.extent_seen(object_id)
+        dx, dy, _ = self._objects[object_id].box.size
+        return math.hypot((1.0 - sx) * dx, (1.0 - sy) * dy) / 2
+
+    def standing_turn(self, a: int, b: int, c: int) -> tuple[float, float] | None:
+        """VSI-Bench's relative direction, "standing by ``a``, facing ``b``": the turn (degrees,
+        -180..180, counter-clockwise seen from above, so positive is to the left) from the
+        direction a -> b to the direction a -> c, floor plane, box centres; and its margin
+        (degrees): 10 plus the most the unseen parts of the three objects could turn the two
+        directions (``centre_uncertainty``). None, with the reason given to ``drop``, where an
+        object moves, b or c stands within 1 m of a, or so little of them is seen that a centre
+        could lie half their distance off."""
+        if any(self.motion(o) is not None for o in (a, b, c)):
+            return self.drop("moves")
+        pa, pb, pc = (self.object(o).center for o in (a, b, c))
+        ra, rb, rc = (self.centre_uncertainty(o) for o in (a, b, c))
+        fx, fy = pb[0] - pa[0], pb[1] - pa[1]
+        tx, ty = pc[0] - pa[0], pc[1] - pa[1]
+        to_b, to_c = math.hypot(fx, fy), math.hypot(tx, ty)
+        if to_b < 1.0 or to_c < 1.0:
+            return self.drop("too close")
+        if (ra + rb) / to_b > 0.5 or (ra + rc) / to_c > 0.5:
+            return self.drop("too little of it seen")
+        margin = 10 + math.degrees(math.asin((ra + rb) / to_b) + math.asin((ra + rc) / to_c))
+        return math.degrees(math.atan2(fx * ty - fy * tx, fx * tx + fy * ty)), margin
+
+    # walk: the shortest walk from beside object a to beside b on the free floor (the rooms and the
+    # doorways a walker gets through, WALK_CLEARANCE from walls, door leaves and every piece of
+    # furniture or hung thing: synth.planning.tour.tour_free_space) on a WALK_CELL grid, 8-connected;
+    # beside an object: a free cell within WALK_REACH of its footprint grown by WALK_CLEARANCE. It
+    # counts where it is at most WALK_DETOUR times the distance between the box centres plus
+    # WALK_SLACK (0 for objects side by side). Boxes as the scene places them (before any motion).
+    # Kept out of the docstring: the compiler's prompt is the docstrings, within a small model's context.
+    def walk(self, a: int, b: int) -> float | None:
+        """Metres of the shortest walk on the free floor from beside object ``a`` to beside ``b``
+        (VSI-Bench's "go forward until"), where it is nearly straight; None otherwise."""
+        key = (min(a, b), max(a, b))
+        if key not in self._walks:
+            starts = [self._beside(o) for o in key]
+            if not all(len(c) for c in starts):
+                self._walks[key] = None
+            else:
+                length = float(self._walk_from(key[0])[starts[1]].min())
+                centres = [self._objects[o].box.center for o in key]
+                straight = math.dist(centres[0][:2], centres[1][:2])
+                ok = length <= WALK_DETOUR * straight + WALK_SLACK
+                self._walks[key] = length if ok else None
+        return self._walks[key]
+
+    def _walk_grid(self):
+        """The free floor as grid cells (bool raster), their 8-connected graph (CSR, metres) over
+        flat cell indices, and the cells' centres (N, 2) (cached)."""
+        if "grid" not in self._walks:
+            import numpy as np
+            import shapely
+
+            from synth.core.geometry import grid_graph
+            from synth.planning.tour import passages, tour_free_space
+
+            scene = self._ep.scene
+            free = tour_free_space(scene, passages(scene), WALK_CLEARANCE)
+            x0, y0, x1, y1 = free.bounds if not free.is_empty else (0.0, 0.0, 0.0, 0.0)
+            gx, gy = np.meshgrid(np.arange(x0, x1 + WALK_CELL, WALK_CELL), np.arange(y0, y1 + WALK_CELL, WALK_CELL))
+            grid = shapely.contains_xy(free, gx, gy)
+            graph = grid_graph(grid, WALK_CELL)
+            self._walks["grid"] = (grid, graph, np.stack([gx.ravel(), gy.ravel()], 1))
+        return self._walks["grid"]
+
+    def _walk_from(self, object_id: int):
+        """Metres of the shortest walk from beside the object to every grid cell (cached)."""
+        from scipy.sparse.csgraph import dijkstra
+
+        if ("from", object_id) not in self._walks:
+            _, graph, _ = self._walk_grid()
+            self._walks[("from", object_id)] = dijkstra(graph, indices=self._beside(object_id), min_only=True)
+        return self._walks[("from", object_id)]
+
+    def _beside(self, object_id: int):
+        """Flat indices of the free cells within ``WALK_REACH`` of the object's footprint (cached)."""
+        import numpy as np
+        import shapely
+
+        from synth.core.geometry import footprint
+
+        if ("beside", object_id) not in self._walks:
+            grid, _, xy = self._walk_grid()
+            near = footprint(self._objects[object_id].box).buffer(WALK_CLEARANCE + WALK_REACH)
+            self._walks[("beside", object_id)] = np.flatnonzero(
+                grid.ravel() & shapely.contains_xy(near, xy[:, 0], xy[:, 1])
+            )
+        return self._walks[("beside", object_id)]
+
+    def room_holding(self, object_id: int, frame: int = 0) -> tuple[int, float]:
+        """The room whose footprint holds the object's box centre at ``frame`` (index in the
+        scene's rooms, as ``rooms_shown``; -1: none, e.g. in a doorway) and how far inside it
+        the centre is, metres (0 for -1)."""
+        from shapely.geometry import Point, Polygon
+
+        centre = Point(self._poses[frame][object_id].position[:2])
+        for k, room in enumerate(self._ep.scene.rooms):
+            outline = Polygon(room.footprint)
+            if outline.contains(centre):
+                return k, float(outline.exterior.distance(centre))
+        return -1, 0.0
+
+    # -- VSI-Bench measurement (issue #28) ----------------------------------------------------
+    @property
+    def fps(self) -> float:
+        """Frames per second of the video (frame ``i`` shows at ``i / fps`` seconds)."""
+        return self._ep.fps
+
+    def category_first_seen(self, category: str) -> int:
+        """First frame in which some object of the category is visible (``is_visible``), or -1."""
+        firsts = [self.first_seen(o.id) for o in self._ep.scene.objects if o.category == category]
+        return min((f for f in firsts if f >= 0), default=-1)
+
+    def category_first_glimpsed(self, category: str) -> int:
+        """First frame with any pixel of some object of the category, or -1."""
+        firsts = [self.first_glimpsed(o.id) for o in self._ep.scene.objects if o.category == category]
+        return min((f for f in firsts if f >= 0), default=-1)
+
+    def mesh_distance(self, a: int, b: int, frame: int = 0) -> float:
+        """Distance between the closest points of the two objects' surfaces as rendered (their
+        meshes, posed as at ``frame``), metres: the smallest distance between ``SURFACE_SAMPLES``
+        points spread evenly (by area, a fixed draw per object) over each surface and its
+        vertices, so within about half the points' spacing (1-3 cm for furniture) of the exact one."""
+        tree, _ = self._surface_samples(a, frame)
+        return float(tree.query(self._surface_samples(b, frame)[1])[0].min())
+
+    def _surface_samples(self, object_id: int, frame: int):
+        """A KD-tree over points on the object's surface posed as at ``frame``, and the points
+        (N, 3), world frame (cached per pose: the scene is read-only)."""
+        from scipy.spatial import cKDTree
+
+        from synth.core.geometry import local_to_world
+
+        pose = self._poses[frame][object_id]
+        key = (object_id, tuple(pose.position), tuple(pose.rotation))
+        if key not in self._samples:
+            world = local_to_world(self._local_samples(object_id), pose)
+            self._samples[key] = (cKDTree(world), world)
+        return self._samples[key]
+
+    def _local_samples(self, object_id: int):
+        """The object's fixed surface samples (``synth.core.meshes.surface_samples``) followed by
+        its mesh's vertices, (N, 3), in its own frame (cached)."""
+        import numpy as np
+
+        from synth.core.meshes import local_mesh, surface_samples
+
+        if object_id not in self._samples:
+            obj, root = self._objects[object_id], self._ep.scene.asset_root
+            self._samples[object_id] = np.concatenate([surface_samples(obj, root), local_mesh(obj, root).vertices])
+        return self._samples[object_id]
+
+    # seen_mesh_distance: metres between the surface samples of each object that a visible pixel's
+    # surface point comes within 2 cm of in some frame (ObjectEvidence.surface_seen), posed as at
+    # ``frame``; at least mesh_distance up to the samples' spacing; when the two agree, the video
+    # shows the closest points (a floor lamp whose base the bed hides does not count: its shade and
+    # pole do, farther off). Kept out of the docstring: the compiler's prompt is the docstrings.
+    def seen_mesh_distance(self, a: int, b: int, frame: int = 0) -> float:
+        """``mesh_distance`` between the surface parts the video shows; inf if either shows none."""
+        from scipy.spatial import cKDTree
+
+        from synth.core.evidence import surface_seen_mask
+        from synth.core.geometry import local_to_world
+        from synth.core.meshes import SURFACE_SAMPLES
+
+        parts = []
+        for i in (a, b):
+            seen = surface_seen_mask(self._evidence(i))
+            if seen is None or not seen.any():
+                return math.inf
+            local = self._local_samples(i)[:SURFACE_SAMPLES][seen]
+            parts.append(local_to_world(local, self._poses[frame][i]))
+        return float(cKDTree(parts[0]).query(parts[1])[0].min())
+
+    def seen_surface_distance(self, a: int, b: int, frame: int = 0) -> float:
+        """``surface_distance`` between the parts of the two boxes the video shows: each object's
+        box cut down to the extent of its visible surface over the video (``ObjectEvidence.extent``,
+        in its own frame), posed as at ``frame``; metres, inf when either has no visible surface.
+        It is at least ``surface_distance``; when the two agree, what the video shows of each
+        object reaches the closest points."""
+        import numpy as np
+
+        from synth.core.geometry import local_to_world
+        from synth.core.scene import Box3D
+
+        boxes = []
+        for i in (a, b):
+            ext = self._evidence(i).extent
+            if ext is None:
+                return math.inf
+            pose = self._poses[frame][i]
+            mid = local_to_world(np.array([[(lo + hi) / 2 for lo, hi in ext]]), pose)[0]
+            size = tuple(max(hi - lo, 1e-4) for lo, hi in ext)
+            boxes.append(Box3D(center=tuple(float(x) for x in mid), size=size, rotation=pose.rotation))
+        return _box_gap(*boxes)
+
+    def rooms_shown(self) -> tuple[RoomShown, ...]:
+        """Per room of the scene (index in the scene's rooms), what the video shows of it: its
+        frames that show its structure (floor, walls, ceiling: at least the visibility rule's
+        minimum of pixels), whether its floor is seen (``structure_seen``'s rule), the longest
+        stretch of its walls no frame shows, its floor area and the rooms a doorway joins it to; ()
+        when the scene declares no rooms."""
+        from shapely.geometry import Polygon
+
+        ev = self._require_evidence()
+        joined = [(i, j) for i, j, _, _ in self._ep.scene.connections()]
+        structures = [ev.structure] if ev.structure is not None else list(ev.rooms)
+        out = []
+        for s in structures:
+            room = self._ep.scene.rooms[s.room]
+            shown = [f + w + c >= self._min_px for f, w, c in zip(s.floor, s.wall, s.ceiling)]
+            out.append(
+                RoomShown(
+                    index=s.room,
+                    function=room.function,
+                    frames=sum(shown),
+                    floor_seen=sum(p >= self._min_px for p in s.floor) >= self._min_frames,
+                    wall_max_gap=s.wall_max_gap,
+                    area=Polygon(room.footprint).area,
+                    neighbours=tuple(
+                        sorted({j for i, j in joined if i == s.room} | {i for i, j in joined if j == s.room})
+                    ),
+                )
+            )
+        return tuple(out)
+
+
+def prefix_episode(episode: Episode, query_frame: int) -> Episode:
+    """The episode as its frames 0..``query_frame`` (inclusive) show it: what a streaming question
+    (``QA.query_frame``) is answered from; a program sees it through ``SceneAPI`` as any episode.
+
+    Every per-frame quantity (frames, visible pixels, actions, the evidence's masks, depths, room
+    pixels and camera rooms) is cut at the query frame. What the shipped evidence holds only over
+    the whole video is withheld rather than guessed: each object's visible extent and seen surface
+    samples (None), a room's
+    wall coverage (0, its longest unseen stretch the whole perimeter) and a motion compared with a
+    frame after the query (not seen). ValueError for a frame outside the video."""
+    n = len(episode.frames)
+    if not 0 <= query_frame < n:
+        raise ValueError(f"query frame {query_frame} is outside the video's {n} frames")
+    if query_frame == n - 1:
+        return episode
+    k = query_frame + 1
+    update: dict = {
+        "frames": episode.frames[:k],
+        "video": episode.video.model_copy(update={"frames": k}),
+        "visibility": [v.model_copy(update={"pixels": v.pixels[:k]}) for v in episode.visibility],
+        "actions": [a for a in episode.actions if a.frame <= query_frame],
+    }
+    ev = episode.evidence
+    if ev is not None:
+        cut = ("box", "centroid", "depth", "cut")
+        rooms = episode.scene.rooms
+
+        def structure(s):
+            ring = rooms[s.room].footprint if s.room < len(rooms) else []
+            perimeter = sum(math.dist(p, q) for p, q in zip(ring, [*ring[1:], *ring[:1]]))
+            return s.model_copy(
+                update={
+                    "floor": s.floor[:k],
+                    "wall": s.wall[:k],
+                    "ceiling": s.ceiling[:k],
+                    "wall_coverage": 0.0,
+                    "wall_max_gap": round(perimeter, 3),
+                }
+            )
+
+        update["evidence"] = ev.model_copy(
+            update={
+                "objects": [
+                    o.model_copy(update={**{c: getattr(o, c)[:k] for c in cut}, "extent": None, "surface_seen": None})
+                    for o in ev.objects
+                ],
+                "motions": [
+                    m
+                    if max(m.before, m.after) <= query_frame
+                    else m.model_copy(update={"after": -1, "consistency": 1.0, "shift_px": 0.0, "points": 0})
+                    for m in ev.motions
+                ],
+                "structure": None if ev.structure is None else structure(ev.structure),
+                "rooms": [structure(s) for s in ev.rooms],
+                "camera_room": ev.camera_room[:k],
+            }
+        )
+    return episode.model_copy(update=update)

@@ -180,7 +180,7 @@ def verify_program(
     reference answers is allowed (it only loses items, and at most half of them); answering
     where the reference returns None (question ambiguous or not applicable) is a disagreement.
     """
-    from synth.programs.generate import check_answer
+    from synth.programs.generate import check_answer, split_answer
 
     try:
         compile_program(source, f"<{spec.id}>")
@@ -203,6 +203,11 @@ def verify_program(
         return Check(False, "it is not deterministic: two runs gave different answers", summary=summary)
     values = [o.value for o in outcomes]
     for (k, b), v, api in zip(where, values, apis):
+        if v is not None and family.chosen_slots:
+            v = split_answer(family, v, b)[0]
+            if v is None:
+                bad = f'a dict of "answer" and {list(family.chosen_slots)}'
+                return Check(False, f"on {_where(k, b)}: it must return {bad}", summary=summary)
         if v is not None and (bad := check_answer(family, v, api)):
             return Check(False, f"on {_where(k, b)}: {bad}; it must return {answer_spec(spec)}", summary=summary)
     answered = [v for v in values if v is not None]

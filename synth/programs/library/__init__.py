@@ -41,6 +41,22 @@ ORDER = (
     "goal_aiming",
     "action_distance",
     "action_side",
+    # VSI-Bench (issue #28): measurement
+    "object_counting",
+    "object_abs_distance",
+    "object_size_estimation",
+    "room_size_estimation",
+    "object_rel_distance",
+    "obj_appearance_order",
+    # VSI-Bench (issue #28): directions, routes, rooms
+    "object_rel_direction_easy",
+    "object_rel_direction_medium",
+    "object_rel_direction_hard",
+    "rooms_visited",
+    "larger_room",
+    "route_planning",
+    "object_room",
+    "object_room_size",
 )
 
 FAMILIES: dict[str, Family] = load_families(Path(__file__).parent, ORDER)
