@@ -17,6 +17,7 @@ from synth.evaluation.reward import Rewards, compute_score, ground_truth, reply_
 from synth.evaluation.scorer import score_item
 from synth.programs.family import ABSTAIN, QA
 from tests.field import run_oracle
+from tests.standin_model import wrong_reply
 
 
 def _qa(**kw) -> QA:
@@ -133,22 +134,10 @@ def test_reward_command(tiny_dataset, tmp_path, capsys):
         main(["reward", str(root), "--predictions", str(preds), "--format-weight", "-1"])
 
 
-def _corrupted(qa: QA) -> str:
-    """A reply that is wrong for ``qa``: another option, the other of yes/no, a number ten times
-    off, or an answer where the video shows none."""
-    if qa.abstain:
-        return next(c for c in qa.choices if c != ABSTAIN) if qa.choices else "Answer: 7"
-    if qa.answer_type == "number":
-        return f"Answer: {qa.value * 10 + 10:g}"
-    if qa.answer_type == "yes/no":
-        return "no" if qa.answer == "yes" else "yes"
-    return next(c for c in qa.choices if c not in (qa.answer, ABSTAIN))
-
-
 def test_every_familys_own_answers_earn_1_and_corrupted_ones_0(tiny_dataset):
     items = read_items(tiny_dataset[0])
     families = {i.qa.family for i in items}
     assert len(families) > 10
     for i in items:
         assert reward(i, expected_reply(i.qa)) == 1.0, i.id
-        assert reward(i, _corrupted(i.qa)) == 0.0, (i.id, _corrupted(i.qa))
+        assert reward(i, wrong_reply(i.qa)) == 0.0, (i.id, wrong_reply(i.qa))

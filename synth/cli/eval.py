@@ -53,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     from synth.evaluation.chart import save_chart
     from synth.evaluation.items import iter_metas, parse_variants, read_items, sample_items
     from synth.evaluation.scorer import family_tags, format_report, read_predictions, score
+    from synth.programs.difficulty import Adaptation
     from synth.programs.family_io import load_user_families
+    from synth.storage.dataset import read_manifest
     from synth.storage.s3 import local_dataset
 
     root = local_dataset(args.dir)
@@ -101,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.dir} has only streaming questions: pass --streaming")
     families = load_user_families(args.families) if args.families else None
     report = score(items, read_predictions(predictions), family_tags(families))
+    adapted = read_manifest(root)["config"].get("adaptation")  # a run made --adapt-from: its weights, for the next
+    report = report.model_copy(update={"adaptation": Adaptation.model_validate(adapted) if adapted else None})
     print(format_report(report))
     stem = predictions.with_suffix("")
     report_path = args.report or stem.with_name(stem.name + ".report.json")

@@ -11,6 +11,26 @@ from pydantic import BaseModel, ConfigDict, model_serializer
 from synth.core.scene import Episode
 
 AnswerType = Literal["yes/no", "multiple choice", "number", "object"]
+Level = Literal["easy", "medium", "hard"]
+LEVELS: tuple[Level, ...] = ("easy", "medium", "hard")
+
+
+class Difficulty(BaseModel):
+    """How hard one item is, measured from the evidence its answer rests on (issue #32); the
+    family's ``levels`` (``synth.programs.difficulty.Levels``) turn one of these into ``level``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    level: Level
+    # the program's measured quantity over the family's threshold (>= 1 for an asked item; the
+    # smallest over its ``scene.margin`` checks): pixel separation, depth or distance gap, angle
+    # from a direction's border, ...; None: the program compares against no threshold
+    margin: float | None = None
+    seen: float | None = None  # smallest share of a named object's surface the video shows (0-1); None: no object
+    look_alikes: int = 0  # seen objects of a named object's category the item does not name
+    span: int = 0  # frames between the first frames showing the named objects (0: one object, or all at once)
+    count: int | None = None  # what the answer counts (objects, a route's steps), where it counts
+    severity: int = 0  # the degradation's severity (1-5) of the sample's video; 0: the clean video
 
 
 class QA(BaseModel):
@@ -35,14 +55,16 @@ class QA(BaseModel):
     # a streaming question: asked at this frame, answered from the frames up to and including it
     # only (``synth.programs.scene_api.prefix_episode``); None: about the whole video
     query_frame: int | None = None
+    difficulty: Difficulty | None = None  # None: an abstention, or a dataset made before issue #32
 
     @model_serializer(mode="wrap")
     def _dump(self, handler) -> dict[str, Any]:
-        """Every field; ``query_frame`` only where it is set (datasets without streaming
-        questions stay as they were, byte for byte)."""
+        """Every field; ``query_frame`` and ``difficulty`` only where they are set (datasets
+        without them stay as they were, byte for byte)."""
         data = handler(self)
-        if data.get("query_frame", 0) is None:
-            del data["query_frame"]
+        for optional in ("query_frame", "difficulty"):
+            if optional in data and data[optional] is None:
+                del data[optional]
         return data
 
 

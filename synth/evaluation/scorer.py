@@ -8,7 +8,8 @@ scores 0. A group's ``score`` is the mean item score; the overall score is the m
 over the replies that abstain, and over the items whose expected answer is the abstention.
 
 Breakdowns: per family, per family tag (static, dynamic, temporal, camera, metric, ...), per
-degradation type and severity (severity 0 is the clean video).
+difficulty level (overall and per family: ``QA.difficulty``), per degradation type and severity
+(severity 0 is the clean video).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from synth.core.records import LEVELS
 from synth.evaluation.answers import Parsed, parse
 from synth.evaluation.items import Item
 from synth.evaluation.metrics import mean_relative_accuracy
+from synth.programs.difficulty import Adaptation
 from synth.programs.family import QA, Family
 from synth.programs.library import FAMILIES
 
@@ -106,6 +109,25 @@ class Report(BaseModel):
     families: dict[str, Group]
     tags: dict[str, Group]
     degradations: dict[str, dict[int, Group]]  # type -> severity -> group; "clean" -> {0: ...}
+    # per difficulty level (issue #32; items without one, abstentions, under UNRATED), overall and per family
+    levels: dict[str, Group] = {}
+    family_levels: dict[str, dict[str, Group]] = {}
+    adaptation: Adaptation | None = None  # the weights the scored dataset was made with (--adapt-from), if any
+
+
+UNRATED = "unrated"  # the level key of items without a difficulty (abstentions, older datasets)
+
+
+def level_of(qa: QA) -> str:
+    """An item's difficulty level, or ``UNRATED``."""
+    return qa.difficulty.level if qa.difficulty else UNRATED
+
+
+def _by_level(rows: list[Scored]) -> dict[str, Group]:
+    found = defaultdict(list)
+    for r in rows:
+        found[level_of(r.item.qa)].append(r)
+    return {lv: _group(found[lv]) for lv in (*LEVELS, UNRATED) if found[lv]}
 
 
 def _group(rows: list[Scored]) -> Group:
@@ -158,6 +180,8 @@ def score(items: Iterable[Item], predictions: dict[str, str], tags: dict[str, tu
         families=families,
         tags={t: _group(v) for t, v in sorted(by_tag.items())},
         degradations={d: {s: _group(v) for s, v in sorted(sev.items())} for d, sev in sorted(by_deg.items())},
+        levels=_by_level(rows),
+        family_levels={f: _by_level(v) for f, v in sorted(by_family.items())},
     )
 
 
@@ -174,6 +198,7 @@ def format_report(report: Report) -> str:
 
     lines = ["per family", head, *(row(f, g) for f, g in report.families.items())]
     lines += ["", "per tag", head, *(row(t, g) for t, g in report.tags.items())]
+    lines += ["", "per difficulty level", head, *(row(lv, g) for lv, g in report.levels.items())]
     lines += ["", "per degradation (severity)", head]
     lines += [
         row(f"{d} {s}" if d != "clean" else d, g) for d, sev in report.degradations.items() for s, g in sev.items()

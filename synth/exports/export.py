@@ -170,6 +170,7 @@ def export_dataset(
 
     records, samples, questions = [], 0, 0
     dropped: Counter[tuple[str, str]] = Counter()
+    levels: Counter[tuple[str, str]] = Counter()  # exported items per (family, difficulty level)
     trainer: dict | None = None
     shown_counts, lowered, split, tokens, prefixes = Counter(), 0, 0, [], 0
     for sample, meta in iter_metas(source, variants):
@@ -217,6 +218,7 @@ def export_dataset(
                 if budget is not None:
                     tokens.append(_record_tokens(fmt, budget.model, sampling, size, qs))
             questions += len(kept)
+            levels.update((q.family, q.difficulty.level if q.difficulty else "unrated") for q in kept)
             prefixes += len(groups) if moment is not None else 0
         samples += exported
     if not records:
@@ -246,6 +248,10 @@ def export_dataset(
             "trainer": trainer or {},
         },
         "dropped": {"total": sum(dropped.values()), "per_family": drops},
+        # the exported items per family and difficulty level (QA.difficulty; the sample JSON has each item's)
+        "levels": {
+            f: {lv: n for (g, lv), n in sorted(levels.items()) if g == f} for f in sorted({f for f, _ in levels})
+        },
         "budget": None
         if budget is None
         else {

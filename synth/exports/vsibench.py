@@ -20,7 +20,8 @@ Layout of OUT::
 
 Evaluate with ``HF_HOME=OUT lmms-eval --include_path OUT --tasks synth_vsibench --model ...``
 (``docs/vsibench.md``). A document also carries ``video`` (its path relative to OUT) and
-``synth_id`` (the item's id in synth's predictions files, ``SAMPLE_KEY/QUESTION_ID``).
+``synth_id`` (the item's id in synth's predictions files, ``SAMPLE_KEY/QUESTION_ID``) and ``synth_level`` (its
+difficulty level, ``QA.difficulty``).
 
 Which items (:func:`question_type`): those of families whose id is a VSI-Bench question type,
 and of the families in :data:`MATCHING`, whose definition answers VSI-Bench's question of that
@@ -126,7 +127,8 @@ def document(item: Item, scene_name: str, fps: float) -> dict | str:
             return f"a {qa.answer_type} answer without options for a multiple-choice question type"
         letters = dict(zip(choices, LETTERS))
         doc |= {"options": [f"{letters[c]}. {c}" for c in choices], "ground_truth": letters[qa.answer]}
-    return doc | {"video": f"{VIDEO_ROOT}/{DATASET}/{scene_name}.mp4", "synth_id": item.id}
+    level = qa.difficulty.level if qa.difficulty else None
+    return doc | {"video": f"{VIDEO_ROOT}/{DATASET}/{scene_name}.mp4", "synth_id": item.id, "synth_level": level}
 
 
 def task_yaml() -> str:

@@ -21,12 +21,15 @@ from synth.backends.registry import (
     default_source,
 )
 from synth.core.scene import VideoSpec, VisibilityRule
+from synth.evaluation.adapt import BAND, adapt, read_report
 from synth.flows.presets import PRESETS
 from synth.planning.tour import ROOM_SECONDS
+from synth.programs.difficulty import Adaptation
 
 RENDERER = "renderer"
 SOURCE = "source"
 TAG = "simulator"  # the tag of ``RunConfig.source``: which scene source
+COMPUTED = ("adaptation",)  # fields the configuration computes (no flag)
 TAGS = ("backend", TAG)  # nested settings with another tag are replaced, not merged
 DEFAULT_SIMULATOR = default_source().simulator
 # the source options a configuration held at its top level before ``source`` (every older run.json)
@@ -150,6 +153,33 @@ class RunConfig(BaseModel):
         "can be answered without the video (iterative bias pruning, synth/evaluation/baselines.py)",
     )
     samples_per_shard: int = Field(64, ge=1, description="samples per WebDataset shard")
+    adapt_from: str = Field(
+        "",
+        description="a synth eval report (JSON) of some model: steer this run's families and difficulty levels "
+        "toward the accuracy band (synth/evaluation/adapt.py); the weights are recorded in the manifest",
+    )
+    adapt_band: tuple[float, float] = Field(BAND, description="target accuracy band of --adapt-from, e.g. 0.4,0.7")
+    # computed from adapt_from when the configuration is made (not an option: no flag, no form field)
+    adaptation: Adaptation | None = None
+
+    @field_validator("adapt_band", mode="before")
+    @classmethod
+    def _band(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = tuple(float(x) for x in v.split(","))
+        if len(v) != 2 or not 0 <= v[0] < v[1] <= 1:
+            raise ValueError("adapt_band must be two fractions LOW,HIGH with 0 <= LOW < HIGH <= 1, e.g. 0.4,0.7")
+        return v
+
+    @model_validator(mode="after")
+    def _adaptation(self) -> RunConfig:
+        """Reads ``adapt_from`` once: the weights it gives, kept with the configuration."""
+        if self.adapt_from and self.adaptation is None:
+            report, digest = read_report(self.adapt_from)
+            object.__setattr__(self, "adaptation", adapt(report, digest, self.adapt_band))
+        elif not self.adapt_from and self.adaptation is not None:
+            raise ValueError("adaptation is computed from adapt_from; give the report instead")
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -332,6 +362,8 @@ def _leaves(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> dict[str, F
                         out[leaf] = Flag((RENDERER, leaf), g, (known.backends if known else ()) + (backend,))
         elif name == SOURCE and not prefix:
             out.update(_source_leaves(f))
+        elif name in COMPUTED and not prefix:
+            continue
         elif isinstance(ann, type) and issubclass(ann, BaseModel):
             out.update(_leaves(ann, (*prefix, name)))
         else:

@@ -206,6 +206,7 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:
         abstention_share=cfg.abstention_share,
         report=report,
         families=asked,
+        adaptation=cfg.adaptation,
     )
     key = episode_key(rendered.index)
     common = {"index": rendered.index, "seed": rendered.seed, "config": cfg.sample_settings()}
@@ -216,7 +217,7 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:
     samples = [build_sample(meta, rendered.media)]
     for v in rendered.variants:
         degraded = Episode.model_validate_json(v.episode_json)
-        items = reanswer(degraded, questions, pool, asked)
+        items = reanswer(degraded, questions, pool, asked, severity=int(v.name.rsplit("-", 1)[1]))
         meta = SampleMeta(
             key=f"{key}-{v.name}", variant=v.name, episode=degraded, questions=items, degradation=v.record, **common
         )

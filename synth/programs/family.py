@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from synth.core.records import QA as QA  # the items families produce (defined with the sample records)
 from synth.core.records import AnswerType
+from synth.programs.difficulty import Levels
 
 SlotKind = Literal["object", "frame", "category", "choice"]
 Distractors = Literal["seen", "movable", "supporters"]
@@ -94,6 +95,9 @@ class Family(BaseModel):
     # slot bindings tried per episode (a program that drops most, as route planning does for
     # objects not standing on the floor, needs more)
     candidates: int = Field(16, ge=1, le=256)
+    # difficulty levels (issue #32): thresholds on one measure of ``Difficulty`` (default: the
+    # program's ``scene.margin`` over 1.5 medium, over 3 easy)
+    levels: Levels = Levels()
     tags: tuple[str, ...] = ()
     definition: str = ""
     provenance: dict[str, str] = Field(default_factory=dict)

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from synth.core.records import Difficulty
 from synth.core.scene import Episode
+from synth.programs.difficulty import Adaptation, measure
 from synth.programs.family import ABSTAIN, FLOOR, QA, Family, plural
 from synth.programs.library import FAMILIES
 from synth.programs.sandbox import Outcome, SandboxPool, Task
@@ -271,8 +273,11 @@ def generate_questions(
     abstention_share: float = 0.1,
     families: dict[str, Family] | None = None,
     report: GenerationReport | None = None,
+    adaptation: Adaptation | None = None,
 ) -> list[QA]:
-    """Up to ``per_family`` verified questions per family, plus abstention items."""
+    """Up to ``per_family`` verified questions per family, plus abstention items; each answered
+    item with its ``Difficulty``. ``adaptation`` (an adapted run) scales a family's questions and
+    keeps its candidates with a probability per difficulty level."""
     families = families or FAMILIES
     report = report or GenerationReport()
     api = SceneAPI(episode)
@@ -298,14 +303,17 @@ def generate_questions(
             if chosen and not set(chosen.values()) <= set(seen):
                 report.why[family.id]["picks an object described like another"] += 1
             elif rngs[family.id].random() < family.keep.get(answer_text(family, value, episode)[0], 1.0):
-                valid[family.id].append(({**slots, **chosen}, value))
+                difficulty = _difficulty(family, api, {**slots, **chosen}, value, out.margin)
+                if adaptation is None or adaptation.keep(family.id, difficulty.level, rngs[family.id]):
+                    valid[family.id].append(({**slots, **chosen}, value, difficulty))
 
     items: list[QA] = []
     for family in families.values():
         frng = rngs[family.id]
-        for slots, value in _balanced(family, valid[family.id], per_family, frng):
+        n = adaptation.per_family(family.id, per_family) if adaptation else per_family
+        for slots, value, difficulty in _balanced(family, valid[family.id], n, frng):
             text, number = answer_text(family, value, episode)
-            qa = _qa(family, slots, text, number, episode, api, seen, frng, len(items))
+            qa = _qa(family, slots, text, number, episode, api, seen, frng, len(items), difficulty=difficulty)
             if qa is None:
                 report.why[family.id]["no wrong option to offer"] += 1
                 continue
@@ -363,7 +371,9 @@ def streaming_items(episode: Episode, items: list[QA], pool: SandboxPool, famili
             if qa.choices and text not in qa.choices:
                 continue
             evidence = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in objs)]
+            value = split_answer(family, out.value, qa.slots)[0]
             update = {"answer": text, "value": number, "evidence_frames": evidence, "query_frame": frame}
+            update["difficulty"] = _difficulty(family, api, qa.slots, value, out.margin)
             found[qa.id].append(qa.model_copy(update={"id": f"{qa.id}@{frame}", **update}))
     return [q for qa in base for q in found[qa.id]]
 
@@ -412,7 +422,18 @@ def split_answer(family: Family, value, slots: dict) -> tuple[object, dict]:
     return value["answer"], chosen
 
 
-def _qa(family, slots, text, number, episode, api, seen, rng, n, abstain=False) -> QA | None:
+def _difficulty(
+    family: Family, api: SceneAPI, slots: dict, value, margin: float | None, severity: int = 0
+) -> Difficulty:
+    """The ``Difficulty`` of an item of ``family`` with these slots (picked ones included) and
+    answer ``value``, whose program recorded ``margin``, in the view ``api`` gives."""
+    counted = family.answer_type == "number" and not family.unit and float(value).is_integer()
+    objects = [slots[s] for s in family.object_slots()]
+    found = measure(family.levels, api, objects, margin, int(value) if counted else None)
+    return found.model_copy(update={"severity": severity}) if severity else found
+
+
+def _qa(family, slots, text, number, episode, api, seen, rng, n, abstain=False, difficulty=None) -> QA | None:
     template = family.templates[int(rng.integers(len(family.templates)))]
     choices = _choices(family, text, slots, episode, seen, rng)
     if choices is None:
@@ -434,6 +455,7 @@ def _qa(family, slots, text, number, episode, api, seen, rng, n, abstain=False) 
         tolerance=family.tolerance,
         definition=family.definition,
         evidence_frames=evidence,
+        difficulty=difficulty,
     )
 
 
@@ -442,10 +464,12 @@ def reanswer(
     items: list[QA],
     pool: SandboxPool,
     families: dict[str, Family] | None = None,
+    severity: int = 0,
 ) -> list[QA]:
     """The same questions answered on another rendition of the episode (a degraded variant with
-    its own visibility): each program runs again; where the variant no longer shows what the
-    question needs (an object not seen, or no answer), the item becomes an abstention."""
+    its own visibility, of this ``severity``): each program runs again; where the variant no
+    longer shows what the question needs (an object not seen, or no answer), the item becomes an
+    abstention; the others are measured again (``Difficulty``, with the severity)."""
     by_program = {f.program_id: f for f in (families or FAMILIES).values()}
     live = [q for q in items if not q.abstain]
     outs = _run_at_queries(episode, live, [Task(by_program[q.program_id].source, q.slots) for q in live], pool)
@@ -463,12 +487,13 @@ def reanswer(
         if value is not None and check_answer(family, value, api) is None:
             text, number = answer_text(family, value, episode)
         if text is None or not all(api.seen(o) for o in objs) or (q.choices and text not in q.choices):
-            result.append(
-                q.model_copy(update={"answer": ABSTAIN, "value": None, "abstain": True, "evidence_frames": []})
-            )
+            lost = {"answer": ABSTAIN, "value": None, "abstain": True, "evidence_frames": [], "difficulty": None}
+            result.append(q.model_copy(update=lost))
         else:
             evidence = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in objs)]
-            result.append(q.model_copy(update={"answer": text, "value": number, "evidence_frames": evidence}))
+            difficulty = _difficulty(family, api, q.slots, value, out.margin, severity)
+            update = {"answer": text, "value": number, "evidence_frames": evidence, "difficulty": difficulty}
+            result.append(q.model_copy(update=update))
     return result
 
 

@@ -55,6 +55,7 @@ class Outcome:
     error: str = ""
     deterministic: bool = True
     why: str = ""  # for a None answer: the reason the program gave with ``scene.drop(reason)``
+    margin: float | None = None  # measured / threshold, the smallest ``scene.margin`` call (None: no call)
 
 
 def _digest(text: str) -> str:
@@ -140,11 +141,12 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
                     codes[pid] = compile_program(msg["programs"][pid], f"<program {pid[:12]}>")
                 code = codes[pid]
                 fn = timed(lambda code=code: program_function(code))  # this task's own instance
-                api._take_drop_reason()
+                api._take_drop_reason(), api._take_margin()
                 value, first = answer_of(fn, api, slots)
-                why = api._take_drop_reason()
+                why, margin = api._take_drop_reason(), api._take_margin()
                 _, second = answer_of(fn, api, slots)
-                out.append({"ok": True, "value": value, "deterministic": first == second, "why": why})
+                api._take_margin()
+                out.append({"ok": True, "value": value, "deterministic": first == second, "why": why, "margin": margin})
             except _CallTimeout:
                 out.append({"ok": False, "error": f"killed: more than {limits.cpu_seconds_per_call} s of CPU"})
             except MemoryError:
@@ -262,7 +264,14 @@ class SandboxPool:
                 except (EOFError, OSError):
                     break
                 return [
-                    Outcome(r["ok"], r.get("value"), r.get("error", ""), r.get("deterministic", True), r.get("why", ""))
+                    Outcome(
+                        r["ok"],
+                        r.get("value"),
+                        r.get("error", ""),
+                        r.get("deterministic", True),
+                        r.get("why", ""),
+                        r.get("margin"),
+                    )
                     for r in data["results"]
                 ]
             if not w.process.is_alive():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from synth.core.evidence import surface_seen_mask
 from synth.core.scene import Episode, Evidence
 
 Vec3 = tuple[float, float, float]
@@ -111,6 +112,7 @@ class SceneAPI:
         self._poses = [{p.id: p for p in f.object_poses} for f in episode.frames]
         self._vis = {v.id: v.pixels for v in episode.visibility}
         self._why = ""
+        self._margin: float | None = None
         self._samples: dict = {}  # object id -> local surface points; (id, pose) -> world points and KD-tree
         self._walks: dict = {}  # "grid"; ("beside", id): its cells; ("from", id): walks from it; (a, b): walk()
         ev = episode.evidence
@@ -127,6 +129,21 @@ class SceneAPI:
         """The reason given by the last ``drop`` since the last call of this method ("" if none)."""
         why, self._why = self._why, ""
         return why
+
+    def margin(self, measured: float, threshold: float) -> bool:
+        """Whether ``measured`` reaches the family's ``threshold`` (same unit, threshold > 0): ask
+        ``if not scene.margin(gap, 0.3): return scene.drop("within the margin")``. The item's
+        difficulty margin is measured / threshold, the smallest over the calls (issue #32)."""
+        if not threshold > 0:
+            raise ValueError(f"margin: threshold must be > 0, got {threshold!r}")
+        ratio = float(measured) / float(threshold)
+        self._margin = ratio if self._margin is None else min(self._margin, ratio)
+        return ratio >= 1.0
+
+    def _take_margin(self) -> float | None:
+        """The margin ``margin`` recorded since the last call of this method (None if none)."""
+        m, self._margin = self._margin, None
+        return m
 
     # -- video ------------------------------------------------------------------------
     @property
@@ -225,11 +242,12 @@ class SceneAPI:
         """ "left" or "right": the side of ``a``'s visible mask centroid relative to ``b``'s in
         ``frame``. None (with the reason, as ``drop``) unless both are visible, the centroids are
         at least ``margin`` x the image width apart, and no image border cuts either object on
-        the side that could reverse the order (a cut object's centre lies further out there)."""
+        the side that could reverse the order (a cut object's centre lies further out there). The
+        pixel separation is recorded as a ``margin``."""
         if not (self.is_visible(a, frame) and self.is_visible(b, frame)):
             return self.drop("not both visible in the frame")
         ua, ub = self.mask_centroid(a, frame)[0], self.mask_centroid(b, frame)[0]
-        if abs(ua - ub) < margin * self.width:
+        if not self.margin(abs(ua - ub), margin * self.width):
             return self.drop("within the margin")
         side = "left" if ua < ub else "right"
         a_far, b_far = ("r", "l") if side == "left" else ("l", "r")
@@ -249,6 +267,11 @@ class SceneAPI:
             return (0.0, 0.0, 0.0)
         size = self._objects[object_id].box.size
         return tuple(min(1.0, (hi - lo) / s) for (lo, hi), s in zip(ext, size))
+
+    def surface_seen(self, object_id: int) -> float:
+        """Share of the object's surface (its mesh, by area) the video shows, 0-1."""
+        mask = surface_seen_mask(self._evidence(object_id))
+        return 0.0 if mask is None else float(mask.mean())
 
     def top_seen(self, object_id: int) -> bool:
         """The video shows the object's top (its visible surface reaches the top of its box)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import Counter
 
 import yaml
@@ -124,6 +125,7 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
             for r in evidence_table(metas)
         ],
         "",
+        *difficulty_section(metas),
         *houses_section(metas),
         *blind_section(
             manifest.get("blind_baselines") or [], manifest.get("pruned_questions", 0), bool(cfg.get("debias", True))
@@ -326,6 +328,53 @@ def balance_table(metas: list[dict]) -> list[dict]:
             }
         )
     return rows
+
+
+MARGIN_BINS = (1.0, 1.5, 2.0, 3.0, 5.0)  # the card's margin histogram: [1, 1.5), ..., [5, inf)
+
+
+def difficulty_table(metas: list[dict]) -> list[dict]:
+    """Per family, over the clean samples' answered items: items per difficulty level and a
+    histogram of the margin (``QA.difficulty``; issue #32), counts per ``MARGIN_BINS`` bin."""
+    levels: dict[str, Counter] = {}
+    margins: dict[str, list[float]] = {}
+    for m in metas:
+        if m.get("variant", "clean") != "clean":
+            continue
+        for q in m["questions"]:
+            if d := q.get("difficulty"):
+                levels.setdefault(q["family"], Counter())[d["level"]] += 1
+                if d.get("margin") is not None:
+                    margins.setdefault(q["family"], []).append(d["margin"])
+    rows = []
+    for family, counts in sorted(levels.items()):
+        found = margins.get(family, [])
+        bins = [sum(1 for x in found if lo <= x < hi) for lo, hi in zip(MARGIN_BINS, (*MARGIN_BINS[1:], math.inf))]
+        rows.append({"family": family, **{lv: counts[lv] for lv in ("easy", "medium", "hard")}, "margins": bins})
+    return rows
+
+
+def difficulty_section(metas: list[dict]) -> list[str]:
+    """The card's difficulty table (nothing for a dataset whose items have no difficulty)."""
+    rows = difficulty_table(metas)
+    if not rows:
+        return []
+    heads = [f"{lo:g}-{hi:g}" for lo, hi in zip(MARGIN_BINS, MARGIN_BINS[1:])] + [f">={MARGIN_BINS[-1]:g}"]
+    return [
+        "## Difficulty per family",
+        "",
+        "Each answered item's level (the thresholds in its family's `levels`) and, for families that compare "
+        "against a threshold, the histogram of its margin (the measured quantity over the threshold: 1 is the "
+        "smallest an item is asked with); clean videos. Every item's measures are in its `difficulty`.",
+        "",
+        "| family | easy | medium | hard | " + " | ".join(f"margin {h}" for h in heads) + " |",
+        "|---|---|---|---|" + "---|" * len(heads),
+        *[
+            f"| {r['family']} | {r['easy']} | {r['medium']} | {r['hard']} | {' | '.join(map(str, r['margins']))} |"
+            for r in rows
+        ],
+        "",
+    ]
 
 
 def evidence_table(metas: list[dict]) -> list[dict]:

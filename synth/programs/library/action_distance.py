@@ -11,6 +11,6 @@ def answer(scene, a, move):
     nx, ny = x + math.cos(way), y + math.sin(way)
     before = math.hypot(target[0] - x, target[1] - y)
     after = math.hypot(target[0] - nx, target[1] - ny)
-    if abs(after - before) < 0.3:
+    if not scene.margin(abs(after - before), 0.3):
         return scene.drop("within the margin")
     return "closer" if after < before else "farther"

@@ -11,6 +11,6 @@ def answer(scene, a, turn):
     heading = cam.heading + (math.pi / 2 if turn == "left" else -math.pi / 2)
     bearing = math.atan2(target[1] - cam.position[1], target[0] - cam.position[0])
     angle = math.degrees(math.atan2(math.sin(bearing - heading), math.cos(bearing - heading)))
-    if 75 < abs(angle) < 105:
+    if not scene.margin(abs(abs(angle) - 90), 15):
         return scene.drop("within the margin")
     return "in front" if abs(angle) < 90 else "behind"

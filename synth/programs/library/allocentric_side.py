@@ -10,6 +10,6 @@ def answer(scene, a, b, c):
     if math.hypot(fx, fy) < 1.0 or math.hypot(tx, ty) < 1.0:
         return scene.drop("too close")
     angle = math.degrees(math.atan2(fx * ty - fy * tx, fx * tx + fy * ty))
-    if abs(angle) < 25 or abs(angle) > 155:
+    if not scene.margin(min(abs(angle), 180 - abs(angle)), 25):
         return scene.drop("within the margin")
     return "left" if angle > 0 else "right"

@@ -12,6 +12,6 @@ def answer(scene, a):
     turn = math.degrees(math.atan2(math.sin(bearing - cam.heading), math.cos(bearing - cam.heading)))
     if abs(turn) < 8:
         return "straight ahead"
-    if abs(turn) < 25 or abs(turn) > 165:
+    if not (scene.margin(abs(turn), 25) and scene.margin(180 - abs(turn), 15)):
         return scene.drop("within the margin")
     return "turn left" if turn > 0 else "turn right"

@@ -10,6 +10,6 @@ def answer(scene, a, b):
         if not shown[r].floor_seen or shown[r].wall_max_gap > 0.5:
             return scene.drop("walls not all seen")
     area_a, area_b = shown[ra].area, shown[rb].area
-    if max(area_a, area_b) < 1.2 * min(area_a, area_b):
+    if not scene.margin(max(area_a, area_b), 1.2 * min(area_a, area_b)):
         return scene.drop("within the margin")
     return a if area_a > area_b else b

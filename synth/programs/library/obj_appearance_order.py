@@ -10,7 +10,7 @@ def answer(scene, p, q, r, s):
     gap = max(2, math.ceil(scene.fps))
     for k in range(1, len(firsts)):
         f0, f1, c1 = firsts[k - 1][0], firsts[k][0], firsts[k][1]
-        if f1 - f0 < gap:
+        if not scene.margin(f1 - f0, gap):
             return scene.drop("within the margin")
         if scene.category_first_glimpsed(c1) <= f0:
             return scene.drop("glimpsed as early")

@@ -3,6 +3,6 @@ def answer(scene, a, b, c):
     if turn is None:
         return None
     angle, margin = turn
-    if abs(angle) < margin or abs(angle) > 180 - margin:
+    if not scene.margin(min(abs(angle), 180 - abs(angle)), margin):
         return scene.drop("within the margin")
     return "left" if angle > 0 else "right"

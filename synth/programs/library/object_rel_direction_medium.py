@@ -5,7 +5,7 @@ def answer(scene, a, b, c):
     angle, margin = turn
     if abs(angle) < 45:
         return scene.drop("ahead: no option for it")
-    if abs(abs(angle) - 135) < margin:
+    if not scene.margin(abs(abs(angle) - 135), margin):
         return scene.drop("within the margin")
     if abs(angle) > 135:
         return "back"

@@ -5,6 +5,6 @@ def answer(scene, a, b):
         return scene.drop("top not seen")
     ha = scene.object(a).center[2] + scene.object(a).size[2] / 2
     hb = scene.object(b).center[2] + scene.object(b).size[2] / 2
-    if abs(ha - hb) < 0.1:
+    if not scene.margin(abs(ha - hb), 0.1):
         return scene.drop("within the margin")
     return "yes" if ha > hb else "no"

@@ -1,0 +1,92 @@
+"""Steering a run by a model's eval report (issue #32: ``synth run --adapt-from REPORT``).
+
+A ``synth eval`` report gives, per family and difficulty level, how many items the model was
+asked and its mean score (accuracy, or MRA for numbers). ``adapt`` picks, per family, a keep
+probability per level such that the family's expected score in the next run lands in the target
+band: where the family scores above the band, its easier-than-target levels are kept less
+(in proportion), below it the harder ones; the expected score is the level scores weighted by
+the items each level had (abstention items, which have no level, keep theirs). Solving for one
+factor ``k`` on the levels on the far side of the target t (the band's middle):
+``(k*S_far + S_near) / (k*N_far + N_near) = t``, so ``k = (S_near - t*N_near) / (t*N_far - S_far)``,
+clipped to ``[MIN_KEEP, 1]``. A family no level can bring into the band (every level on one
+side) gets half the questions (``share`` 0.5), one already in it is left alone.
+
+The weights depend on the report alone: the same report and seed give the same dataset. Rounds
+chain (report -> run -> eval -> report): ``synth eval`` records the scored dataset's own weights
+in its report, and each round multiplies them by the factors its per-level scores (measured on
+that adapted data) call for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from synth.core.records import LEVELS
+from synth.evaluation.scorer import Group, Report
+from synth.programs.difficulty import Adaptation, FamilyWeights
+
+BAND = (0.4, 0.7)  # default target band of a family's score (fractions)
+MIN_KEEP = 0.05  # the smallest keep probability of a level (bounds how far one round steers)
+UNREACHABLE_SHARE = 0.5  # questions per episode, relative, of a family no level mix brings into the band
+
+
+def read_report(path: str | Path) -> tuple[Report, str]:
+    """The report at ``path`` and its SHA-256; ValueError (one line) if it is not a ``synth eval``
+    report with per-level scores."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise ValueError(f"--adapt-from {p}: cannot read it ({e.strerror or e})") from None
+    try:
+        report = Report.model_validate_json(raw)
+    except ValidationError as e:
+        raise ValueError(f"--adapt-from {p}: not a synth eval report ({e.error_count()} problems)") from None
+    if not report.family_levels:
+        raise ValueError(f"--adapt-from {p}: the report has no per-level scores (items without difficulty)")
+    return report, hashlib.sha256(raw).hexdigest()
+
+
+def _keeps(levels: dict[str, Group], target: float) -> dict[str, float] | None:
+    """Keep probability per level moving the expected score to ``target``; None if none can."""
+    rated = {lv: g for lv, g in levels.items() if lv in LEVELS}
+    n = sum(g.n for g in levels.values())
+    s = sum(g.n * g.score for g in levels.values())
+    if n == 0 or not rated:
+        return None
+    above = s / n > target  # which side of the target the family is: thin out the levels on that side
+    far = {lv for lv, g in rated.items() if (g.score > target if above else g.score < target)}
+    if not far or far == set(levels):
+        return None
+    n_far = sum(levels[lv].n for lv in far)
+    s_far = sum(levels[lv].n * levels[lv].score for lv in far)
+    k = (s - s_far - target * (n - n_far)) / (target * n_far - s_far)
+    k = min(1.0, max(MIN_KEEP, k))
+    return {lv: round(k, 4) if lv in far else 1.0 for lv in LEVELS}
+
+
+def adapt(report: Report, digest: str, band: tuple[float, float] = BAND) -> Adaptation:
+    """The weights steering each family of ``report`` into ``band`` (see the module doc). Where
+    the scored dataset was itself adapted (``report.adaptation``), its weights are the starting
+    point: a family in the band keeps them, another multiplies them by this round's factors
+    (scaled so that its most kept level has 1), so that rounds chain."""
+    low, high = band
+    target = (low + high) / 2
+    before = report.adaptation.families if report.adaptation else {}
+    families = dict(before)
+    for fid, levels in report.family_levels.items():
+        old = before.get(fid, FamilyWeights())
+        if low <= report.families[fid].score <= high:
+            continue
+        keeps = _keeps(levels, target)
+        if keeps is None:
+            families[fid] = FamilyWeights(share=UNREACHABLE_SHARE, levels=old.levels)
+            continue
+        weights = {lv: old.levels.get(lv, 1.0) * keeps[lv] for lv in LEVELS}
+        top = max(weights.values())
+        levels_kept = {lv: round(max(MIN_KEEP, w / top), 4) for lv, w in weights.items()}
+        families[fid] = FamilyWeights(share=old.share, levels=levels_kept)
+    return Adaptation(report_sha256=digest, band=band, families=dict(sorted(families.items())))
