@@ -33,7 +33,7 @@ from prefect.results import ResultRecord
 from prefect.settings import get_current_settings
 from pydantic import Field
 
-from synth.flows.config import RunConfig
+from synth.flows.config import COMPUTED, RunConfig
 from synth.flows.episode import Rendered
 from synth.flows.executor import Executor, check_ray_address
 from synth.flows.failures import PERMANENT
@@ -144,6 +144,8 @@ def with_run_fields(fn: Callable[..., Any]) -> Callable[..., Any]:
     if clash:
         raise TypeError(f"flow parameters {sorted(clash)} are also RunConfig fields")
     for name, info in RunConfig.model_fields.items():
+        if name in COMPUTED:
+            continue
         kind = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
         params.append(
             inspect.Parameter(

@@ -4,7 +4,7 @@ A family is two files in one directory:
 
 - ``<id>.py``: its program, exactly the source text that runs (and that ``program_id`` hashes);
 - ``<id>.family.yaml``: every other field of the ``Family`` (templates, slots, answer type,
-  unit, tolerance, options, symmetric, slot_values, keep, balance_by, distractors, tags,
+  unit, tolerance, options, symmetric, slot_values, keep, balance_by, distractors, levels, tags,
   definition, provenance), as YAML, fields at their default left out; compiled families add
   ``source_sha256``, so that a program edited after it was verified is refused.
 
