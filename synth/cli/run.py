@@ -114,9 +114,10 @@ def _run(args: argparse.Namespace) -> int:
         f"{cfg.episodes} episodes, {manifest['num_samples']} samples, {manifest['num_questions']} questions in "
         f"{len(manifest['shards'])} shard(s); load with datasets.load_dataset('{args.out}')"
     )
-    from synth.storage.card import blind_summary
+    from synth.storage.card import blind_summary, order_summary
 
     print(blind_summary(manifest))
+    print(order_summary(manifest))
     if args.export == "habitat":
         from synth.exports.habitat import export_habitat
 

@@ -56,13 +56,19 @@ class QA(BaseModel):
     # only (``synth.programs.scene_api.prefix_episode``); None: about the whole video
     query_frame: int | None = None
     difficulty: Difficulty | None = None  # None: an abstention, or a dataset made before issue #32
+    # issue #34 (``synth.programs.generate.order_checks``): whether the answer needs the frames'
+    # order (recomputed on the video reversed or shuffled, it changes or cannot be given), and
+    # whether one frame alone settles it (recomputed on the middle evidence frame alone, it is the
+    # same); None: an abstention, a streaming item, or a dataset made before
+    needs_order: bool | None = None
+    single_frame: bool | None = None
 
     @model_serializer(mode="wrap")
     def _dump(self, handler) -> dict[str, Any]:
-        """Every field; ``query_frame`` and ``difficulty`` only where they are set (datasets
-        without them stay as they were, byte for byte)."""
+        """Every field; ``query_frame``, ``difficulty``, ``needs_order`` and ``single_frame`` only
+        where they are set (datasets without them stay as they were, byte for byte)."""
         data = handler(self)
-        for optional in ("query_frame", "difficulty"):
+        for optional in ("query_frame", "difficulty", "needs_order", "single_frame"):
             if optional in data and data[optional] is None:
                 del data[optional]
         return data

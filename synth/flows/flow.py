@@ -40,7 +40,7 @@ from synth.flows.failures import PERMANENT
 from synth.flows.progress import Board
 from synth.flows.run import OpenRun, Steps, close_run, dataset_root, open_run, produce, stage
 from synth.flows.version import code_version
-from synth.storage.card import balance_table, blind_summary
+from synth.storage.card import balance_table, blind_summary, order_summary
 from synth.storage.dataset import Sample
 from synth.storage.s3 import is_s3
 
@@ -202,6 +202,7 @@ def synth_flow(progress: Callable[[Board], None] | None = None, opened: OpenRun 
         produced = produce(run, _Shown(progress).update, workers, ray_address, steps=TaskSteps)
         manifest = finalize_task(cfg, out)
         log.info("synth: %s", blind_summary(manifest))
+        log.info("synth: %s", order_summary(manifest))
         root = str(dataset_root(out))
         _publish(out, root, manifest, produced.timings, time.perf_counter() - started, produced.contact_sheet)
         return manifest

@@ -241,6 +241,37 @@ def baselines_and_pruning(cfg: RunConfig, metas: list[dict]) -> tuple[set[tuple[
     return drop, [{**row.model_dump(), "flagged": row.flagged} for row in table]
 
 
+def order_rows(cfg: RunConfig, metas: list[dict]) -> list[dict]:
+    """Per family, over the clean samples' answered items (``QA.needs_order``, ``single_frame``;
+    issue #34): how many, the share that needs the frames' order and the share one frame settles,
+    whether the family is tagged ``temporal``, and ``defect``: tagged temporal, yet no item needs
+    the order (its questions are answered as well from the frames in any order)."""
+    from synth.flows.episode import families
+
+    tags = {fid: f.tags for fid, f in families(cfg).items()}
+    found: dict[str, list[dict]] = {}
+    for m in metas:
+        if m.get("variant", "clean") == "clean":
+            for q in m["questions"]:
+                if q.get("needs_order") is not None:
+                    found.setdefault(q["family"], []).append(q)
+    rows = []
+    for family, qs in sorted(found.items()):
+        order = sum(q["needs_order"] for q in qs) / len(qs)
+        temporal = "temporal" in tags.get(family, ())
+        rows.append(
+            {
+                "family": family,
+                "items": len(qs),
+                "needs_order": round(order, 3),
+                "single_frame": round(sum(q["single_frame"] for q in qs) / len(qs), 3),
+                "temporal": temporal,
+                "defect": temporal and order == 0,
+            }
+        )
+    return rows
+
+
 def close_run(cfg: RunConfig, out: Path | str) -> dict:
     """Which questions ship (``baselines_and_pruning``), then shards, card and manifest (written
     last); then, for s3://, the push (resumable)."""
@@ -252,7 +283,7 @@ def close_run(cfg: RunConfig, out: Path | str) -> dict:
         dataset = writer(cfg, root)
         metas = dataset.staged_metas(keys)
         drop, rows = baselines_and_pruning(cfg, metas)
-        manifest = dataset.finalize(keys, drop, rows, metas)
+        manifest = dataset.finalize(keys, drop, rows, metas, order_rows(cfg, metas))
     if is_s3(out):
         push(root, str(out))
         drop_staging(str(out))

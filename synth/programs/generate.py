@@ -22,7 +22,7 @@ from synth.programs.difficulty import Adaptation, measure
 from synth.programs.family import ABSTAIN, FLOOR, QA, Family, plural
 from synth.programs.library import FAMILIES
 from synth.programs.sandbox import Outcome, SandboxPool, Task
-from synth.programs.scene_api import SceneAPI, prefix_episode
+from synth.programs.scene_api import SceneAPI, prefix_episode, view_episode
 
 DISTRACTORS = 3
 
@@ -333,11 +333,73 @@ def generate_questions(
             if qa is not None:
                 items.append(qa)
         report.asked[family.id] += sum(1 for q in items if q.family == family.id)
+    items = order_checks(episode, items, pool, families, np.random.default_rng([base, 34]))
     if any(f.streaming for f in families.values()):
         streamed = streaming_items(episode, items, pool, families)
         report.asked.update(Counter(q.family for q in streamed))
         items += streamed
     return items
+
+
+def order_checks(
+    episode: Episode, items: list[QA], pool: SandboxPool, families: dict[str, Family], rng: np.random.Generator
+) -> list[QA]:
+    """``items`` with ``needs_order`` and ``single_frame`` set on the answered ones (issue #34):
+    each program runs again on the video reversed and on one shuffle of its frames (drawn from
+    ``rng``; frame slots follow their frame), and on one frame alone (a frame slot's frame, else
+    the middle one of the item's evidence frames; an object counts as seen in it as the
+    visibility rule's pixels say). An item needs the order where either reordering changes its
+    answer or leaves the program without one; one frame settles it where that frame alone gives
+    the same answer (``view_episode`` withholds what only the whole video measures)."""
+    by_program = {f.program_id: f for f in families.values()}
+    live = [q for q in items if not q.abstain and q.query_frame is None]
+    if not live:
+        return items
+    n = len(episode.frames)
+    orders = [list(range(n))[::-1], [int(i) for i in rng.permutation(n)]]
+    kept = [_same_answers(episode, order, live, pool, by_program) for order in orders]
+    needs = {q.id: not all(k[i] for k in kept) for i, q in enumerate(live)}
+    alone: dict[int, list[QA]] = defaultdict(list)
+    for q in live:
+        frame_slots = [v for k, v in q.slots.items() if by_program[q.program_id].slots.get(k) == "frame"]
+        if frame_slots or q.evidence_frames:
+            alone[int(frame_slots[0]) if frame_slots else q.evidence_frames[len(q.evidence_frames) // 2]].append(q)
+    single = {}
+    for frame, qs in alone.items():
+        single.update({q.id: ok for q, ok in zip(qs, _same_answers(episode, [frame], qs, pool, by_program))})
+    return [
+        q.model_copy(update={"needs_order": needs[q.id], "single_frame": single.get(q.id, False)})
+        if q.id in needs
+        else q
+        for q in items
+    ]
+
+
+def _same_answers(
+    episode: Episode, frames: list[int], items: list[QA], pool: SandboxPool, by_program: dict[str, Family]
+) -> list[bool]:
+    """Per item: whether its program gives the same answer on the video of ``frames``
+    (``view_episode``; a video of fewer frames than the visibility rule's ``min_frames`` counts
+    an object seen in all of them)."""
+    view = view_episode(episode, frames)
+    if len(frames) < view.visibility_rule.min_frames:
+        view = view.model_copy(
+            update={"visibility_rule": view.visibility_rule.model_copy(update={"min_frames": len(frames)})}
+        )
+    where = {f: i for i, f in enumerate(frames)}
+    tasks, slots = [], []
+    for q in items:
+        kinds = by_program[q.program_id].slots
+        moved = {k: where.get(int(v), -1) if kinds.get(k) == "frame" else v for k, v in q.slots.items()}
+        tasks.append(Task(by_program[q.program_id].source, moved))
+        slots.append(moved)
+    api = SceneAPI(view)
+    out = []
+    for q, moved, outcome in zip(items, slots, pool.run(view.model_dump_json(), tasks)):
+        family = by_program[q.program_id]
+        ok = _problem(family, outcome, api, moved) is None
+        out.append(ok and answer_text(family, split_answer(family, outcome.value, moved)[0], episode)[0] == q.answer)
+    return out
 
 
 QUERIES = 3  # moments at which a streaming question is asked again
@@ -373,6 +435,7 @@ def streaming_items(episode: Episode, items: list[QA], pool: SandboxPool, famili
             evidence = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in objs)]
             value = split_answer(family, out.value, qa.slots)[0]
             update = {"answer": text, "value": number, "evidence_frames": evidence, "query_frame": frame}
+            update |= {"needs_order": None, "single_frame": None}
             update["difficulty"] = _difficulty(family, api, qa.slots, value, out.margin)
             found[qa.id].append(qa.model_copy(update={"id": f"{qa.id}@{frame}", **update}))
     return [q for qa in base for q in found[qa.id]]
@@ -488,6 +551,7 @@ def reanswer(
             text, number = answer_text(family, value, episode)
         if text is None or not all(api.seen(o) for o in objs) or (q.choices and text not in q.choices):
             lost = {"answer": ABSTAIN, "value": None, "abstain": True, "evidence_frames": [], "difficulty": None}
+            lost |= {"needs_order": None, "single_frame": None}
             result.append(q.model_copy(update=lost))
         else:
             evidence = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in objs)]

@@ -591,25 +591,39 @@ class SceneAPI:
 
 def prefix_episode(episode: Episode, query_frame: int) -> Episode:
     """The episode as its frames 0..``query_frame`` (inclusive) show it: what a streaming question
-    (``QA.query_frame``) is answered from; a program sees it through ``SceneAPI`` as any episode.
-
-    Every per-frame quantity (frames, visible pixels, actions, the evidence's masks, depths, room
-    pixels and camera rooms) is cut at the query frame. What the shipped evidence holds only over
-    the whole video is withheld rather than guessed: each object's visible extent and seen surface
-    samples (None), a room's
-    wall coverage (0, its longest unseen stretch the whole perimeter) and a motion compared with a
-    frame after the query (not seen). ValueError for a frame outside the video."""
+    (``QA.query_frame``) is answered from (``view_episode`` of those frames). ValueError for a
+    frame outside the video."""
     n = len(episode.frames)
     if not 0 <= query_frame < n:
         raise ValueError(f"query frame {query_frame} is outside the video's {n} frames")
-    if query_frame == n - 1:
-        return episode
-    k = query_frame + 1
+    return episode if query_frame == n - 1 else view_episode(episode, list(range(query_frame + 1)))
+
+
+def view_episode(episode: Episode, frames: list[int]) -> Episode:
+    """The episode as a video of its ``frames`` (indices, in the order given) shows it: a prefix
+    (streaming questions), the frames reversed or shuffled, one frame alone (issue #34's order
+    and single-frame checks); a program sees it through ``SceneAPI`` as any episode.
+
+    Every per-frame quantity (frames, renumbered and retimed; visible pixels; the evidence's masks,
+    depths, room pixels and camera rooms) is taken at those frames; a motion's compared frames are
+    renumbered where both are shown. Where the frames are all of the video (reordered), what the
+    evidence holds over the whole video stays; otherwise it is withheld rather than guessed: each
+    object's visible extent and seen surface samples (None), a room's wall coverage (0, its longest
+    unseen stretch the whole perimeter), a motion whose compared frames are not both shown (not
+    seen). Ego actions (between consecutive frames) are kept for a prefix only."""
+    k = len(frames)
+    where = {f: i for i, f in enumerate(frames)}
+    whole = sorted(frames) == list(range(len(episode.frames)))
+    prefix = frames == list(range(k))
+    fps = episode.video.fps
     update: dict = {
-        "frames": episode.frames[:k],
+        "frames": [
+            episode.frames[f] if prefix else episode.frames[f].model_copy(update={"index": i, "time": i / fps})
+            for i, f in enumerate(frames)
+        ],
         "video": episode.video.model_copy(update={"frames": k}),
-        "visibility": [v.model_copy(update={"pixels": v.pixels[:k]}) for v in episode.visibility],
-        "actions": [a for a in episode.actions if a.frame <= query_frame],
+        "visibility": [v.model_copy(update={"pixels": [v.pixels[f] for f in frames]}) for v in episode.visibility],
+        "actions": [a for a in episode.actions if a.frame < k] if prefix else [],
     }
     ev = episode.evidence
     if ev is not None:
@@ -617,33 +631,31 @@ def prefix_episode(episode: Episode, query_frame: int) -> Episode:
         rooms = episode.scene.rooms
 
         def structure(s):
+            picked = {c: [getattr(s, c)[f] for f in frames] for c in ("floor", "wall", "ceiling")}
+            if whole:
+                return s.model_copy(update=picked)
             ring = rooms[s.room].footprint if s.room < len(rooms) else []
             perimeter = sum(math.dist(p, q) for p, q in zip(ring, [*ring[1:], *ring[:1]]))
-            return s.model_copy(
-                update={
-                    "floor": s.floor[:k],
-                    "wall": s.wall[:k],
-                    "ceiling": s.ceiling[:k],
-                    "wall_coverage": 0.0,
-                    "wall_max_gap": round(perimeter, 3),
-                }
-            )
+            return s.model_copy(update={**picked, "wall_coverage": 0.0, "wall_max_gap": round(perimeter, 3)})
 
+        def motion(m):
+            before, after = (-1 if f < 0 else where.get(f) for f in (m.before, m.after))
+            if before is not None and after is not None:
+                return m.model_copy(update={"before": before, "after": after})
+            lost = {"after": -1, "consistency": 1.0, "shift_px": 0.0, "points": 0}
+            return m.model_copy(update={"before": -1 if before is None else before, **lost})
+
+        withheld = {} if whole else {"extent": None, "surface_seen": None}
         update["evidence"] = ev.model_copy(
             update={
                 "objects": [
-                    o.model_copy(update={**{c: getattr(o, c)[:k] for c in cut}, "extent": None, "surface_seen": None})
+                    o.model_copy(update={**{c: [getattr(o, c)[f] for f in frames] for c in cut}, **withheld})
                     for o in ev.objects
                 ],
-                "motions": [
-                    m
-                    if max(m.before, m.after) <= query_frame
-                    else m.model_copy(update={"after": -1, "consistency": 1.0, "shift_px": 0.0, "points": 0})
-                    for m in ev.motions
-                ],
+                "motions": [motion(m) for m in ev.motions],
                 "structure": None if ev.structure is None else structure(ev.structure),
                 "rooms": [structure(s) for s in ev.rooms],
-                "camera_room": ev.camera_room[:k],
+                "camera_room": [ev.camera_room[f] for f in frames],
             }
         )
     return episode.model_copy(update=update)

@@ -126,6 +126,7 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
         ],
         "",
         *difficulty_section(metas),
+        *order_section(manifest.get("order_checks") or []),
         *houses_section(metas),
         *blind_section(
             manifest.get("blind_baselines") or [], manifest.get("pruned_questions", 0), bool(cfg.get("debias", True))
@@ -374,6 +375,45 @@ def difficulty_section(metas: list[dict]) -> list[str]:
             for r in rows
         ],
         "",
+    ]
+
+
+def order_summary(manifest: dict) -> str:
+    """One line on the order checks for the run's summary: the temporal families none of whose
+    items needs the frames' order (a defect), or that there are none."""
+    rows = manifest.get("order_checks") or []
+    defects = [r["family"] for r in rows if r["defect"]]
+    if defects:
+        return f"order checks: DEFECT: tagged temporal, yet answered as well from shuffled frames: {', '.join(defects)}"
+    return f"order checks: {len(rows)} families checked; every temporal one has items that need the frames' order"
+
+
+def order_section(rows: list[dict]) -> list[str]:
+    """The card's order and single-frame table (the manifest's ``order_checks`` rows)."""
+    if not rows:
+        return []
+    defects = [r["family"] for r in rows if r["defect"]]
+    return [
+        "## Order and single-frame checks",
+        "",
+        "Each answered item's program ran again on the video reversed and with its frames shuffled: "
+        "`needs order` is the share whose answer then changes (or cannot be given); and on one frame "
+        "alone (a frame the question names, else the middle of its evidence frames): `one frame` is the "
+        "share it settles. Clean videos.",
+        "",
+        "| family | items | needs order | one frame | tagged temporal |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {r['family']} | {r['items']} | {r['needs_order']:.0%} | {r['single_frame']:.0%} | "
+            f"{'yes' if r['temporal'] else ''}{' (no item needs the order)' if r['defect'] else ''} |"
+            for r in rows
+        ],
+        "",
+        *(
+            [f"**Defect:** tagged temporal, yet no item needs the frames' order: {', '.join(defects)}.", ""]
+            if defects
+            else []
+        ),
     ]
 
 

@@ -187,13 +187,15 @@ class DatasetWriter:
         drop: Collection[tuple[int, str]] = (),
         blind_baselines: list[dict] = (),
         metas: list[dict] | None = None,
+        order_checks: list[dict] = (),
     ) -> dict:
         """Assemble shards from the staged samples ``keys`` (in order), then card, then manifest.
 
         ``drop``: the questions, as (episode index, question id), to leave out of every variant
         of their episode; ``blind_baselines``: the per-family rows the manifest and the card
         report. Both are the run's decisions (``synth.flows.run.close_run``): this only writes.
-        ``metas``: ``staged_metas(keys)`` where the caller has read them already (for its decisions)."""
+        ``metas``: ``staged_metas(keys)`` where the caller has read them already (for its decisions);
+        ``order_checks``: the per-family rows of the order and single-frame checks."""
         drop = set(drop)
         metas = self.staged_metas(keys) if metas is None else metas
         kept = [{**m, "questions": [q for q in m["questions"] if (m["index"], q["id"]) not in drop]} for m in metas]
@@ -218,6 +220,7 @@ class DatasetWriter:
             "num_questions": sum(len(m["questions"]) for m in kept),
             "pruned_questions": sum(len(m["questions"]) for m in metas) - sum(len(m["questions"]) for m in kept),
             "blind_baselines": list(blind_baselines),
+            "order_checks": list(order_checks),
             "shards": shards,
         }
         _atomic_write(self.root / "README.md", dataset_card(manifest, kept).encode())
