@@ -62,13 +62,18 @@ class QA(BaseModel):
     # same); None: an abstention, a streaming item, or a dataset made before
     needs_order: bool | None = None
     single_frame: bool | None = None
+    # issue #34: for families with ``contrast`` (depth), whether the item agrees with the perspective
+    # prior "higher in the image is farther" ("consistent") or goes against it: the farther object's
+    # visible mask centroid is lower in the frame ("counter"); None: another family
+    perspective: Literal["counter", "consistent"] | None = None
 
     @model_serializer(mode="wrap")
     def _dump(self, handler) -> dict[str, Any]:
-        """Every field; ``query_frame``, ``difficulty``, ``needs_order`` and ``single_frame`` only
-        where they are set (datasets without them stay as they were, byte for byte)."""
+        """Every field; those added since issue #28 (``query_frame``, ``difficulty``, ``needs_order``,
+        ``single_frame``, ``perspective``) only where they are set (datasets without them stay as
+        they were, byte for byte)."""
         data = handler(self)
-        for optional in ("query_frame", "difficulty", "needs_order", "single_frame"):
+        for optional in ("query_frame", "difficulty", "needs_order", "single_frame", "perspective"):
             if optional in data and data[optional] is None:
                 del data[optional]
         return data

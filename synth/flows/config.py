@@ -118,6 +118,11 @@ class RunConfig(BaseModel):
         default_factory=VisibilityRule, description="when an object counts as visible (planner, programs, audit)"
     )
     questions_per_family: int = Field(3, ge=1, description="questions asked per family and episode")
+    balance_perspective: bool = Field(
+        False,
+        description="depth families (contrast: true) ask as many items against the perspective prior (the farther "
+        "object lower in the frame) as with it (QA.perspective; issue #34)",
+    )
     dynamic_share: float = Field(0.5, ge=0.0, le=1.0, description="share of episodes in which an object moves")
     abstention_share: float = Field(
         0.1, ge=0.0, le=1.0, description="chance per family and episode of an abstention item"

@@ -207,6 +207,7 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:
         report=report,
         families=asked,
         adaptation=cfg.adaptation,
+        balance_perspective=cfg.balance_perspective,
     )
     key = episode_key(rendered.index)
     common = {"index": rendered.index, "seed": rendered.seed, "config": cfg.sample_settings()}

@@ -95,6 +95,10 @@ class Family(BaseModel):
     # slot bindings tried per episode (a program that drops most, as route planning does for
     # objects not standing on the floor, needs more)
     candidates: int = Field(16, ge=1, le=256)
+    # depth families (issue #34): items are labelled against the perspective prior (QA.perspective,
+    # from the two object slots in the frame slot), and a run with ``balance_perspective`` asks as
+    # many that go against it as agree with it
+    contrast: bool = False
     # difficulty levels (issue #32): thresholds on one measure of ``Difficulty`` (default: the
     # program's ``scene.margin`` over 1.5 medium, over 3 easy)
     levels: Levels = Levels()
@@ -188,6 +192,8 @@ class Family(BaseModel):
             raise ValueError("offer is a number of a multiple choice family's fixed options (at least two)")
         if self.distractors != "seen" and self.answer_type != "object":
             raise ValueError("distractors only apply to object answers")
+        if self.contrast and (len(self.object_slots()) != 2 or "frame" not in self.slots.values()):
+            raise ValueError("contrast needs two object slots and a frame slot (the pair's depths in that frame)")
         return self
 
     @property

@@ -179,6 +179,31 @@ def _balanced(
     return picked
 
 
+def _perspective(family: Family, api: SceneAPI, slots: dict) -> str | None:
+    """``QA.perspective`` of a contrast family's item: is the farther of its two objects (larger
+    median visible depth in the item's frame) lower in the frame (larger mask centroid v), against
+    the prior that higher is farther ("counter"), or not ("consistent")."""
+    frame = int(next(v for k, v in slots.items() if family.slots[k] == "frame"))
+    a, b = (slots[s] for s in family.object_slots())
+    depth = {o: api.visible_depth(o, frame) for o in (a, b)}
+    centre = {o: api.mask_centroid(o, frame) for o in (a, b)}
+    if None in depth.values() or None in centre.values() or depth[a] == depth[b]:
+        return None
+    far, near = (a, b) if depth[a] > depth[b] else (b, a)
+    return "counter" if centre[far][1] > centre[near][1] else "consistent"
+
+
+def _contrast_pairs(family: Family, candidates: list[tuple], n: int, rng: np.random.Generator) -> list[tuple]:
+    """For a contrast family: as many items against the perspective prior as with it, ``n // 2``
+    pairs (at least one) where both kinds are among ``candidates`` (each kind balanced by answer
+    as ``_balanced``); other families: ``_balanced``."""
+    if not family.contrast:
+        return _balanced(family, candidates, n, rng)
+    kinds = [[c for c in candidates if c[-1] == kind] for kind in ("counter", "consistent")]
+    pairs = min(len(kinds[0]), len(kinds[1]), max(1, n // 2))
+    return [c for kind in kinds for c in _balanced(family, kind, pairs, rng)]
+
+
 def _choices(
     family: Family, correct: str, slots: dict, episode: Episode, seen: list[int], rng: np.random.Generator
 ) -> list[str] | None:
@@ -274,10 +299,12 @@ def generate_questions(
     families: dict[str, Family] | None = None,
     report: GenerationReport | None = None,
     adaptation: Adaptation | None = None,
+    balance_perspective: bool = False,
 ) -> list[QA]:
     """Up to ``per_family`` verified questions per family, plus abstention items; each answered
     item with its ``Difficulty``. ``adaptation`` (an adapted run) scales a family's questions and
-    keeps its candidates with a probability per difficulty level."""
+    keeps its candidates with a probability per difficulty level. ``balance_perspective``: families
+    with ``contrast`` ask pairs, one item against the perspective prior and one with it."""
     families = families or FAMILIES
     report = report or GenerationReport()
     api = SceneAPI(episode)
@@ -311,9 +338,15 @@ def generate_questions(
     for family in families.values():
         frng = rngs[family.id]
         n = adaptation.per_family(family.id, per_family) if adaptation else per_family
-        for slots, value, difficulty in _balanced(family, valid[family.id], n, frng):
+        candidates = valid[family.id]
+        if family.contrast:
+            candidates = [(*c, _perspective(family, api, c[0])) for c in candidates]
+        picked = (_contrast_pairs if balance_perspective else _balanced)(family, candidates, n, frng)
+        for slots, value, difficulty, *label in picked:
             text, number = answer_text(family, value, episode)
             qa = _qa(family, slots, text, number, episode, api, seen, frng, len(items), difficulty=difficulty)
+            if qa is not None and label:
+                qa = qa.model_copy(update={"perspective": label[0]})
             if qa is None:
                 report.why[family.id]["no wrong option to offer"] += 1
                 continue

@@ -127,6 +127,7 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
         "",
         *difficulty_section(metas),
         *order_section(manifest.get("order_checks") or []),
+        *contrast_section(metas),
         *houses_section(metas),
         *blind_section(
             manifest.get("blind_baselines") or [], manifest.get("pruned_questions", 0), bool(cfg.get("debias", True))
@@ -373,6 +374,34 @@ def difficulty_section(metas: list[dict]) -> list[str]:
         *[
             f"| {r['family']} | {r['easy']} | {r['medium']} | {r['hard']} | {' | '.join(map(str, r['margins']))} |"
             for r in rows
+        ],
+        "",
+    ]
+
+
+def contrast_section(metas: list[dict]) -> list[str]:
+    """The card's perspective-contrast table: per depth family, its clean items against the prior
+    "higher in the image is farther" and with it (``QA.perspective``; issue #34)."""
+    counts: dict[str, Counter] = {}
+    for m in metas:
+        if m.get("variant", "clean") == "clean":
+            for q in m["questions"]:
+                if q.get("perspective"):
+                    counts.setdefault(q["family"], Counter())[q["perspective"]] += 1
+    if not counts:
+        return []
+    return [
+        "## Perspective contrast",
+        "",
+        "Depth items whose farther object appears lower in the frame go against the prior that higher in "
+        "the image is farther (counter); the others agree with it (consistent). `--balance-perspective` asks "
+        "as many of each.",
+        "",
+        "| family | counter | consistent | counter share |",
+        "|---|---|---|---|",
+        *[
+            f"| {f} | {c['counter']} | {c['consistent']} | {c['counter'] / sum(c.values()):.0%} |"
+            for f, c in sorted(counts.items())
         ],
         "",
     ]
