@@ -28,6 +28,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     e.add_argument("--out", type=Path, required=True, help="output folder")
     e.add_argument("--per-sample", action="store_true", help="one multi-turn record per sample, not per question")
+    e.add_argument(
+        "--with-traces",
+        action="store_true",
+        help="each answer after the reasoning trace its program recorded, in a <think> block (synth verify --traces)",
+    )
     e.add_argument("--frames", type=positive_int, help="N frames sampled evenly as images instead of the video")
     e.add_argument(
         "--fps", type=positive(float), help="the frames at F per second (below 1 too) as images instead of the video"
@@ -78,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         fps=args.fps,
         budget=Budget(args.max_tokens, args.model) if args.max_tokens else None,
+        traces=args.with_traces,
     )
     print(
         f"{report.records} {args.format} records ({report.questions} questions, {report.samples} samples) in "

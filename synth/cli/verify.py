@@ -17,6 +17,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also audit every answer against the rendered passes (masks, depth, delivered video)",
     )
+    v.add_argument(
+        "--traces",
+        action="store_true",
+        help="also run each answered item's program again, recorded, and require its shipped reasoning trace: "
+        "every step's call, frame, object and value, and the text",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from synth.storage.s3 import local_dataset
 
     root = local_dataset(args.dir)
-    checked, problems = verify_dataset(root, families_dir=args.families)
+    checked, problems = verify_dataset(root, families_dir=args.families, traces=args.traces)
     for p in problems:
         print(f"MISMATCH {p}")
     print(f"{checked} answers checked, {len(problems)} problem(s)")

@@ -33,6 +33,23 @@ class Difficulty(BaseModel):
     severity: int = 0  # the degradation's severity (1-5) of the sample's video; 0: the clean video
 
 
+# QA fields a dump leaves out where unset (``QA._dump``)
+ADDED_SINCE_28 = ("query_frame", "difficulty", "needs_order", "single_frame", "perspective", "trace", "reasoning")
+
+
+class TraceStep(BaseModel):
+    """One read of a program's reasoning trace (issue #33; ``synth.programs.trace``): a scene API
+    call, its arguments and the value it returned, each as JSON text (numbers to 4 decimals; text,
+    so that every step has the same Arrow type whatever a call returns)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    call: str  # the SceneAPI method or property ("..." : the trace was cut off here)
+    args: str = "[]"  # JSON list of the positional arguments
+    kwargs: str = "{}"  # JSON object of the keyword arguments
+    value: str = "null"  # JSON of the value returned
+
+
 class QA(BaseModel):
     """One question about an episode and its verified answer."""
 
@@ -66,14 +83,17 @@ class QA(BaseModel):
     # prior "higher in the image is farther" ("consistent") or goes against it: the farther object's
     # visible mask centroid is lower in the frame ("counter"); None: another family
     perspective: Literal["counter", "consistent"] | None = None
+    # issue #33: what the program read to give the answer (recorded in the sandbox), and as text
+    trace: list[TraceStep] | None = None
+    reasoning: str | None = None
 
     @model_serializer(mode="wrap")
     def _dump(self, handler) -> dict[str, Any]:
         """Every field; those added since issue #28 (``query_frame``, ``difficulty``, ``needs_order``,
-        ``single_frame``, ``perspective``) only where they are set (datasets without them stay as
-        they were, byte for byte)."""
+        ``single_frame``, ``perspective``, ``trace``, ``reasoning``) only where they are set
+        (datasets without them stay as they were, byte for byte)."""
         data = handler(self)
-        for optional in ("query_frame", "difficulty", "needs_order", "single_frame", "perspective"):
+        for optional in ADDED_SINCE_28:
             if optional in data and data[optional] is None:
                 del data[optional]
         return data

@@ -102,30 +102,38 @@ class Budget:
     model: str = "qwen2-vl"
 
 
-def _record_tokens(fmt: str, model: str, sampling: Sampling, size: tuple[int, int], questions: list[QA]) -> int:
-    rec = record(fmt, "x", questions, Media(video="v") if sampling.media == "video" else Media(frames=("f",)))
+def _record_tokens(
+    fmt: str, model: str, sampling: Sampling, size: tuple[int, int], questions: list[QA], traces: bool
+) -> int:
+    media = Media(video="v") if sampling.media == "video" else Media(frames=("f",))
+    rec = record(fmt, "x", questions, media, traces)
     text = " ".join(t["value"] for t in rec["conversations"])
     return media_tokens(model, sampling.media == "video", len(sampling.indices), *size) + text_tokens(text)
 
 
-def _fit(fmt: str, budget: Budget, sampling: Sampling, size: tuple[int, int], questions: list[QA]) -> Sampling:
+def _fit(
+    fmt: str, budget: Budget, sampling: Sampling, size: tuple[int, int], questions: list[QA], traces: bool
+) -> Sampling:
     """``sampling`` with as many frames as keep one question's record within the budget."""
     n = len(sampling.indices)
-    while n > 1 and max(_record_tokens(fmt, budget.model, sampling, size, [q]) for q in questions) > budget.max_tokens:
+    while (
+        n > 1
+        and max(_record_tokens(fmt, budget.model, sampling, size, [q], traces) for q in questions) > budget.max_tokens
+    ):
         n -= 1
         sampling = fewer(fmt, sampling, n)
     return sampling
 
 
 def _groups(
-    fmt: str, budget: Budget | None, sampling: Sampling, size: tuple[int, int], questions: list[QA]
+    fmt: str, budget: Budget | None, sampling: Sampling, size: tuple[int, int], questions: list[QA], traces: bool
 ) -> list[list[QA]]:
     """A per-sample record's questions, split into consecutive records that each fit the budget."""
     if budget is None:
         return [questions]
     groups: list[list[QA]] = []
     for qa in questions:
-        if groups and _record_tokens(fmt, budget.model, sampling, size, [*groups[-1], qa]) <= budget.max_tokens:
+        if groups and _record_tokens(fmt, budget.model, sampling, size, [*groups[-1], qa], traces) <= budget.max_tokens:
             groups[-1].append(qa)
         else:
             groups.append([qa])
@@ -142,13 +150,15 @@ def export_dataset(
     overwrite: bool = False,
     fps: float | None = None,
     budget: Budget | None = None,
+    traces: bool = False,
 ) -> ExportReport:
     """Write the training records of ``fmt`` for the finished dataset ``source`` into ``out``
     (module docstring). Sampling (``exports.sampling``): ``frames`` frames, or the frames at
     ``fps`` per second, as images; by default the video with the trainer settings that show every
     frame. Every item is re-checked against the shown frames (``exports.recheck``); ``budget``
     lowers the frame count and splits per-sample records to fit; ``variants``: the
-    ``synth.evaluation.items.parse_variants`` filter."""
+    ``synth.evaluation.items.parse_variants`` filter; ``traces``: each answer after its reasoning
+    trace in a ``<think>`` block (``QA.reasoning``)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     choose(fmt, 16, 8.0, frames, fps)  # the options' errors before anything is read or written
@@ -187,7 +197,7 @@ def export_dataset(
             trainer = trainer or sampling.trainer or None
             asked = [q for q in meta.questions if q.query_frame == moment]
             if budget is not None and asked:
-                fitted = _fit(fmt, budget, sampling, size, asked)
+                fitted = _fit(fmt, budget, sampling, size, asked, traces)
                 lowered += len(fitted.indices) < len(sampling.indices)
                 sampling = fitted
             audited = subset or moment is not None
@@ -208,15 +218,15 @@ def export_dataset(
                     write_file(out / rel, encode_mp4(decode_mp4(sample.files["mp4"])[: moment + 1], video.fps))
                 media = Media(video=rel, settings=sampling.record)
             if per_sample:
-                groups = _groups(fmt, budget, sampling, size, kept)
+                groups = _groups(fmt, budget, sampling, size, kept, traces)
                 split += len(groups) - 1
                 ids = [key] if len(groups) == 1 else [f"{key}#{k}" for k in range(len(groups))]
             else:
                 groups, ids = [[q] for q in kept], [f"{key}/{q.id}" for q in kept]
             for record_id, qs in zip(ids, groups):
-                records.append(record(fmt, record_id, qs, media))
+                records.append(record(fmt, record_id, qs, media, traces))
                 if budget is not None:
-                    tokens.append(_record_tokens(fmt, budget.model, sampling, size, qs))
+                    tokens.append(_record_tokens(fmt, budget.model, sampling, size, qs, traces))
             questions += len(kept)
             levels.update((q.family, q.difficulty.level if q.difficulty else "unrated") for q in kept)
             prefixes += len(groups) if moment is not None else 0

@@ -40,30 +40,35 @@ class Media:
     settings: dict = field(default_factory=dict)
 
 
-def _turns(questions: list[QA], token: str) -> list[dict]:
-    """Alternating human/gpt turns, the media token(s) leading the first human turn."""
+def _turns(questions: list[QA], token: str, traces: bool = False) -> list[dict]:
+    """Alternating human/gpt turns, the media token(s) leading the first human turn; with
+    ``traces``, each answer after its reasoning in a ``<think>`` block."""
     out = []
     for n, qa in enumerate(questions):
+        reply = expected_reply(qa)
+        if traces and qa.reasoning:
+            reply = f"<think>\n{qa.reasoning}\n</think>\n{reply}"
         out.append({"from": "human", "value": (token if n == 0 else "") + prompt(qa)})
-        out.append({"from": "gpt", "value": expected_reply(qa)})
+        out.append({"from": "gpt", "value": reply})
     return out
 
 
-def record(fmt: str, record_id: str, questions: list[QA], media: Media) -> dict:
-    """One training record of ``fmt`` for ``questions`` (several make a multi-turn record) about ``media``."""
+def record(fmt: str, record_id: str, questions: list[QA], media: Media, traces: bool = False) -> dict:
+    """One training record of ``fmt`` for ``questions`` (several make a multi-turn record) about
+    ``media``; ``traces``: each answer after its reasoning trace (``_turns``)."""
     n = len(media.frames)
     if fmt == "llava-video":
         token = "<image>\n" * n if n else "<image>\n"
         visual = {"image": list(media.frames)} if n else {"video": media.video}
-        return {"id": record_id, **visual, "conversations": _turns(questions, token), "data_source": "synth"}
+        return {"id": record_id, **visual, "conversations": _turns(questions, token, traces), "data_source": "synth"}
     if fmt == "sharegpt":
         token = "<image>" * n if n else "<video>"
         visual = {"images": list(media.frames)} if n else {"videos": [media.video]}
-        return {"conversations": _turns(questions, token), **visual}
+        return {"conversations": _turns(questions, token, traces), **visual}
     if fmt == "qwen-vl":
         token = ("<image>" * n if n else "<video>") + "\n"
         visual = {"image": list(media.frames)} if n else {"video": media.video, **media.settings}
-        return {"id": record_id, **visual, "conversations": _turns(questions, token)}
+        return {"id": record_id, **visual, "conversations": _turns(questions, token, traces)}
     raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from synth.core.records import Difficulty
+from synth.core.records import Difficulty, TraceStep
 from synth.core.scene import Episode
 from synth.programs.difficulty import Adaptation, measure
 from synth.programs.family import ABSTAIN, FLOOR, QA, Family, plural
 from synth.programs.library import FAMILIES
 from synth.programs.sandbox import Outcome, SandboxPool, Task
 from synth.programs.scene_api import SceneAPI, prefix_episode, view_episode
+from synth.programs.trace import trace_text
 
 DISTRACTORS = 3
 
@@ -371,7 +372,45 @@ def generate_questions(
         streamed = streaming_items(episode, items, pool, families)
         report.asked.update(Counter(q.family for q in streamed))
         items += streamed
-    return items
+    return with_traces(episode, items, pool, families)
+
+
+def with_traces(episode: Episode, items: list[QA], pool: SandboxPool, families: dict[str, Family]) -> list[QA]:
+    """``items`` with the reasoning trace of each answered one (``synth.programs.trace``: its
+    program run again in the sandbox, recorded, on the video its question is about; the steps and
+    their text); abstentions have none."""
+    by_program = {f.program_id: f for f in families.values()}
+    live = [q for q in items if not q.abstain]
+    tasks = [Task(by_program[q.program_id].source, q.slots, trace=True) for q in live]
+    traced = {q.id: _traced(q, out, episode) for q, (out, _) in zip(live, _run_at_queries(episode, live, tasks, pool))}
+    return [traced.get(q.id, q) for q in items]
+
+
+def retrace(episode: Episode, items: list[QA], pool: SandboxPool, families: dict[str, Family]) -> list[str]:
+    """``synth verify --traces``: each answered item's program run again, recorded; a message per
+    item whose shipped trace (any step's call, argument or value) or text differs, or is missing."""
+    shipped = [q for q in items if not q.abstain]
+    if unknown := [q.id for q in shipped if q.program_id not in {f.program_id for f in families.values()}]:
+        return [f"{i}: unknown program" for i in unknown]
+    again = {q.id: q for q in with_traces(episode, shipped, pool, families)}
+    problems = []
+    for q in shipped:
+        if q.trace is None:
+            problems.append(f"{q.id}: no trace")
+        elif q.trace != again[q.id].trace:
+            k = next((k for k, (a, b) in enumerate(zip(q.trace, again[q.id].trace or [])) if a != b), len(q.trace))
+            problems.append(f"{q.id}: trace step {k + 1} is not what the program reads")
+        elif q.reasoning != again[q.id].reasoning:
+            problems.append(f"{q.id}: the trace's text is not its steps'")
+    return problems
+
+
+def _traced(qa: QA, out: Outcome, episode: Episode) -> QA:
+    """``qa`` with the trace ``out`` recorded (None where the program failed)."""
+    if not out.ok or out.trace is None:
+        return qa.model_copy(update={"trace": None, "reasoning": None})
+    qa = qa.model_copy(update={"trace": [TraceStep(**s) for s in out.trace]})
+    return qa.model_copy(update={"reasoning": trace_text(qa, episode)})
 
 
 def order_checks(
@@ -568,8 +607,8 @@ def reanswer(
     abstention; the others are measured again (``Difficulty``, with the severity)."""
     by_program = {f.program_id: f for f in (families or FAMILIES).values()}
     live = [q for q in items if not q.abstain]
-    outs = _run_at_queries(episode, live, [Task(by_program[q.program_id].source, q.slots) for q in live], pool)
-    answers = {q.id: out for q, out in zip(live, outs)}
+    tasks = [Task(by_program[q.program_id].source, q.slots, trace=True) for q in live]
+    answers = {q.id: out for q, out in zip(live, _run_at_queries(episode, live, tasks, pool))}
     result = []
     for q in items:
         family = by_program[q.program_id]
@@ -584,13 +623,13 @@ def reanswer(
             text, number = answer_text(family, value, episode)
         if text is None or not all(api.seen(o) for o in objs) or (q.choices and text not in q.choices):
             lost = {"answer": ABSTAIN, "value": None, "abstain": True, "evidence_frames": [], "difficulty": None}
-            lost |= {"needs_order": None, "single_frame": None}
+            lost |= {"needs_order": None, "single_frame": None, "trace": None, "reasoning": None}
             result.append(q.model_copy(update=lost))
         else:
             evidence = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in objs)]
             difficulty = _difficulty(family, api, q.slots, value, out.margin, severity)
             update = {"answer": text, "value": number, "evidence_frames": evidence, "difficulty": difficulty}
-            result.append(q.model_copy(update=update))
+            result.append(_traced(q.model_copy(update=update), out, episode))
     return result
 
 

@@ -46,6 +46,7 @@ class Limits:
 class Task:
     program: str  # program source
     slots: dict[str, int | str]
+    trace: bool = False  # also record what the program reads (``Outcome.trace``; synth.programs.trace)
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Outcome:
     deterministic: bool = True
     why: str = ""  # for a None answer: the reason the program gave with ``scene.drop(reason)``
     margin: float | None = None  # measured / threshold, the smallest ``scene.margin`` call (None: no call)
+    trace: list[dict] | None = None  # for a ``Task.trace``: the ``TraceStep`` dicts of its first run
 
 
 def _digest(text: str) -> str:
@@ -76,6 +78,7 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
     from synth.core.scene import Episode
     from synth.programs.restricted import ProgramRejected, compile_program, program_function
     from synth.programs.scene_api import SceneAPI
+    from synth.programs.trace import record, steps_of
 
     os.chdir(tempfile.mkdtemp(prefix="synth-sandbox-"))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
@@ -135,18 +138,20 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
             episodes[key] = SceneAPI(Episode.model_validate_json(msg["episode"]))
         api = episodes[key]
         out = []
-        for pid, slots in msg["tasks"]:
+        for pid, slots, trace in msg["tasks"]:
             try:
                 if pid not in codes:
                     codes[pid] = compile_program(msg["programs"][pid], f"<program {pid[:12]}>")
                 code = codes[pid]
                 fn = timed(lambda code=code: program_function(code))  # this task's own instance
                 api._take_drop_reason(), api._take_margin()
-                value, first = answer_of(fn, api, slots)
-                why, margin = api._take_drop_reason(), api._take_margin()
+                recorder = record(api) if trace else None
+                value, first = answer_of(fn, recorder or api, slots)
+                why, margin = (recorder or api)._take_drop_reason(), (recorder or api)._take_margin()
                 _, second = answer_of(fn, api, slots)
                 api._take_margin()
-                out.append({"ok": True, "value": value, "deterministic": first == second, "why": why, "margin": margin})
+                done = {"ok": True, "value": value, "deterministic": first == second, "why": why, "margin": margin}
+                out.append(done | ({"trace": steps_of(recorder)} if recorder else {}))
             except _CallTimeout:
                 out.append({"ok": False, "error": f"killed: more than {limits.cpu_seconds_per_call} s of CPU"})
             except MemoryError:
@@ -245,7 +250,7 @@ class SandboxPool:
             "episode_key": key,
             "episode": episode_json,
             "programs": programs,
-            "tasks": [[_digest(t.program), t.slots] for t in tasks],
+            "tasks": [[_digest(t.program), t.slots, t.trace] for t in tasks],
         }
         try:
             self._pool[i].conn.send_bytes(json.dumps(msg).encode())
@@ -271,6 +276,7 @@ class SandboxPool:
                         r.get("deterministic", True),
                         r.get("why", ""),
                         r.get("margin"),
+                        r.get("trace"),
                     )
                     for r in data["results"]
                 ]

@@ -1,0 +1,233 @@
+"""Reasoning traces (issue #33): what a family's program read from the scene, step by step.
+
+A trace is recorded, not written: the program runs once more in the sandbox against a recording
+copy of its ``SceneAPI`` (``record``), which logs every public call the program makes and those
+the API makes for it one level down (e.g. the mask centroids and the margin behind
+``image_side``): the method, its arguments, the value it returned (numbers to 4 decimals; a
+repeated identical call once), up to ``MAX_STEPS``. ``trace_text`` renders the steps as short
+sentences that cite the frame (1-based, as the questions name frames) and the box, point or
+value each step read, then the answer.
+``synth verify --traces`` runs the program again, recorded, and requires the same steps and the
+same text: a trace whose number, frame, object or comparison was changed is rejected.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+from typing import Any
+
+from synth.core.records import QA, TraceStep
+from synth.core.scene import Episode
+from synth.programs.scene_api import SceneAPI
+
+MAX_STEPS = 120  # a program reading more than this is cut off there (``TraceStep`` "..." last)
+DIGITS = 4  # decimals kept of every number a step records
+
+
+def plain(value: Any) -> Any:
+    """A value the scene API returned as JSON: dataclasses as dicts, tuples as lists, floats to
+    ``DIGITS`` decimals (non-finite ones as None)."""
+    if dataclasses.is_dataclass(value):
+        return {k: plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, float):
+        return round(value, DIGITS) if math.isfinite(value) else None
+    return value
+
+
+def _logged(name: str, fn: Any) -> Any:
+    """``fn`` (a ``SceneAPI`` method or property getter) logging each call into the instance's
+    trace: the program's own calls and those the API makes for them, one level down."""
+
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        self._depth += 1
+        try:
+            value = fn(self, *args, **kwargs)
+        finally:
+            self._depth -= 1
+        if self._depth < NESTING:
+            _log(self, name, args, kwargs, value)
+        return value
+
+    return call
+
+
+NESTING = 2  # levels of calls a trace keeps: the program's, and the API's own reads for them
+
+
+def _log(api: Any, call: str, args: tuple, kwargs: dict, value: Any) -> None:
+    text = {k: json.dumps(plain(v), sort_keys=True) for k, v in (("args", list(args)), ("kwargs", kwargs))}
+    key = repr((call, text["args"], text["kwargs"]))
+    if key in api._seen or call == "drop":
+        return
+    api._seen.add(key)
+    if len(api._steps) < MAX_STEPS:
+        api._steps.append({"call": call, **text, "value": json.dumps(plain(value), sort_keys=True)})
+    elif len(api._steps) == MAX_STEPS:
+        api._steps.append({"call": "..."})
+
+
+def _recording_class() -> type:
+    """``SceneAPI`` with each public method and property logging what it returns."""
+    members: dict[str, Any] = {"_depth": 0, "__doc__": "A ``SceneAPI`` that logs its reads (``record``)."}
+    for name, member in vars(SceneAPI).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(member, property):
+            members[name] = property(_logged(name, member.fget))
+        elif callable(member):
+            members[name] = _logged(name, member)
+    return type("RecordingSceneAPI", (SceneAPI,), members)
+
+
+RecordingSceneAPI = _recording_class()
+
+
+def record(api: SceneAPI) -> SceneAPI:
+    """A recording copy of ``api`` (its caches shared): give it to the program, then ``steps_of``."""
+    rec = copy.copy(api)
+    rec.__class__ = RecordingSceneAPI
+    rec._steps, rec._seen, rec._depth = [], set(), 0
+    return rec
+
+
+def steps_of(recorded: SceneAPI) -> list[dict]:
+    """The ``TraceStep`` dicts ``recorded`` logged, in the order the calls returned."""
+    return recorded._steps
+
+
+# how each call reads: (the sentence, which arguments are objects and frames); {v} is the value
+_OBJ, _FRAME = "object", "frame"
+SENTENCES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "is_visible": ("the {0} is {v:visible} in frame {1}", (_OBJ, _FRAME)),
+    "seen": ("the {0} is {v:seen} in the video", (_OBJ,)),
+    "glimpsed": ("the {0} {v:shows} at all in the video", (_OBJ,)),
+    "visible_pixels": ("in frame {1}, {v} pixels show the {0}", (_OBJ, _FRAME)),
+    "first_seen": ("the {0} is first seen in frame {v:frame}", (_OBJ,)),
+    "first_glimpsed": ("the {0} first shows in frame {v:frame}", (_OBJ,)),
+    "visible_depth": ("in frame {1}, the {0}'s visible surface is {v:m} from the camera", (_OBJ, _FRAME)),
+    "mask_centroid": ("in frame {1}, the {0}'s centre is at {v:px}", (_OBJ, _FRAME)),
+    "mask_box": ("in frame {1}, the {0} fills the box {v:box}", (_OBJ, _FRAME)),
+    "cut_sides": ("in frame {1}, the image border cuts the {0} at {v:sides}", (_OBJ, _FRAME)),
+    "image_side": ("in frame {2}, the {0} is {v:side} of the {1}", (_OBJ, _OBJ, _FRAME)),
+    "in_full_view": ("in frame {1}, the {0} is {v:in full view}", (_OBJ, _FRAME)),
+    "extent_seen": ("the video shows {v:shares} of the {0}'s depth, width and height", (_OBJ,)),
+    "surface_seen": ("the video shows {v:share} of the {0}'s surface", (_OBJ,)),
+    "top_seen": ("the top of the {0} is {v:seen}", (_OBJ,)),
+    "bottom_seen": ("the bottom of the {0} is {v:seen}", (_OBJ,)),
+    "object": ("the {0} is a {v:object}", (_OBJ, _FRAME)),
+    "surface_distance": ("the {0} and the {1} are {v:m} apart (box surfaces)", (_OBJ, _OBJ, _FRAME)),
+    "mesh_distance": ("the closest points of the {0} and the {1} are {v:m} apart", (_OBJ, _OBJ, _FRAME)),
+    "seen_mesh_distance": ("their closest seen points, the {0}'s and the {1}'s, are {v:m} apart", (_OBJ, _OBJ)),
+    "seen_surface_distance": ("the seen surfaces of the {0} and the {1} are {v:m} apart", (_OBJ, _OBJ)),
+    "camera": ("in frame {0}, the camera is at {v:camera}", (_FRAME,)),
+    "project": ("in frame {1}, the {0}'s centre projects to {v:projection}", (_OBJ, _FRAME)),
+    "margin": ("{0:n} against the threshold {1:n}: {v:margin}", ("", "")),
+    "num_frames": ("the video has {v} frames", ()),
+    "width": ("the frames are {v} px wide", ()),
+    "height": ("the frames are {v} px high", ()),
+    "fps": ("the video runs at {v} frames per second", ()),
+    "objects": ("the scene holds {v:count} objects", (_FRAME,)),
+    "object_ids": ("the scene holds {v:count} objects", ()),
+    "centre_uncertainty": ("the {0}'s centre is known to within {v:m}", (_OBJ,)),
+    "walk": ("walking from the {0} to the {1} takes {v:m}", (_OBJ, _OBJ)),
+    "room_holding": ("the {0} stands in room {v:room}", (_OBJ,)),
+    "standing_turn": ("standing at the {0} facing the {1}, the {2} is at {v:turn}", (_OBJ, _OBJ, _OBJ)),
+    "motion": ("the {0} {v:motion}", (_OBJ,)),
+    "category_first_seen": ("a {0} is first seen in frame {v:frame}", ("",)),
+    "category_first_glimpsed": ("a {0} first shows in frame {v:frame}", ("",)),
+}
+
+
+def _num(x: Any) -> str:
+    return f"{x:.3g}" if isinstance(x, float) else str(x)
+
+
+def _flag(yes: str, no: str) -> Any:
+    return lambda v: yes if v else no
+
+
+_SIDES = {"l": "left", "r": "right", "t": "top", "b": "bottom"}
+_WORDS: dict[str, Any] = {  # value format -> the value in words
+    "visible": _flag("visible", "not visible"),
+    "seen": _flag("seen", "not seen"),
+    "shows": _flag("shows", "does not show"),
+    "in full view": _flag("in full view", "not in full view"),
+    "margin": _flag("clear of it", "within the margin"),
+    "frame": lambda v: "no frame" if v == -1 else str(v + 1),
+    "m": lambda v: f"{_num(v)} m",
+    "px": lambda v: f"({v[0]:.0f}, {v[1]:.0f}) px",
+    "box": lambda v: f"({v[0]}, {v[1]})-({v[2]}, {v[3]}) px",
+    "sides": lambda v: ", ".join(_SIDES[c] for c in v) or "no side",
+    "side": lambda v: f"to the {v}",
+    "shares": lambda v: ", ".join(f"{x:.0%}" for x in v),
+    "share": lambda v: f"{v:.0%}",
+    "room": lambda v: str(v[0]),
+    "count": lambda v: str(len(v)),
+    "turn": lambda v: f"{_num(v[0])} degrees (margin {_num(v[1])})",
+    "object": lambda v: (
+        f"{v['category']}, {' x '.join(_num(s) for s in v['size'])} m, "
+        f"centred at ({', '.join(_num(c) for c in v['center'])})"
+    ),
+    "camera": lambda v: (
+        f"({', '.join(_num(c) for c in v['position'])}), heading {math.degrees(v['heading']):.0f} degrees"
+    ),
+    "projection": lambda v: f"({v['u']:.0f}, {v['v']:.0f}) px at depth {_num(v['depth'])} m",
+    "motion": lambda v: f"moves from {v['start']} to {v['end']}",
+}
+
+
+def _value(kind: str, v: Any) -> str:
+    """The value of a step in words, by the sentence's format ``kind``."""
+    if v is None:
+        return "does not move" if kind == "motion" else "nothing"
+    try:
+        return _WORDS[kind](v) if kind in _WORDS else _num(v)
+    except (TypeError, KeyError, IndexError, ValueError):  # a value of another shape: as it is
+        return str(v)
+
+
+def _sentence(step: TraceStep, episode: Episode) -> str:
+    form = SENTENCES.get(step.call)
+    args, value = json.loads(step.args), json.loads(step.value)
+    if form is None:
+        return f"{step.call}({', '.join(map(_num, args))}) = {_value('', value)}"
+    text, kinds = form
+    shown = []
+    for k, arg in enumerate(args):
+        kind = kinds[k] if k < len(kinds) else ""
+        if kind == _OBJ and isinstance(arg, int):
+            shown.append(episode.scene.object(arg).description if arg else "floor")
+        elif kind == _FRAME and isinstance(arg, int):
+            shown.append(str(arg + 1))
+        else:
+            shown.append(_num(arg))
+    shown += ["1"] * (text.count("{") - len(shown))  # a frame left at its default: the first
+    fields = {f"{k}": v for k, v in enumerate(shown)}
+    out = text
+    for key, val in fields.items():
+        out = out.replace("{" + key + ":n}", val).replace("{" + key + "}", val)
+    start = out.index("{v")
+    kind = out[start + 2 : out.index("}", start)].lstrip(":")
+    return out[:start] + _value(kind, value) + out[out.index("}", start) + 1 :]
+
+
+def trace_text(qa: QA, episode: Episode) -> str:
+    """``qa``'s trace as plain text: one sentence per step, then the answer."""
+    if not qa.trace:
+        return ""
+    lines = []
+    for step in qa.trace:
+        if step.call == "...":
+            lines.append("(and more steps)")
+            continue
+        sentence = _sentence(step, episode)
+        lines.append(sentence[0].upper() + sentence[1:] + ".")
+    lines.append(f"So the answer is: {qa.answer}.")
+    return " ".join(lines)
