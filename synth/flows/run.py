@@ -283,7 +283,8 @@ def close_run(cfg: RunConfig, out: Path | str) -> dict:
         dataset = writer(cfg, root)
         metas = dataset.staged_metas(keys)
         drop, rows = baselines_and_pruning(cfg, metas)
-        manifest = dataset.finalize(keys, drop, rows, metas, order_rows(cfg, metas))
+        kept = [{**m, "questions": [q for q in m["questions"] if (m["index"], q["id"]) not in drop]} for m in metas]
+        manifest = dataset.finalize(keys, drop, rows, metas, order_rows(cfg, kept))
     if is_s3(out):
         push(root, str(out))
         drop_staging(str(out))
