@@ -154,10 +154,12 @@ def test_the_flow_takes_run_fields_by_name_on_top_of_its_config():
     the config's value, validated by RunConfig (tests/test_prefect.py runs it on a server)."""
     from pydantic import ValidationError
 
-    from synth.flows.config import RunConfig
+    from synth.flows.config import COMPUTED, RunConfig
     from synth.flows.flow import run_config, synth
 
-    assert {"config", "out", "ray_address", *RunConfig.model_fields} <= set(synth.parameters.properties)
+    fields = set(RunConfig.model_fields) - set(COMPUTED)  # computed ones (the adaptation) are no parameter
+    assert {"config", "out", "ray_address", *fields} <= set(synth.parameters.properties)
+    assert not set(COMPUTED) & set(synth.parameters.properties)
     deployment = {"preset": "sat-dynamic", "episodes": 8}
     cfg = run_config(deployment, {"episodes": 100, "degradations": "fog:3", "seed": None})
     assert cfg == RunConfig(preset="sat-dynamic", episodes=100, degradations="fog:3")
