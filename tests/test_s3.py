@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import requests
 
+from synth.core.records import QA
 from synth.storage.dataset import DatasetError, DatasetWriter, Sample, read_tar
 from synth.storage.s3 import S3Uri, client, load, push
 from synth.storage.seaweed import LocalS3
@@ -71,10 +72,12 @@ def test_round_trip_push_and_load(tiny_dataset, aws_env):
         assert sorted(r["__key__"] for r in rows) == sorted(local)
         for r in rows:
             assert r["mp4"]["bytes"] == local[r["__key__"]].files["mp4"]
-            shipped = json.loads(local[r["__key__"]].files["json"])["questions"]
-            # arrow gives every item the union of all families' slot names (absent ones as None)
+            shipped = [QA.model_validate(q) for q in json.loads(local[r["__key__"]].files["json"])["questions"]]
+            # arrow gives every item the union of all families' slot names and of the optional fields
+            # (absent ones as None, which the model reads as unset)
             loaded = [
-                {**q, "slots": {k: v for k, v in q["slots"].items() if v is not None}} for q in r["json"]["questions"]
+                QA.model_validate({**q, "slots": {k: v for k, v in q["slots"].items() if v is not None}})
+                for q in r["json"]["questions"]
             ]
             assert loaded == shipped
     with pytest.raises(DatasetError, match="no config 'fog'; it has default"):

@@ -10,13 +10,16 @@ direction tiers turn the angle's distance from a direction's border into a task 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synth.core.records import LEVELS, Difficulty, Level
-from synth.programs.scene_api import SceneAPI
+
+if TYPE_CHECKING:  # the family schema (which holds ``Levels``) is read where the scene API's imports are not
+    import numpy as np
+
+    from synth.programs.scene_api import SceneAPI
 
 Measure = Literal["margin", "seen", "look_alikes", "span", "count"]
 

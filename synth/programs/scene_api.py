@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from synth.core.evidence import surface_seen_mask
 from synth.core.scene import Episode, Evidence
 
 Vec3 = tuple[float, float, float]
@@ -270,6 +269,8 @@ class SceneAPI:
 
     def surface_seen(self, object_id: int) -> float:
         """Share of the object's surface (its mesh, by area) the video shows, 0-1."""
+        from synth.core.evidence import surface_seen_mask  # numpy and shapely: not in every sandbox worker's budget
+
         mask = surface_seen_mask(self._evidence(object_id))
         return 0.0 if mask is None else float(mask.mean())
 
