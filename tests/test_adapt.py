@@ -144,3 +144,25 @@ def test_adapt_from_a_file_that_is_not_a_report_is_one_line(tmp_path, capsys):
         assert main(["run", "--episodes", "1", "--out", str(tmp_path / "ds"), "--adapt-from", str(path)]) == 2
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and "--adapt-from" in err and "Traceback" not in err, err
+
+
+def test_the_scene_knob_moves_a_rooms_objects_where_choosing_cannot(tmp_path):
+    """``--adapt-scene``: counting items all easy and all right (no level to thin out) give rooms a
+    quarter more objects, within 4-40; the adapted run's scenes hold more objects."""
+    from synth.backends.registry import scene_source
+    from synth.flows.config import RunConfig
+
+    easy = Group(n=40, score=1.0, accuracy=1.0, mra=None, unanswered=0)
+    report = _report({"easy": (40, 1.0)}).model_copy(
+        update={"families": {"object_counting": easy}, "family_levels": {"object_counting": {"easy": easy}}}
+    )
+    assert adapt(report, "x", BAND).scene == {}, "off unless asked"
+    assert adapt(report, "x", BAND, scene=True).scene == {"min_objects": 10, "max_objects": 31}
+    path = tmp_path / "report.json"
+    path.write_text(report.model_dump_json())
+    cfg = RunConfig.from_options(assets="primitives", adapt_from=str(path), adapt_scene=True)
+    assert (cfg.source.min_objects, cfg.source.max_objects) == (10, 31)
+    assert cfg.adaptation.scene == {"min_objects": 10, "max_objects": 31}
+    plain = RunConfig.from_options(assets="primitives").source
+    counts = [(len(scene_source(plain)(s).objects), len(scene_source(cfg.source)(s).objects)) for s in range(6)]
+    assert sum(b for _, b in counts) > sum(a for a, _ in counts), counts

@@ -9,7 +9,12 @@ the items each level had (abstention items, which have no level, keep theirs). S
 factor ``k`` on the levels on the far side of the target t (the band's middle):
 ``(k*S_far + S_near) / (k*N_far + N_near) = t``, so ``k = (S_near - t*N_near) / (t*N_far - S_far)``,
 clipped to ``[MIN_KEEP, 1]``. A family no level can bring into the band (every level on one
-side) gets half the questions (``share`` 0.5), one already in it is left alone.
+side) gets half the questions (``share`` 0.5), one already in it is left alone. The scene knob
+(``_objects``) is the lever where choosing candidates cannot reach the band: where such families
+among those that objects per room makes harder (``DENSITY_TAGS``: counting, relative direction)
+score above the band together, a procedural room's object range grows by a quarter (shrinks
+below it), within 4-40 objects; a run whose source is not a procedural room records the knob
+without using it.
 
 The weights depend on the report alone: the same report and seed give the same dataset. Rounds
 chain (report -> run -> eval -> report): ``synth eval`` records the scored dataset's own weights
@@ -24,11 +29,17 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from synth.backends.procedural.settings import MAX_OBJECTS, MIN_OBJECTS, OBJECTS_BOUNDS
 from synth.core.records import LEVELS
-from synth.evaluation.scorer import Group, Report
+from synth.evaluation.scorer import Group, Report, family_tags
 from synth.programs.difficulty import Adaptation, FamilyWeights
 
 BAND = (0.4, 0.7)  # default target band of a family's score (fractions)
+# the families objects per room makes harder (more to count, more look-alikes and clutter beside the
+# named objects), by tag; their score outside the band scales a room's object range by OBJECTS_STEP
+DENSITY_TAGS = ("counting", "relative direction")
+OBJECTS_STEP = 1.25
+SCENE_EVIDENCE = 30  # items of such families a report needs before the knob moves (it changes every family's scenes)
 MIN_KEEP = 0.05  # the smallest keep probability of a level (bounds how far one round steers)
 UNREACHABLE_SHARE = 0.5  # questions per episode, relative, of a family no level mix brings into the band
 
@@ -68,8 +79,9 @@ def _keeps(levels: dict[str, Group], target: float) -> dict[str, float] | None:
     return {lv: round(k, 4) if lv in far else 1.0 for lv in LEVELS}
 
 
-def adapt(report: Report, digest: str, band: tuple[float, float] = BAND) -> Adaptation:
-    """The weights steering each family of ``report`` into ``band`` (see the module doc). Where
+def adapt(report: Report, digest: str, band: tuple[float, float] = BAND, scene: bool = False) -> Adaptation:
+    """The weights steering each family of ``report`` into ``band`` (see the module doc), and with
+    ``scene`` the scene knob too (else the scored run's knobs, if any, are kept). Where
     the scored dataset was itself adapted (``report.adaptation``), its weights are the starting
     point: a family in the band keeps them, another multiplies them by this round's factors
     (scaled so that its most kept level has 1), so that rounds chain."""
@@ -89,4 +101,28 @@ def adapt(report: Report, digest: str, band: tuple[float, float] = BAND) -> Adap
         top = max(weights.values())
         levels_kept = {lv: round(max(MIN_KEEP, w / top), 4) for lv, w in weights.items()}
         families[fid] = FamilyWeights(share=old.share, levels=levels_kept)
-    return Adaptation(report_sha256=digest, band=band, families=dict(sorted(families.items())))
+    knobs = report.adaptation.scene if report.adaptation else {}
+    if scene:
+        unreachable = [f for f, w in families.items() if w.share == UNREACHABLE_SHARE and f in report.family_levels]
+        knobs = _objects(report, unreachable, knobs, band)
+    return Adaptation(report_sha256=digest, band=band, families=dict(sorted(families.items())), scene=knobs)
+
+
+def _objects(
+    report: Report, unreachable: list[str], before: dict[str, int], band: tuple[float, float]
+) -> dict[str, int]:
+    """The scene knob: a sampled room's object range (``min_objects``, ``max_objects``), times
+    ``OBJECTS_STEP`` where the ``unreachable`` families (no mix of their levels reaches the band)
+    that objects per room makes harder (``DENSITY_TAGS``) score above ``band`` together, divided by
+    it below, within ``OBJECTS_BOUNDS``, given ``SCENE_EVIDENCE`` items of them; else ``before``
+    (the scored run's own knobs)."""
+    tags = family_tags()
+    dense = [report.families[f] for f in unreachable if set(tags.get(f, ())) & set(DENSITY_TAGS)]
+    n = sum(g.n for g in dense)
+    score = sum(g.n * g.score for g in dense) / n if n >= SCENE_EVIDENCE else None
+    if score is None or band[0] <= score <= band[1]:
+        return dict(before)
+    factor = OBJECTS_STEP if score > band[1] else 1 / OBJECTS_STEP
+    least, most = OBJECTS_BOUNDS
+    lo, hi = before.get("min_objects", MIN_OBJECTS), before.get("max_objects", MAX_OBJECTS)
+    return {k: min(most, max(least, round(v * factor))) for k, v in (("min_objects", lo), ("max_objects", hi))}

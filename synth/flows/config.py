@@ -164,6 +164,11 @@ class RunConfig(BaseModel):
         "toward the accuracy band (synth/evaluation/adapt.py); the weights are recorded in the manifest",
     )
     adapt_band: tuple[float, float] = Field(BAND, description="target accuracy band of --adapt-from, e.g. 0.4,0.7")
+    adapt_scene: bool = Field(
+        False,
+        description="with --adapt-from, also steer the scenes where choosing questions cannot reach the band: a "
+        "procedural room's object range (counting and relative-direction families; 4-40 objects)",
+    )
     # computed from adapt_from when the configuration is made (not an option: no flag, no form field)
     adaptation: Adaptation | None = None
 
@@ -181,7 +186,11 @@ class RunConfig(BaseModel):
         """Reads ``adapt_from`` once: the weights it gives, kept with the configuration."""
         if self.adapt_from and self.adaptation is None:
             report, digest = read_report(self.adapt_from)
-            object.__setattr__(self, "adaptation", adapt(report, digest, self.adapt_band))
+            adaptation = adapt(report, digest, self.adapt_band, scene=self.adapt_scene)
+            object.__setattr__(self, "adaptation", adaptation)
+            knobs = {k: v for k, v in adaptation.scene.items() if k in type(self.source).model_fields}
+            if knobs and getattr(self.source, "layout", None) == "room":  # the scene knobs: a procedural room's
+                object.__setattr__(self, "source", self.source.model_copy(update=knobs))
         elif not self.adapt_from and self.adaptation is not None:
             raise ValueError("adaptation is computed from adapt_from; give the report instead")
         return self

@@ -88,13 +88,15 @@ class FamilyWeights(BaseModel):
 
 class Adaptation(BaseModel):
     """Weights an adapted run draws items with (``synth run --adapt-from REPORT``): per family a
-    share and a keep probability per level; the report it came from, by digest."""
+    share and a keep probability per level, and the scene knobs; the report it came from, by digest."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     report_sha256: str
     band: tuple[float, float]  # the target accuracy band the weights steer toward (fractions)
     families: dict[str, FamilyWeights]
+    # scene knobs: source settings the run sets (``min_objects``, ``max_objects`` of a procedural room)
+    scene: dict[str, int] = Field(default_factory=dict)
 
     def keep(self, family: str, level: Level | None, rng: np.random.Generator) -> bool:
         """Whether to keep a candidate of ``family`` at ``level`` (one draw from ``rng`` only where

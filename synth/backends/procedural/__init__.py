@@ -27,7 +27,7 @@ def _scene(seed: int, settings: ProceduralSource, renderer: Renderer | None) -> 
         return sample_house(seed, settings.rooms, assets=assets, max_rooms=settings.max_rooms)
     from synth.backends.procedural.sampler import sample_scene
 
-    return sample_scene(seed, assets=assets)
+    return sample_scene(seed, settings.min_objects, settings.max_objects, assets=assets)
 
 
 def _prepare(settings: ProceduralSource, log: Callable[[str], None]) -> None:

@@ -10,6 +10,8 @@ from synth.core.plugin import SourceSettings
 
 ASSET_VARIANTS = 4  # Infinigen assets per category unless told otherwise
 MIN_ROOMS, MAX_ROOMS = 3, 8  # rooms of a house
+MIN_OBJECTS, MAX_OBJECTS = 8, 25  # objects of a sampled room, unless told otherwise
+OBJECTS_BOUNDS = (4, 40)  # the most and least --min-objects / --max-objects may ask of one room
 
 
 def check_rooms(rooms: int | None, max_rooms: int = MAX_ROOMS) -> None:
@@ -51,8 +53,26 @@ class ProceduralSource(SourceSettings):
         description=f"most rooms of a house drawn per seed, {MIN_ROOMS}-{MAX_ROOMS} (--layout house without --rooms)",
     )
 
+    min_objects: int = Field(
+        MIN_OBJECTS,
+        ge=OBJECTS_BOUNDS[0],
+        le=OBJECTS_BOUNDS[1],
+        description=f"fewest objects a sampled room holds (--layout room; {OBJECTS_BOUNDS[0]}-{OBJECTS_BOUNDS[1]})",
+    )
+    max_objects: int = Field(
+        MAX_OBJECTS,
+        ge=OBJECTS_BOUNDS[0],
+        le=OBJECTS_BOUNDS[1],
+        description=f"most objects a sampled room holds (--layout room; {OBJECTS_BOUNDS[0]}-{OBJECTS_BOUNDS[1]}), "
+        "drawn per seed between the two",
+    )
+
     @model_validator(mode="after")
     def _rooms(self) -> ProceduralSource:
+        if self.min_objects > self.max_objects:
+            raise ValueError(f"--min-objects {self.min_objects} is more than --max-objects {self.max_objects}")
+        if (self.min_objects, self.max_objects) != (MIN_OBJECTS, MAX_OBJECTS) and self.layout != "room":
+            raise ValueError("--min-objects and --max-objects apply to --layout room")
         if self.rooms is not None and self.layout != "house":
             raise ValueError("--rooms applies to --layout house")
         if self.max_rooms != MAX_ROOMS and self.layout != "house":
