@@ -89,6 +89,7 @@ def adapt(report: Report, digest: str, band: tuple[float, float] = BAND, scene: 
     target = (low + high) / 2
     before = report.adaptation.families if report.adaptation else {}
     families = dict(before)
+    unreachable = []  # this report's families outside the band that no mix of their levels brings into it
     for fid, levels in report.family_levels.items():
         old = before.get(fid, FamilyWeights())
         if low <= report.families[fid].score <= high:
@@ -96,6 +97,7 @@ def adapt(report: Report, digest: str, band: tuple[float, float] = BAND, scene: 
         keeps = _keeps(levels, target)
         if keeps is None:
             families[fid] = FamilyWeights(share=UNREACHABLE_SHARE, levels=old.levels)
+            unreachable.append(fid)
             continue
         weights = {lv: old.levels.get(lv, 1.0) * keeps[lv] for lv in LEVELS}
         top = max(weights.values())
@@ -103,7 +105,6 @@ def adapt(report: Report, digest: str, band: tuple[float, float] = BAND, scene: 
         families[fid] = FamilyWeights(share=old.share, levels=levels_kept)
     knobs = report.adaptation.scene if report.adaptation else {}
     if scene:
-        unreachable = [f for f, w in families.items() if w.share == UNREACHABLE_SHARE and f in report.family_levels]
         knobs = _objects(report, unreachable, knobs, band)
     return Adaptation(report_sha256=digest, band=band, families=dict(sorted(families.items())), scene=knobs)
 

@@ -23,6 +23,7 @@ from synth.flows.executor import Executor, default_workers
 from synth.flows.failures import EpisodeFailed
 from synth.flows.progress import Board
 from synth.flows.version import code_version
+from synth.storage.card import clean_questions
 from synth.storage.dataset import (
     MANIFEST,
     RUN_FILE,
@@ -32,6 +33,7 @@ from synth.storage.dataset import (
     DatasetWriter,
     Sample,
     is_finished,
+    pruned,
 )
 from synth.storage.s3 import drop_staging, is_s3, mirror, pull_staging, push, remote_is_finished
 
@@ -250,11 +252,9 @@ def order_rows(cfg: RunConfig, metas: list[dict]) -> list[dict]:
 
     tags = {fid: f.tags for fid, f in families(cfg).items()}
     found: dict[str, list[dict]] = {}
-    for m in metas:
-        if m.get("variant", "clean") == "clean":
-            for q in m["questions"]:
-                if q.get("needs_order") is not None:
-                    found.setdefault(q["family"], []).append(q)
+    for q in clean_questions(metas):
+        if q.get("needs_order") is not None:
+            found.setdefault(q["family"], []).append(q)
     rows = []
     for family, qs in sorted(found.items()):
         order = sum(q["needs_order"] for q in qs) / len(qs)
@@ -283,8 +283,7 @@ def close_run(cfg: RunConfig, out: Path | str) -> dict:
         dataset = writer(cfg, root)
         metas = dataset.staged_metas(keys)
         drop, rows = baselines_and_pruning(cfg, metas)
-        kept = [{**m, "questions": [q for q in m["questions"] if (m["index"], q["id"]) not in drop]} for m in metas]
-        manifest = dataset.finalize(keys, drop, rows, metas, order_rows(cfg, kept))
+        manifest = dataset.finalize(keys, drop, rows, metas, order_rows(cfg, pruned(metas, drop)))
     if is_s3(out):
         push(root, str(out))
         drop_staging(str(out))

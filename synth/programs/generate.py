@@ -390,7 +390,8 @@ def retrace(episode: Episode, items: list[QA], pool: SandboxPool, families: dict
     """``synth verify --traces``: each answered item's program run again, recorded; a message per
     item whose shipped trace (any step's call, argument or value) or text differs, or is missing."""
     shipped = [q for q in items if not q.abstain]
-    if unknown := [q.id for q in shipped if q.program_id not in {f.program_id for f in families.values()}]:
+    known = {f.program_id for f in families.values()}
+    if unknown := [q.id for q in shipped if q.program_id not in known]:
         return [f"{i}: unknown program" for i in unknown]
     again = {q.id: q for q in with_traces(episode, shipped, pool, families)}
     problems = []

@@ -64,7 +64,7 @@ NESTING = 2  # levels of calls a trace keeps: the program's, and the API's own r
 def _log(api: Any, call: str, args: tuple, kwargs: dict, value: Any) -> None:
     text = {k: json.dumps(plain(v), sort_keys=True) for k, v in (("args", list(args)), ("kwargs", kwargs))}
     key = repr((call, text["args"], text["kwargs"]))
-    if key in api._seen or call == "drop":
+    if key in api._seen:
         return
     api._seen.add(key)
     if len(api._steps) < MAX_STEPS:
@@ -77,7 +77,7 @@ def _recording_class() -> type:
     """``SceneAPI`` with each public method and property logging what it returns."""
     members: dict[str, Any] = {"_depth": 0, "__doc__": "A ``SceneAPI`` that logs its reads (``record``)."}
     for name, member in vars(SceneAPI).items():
-        if name.startswith("_"):
+        if name.startswith("_") or name == "drop":  # giving no answer is not a read
             continue
         if isinstance(member, property):
             members[name] = property(_logged(name, member.fget))
@@ -102,46 +102,47 @@ def steps_of(recorded: SceneAPI) -> list[dict]:
     return recorded._steps
 
 
-# how each call reads: (the sentence, which arguments are objects and frames); {v} is the value
+# how each call reads: (the sentence, which arguments are objects and frames, the value's format in
+# ``_WORDS``); {0}, {1}, ... are the arguments, {v} the value
 _OBJ, _FRAME = "object", "frame"
-SENTENCES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "is_visible": ("the {0} is {v:visible} in frame {1}", (_OBJ, _FRAME)),
-    "seen": ("the {0} is {v:seen} in the video", (_OBJ,)),
-    "glimpsed": ("the {0} {v:shows} at all in the video", (_OBJ,)),
-    "visible_pixels": ("in frame {1}, {v} pixels show the {0}", (_OBJ, _FRAME)),
-    "first_seen": ("the {0} is first seen in frame {v:frame}", (_OBJ,)),
-    "first_glimpsed": ("the {0} first shows in frame {v:frame}", (_OBJ,)),
-    "visible_depth": ("in frame {1}, the {0}'s visible surface is {v:m} from the camera", (_OBJ, _FRAME)),
-    "mask_centroid": ("in frame {1}, the {0}'s centre is at {v:px}", (_OBJ, _FRAME)),
-    "mask_box": ("in frame {1}, the {0} fills the box {v:box}", (_OBJ, _FRAME)),
-    "cut_sides": ("in frame {1}, the image border cuts the {0} at {v:sides}", (_OBJ, _FRAME)),
-    "image_side": ("in frame {2}, the {0} is {v:side} of the {1}", (_OBJ, _OBJ, _FRAME)),
-    "in_full_view": ("in frame {1}, the {0} is {v:in full view}", (_OBJ, _FRAME)),
-    "extent_seen": ("the video shows {v:shares} of the {0}'s depth, width and height", (_OBJ,)),
-    "surface_seen": ("the video shows {v:share} of the {0}'s surface", (_OBJ,)),
-    "top_seen": ("the top of the {0} is {v:seen}", (_OBJ,)),
-    "bottom_seen": ("the bottom of the {0} is {v:seen}", (_OBJ,)),
-    "object": ("the {0} is a {v:object}", (_OBJ, _FRAME)),
-    "surface_distance": ("the {0} and the {1} are {v:m} apart (box surfaces)", (_OBJ, _OBJ, _FRAME)),
-    "mesh_distance": ("the closest points of the {0} and the {1} are {v:m} apart", (_OBJ, _OBJ, _FRAME)),
-    "seen_mesh_distance": ("their closest seen points, the {0}'s and the {1}'s, are {v:m} apart", (_OBJ, _OBJ)),
-    "seen_surface_distance": ("the seen surfaces of the {0} and the {1} are {v:m} apart", (_OBJ, _OBJ)),
-    "camera": ("in frame {0}, the camera is at {v:camera}", (_FRAME,)),
-    "project": ("in frame {1}, the {0}'s centre projects to {v:projection}", (_OBJ, _FRAME)),
-    "margin": ("{0:n} against the threshold {1:n}: {v:margin}", ("", "")),
-    "num_frames": ("the video has {v} frames", ()),
-    "width": ("the frames are {v} px wide", ()),
-    "height": ("the frames are {v} px high", ()),
-    "fps": ("the video runs at {v} frames per second", ()),
-    "objects": ("the scene holds {v:count} objects", (_FRAME,)),
-    "object_ids": ("the scene holds {v:count} objects", ()),
-    "centre_uncertainty": ("the {0}'s centre is known to within {v:m}", (_OBJ,)),
-    "walk": ("walking from the {0} to the {1} takes {v:m}", (_OBJ, _OBJ)),
-    "room_holding": ("the {0} stands in room {v:room}", (_OBJ,)),
-    "standing_turn": ("standing at the {0} facing the {1}, the {2} is at {v:turn}", (_OBJ, _OBJ, _OBJ)),
-    "motion": ("the {0} {v:motion}", (_OBJ,)),
-    "category_first_seen": ("a {0} is first seen in frame {v:frame}", ("",)),
-    "category_first_glimpsed": ("a {0} first shows in frame {v:frame}", ("",)),
+SENTENCES: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "is_visible": ("the {0} is {v} in frame {1}", (_OBJ, _FRAME), "visible"),
+    "seen": ("the {0} is {v} in the video", (_OBJ,), "seen"),
+    "glimpsed": ("the {0} {v} at all in the video", (_OBJ,), "shows"),
+    "visible_pixels": ("in frame {1}, {v} pixels show the {0}", (_OBJ, _FRAME), ""),
+    "first_seen": ("the {0} is first seen in frame {v}", (_OBJ,), "frame"),
+    "first_glimpsed": ("the {0} first shows in frame {v}", (_OBJ,), "frame"),
+    "visible_depth": ("in frame {1}, the {0}'s visible surface is {v} from the camera", (_OBJ, _FRAME), "m"),
+    "mask_centroid": ("in frame {1}, the {0}'s centre is at {v}", (_OBJ, _FRAME), "px"),
+    "mask_box": ("in frame {1}, the {0} fills the box {v}", (_OBJ, _FRAME), "box"),
+    "cut_sides": ("in frame {1}, the image border cuts the {0} at {v}", (_OBJ, _FRAME), "sides"),
+    "image_side": ("in frame {2}, the {0} is {v} of the {1}", (_OBJ, _OBJ, _FRAME), "side"),
+    "in_full_view": ("in frame {1}, the {0} is {v}", (_OBJ, _FRAME), "in full view"),
+    "extent_seen": ("the video shows {v} of the {0}'s depth, width and height", (_OBJ,), "shares"),
+    "surface_seen": ("the video shows {v} of the {0}'s surface", (_OBJ,), "share"),
+    "top_seen": ("the top of the {0} is {v}", (_OBJ,), "seen"),
+    "bottom_seen": ("the bottom of the {0} is {v}", (_OBJ,), "seen"),
+    "object": ("the {0} is a {v}", (_OBJ, _FRAME), "object"),
+    "surface_distance": ("the {0} and the {1} are {v} apart (box surfaces)", (_OBJ, _OBJ, _FRAME), "m"),
+    "mesh_distance": ("the closest points of the {0} and the {1} are {v} apart", (_OBJ, _OBJ, _FRAME), "m"),
+    "seen_mesh_distance": ("their closest seen points, the {0}'s and the {1}'s, are {v} apart", (_OBJ, _OBJ), "m"),
+    "seen_surface_distance": ("the seen surfaces of the {0} and the {1} are {v} apart", (_OBJ, _OBJ), "m"),
+    "camera": ("in frame {0}, the camera is at {v}", (_FRAME,), "camera"),
+    "project": ("in frame {1}, the {0}'s centre projects to {v}", (_OBJ, _FRAME), "projection"),
+    "margin": ("{0} against the threshold {1}: {v}", ("", ""), "margin"),
+    "num_frames": ("the video has {v} frames", (), ""),
+    "width": ("the frames are {v} px wide", (), ""),
+    "height": ("the frames are {v} px high", (), ""),
+    "fps": ("the video runs at {v} frames per second", (), ""),
+    "objects": ("the scene holds {v} objects", (_FRAME,), "count"),
+    "object_ids": ("the scene holds {v} objects", (), "count"),
+    "centre_uncertainty": ("the {0}'s centre is known to within {v}", (_OBJ,), "m"),
+    "walk": ("walking from the {0} to the {1} takes {v}", (_OBJ, _OBJ), "m"),
+    "room_holding": ("the {0} stands in room {v}", (_OBJ,), "room"),
+    "standing_turn": ("standing at the {0} facing the {1}, the {2} is at {v}", (_OBJ, _OBJ, _OBJ), "turn"),
+    "motion": ("the {0} {v}", (_OBJ,), "motion"),
+    "category_first_seen": ("a {0} is first seen in frame {v}", ("",), "frame"),
+    "category_first_glimpsed": ("a {0} first shows in frame {v}", ("",), "frame"),
 }
 
 
@@ -198,24 +199,16 @@ def _sentence(step: TraceStep, episode: Episode) -> str:
     args, value = json.loads(step.args), json.loads(step.value)
     if form is None:
         return f"{step.call}({', '.join(map(_num, args))}) = {_value('', value)}"
-    text, kinds = form
+    text, kinds, value_kind = form
     shown = []
-    for k, arg in enumerate(args):
-        kind = kinds[k] if k < len(kinds) else ""
+    for kind, arg in zip(kinds, [*args, *[0] * (len(kinds) - len(args))]):  # a frame left out: the first
         if kind == _OBJ and isinstance(arg, int):
             shown.append(episode.scene.object(arg).description if arg else "floor")
         elif kind == _FRAME and isinstance(arg, int):
             shown.append(str(arg + 1))
         else:
             shown.append(_num(arg))
-    shown += ["1"] * (text.count("{") - len(shown))  # a frame left at its default: the first
-    fields = {f"{k}": v for k, v in enumerate(shown)}
-    out = text
-    for key, val in fields.items():
-        out = out.replace("{" + key + ":n}", val).replace("{" + key + "}", val)
-    start = out.index("{v")
-    kind = out[start + 2 : out.index("}", start)].lstrip(":")
-    return out[:start] + _value(kind, value) + out[out.index("}", start) + 1 :]
+    return text.format(*shown, v=_value(value_kind, value))
 
 
 def trace_text(qa: QA, episode: Episode) -> str:

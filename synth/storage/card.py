@@ -6,8 +6,11 @@ import hashlib
 import json
 import math
 from collections import Counter
+from collections.abc import Iterator
 
 import yaml
+
+from synth.core.records import LEVELS
 
 
 def features(metas: list[dict]) -> list[dict]:
@@ -332,6 +335,14 @@ def balance_table(metas: list[dict]) -> list[dict]:
     return rows
 
 
+def clean_questions(metas: list[dict]) -> Iterator[dict]:
+    """The questions of the clean samples among ``metas`` (sample JSON dicts): each item once,
+    as the degraded variants ask the same ones again."""
+    for m in metas:
+        if m.get("variant", "clean") == "clean":
+            yield from m["questions"]
+
+
 MARGIN_BINS = (1.0, 1.5, 2.0, 3.0, 5.0)  # the card's margin histogram: [1, 1.5), ..., [5, inf)
 
 
@@ -340,19 +351,16 @@ def difficulty_table(metas: list[dict]) -> list[dict]:
     histogram of the margin (``QA.difficulty``; issue #32), counts per ``MARGIN_BINS`` bin."""
     levels: dict[str, Counter] = {}
     margins: dict[str, list[float]] = {}
-    for m in metas:
-        if m.get("variant", "clean") != "clean":
-            continue
-        for q in m["questions"]:
-            if d := q.get("difficulty"):
-                levels.setdefault(q["family"], Counter())[d["level"]] += 1
-                if d.get("margin") is not None:
-                    margins.setdefault(q["family"], []).append(d["margin"])
+    for q in clean_questions(metas):
+        if d := q.get("difficulty"):
+            levels.setdefault(q["family"], Counter())[d["level"]] += 1
+            if d.get("margin") is not None:
+                margins.setdefault(q["family"], []).append(d["margin"])
     rows = []
     for family, counts in sorted(levels.items()):
         found = margins.get(family, [])
         bins = [sum(1 for x in found if lo <= x < hi) for lo, hi in zip(MARGIN_BINS, (*MARGIN_BINS[1:], math.inf))]
-        rows.append({"family": family, **{lv: counts[lv] for lv in ("easy", "medium", "hard")}, "margins": bins})
+        rows.append({"family": family, **{lv: counts[lv] for lv in LEVELS}, "margins": bins})
     return rows
 
 
@@ -383,11 +391,9 @@ def contrast_section(metas: list[dict]) -> list[str]:
     """The card's perspective-contrast table: per depth family, its clean items against the prior
     "higher in the image is farther" and with it (``QA.perspective``; issue #34)."""
     counts: dict[str, Counter] = {}
-    for m in metas:
-        if m.get("variant", "clean") == "clean":
-            for q in m["questions"]:
-                if q.get("perspective"):
-                    counts.setdefault(q["family"], Counter())[q["perspective"]] += 1
+    for q in clean_questions(metas):
+        if q.get("perspective"):
+            counts.setdefault(q["family"], Counter())[q["perspective"]] += 1
     if not counts:
         return []
     return [

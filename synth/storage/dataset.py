@@ -196,9 +196,8 @@ class DatasetWriter:
         report. Both are the run's decisions (``synth.flows.run.close_run``): this only writes.
         ``metas``: ``staged_metas(keys)`` where the caller has read them already (for its decisions);
         ``order_checks``: the per-family rows of the order and single-frame checks."""
-        drop = set(drop)
         metas = self.staged_metas(keys) if metas is None else metas
-        kept = [{**m, "questions": [q for q in m["questions"] if (m["index"], q["id"]) not in drop]} for m in metas]
+        kept = pruned(metas, drop)
         shards = []
         for n, start in enumerate(range(0, len(keys), self.samples_per_shard)):
             group = keys[start : start + self.samples_per_shard]
@@ -227,6 +226,12 @@ class DatasetWriter:
         _atomic_write(self.root / MANIFEST, json.dumps(manifest, indent=2).encode())
         shutil.rmtree(self.staging, ignore_errors=True)
         return manifest
+
+
+def pruned(metas: list[dict], drop: Collection[tuple[int, str]]) -> list[dict]:
+    """``metas`` (sample JSON dicts) without the questions ``drop`` names as (episode index, question id)."""
+    drop = set(drop)
+    return [{**m, "questions": [q for q in m["questions"] if (m["index"], q["id"]) not in drop]} for m in metas]
 
 
 def is_finished(root: Path) -> bool:
