@@ -213,7 +213,7 @@ OLD_RUN_JSON = {  # a run.json written before RunConfig.source (the sat-dynamic 
         "hfov_deg": 70.0,
         "max_bounces": 2,
         "quality": "draft",
-        "samples": 4,
+        "samples": 2,
     },  # fmt: skip
     "samples_per_shard": 64,
     "scene": None,

@@ -19,7 +19,7 @@ class BlenderSettings(RendererSettings):
     quality: Quality = Field(
         "photoreal", description="photoreal = Cycles (datasets), draft = Workbench (previews, tests)"
     )
-    samples: int = Field(4, ge=1, le=4096, description="Cycles samples per pixel (photoreal, denoised)")
+    samples: int = Field(2, ge=1, le=4096, description="Cycles samples per pixel (photoreal, denoised)")
     max_bounces: int = Field(2, ge=0, le=64, description="Cycles light bounces (photoreal)")
     hfov_deg: HfovDeg = DEFAULT_HFOV_DEG
     device: Literal["auto", "cpu", "gpu"] = Field(
