@@ -6,9 +6,14 @@ Prints, at 320x240 on this machine, for one planned episode rendered by Blender 
 2. per degradation type (severity 3, every frame): ms per frame and the ratio to Blender's
    clean render time per frame;
 3. motion blur at severity 5 of the fastest-moving frame through the Gaussians against
-   rendering the same N sub-frames in Blender and averaging them (target: >= 5x faster).
+   rendering the same N sub-frames in Blender and averaging them (target: >= 5x faster);
+4. (``--against COMMIT``, default the commit before issue 31's changes) the cost per variant
+   frame of all nine types on one default episode (448x336, Infinigen furniture, 16 frames,
+   one shared Gaussian model as a run builds it) with this checkout's code against that
+   commit's, each timed ``--repeats`` times in alternation in this run (medians; target: ratio
+   <= 0.5), and how far the outputs differ (8-bit levels, visible pixels).
 
-    python bench/degradations.py [--frames 8] [--seed 3]
+    python bench/degradations.py [--frames 8] [--seed 3] [--against 5ba1175] [--repeats 3] [--only-against]
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from synth.degradations.path import camera_at, object_poses_at  # noqa: E402
 from synth.planning.shoot import shoot  # noqa: E402
 
 W, H, FPS = 320, 240, 8.0
+BEFORE_ISSUE_31 = "5ba1175"  # the last commit with the degradations as they were before issue 31
 
 
 def ssim(a: np.ndarray, b: np.ndarray, sigma: float = 1.5) -> float:
@@ -76,11 +82,71 @@ def subframes(ep: Episode, index: int, times: np.ndarray) -> list[Frame]:
     return out
 
 
+def against(commit: str, repeats: int) -> None:
+    """Section 4: this checkout's degradations against ``commit``'s on one default episode."""
+    import json
+    import pickle
+    import subprocess
+    import tempfile
+
+    from synth.backends.registry import open_renderer as open_backend
+    from synth.flows.config import RunConfig
+    from synth.flows.episode import shoot_episode
+
+    repo = Path(__file__).resolve().parents[1]
+    cfg = RunConfig.from_options(preset="default", episodes=1, seed=3, dynamic_share=1.0)
+    renderer = open_backend(cfg.renderer)
+    _, episode, buffers = shoot_episode(cfg, 0, renderer, {})
+    renderer.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        earlier = Path(tmp) / "earlier"
+        earlier.mkdir()
+        archive = subprocess.run(["git", "-C", str(repo), "archive", commit, "synth"], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(earlier)], input=archive.stdout, check=True)
+        data = Path(tmp) / "episode.pkl"
+        data.write_bytes(pickle.dumps((episode, buffers)))
+        worker = repo / "bench" / "degradation_worker.py"
+        runs: dict[str, list[dict[str, float]]] = {"earlier": [], "now": []}
+        for _ in range(repeats):
+            for name, root in (("earlier", earlier), ("now", repo)):
+                out = subprocess.run(
+                    [sys.executable, str(worker), str(root), str(data), str(Path(tmp) / f"{name}.npz")],
+                    check=True, capture_output=True, text=True,
+                )  # fmt: skip
+                runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+        outputs = {name: np.load(Path(tmp) / f"{name}.npz") for name in runs}
+        med = {name: {k: float(np.median([r[k] for r in rs])) for k in rs[0]} for name, rs in runs.items()}
+        n = len(episode.frames)
+        print(f"\nall nine types (severity 3) on one default episode ({n} frames, {episode.width}x{episode.height}), "
+              f"this checkout against {commit}, medians of {repeats} alternating runs:")  # fmt: skip
+        head = f"{'before ms/frame':>16s} {'now ms/frame':>13s} {'ratio':>6s}"
+        print(f"  {'':16s} {head}  {'max diff':>8s} {'pixels differ':>13s} {'visible px same':>15s}")
+        for kind in med["now"]:
+            b, a = med["earlier"][kind], med["now"][kind]
+            line = f"  {kind:16s} {1000 * b / n:16.1f} {1000 * a / n:13.1f} {a / b:6.2f}"
+            if kind != "build":
+                x, y = (outputs[name][f"{kind}.rgb"].astype(int) for name in ("earlier", "now"))
+                diff = np.abs(x - y)
+                same = np.array_equal(outputs["earlier"][f"{kind}.visible"], outputs["now"][f"{kind}.visible"])
+                line += f"  {diff.max():8d} {100 * (diff > 0).mean():12.3f}% {str(same):>15s}"
+            print(line)
+        total_b, total_a = sum(med["earlier"].values()), sum(med["now"].values())
+        per = 9 * n
+        print(f"  per variant frame (build shared): before {1000 * total_b / per:.1f} ms, "
+              f"now {1000 * total_a / per:.1f} ms, ratio {total_a / total_b:.2f} (target <= 0.5)")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=8)
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--against", default=BEFORE_ISSUE_31, help="the commit whose degradations section 4 times")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--only-against", action="store_true", help="only section 4")
     args = ap.parse_args()
+    if args.only_against:
+        against(args.against, args.repeats)
+        return
 
     renderer = open_renderer(renderer_settings("blender", quality="draft"))
     scene = sample_scene(args.seed)
@@ -138,6 +204,7 @@ def main() -> None:
             line += f"; PSNR of the two blurred frames {psnr(mean, blurred.rgb[0]):.1f} dB"
         print(line)
     renderer.close()
+    against(args.against, args.repeats)
 
 
 if __name__ == "__main__":

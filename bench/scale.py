@@ -16,6 +16,16 @@ scenes; here >= 20K episodes and >= 175K verified QA, clean plus the degradation
 
 A node count above this machine's physical cores measures the machine, not Ray: the printout
 says how many cores there are.
+
+``--cost-model`` (issue 31, no root needed) instead prints, for today's presets at their default
+settings (``sat-dynamic``: 16-frame clips; ``vsi-tour``: house tours, ``--tour-duration`` s at
+4 fps) measured on one core in-process (Blender with one thread): core-seconds per frame and per
+episode by stage, episodes/hour and QA/hour per core, and the core-hours and wall time of
+SAT scale (175K QA) and VSI-590K scale (590K QA) on 128 cores (linear in cores: the scaling
+efficiency is what the cluster runs above measure); on 8 GPUs where Blender sees one here,
+else a line saying the GPU figure was not measured.
+
+    .venv/bin/python bench/scale.py --cost-model [--episodes 2] [--tour-episodes 1] [--tour-duration 30]
 """
 
 from __future__ import annotations
@@ -38,6 +48,7 @@ from synth.programs.sandbox import SandboxPool  # noqa: E402
 from tests.hosts import Hosts, netns_available  # noqa: E402
 
 SAT_EPISODES, SAT_QA, CLUSTER_CORES = 20_000, 175_000, 128
+VSI_590K_QA, CLUSTER_GPUS = 590_000, 8
 RAY = str(Path(sys.executable).with_name("ray"))
 PORT = 6379
 RUN = """
@@ -49,23 +60,27 @@ synth(config=cfg, out=sys.argv[2], ray_address=sys.argv[3])
 """
 
 
-def stage_split(cfg: RunConfig) -> dict[str, float]:
-    """Seconds per episode by stage, one CPU, in-process."""
+def stage_split(cfg: RunConfig, count_questions: bool = False):
+    """Seconds per episode by stage, one CPU, in-process; with ``count_questions``, also the
+    questions per episode over its samples (clean and variants)."""
     renderer = open_renderer(cfg.renderer, threads=1)
     pool = SandboxPool(workers=1)
     total: dict[str, float] = {}
+    questions = 0
     try:
         for i in range(cfg.episodes):
             rendered = render_episode(cfg, i, renderer)
             t = time.perf_counter()
-            ask(cfg, rendered, pool)
+            samples = ask(cfg, rendered, pool)
             rendered.timings["questions"] = time.perf_counter() - t
+            questions += sum(len(json.loads(s.files["json"])["questions"]) for s in samples)
             for k, v in rendered.timings.items():
                 total[k] = total.get(k, 0.0) + v
     finally:
         pool.close()
         renderer.close()
-    return {k: v / cfg.episodes for k, v in total.items()}
+    split = {k: v / cfg.episodes for k, v in total.items()}
+    return (split, questions / cfg.episodes) if count_questions else split
 
 
 def cluster_run(cfg: RunConfig, nodes: int, tmp: Path) -> tuple[float, int, float]:
@@ -120,6 +135,41 @@ def _sample_jsons(root: Path):
         yield sample.files["json"].decode()
 
 
+def cost_model(episodes: int, tour_episodes: int, tour_duration: float) -> None:
+    """Issue 31, item 5: core-seconds and throughput per core of today's presets, and projections."""
+    from synth.backends.registry import open_renderer as probe_renderer
+    from synth.backends.registry import prepare_source, renderer_settings
+
+    probe = probe_renderer(renderer_settings("blender", device="cpu"))
+    gpu = probe._gpu()
+    probe.close()
+    for preset, options in (
+        ("sat-dynamic", dict(episodes=episodes)),
+        ("vsi-tour", dict(episodes=tour_episodes, duration=tour_duration)),
+    ):
+        cfg = RunConfig.from_options(preset=preset, seed=0, **options)
+        prepare_source(cfg.source, print)
+        per_episode, qa = stage_split(cfg, count_questions=True)
+        core_s = sum(per_episode.values())
+        frames = cfg.video.frames
+        print(f"\n{preset}: {cfg.episodes} episodes x {frames} frames, {cfg.video.width}x{cfg.video.height}, "
+              f"{cfg.source.assets} furniture, {cfg.renderer.quality} ({cfg.renderer.samples} spp), "
+              f"variants: clean + {cfg.degradations or 'none'}; one core, in-process")  # fmt: skip
+        for stage, sec in sorted(per_episode.items(), key=lambda kv: -kv[1]):
+            share = 100 * sec / core_s
+            print(f"  {stage:12s} {sec:8.2f} core-s per episode  {sec / frames:7.3f} per frame  {share:5.1f}%")
+        print(f"  {'total':12s} {core_s:8.2f} core-s per episode  {core_s / frames:7.3f} per frame")
+        print(f"  per core: {3600 / core_s:.1f} episodes/h, {qa * 3600 / core_s:.0f} QA/h ({qa:.1f} QA per episode, "
+              f"clean + variants, abstentions included)")  # fmt: skip
+        for name, target in (("SAT scale", SAT_QA), ("VSI-590K scale", VSI_590K_QA)):
+            needed = int(-(-target // max(qa, 1e-9)))
+            hours = needed * core_s / 3600
+            print(f"  {name} ({target // 1000}K QA): {needed:,} episodes, {hours:,.0f} core-hours, "
+                  f"{hours / CLUSTER_CORES:,.1f} h on {CLUSTER_CORES} cores (at full scaling efficiency)")  # fmt: skip
+        if not gpu:
+            print(f"  on {CLUSTER_GPUS} GPUs: not measured (Blender sees no CUDA/OptiX device on this machine)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--episodes", type=int, default=4)
@@ -127,7 +177,15 @@ def main() -> None:
     ap.add_argument("--quality", default="photoreal", choices=("photoreal", "draft"))
     ap.add_argument("--degradations", default="motion_blur:2,fog:2,low_light:2")
     ap.add_argument("--nodes", default="1,2,3")
+    ap.add_argument("--cost-model", action="store_true", help="the cost model of today's presets (no root)")
+    ap.add_argument("--tour-episodes", type=int, default=1)
+    ap.add_argument("--tour-duration", type=float, default=30.0)
     args = ap.parse_args()
+    if args.cost_model:
+        cost_model(
+            min(args.episodes, 2) if args.episodes == 4 else args.episodes, args.tour_episodes, args.tour_duration
+        )
+        return
     why = netns_available()
     if why:
         sys.exit(f"bench/scale.py builds hosts from network namespaces: {why}")

@@ -22,6 +22,7 @@ into abstentions, and one the delivered video still shows keeps them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,14 @@ import numpy as np
 from synth.core.render_types import FrameBuffers
 from synth.core.scene import Episode, ObjectVisibility
 from synth.degradations import raster
-from synth.degradations.gaussians import EpisodeSplats, Gaussians, build_splats, linear_to_srgb, srgb_to_linear
+from synth.degradations.gaussians import (
+    EpisodeSplats,
+    Gaussians,
+    Kept,
+    build_splats,
+    linear_to_srgb,
+    srgb_to_linear,
+)
 
 EVIDENCE_WEIGHT = 0.5  # a pixel shows an object when that object holds at least half of its radiance
 SEVERITIES = (1, 2, 3, 4, 5)
@@ -93,6 +101,22 @@ class Source:
         w, h = self.size
         return raster.render(self.splats.at(t, local), self.splats.camera(t), self.K(index), w, h)
 
+    def memo(self, key: tuple, make: Callable[[], Kept]) -> Kept:
+        """``make()``, kept for the episode's other variants on its Gaussians where the caller
+        shares them (``degrade``'s ``splats``), else made each time."""
+        return make() if self.model is None else self.model.memo(key, make)
+
+    def clean(self, index: int) -> raster.Image:
+        """The clean re-render of frame ``index`` (its anchored Gaussians at its own time), the
+        same for every type formed in the Gaussians: made once per episode (``EpisodeSplats.memo``)."""
+        t = self.time(index)
+        return self.splats.memo(("clean", index), lambda: self.render(self.splats.anchored(index), t, index))
+
+    def reference(self, index: int) -> np.ndarray:
+        """(H, W) int32 object id each pixel shows in the clean re-render of frame ``index``: the
+        evidence without any degradation."""
+        return self.memo(("reference", index), lambda: shown(self.clean(index)))
+
 
 @dataclass
 class Output:
@@ -148,15 +172,14 @@ def shown(img: raster.Image, keep: np.ndarray | None = None) -> np.ndarray:
 
 def dominant(ids: list[np.ndarray], weights: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Per pixel, the id with the largest mean weight over several renders (e.g. the sub-frames
-    of an exposure) and that mean weight."""
-    h, w = ids[0].shape
-    top = max(int(i.max(initial=0)) for i in ids) + 2  # ids shifted by one: NO_ID -> 0
-    pix = np.arange(h * w)
-    codes = np.concatenate([pix * top + (i.ravel() + 1) for i in ids])
-    total = np.bincount(codes, weights=np.concatenate([x.ravel() for x in weights]), minlength=h * w * top)
-    total = total.reshape(h * w, top) / len(ids)
-    best = total.argmax(1)
-    return (best - 1).reshape(h, w).astype(np.int32), total[pix, best].reshape(h, w)
+    of an exposure) and that mean weight; ties go to the smaller id, NO_ID where no render puts
+    weight on the pixel."""
+    stack_ids, stack_w = np.stack(ids), np.stack(weights).astype(np.float64)
+    # each render's id as a candidate, with its weight summed over the renders showing it
+    totals = np.stack([np.where(stack_ids == c, stack_w, 0.0).sum(0) for c in stack_ids]) / len(ids)
+    best = totals.max(0)
+    pick = np.where(totals == best, stack_ids, np.iinfo(np.int32).max).min(0)  # the smaller id of a tie
+    return np.where(best > 0, pick, raster.NO_ID).astype(np.int32), best
 
 
 @dataclass(frozen=True)
@@ -185,8 +208,38 @@ def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
     return binary_dilation(mask, structure=np.ones((2 * r + 1, 2 * r + 1), bool))
 
 
+@dataclass(frozen=True)
+class Surround:
+    """An object's pixels and the ring of surrounding pixels in one frame, on a crop of it."""
+
+    rows: slice
+    cols: slice
+    mask: np.ndarray  # (h, w) bool, the object on the crop
+    ring: np.ndarray  # (h, w) bool, its surroundings
+
+
+def surround(mask: np.ndarray) -> Surround | None:
+    """The object's pixels ``mask`` (H, W) and the pixels ``RING_GAP_PX + 1`` to ``RING_GAP_PX +
+    RING_WIDTH_PX`` px outside them, on the crop that holds both; None where the object has no
+    pixels or the ring fewer than ``MIN_RING_PX`` (nothing to compare with)."""
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if rows.size == 0:
+        return None
+    r = RING_GAP_PX + RING_WIDTH_PX
+    h, w = mask.shape
+    ys = slice(max(rows[0] - r, 0), min(rows[-1] + r + 1, h))
+    xs = slice(max(cols[0] - r, 0), min(cols[-1] + r + 1, w))
+    m = mask[ys, xs]
+    ring = _dilate(m, r) & ~_dilate(m, RING_GAP_PX)
+    return None if ring.sum() < MIN_RING_PX else Surround(ys, xs, m, ring)
+
+
 def discernibility(
-    clean: np.ndarray, degraded: np.ndarray, mask: np.ndarray, blur_sigma_px: float = 0.0
+    clean: np.ndarray,
+    degraded: np.ndarray,
+    mask: np.ndarray,
+    blur_sigma_px: float = 0.0,
+    around: Surround | None = None,
 ) -> Discernibility | None:
     """The shared delivered-pixel test for one object in one frame.
 
@@ -202,29 +255,26 @@ def discernibility(
     least the 8-bit quantisation noise), the matched filter of the pattern over the object's
     whole area: a viewer integrates over the object (Rose's criterion), so a large object shows
     through noise that hides a small one. None where the ring has fewer than ``MIN_RING_PX``
-    pixels in the frame (nothing to compare with).
+    pixels in the frame (nothing to compare with). ``around``: :func:`surround` of ``mask``
+    where the caller has it already (it depends on the mask alone).
     """
     from scipy.ndimage import gaussian_filter
 
-    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    if rows.size == 0:
+    around = around or surround(mask)
+    if around is None:
         return None
-    r = RING_GAP_PX + RING_WIDTH_PX
+    ys, xs, m, ring = around.rows, around.cols, around.mask, around.ring
     scales = [0.0, *(k * blur_sigma_px for k in BLUR_MATCH_STEPS if blur_sigma_px > 0.25)]
-    pad = r + int(np.ceil(3 * max(scales)))
+    pad = int(np.ceil(3 * max(scales)))  # what the blurs read beyond the crop
     h, w = mask.shape
-    y0, y1 = max(rows[0] - pad, 0), min(rows[-1] + pad + 1, h)
-    x0, x1 = max(cols[0] - pad, 0), min(cols[-1] + pad + 1, w)
-    m = mask[y0:y1, x0:x1]
-    ring = _dilate(m, r) & ~_dilate(m, RING_GAP_PX)
-    if ring.sum() < MIN_RING_PX:
-        return None
-    c = clean[y0:y1, x0:x1].astype(np.float64)
-    d = degraded[y0:y1, x0:x1].astype(np.float64)
+    by, bx = slice(max(ys.start - pad, 0), min(ys.stop + pad, h)), slice(max(xs.start - pad, 0), min(xs.stop + pad, w))
+    inner = (slice(ys.start - by.start, ys.stop - by.start), slice(xs.start - bx.start, xs.stop - bx.start))
+    wide = clean[by, bx].astype(np.float64)
+    d = degraded[ys, xs].astype(np.float64)
     y = d[m] - d[ring].mean(0)
     best = None
     for scale in scales:
-        cs = c if scale == 0 else gaussian_filter(c, (scale, scale, 0), mode="nearest")
+        cs = (wide if scale == 0 else gaussian_filter(wide, (scale, scale, 0), mode="nearest"))[inner]
         x = cs[m] - cs[ring].mean(0)
         xx = float((x * x).sum())
         if xx == 0.0:
@@ -252,7 +302,8 @@ def judge(src: Source, out: Output, delivered: np.ndarray) -> list[Judged]:
     degraded frames through the sample's H.264 video (``Degraded.mp4``). None where there is
     nothing to compare with (see :func:`discernibility`)."""
     episode, frames = src.episode, src.frames
-    masks = src.buffers.instance[frames] if out.instance is None else out.instance
+    moved = out.instance is not None
+    masks = out.instance if moved else src.buffers.instance[frames]
     clean = src.buffers.rgb[frames] if out.clean is None else out.clean
     result = []
     for obj in episode.scene.objects:
@@ -266,7 +317,10 @@ def judge(src: Source, out: Output, delivered: np.ndarray) -> list[Judged]:
             test = None
             if n > 0:
                 blur = 0.0 if out.blur_sigma_px is None else out.blur_sigma_px[j]
-                test = discernibility(clean[j], delivered[j], masks[j] == obj.id, blur)
+                mask = masks[j] == obj.id
+                # the rendered masks are every variant's but the one that moves pixels: kept for the others
+                around = surround(mask) if moved else src.memo(("surround", f, obj.id), lambda m=mask: surround(m))
+                test = discernibility(clean[j], delivered[j], mask, blur, around) if around else None
             owned.append(n)
             margin.append(None if test is None else test.margin)
         result.append(Judged(obj.id, owned, margin))

@@ -78,10 +78,13 @@ def motion_blur(src: Source, severity: int, rng: np.random.Generator) -> Output:
         local = src.splats.anchored(i)
         motion = image_motion(src, i, t - exposure / 2, t + exposure / 2)
         n = int(np.clip(np.ceil(motion / SUBFRAME_PX), MIN_SUBFRAMES, MAX_SUBFRAMES))
-        img = integrate_exposure(lambda s, local=local, i=i: src.render(local, s, i), exposure_times(t, exposure, n))
+        times = exposure_times(t, exposure, n)  # an odd n has its middle slice at t: the clean re-render
+        img = integrate_exposure(
+            lambda s, local=local, i=i, t=t: src.clean(i) if s == t else src.render(local, s, i), times
+        )
         rgb.append(finish(img))
         evidence.append(shown(img))
-        reference.append(shown(src.render(local, t, i)))
+        reference.append(src.reference(i))
         subframes.append(n)
         blur_px.append(round(motion, 2))
     params = {
@@ -115,7 +118,7 @@ def defocus(src: Source, severity: int, rng: np.random.Generator) -> Output:
         img = raster.rasterize(p, g.opacities * p.widening, g.colors, g.ids, w, h)
         rgb.append(finish(img))
         evidence.append(shown(img))
-        reference.append(shown(src.render(local, t, i)))
+        reference.append(src.reference(i))
         depth = src.buffers.depth[i][np.isfinite(src.buffers.depth[i])]
         far = np.percentile(depth, 95)
         far_coc.append(round(float(circle_of_confusion(far, MIN_FOCUS_M, f_number, K[0, 0], w)), 2))

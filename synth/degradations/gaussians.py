@@ -18,7 +18,9 @@ adds the pixels no earlier keyframe sees. Object Gaussians are stored in their o
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -34,6 +36,10 @@ THICKNESS = 0.05  # normal axis relative to the shorter tangent axis
 COVER_SAMPLE = 4  # pixel stride of the coverage test used to choose keyframes
 MAX_GAUSSIANS_PER_FRAME = 80_000
 PARTICLE_ID = -1  # id of Gaussians that are not scene surfaces (rain, snow)
+# what an episode's Gaussians keep for its variants (anchored frames, clean re-renders: ~5 MB a
+# 448x336 frame, so a 16-frame clip fits; a long tour keeps its first frames, the rest is remade)
+MEMO_BYTES = 256 * 2**20
+Kept = TypeVar("Kept")
 
 
 def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
@@ -274,7 +280,9 @@ def local_surfels(
 
 @dataclass
 class EpisodeSplats:
-    """Gaussians of an episode: fused keyframes, plus each frame's own pixels on demand."""
+    """Gaussians of an episode: fused keyframes, plus each frame's own pixels on demand. What
+    every degraded variant of the episode needs per frame (:meth:`anchored`, :meth:`memo`) is
+    kept here, up to ``MEMO_BYTES``, so that one model shared by the variants computes it once."""
 
     episode: Episode
     buffers: FrameBuffers
@@ -282,10 +290,25 @@ class EpisodeSplats:
     fused: Gaussians  # keyframe surfels, object Gaussians in their object's frame
     stride: int
     uncovered: float  # worst share of a frame's pixels no keyframe sees (coverage test)
+    kept: dict[tuple, Any] = dataclasses.field(default_factory=dict, repr=False)  # see memo
+
+    def memo(self, key: tuple, make: Callable[[], Kept]) -> Kept:
+        """``make()``, kept under ``key`` for the next caller while the kept values (numpy arrays
+        and Gaussians) hold under ``MEMO_BYTES`` together; beyond that, made again each time."""
+        if key in self.kept:
+            return self.kept[key]
+        value = make()
+        size = _nbytes(value)
+        if sum(_nbytes(v) for v in self.kept.values()) + size <= MEMO_BYTES:
+            self.kept[key] = value
+        return value
 
     def anchored(self, index: int) -> Gaussians:
         """Frame ``index``'s own surfels plus the fused ones it does not see (they fill what a
         nearby pose disoccludes): re-renders frame ``index`` as rendered, covers its neighbourhood."""
+        return self.memo(("anchored", index), lambda: self._anchored(index))
+
+    def _anchored(self, index: int) -> Gaussians:
         t = self.episode.frames[index].time
         world = pose(self.fused, object_poses_at(self.episode, t))
         seen = _seen(world.means.astype(np.float64), world.ids, self.episode, self.buffers, index, index)
@@ -298,6 +321,15 @@ class EpisodeSplats:
 
     def camera(self, t: float) -> np.ndarray:
         return camera_at(self.episode, t)
+
+
+def _nbytes(value: Any) -> int:
+    """Bytes of the arrays in a kept value (an array, a dataclass of them, or a tuple)."""
+    if dataclasses.is_dataclass(value):
+        return sum(_nbytes(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, tuple):
+        return sum(_nbytes(v) for v in value)
+    return int(getattr(value, "nbytes", 0))
 
 
 def build_splats(episode: Episode, buffers: FrameBuffers, max_keyframes: int = 8) -> EpisodeSplats:

@@ -19,6 +19,7 @@ factor and decoded again; what the codec smooths away is the discernibility test
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft
 
 from synth.degradations.base import Output, Source, to_uint8
 from synth.storage.media import decode_mp4, encode_mp4
@@ -55,22 +56,24 @@ def low_light(src: Source, severity: int, rng: np.random.Generator) -> Output:
     return Output(to_uint8(out), params, inst, inst)
 
 
-def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur of an (H, W, C) image through the FFT, edges reflected."""
-    pad = int(np.ceil(3 * sigma))
+def gaussian_blur(img: np.ndarray, *sigmas: float) -> np.ndarray:
+    """Gaussian blur of an (H, W, C) image through the FFT, edges reflected; with several
+    ``sigmas``, the mean of the blurs by each (one transform: the mean of their transfer
+    functions, padded for the widest)."""
+    pad = int(np.ceil(3 * max(sigmas)))
     h, w = img.shape[:2]
     x = np.pad(img, ((pad, pad), (pad, pad), (0, 0)), mode="reflect")
     fy = np.fft.fftfreq(x.shape[0])[:, None]
     fx = np.fft.rfftfreq(x.shape[1])[None, :]
-    transfer = np.exp(-2 * np.pi**2 * sigma**2 * (fx**2 + fy**2))[..., None]
-    y = np.fft.irfft2(np.fft.rfft2(x, axes=(0, 1)) * transfer, s=x.shape[:2], axes=(0, 1))
+    f2 = 2 * np.pi**2 * (fx**2 + fy**2)
+    transfer = np.mean([np.exp(-(s**2) * f2) for s in sigmas], axis=0)[..., None].astype(x.dtype)  # float32 stays
+    y = scipy.fft.irfft2(scipy.fft.rfft2(x, axes=(0, 1), workers=-1) * transfer, s=x.shape[:2], axes=(0, 1), workers=-1)
     return y[pad : pad + h, pad : pad + w]
 
 
 def glare(linear: np.ndarray, fraction: float) -> np.ndarray:
     """Veiling glare: ``fraction`` of the light spread over the wide point-spread function."""
-    w = linear.shape[1]
-    spread = np.mean([gaussian_blur(linear, s * w) for s in GLARE_WIDTHS], axis=0)
+    spread = gaussian_blur(linear, *(s * linear.shape[1] for s in GLARE_WIDTHS))
     return (1.0 - fraction) * linear + fraction * spread
 
 

@@ -66,7 +66,8 @@ def fog(src: Source, severity: int, rng: np.random.Generator) -> Output:
         with np.errstate(divide="ignore", invalid="ignore"):
             pixel_trans = np.where(img.alpha > 0, img.color[..., 3] / img.alpha, 0.0)
         evidence.append(shown(img, pixel_trans >= CONTRAST_THRESHOLD))
-        reference.append(shown(src.render(local, t, i)))
+        # fog changes colours only: this render's ids and weights are the clean re-render's
+        reference.append(shown(img))
     params = {
         "mor_m": mor,
         "extinction_per_m": round(float(beta), 5),
@@ -115,10 +116,36 @@ def _particle_box(src: Source) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def _particles(src: Source, spec: Precipitation, seed: int, t: float, exposure: float) -> tuple[Gaussians, np.ndarray]:
-    """World particle Gaussians at time ``t`` (the same particles at every t for one seed),
-    each streaked along its velocity over the exposure, and their diameters; opacities are
-    set per view."""
+@dataclass(frozen=True)
+class Particles:
+    """One seed's particles in a periodic box: they keep falling through it, the same particles
+    at every time (so they are consistent across frames)."""
+
+    lo: np.ndarray  # (3,) box corner, metres
+    hi: np.ndarray  # (3,) opposite corner
+    start: np.ndarray  # (N, 3) positions at t = 0
+    velocity: np.ndarray  # (N, 3) m/s
+    diameter: np.ndarray  # (N,) metres
+    quats: np.ndarray  # (N, 4) local +Z along the velocity
+    scales: np.ndarray  # (N, 3) a disc streaked along its velocity over the exposure
+    radiance: float
+
+    def at(self, t: float) -> Gaussians:
+        """World particle Gaussians at time ``t``; opacities are set per view (zero here)."""
+        pos = self.lo + np.mod(self.start + self.velocity * t - self.lo, self.hi - self.lo)
+        n = len(pos)
+        return Gaussians(
+            means=pos.astype(np.float32),
+            quats=self.quats,
+            scales=self.scales,
+            opacities=np.zeros(n, np.float32),
+            colors=np.full((n, 3), self.radiance, np.float32),
+            ids=np.full(n, PARTICLE_ID, np.int32),
+        )
+
+
+def _particles(src: Source, spec: Precipitation, seed: int, exposure: float) -> Particles:
+    """The particles of ``spec`` for one seed, each streaked along its velocity over the exposure."""
     rng = np.random.default_rng(seed)
     lo, hi = _particle_box(src)
     n = int(spec.density * np.prod(hi - lo))
@@ -127,39 +154,35 @@ def _particles(src: Source, spec: Precipitation, seed: int, t: float, exposure: 
     fall = spec.fall_speed(diameter)
     velocity = np.stack([np.full(n, spec.wind_m_s[0]), np.full(n, spec.wind_m_s[1]), -fall], 1)
     velocity += rng.normal(0.0, spec.jitter_m_s, (n, 3))
-    pos = lo + np.mod(p0 + velocity * t - lo, hi - lo)  # a periodic box: particles keep falling
     sigma = diameter / 4.0  # a disc of radius r has variance r^2 / 4 per axis
     sweep = np.linalg.norm(velocity, axis=1) * exposure
     scales = np.stack([sigma, sigma, np.sqrt(sigma**2 + sweep**2 / 12.0)], 1)
-    g = Gaussians(
-        means=pos.astype(np.float32),
-        quats=_axis_quats(velocity).astype(np.float32),
-        scales=scales.astype(np.float32),
-        opacities=np.zeros(n, np.float32),
-        colors=np.full((n, 3), spec.radiance, np.float32),
-        ids=np.full(n, PARTICLE_ID, np.int32),
-    )
-    return g, diameter
+    quats = _axis_quats(velocity).astype(np.float32)
+    return Particles(lo, hi, p0, velocity, diameter, quats, scales.astype(np.float32), spec.radiance)
 
 
 def _precipitate(src: Source, spec: Precipitation, seed: int) -> Output:
     exposure = EXPOSURE_S
     w, h = src.size
+    cloud = _particles(src, spec, seed, exposure)
     rgb, evidence, reference, counts = [], [], [], []
     for i in src.frames:
         t, K = src.time(i), src.K(i)
         view = src.splats.camera(t)
-        parts, diameter = _particles(src, spec, seed, t, exposure)
+        parts = cloud.at(t)
+        near = raster.in_view(parts.means, parts.scales, view, K, w, h)  # the rest are culled in project too
+        parts = parts.take(near)
         p = raster.project(parts.means, parts.quats, parts.scales, view, K, w, h)
         conic_det = p.conics[:, 0] * p.conics[:, 2] - p.conics[:, 1] ** 2  # 1 / det(cov2d)
-        r_px = diameter / 2 * K[0, 0] / np.maximum(p.depths, 1e-3)
+        r_px = cloud.diameter[near] / 2 * K[0, 0] / np.maximum(p.depths, 1e-3)
         cover = spec.rho * np.pi * r_px**2 * np.sqrt(np.maximum(conic_det, 0.0)) / (2 * np.pi)
         parts = parts.with_(opacities=np.where(p.radii[:, 0] > 0, np.minimum(cover, 1.0), 0.0).astype(np.float32))
+        parts = parts.take(parts.opacities > 0)  # the rest draw nothing: not projected again
         local = src.splats.anchored(i)
         img = raster.render(Gaussians.concat([src.splats.at(t, local), parts]), view, K, w, h)
         rgb.append(finish(img))
         evidence.append(shown(img))
-        reference.append(shown(src.render(local, t, i)))
+        reference.append(src.reference(i))
         counts.append(int((parts.opacities >= raster.ALPHA_MIN).sum()))
     d0, m = spec.min_diameter_m, spec.mean_excess_m
     extinction = spec.density * np.pi / 2 * (d0**2 + 2 * d0 * m + 2 * m**2)  # N * 2 * mean cross-section
