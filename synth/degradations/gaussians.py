@@ -110,12 +110,17 @@ def move_points(
 
 
 def pose(g: Gaussians, poses: dict[int, tuple[float, np.ndarray]], inverse: bool = False) -> Gaussians:
-    """Object-local -> world Gaussians with ``poses``, or world -> local."""
-    yaw = _pose_arrays(poses, g.ids)[0]
-    return g.with_(
-        means=move_points(g.means, g.ids, poses, inverse).astype(np.float32),
-        quats=turn_quaternions(-yaw if inverse else yaw, g.quats).astype(np.float32),
-    )
+    """Object-local -> world Gaussians with ``poses``, or world -> local (the room's and the
+    particles' stay as they are: their frame is the world's)."""
+    idx = np.nonzero(g.ids > ROOM_ID)[0]
+    if idx.size == 0:
+        return g
+    ids = g.ids[idx]
+    yaw = _pose_arrays(poses, ids)[0]
+    means, quats = g.means.copy(), g.quats.copy()
+    means[idx] = move_points(g.means[idx], ids, poses, inverse)
+    quats[idx] = turn_quaternions(-yaw if inverse else yaw, g.quats[idx])
+    return g.with_(means=means, quats=quats)
 
 
 def stride_for(width: int, height: int) -> int:
