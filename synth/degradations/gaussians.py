@@ -36,9 +36,10 @@ THICKNESS = 0.05  # normal axis relative to the shorter tangent axis
 COVER_SAMPLE = 4  # pixel stride of the coverage test used to choose keyframes
 MAX_GAUSSIANS_PER_FRAME = 80_000
 PARTICLE_ID = -1  # id of Gaussians that are not scene surfaces (rain, snow)
-# what an episode's Gaussians keep for its variants (anchored frames, clean re-renders: ~5 MB a
-# 448x336 frame, so a 16-frame clip fits; a long tour keeps its first frames, the rest is remade)
-MEMO_BYTES = 256 * 2**20
+# what an episode's Gaussians keep for its variants while they are made (a frame's anchored
+# Gaussians, clean re-render and ids: ~7.5 MB at 448x336, so a 16-frame clip fits; a long tour
+# keeps its first frames and makes the rest again per variant)
+MEMO_BYTES = 128 * 2**20
 Kept = TypeVar("Kept")
 
 
