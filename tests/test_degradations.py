@@ -393,3 +393,51 @@ def test_parse_spec():
     ]:
         with pytest.raises(ValueError, match=message):
             parse_spec(bad)
+
+
+def test_in_view_keeps_every_gaussian_the_projection_keeps():
+    """The cull before projecting particle clouds drops only Gaussians the projection culls."""
+    rng = np.random.default_rng(3)
+    g = random_gaussians(rng, 4000)
+    g = g.with_(
+        means=(g.means * 6.0).astype(np.float32), scales=(g.scales * rng.uniform(0.2, 8, (4000, 1))).astype(np.float32)
+    )
+    K = np.array([[300.0, 0, 159.5], [0, 300.0, 119.5], [0, 0, 1]])
+    for angle in (0.0, 0.7, 2.0):
+        view = np.eye(4)
+        view[:3, :3] = [[math.cos(angle), 0, math.sin(angle)], [0, 1, 0], [-math.sin(angle), 0, math.cos(angle)]]
+        kept = set(R.in_view(g.means, g.scales, view, K, W, H).tolist())
+        projected = set(np.nonzero(R.project(g.means, g.quats, g.scales, view, K, W, H).radii[:, 0] > 0)[0].tolist())
+        assert projected and projected <= kept and len(kept) < len(g), angle
+
+
+def test_variants_sharing_one_model_match_variants_made_alone(episode):
+    """What an episode's variants share (anchored Gaussians, clean re-renders, object rings) is
+    kept on the one model and changes nothing: each variant equals the same variant made from a
+    model of its own; the kept values stay under the model's memory bound."""
+    ep, buf, _ = episode
+    shared = build_splats(ep, buf)
+    for kind in ("motion_blur", "fog", "rain", "low_light"):
+        together = degrade(ep, buf, kind, 3, 0, splats=shared)
+        alone = degrade(ep, buf, kind, 3, 0, splats=build_splats(ep, buf))
+        assert np.array_equal(together.rgb, alone.rgb), kind
+        assert [v.pixels for v in together.visibility] == [v.pixels for v in alone.visibility], kind
+    kinds = {key[0] for key in shared.kept}
+    assert {"anchored", "clean", "reference", "surround"} <= kinds
+    from synth.degradations.gaussians import MEMO_BYTES, _nbytes
+
+    assert sum(_nbytes(v) for v in shared.kept.values()) <= MEMO_BYTES
+
+
+def test_dominant_id_over_sub_frames():
+    """The id with the largest mean weight over the renders, the smaller id of a tie, none where
+    no render puts weight on the pixel."""
+    from synth.degradations.base import dominant
+
+    ids = [np.array([[3, 1, -1, 2]]), np.array([[1, 3, -1, 5]]), np.array([[1, 2, -1, 2]])]
+    w = [np.array([[0.9, 0.5, 0.0, 0.2]]), np.array([[0.5, 0.5, 0.0, 0.9]]), np.array([[0.5, 1.0, 0.0, 0.3]])]
+    best, weight = dominant(ids, w)
+    assert best.tolist() == [[1, 2, -1, 5]]  # 1: 1.0 vs 0.9; 2: 1.0 beats 3's 0.5; 5: 0.9 beats 2's 0.5
+    np.testing.assert_allclose(weight, [[1.0 / 3, 1.0 / 3, 0.0, 0.3]])
+    tie, _ = dominant([np.array([[4]]), np.array([[2]])], [np.array([[0.5]]), np.array([[0.5]])])
+    assert tie.tolist() == [[2]]

@@ -12,7 +12,8 @@ Each worker is a separate process (spawned, so it shares nothing with the parent
   a program keeps in its globals or default arguments reaches another task,
 - talks to the parent only in JSON (never pickle), so a hostile program cannot smuggle objects.
 
-The parent enforces a wall-clock limit per batch; a worker that dies or hangs is killed and
+The parent enforces a wall-clock limit per batch (``SandboxPool.wall_limit``: a base plus each
+task's CPU limit); a worker that dies or hangs is killed and
 replaced, and the tasks of a batch of several are retried one by one so that only the culprit
 fails. Workers are reused across batches (compiled programs and episodes are cached by content
 hash). ``tests/test_hostile_programs.py`` holds the hostile programs it is tested with.
@@ -231,13 +232,13 @@ class SandboxPool:
                 self._send(i, episode_key, episode_json, [tasks[j] for j in idx])
                 busy.append((i, idx))
         for i, idx in busy:
-            got = self._receive(i)
+            got = self._receive(i, len(idx))
             if isinstance(got, str) and len(idx) == 1:  # the worker died or hung on this one task
                 results[idx[0]] = Outcome(False, error=got)
             elif isinstance(got, str):  # the worker died or hung on one of several: isolate the culprit
                 for j in idx:
                     self._send(i, episode_key, episode_json, [tasks[j]])
-                    one = self._receive(i)
+                    one = self._receive(i, 1)
                     results[j] = Outcome(False, error=one) if isinstance(one, str) else one[0]
             else:
                 for j, r in zip(idx, got):
@@ -258,10 +259,17 @@ class SandboxPool:
             self._replace(i)
             self._pool[i].conn.send_bytes(json.dumps(msg).encode())
 
-    def _receive(self, i: int) -> list[Outcome] | str:
-        """The batch's outcomes, or why the worker had to be replaced."""
+    def wall_limit(self, tasks: int) -> float:
+        """Wall-clock seconds a batch of ``tasks`` may take: ``wall_seconds_per_batch`` plus the
+        CPU limit of each task's two timed calls (a batch of slow but legitimate programs, such
+        as mesh distances over Infinigen furniture, is not killed for its size)."""
+        return self.limits.wall_seconds_per_batch + 2 * tasks * self.limits.cpu_seconds_per_call
+
+    def _receive(self, i: int, tasks: int) -> list[Outcome] | str:
+        """The batch's outcomes (``tasks`` of them), or why the worker had to be replaced."""
         w = self._pool[i]
-        deadline = time.monotonic() + self.limits.wall_seconds_per_batch
+        limit = self.wall_limit(tasks)
+        deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             if w.conn.poll(0.05):
                 try:
@@ -285,7 +293,7 @@ class SandboxPool:
         reason = (
             f"killed: worker exceeded its limits (exit code {w.process.exitcode})"
             if not w.process.is_alive()
-            else f"killed: more than {self.limits.wall_seconds_per_batch} s of wall-clock time"
+            else f"killed: more than {limit:g} s of wall-clock time"
         )
         self._replace(i)
         return reason
