@@ -353,7 +353,8 @@ def tour_costs(episodes: int, duration: float, quality: str) -> None:
     """Issue 27's ratios at the dataset defaults' resolution (448x336) with Infinigen furniture."""
     common = dict(quality=quality, episodes=episodes, seed=0)
     default = RunConfig.from_options(preset="default", **common)
-    tour = RunConfig.from_options(preset="vsi-tour", duration=duration, **common)
+    rooms = max(3, min(4, int(duration // 15)))  # a room takes about 15 s of a tour (the preset's own check)
+    tour = RunConfig.from_options(preset="vsi-tour", duration=duration, max_rooms=rooms, **common)
     w, h = tour.video.width, tour.video.height
     print(f"\nhouse tours ({tour.source.assets} furniture, {quality} at {w}x{h}, same run):")
     base = stage_seconds(default)

@@ -371,7 +371,7 @@ def test_blender_draws_the_blend_with_the_ids_and_depth_of_the_gltf_triangles(li
 @pytest.mark.slow
 def test_a_run_with_the_dataset_defaults_is_infinigen_furnished_and_grounded(library, tmp_path):
     """``synth run`` as a user types it (the dataset defaults: Infinigen furniture, Cycles
-    photoreal at 4 samples), only smaller: the furniture is Infinigen's, and every shipped answer
+    photoreal at 2 samples), only smaller: the furniture is Infinigen's, and every shipped answer
     of the clean and the foggy videos agrees with the independent evidence audit."""
     lib, _ = library
     out = tmp_path / "ds"
@@ -384,7 +384,7 @@ def test_a_run_with_the_dataset_defaults_is_infinigen_furnished_and_grounded(lib
     assert r.returncode == 0, r.stderr[-3000:]
     config = json.loads((out / "run.json").read_text())
     assert config["source"]["assets"] == "infinigen" and config["renderer"]["quality"] == "photoreal"
-    assert config["renderer"]["samples"] == 4
+    assert config["renderer"]["samples"] == 2
     metas = [json.loads(s.files["json"]) for shard in sorted(out.glob("train-*.tar")) for s in read_tar(shard)]
     assert len(metas) == 6  # 3 episodes x (clean, fog)
     furniture = [o for m in metas for o in m["episode"]["scene"]["objects"] if o["category"] in FACTORIES]

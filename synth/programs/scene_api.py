@@ -112,7 +112,8 @@ class SceneAPI:
         self._vis = {v.id: v.pixels for v in episode.visibility}
         self._why = ""
         self._margin: float | None = None
-        self._samples: dict = {}  # object id -> local surface points; (id, pose) -> world points and KD-tree
+        self._samples: dict = {}  # object id -> local surface points; (id, pose) -> world points and KD-tree;
+        # ("distance", (id, pose), (id, pose)) -> mesh_distance
         self._walks: dict = {}  # "grid"; ("beside", id): its cells; ("from", id): walks from it; (a, b): walk()
         ev = episode.evidence
         self._ev = {o.id: o for o in ev.objects} if ev else {}
@@ -486,8 +487,12 @@ class SceneAPI:
         meshes, posed as at ``frame``), metres: the smallest distance between ``SURFACE_SAMPLES``
         points spread evenly (by area, a fixed draw per object) over each surface and its
         vertices, so within about half the points' spacing (1-3 cm for furniture) of the exact one."""
-        tree, _ = self._surface_samples(a, frame)
-        return float(tree.query(self._surface_samples(b, frame)[1])[0].min())
+        poses = self._poses[frame]
+        key = ("distance", *sorted((i, tuple(poses[i].position), tuple(poses[i].rotation)) for i in (a, b)))
+        if key not in self._samples:  # symmetric: the smallest distance over all pairs of points
+            tree, _ = self._surface_samples(a, frame)
+            self._samples[key] = float(tree.query(self._surface_samples(b, frame)[1])[0].min())
+        return self._samples[key]
 
     def _surface_samples(self, object_id: int, frame: int):
         """A KD-tree over points on the object's surface posed as at ``frame``, and the points
