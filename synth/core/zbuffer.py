@@ -128,6 +128,7 @@ class SceneMeshes:
         self.room_faces = room.faces
         self.local = {o.id: local_mesh(o, scene.asset_root) for o in scene.objects}
         self._last: tuple[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        self._posed: dict = {}  # pose -> that object's world vertices (the objects that stay keep theirs)
 
     def frame_mesh(self, frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """World vertices (V, 3), faces (T, 3) and instance id per face (T,) at ``frame``
@@ -142,7 +143,9 @@ class SceneMeshes:
         offset = len(self.room_vertices)
         for pose in frame.object_poses:
             m = self.local[pose.id]
-            verts.append(local_to_world(m.vertices, pose))
+            if pose not in self._posed:
+                self._posed[pose] = local_to_world(m.vertices, pose)
+            verts.append(self._posed[pose])
             faces.append(m.faces + offset)
             ids.append(np.full(len(m.faces), pose.id))
             offset += len(m.vertices)
