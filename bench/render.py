@@ -135,17 +135,15 @@ def render_planned(renderer: BlenderRenderer, episodes: list, video, events: lis
         written = bpy.app.handlers.persistent(lambda *_: events.append((time.perf_counter(), "EXR written")))
         bpy.app.handlers.render_stats.append(stats)
         bpy.app.handlers.render_write.append(written)
+    note = (lambda what: events.append((time.perf_counter(), what))) if events is not None else (lambda what: None)
     total, out, n = 0.0, [], 0
     for ep in episodes:
         session = renderer.open(ep.scene, video)
-        mark = lambda: events.append((time.perf_counter(), "frame done")) if events is not None else None  # noqa: E731
-        if events is not None:
-            events.append((time.perf_counter(), "episode"))
+        note("episode")
         t = time.perf_counter()
-        out.append(session.render(ep.frames, mark))
+        out.append(session.render(ep.frames, lambda: note("frame done")))
         total += time.perf_counter() - t
-        if events is not None:
-            events.append((time.perf_counter(), "episode end"))
+        note("episode end")
         n += len(ep.frames)
     if events is not None:
         bpy.app.handlers.render_stats.clear()

@@ -426,7 +426,7 @@ def test_variants_sharing_one_model_match_variants_made_alone(episode):
     assert {"anchored", "clean", "reference", "surround"} <= kinds
     from synth.degradations.gaussians import MEMO_BYTES, _nbytes
 
-    assert sum(_nbytes(v) for v in shared.kept.values()) <= MEMO_BYTES
+    assert sum(_nbytes(v) for v in shared.kept.values()) == shared.kept_bytes <= MEMO_BYTES
 
 
 def test_dominant_id_over_sub_frames():

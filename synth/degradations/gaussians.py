@@ -297,6 +297,7 @@ class EpisodeSplats:
     stride: int
     uncovered: float  # worst share of a frame's pixels no keyframe sees (coverage test)
     kept: dict[tuple, Any] = dataclasses.field(default_factory=dict, repr=False)  # see memo
+    kept_bytes: int = dataclasses.field(default=0, repr=False)  # of the arrays in ``kept``
 
     def memo(self, key: tuple, make: Callable[[], Kept]) -> Kept:
         """``make()``, kept under ``key`` for the next caller while the kept values (numpy arrays
@@ -305,8 +306,9 @@ class EpisodeSplats:
             return self.kept[key]
         value = make()
         size = _nbytes(value)
-        if sum(_nbytes(v) for v in self.kept.values()) + size <= MEMO_BYTES:
+        if self.kept_bytes + size <= MEMO_BYTES:
             self.kept[key] = value
+            self.kept_bytes += size
         return value
 
     def anchored(self, index: int) -> Gaussians:
