@@ -10,7 +10,15 @@ from pydantic import BaseModel, ConfigDict, model_serializer
 
 from synth.core.scene import Episode
 
-AnswerType = Literal["yes/no", "multiple choice", "number", "object"]
+AnswerType = Literal[
+    "yes/no", "multiple choice", "number", "object", "2d box", "2d point", "3d box", "3d point", "cognitive map"
+]
+# answers given as coordinates (issue #33): their text is JSON (``Grounding`` says where it lives)
+GROUNDED: tuple[str, ...] = ("2d box", "2d point", "3d box", "3d point", "cognitive map")
+# the coordinate conventions a grounded answer names (``Grounding.convention``): absolute pixels of
+# the delivered frames (Qwen2.5-VL), 0-1000 of the frame's width and height (Qwen2-VL, InternVL),
+# metres in the camera frame of a frame (OpenCV: x right, y down, z forward), cells of a top-down grid
+Convention = Literal["pixels", "0-1000", "camera", "grid"]
 Level = Literal["easy", "medium", "hard"]
 LEVELS: tuple[Level, ...] = ("easy", "medium", "hard")
 
@@ -34,7 +42,37 @@ class Difficulty(BaseModel):
 
 
 # QA fields a dump leaves out where unset (``QA._dump``)
-ADDED_SINCE_28 = ("query_frame", "difficulty", "needs_order", "single_frame", "perspective", "trace", "reasoning")
+ADDED_SINCE_28 = (
+    "query_frame", "difficulty", "needs_order", "single_frame", "perspective", "trace", "reasoning", "grounding"
+)  # fmt: skip
+
+
+class Grounding(BaseModel):
+    """Where the coordinates of a grounded answer (``GROUNDED``; issue #33) live.
+
+    The answer text is JSON in this convention:
+    - ``2d box``: ``[x1, y1, x2, y2]``, the tight box of the object's visible pixels in ``frame``,
+      pixel edges (a one-pixel object at column u, row v is ``[u, v, u + 1, v + 1]``); ``0-1000``:
+      each coordinate times 1000 over the frame's width or height, rounded.
+    - ``2d point``: ``[x, y]``, a point on the object in ``frame`` (the visible pixel farthest from
+      its mask's outline, at the pixel's centre), in ``pixels`` or ``0-1000``.
+    - ``3d box``: ``[x, y, z, l, w, h, roll, pitch, yaw]``, the object's tight box in the camera
+      frame of ``frame`` (``camera``: metres, OpenCV axes): centre, size along the box's own axes
+      (its front, its left side, up), and its rotation R = Rz(yaw) Ry(pitch) Rx(roll) from those
+      axes to the camera's, radians (the 9-DoF boxes of OpenSpatial and EmbodiedScan).
+    - ``3d point``: ``[x, y, z]``, the centre of that box, camera frame of ``frame``, metres.
+    - ``cognitive map``: ``{"category": [[column, row]], ...}``, the cell of each named category's
+      object on a ``cells`` x ``cells`` top-down grid (VSI-Bench's cognitive map probe); the grid's
+      axes run along the room's walls and it spans the smallest square holding the objects' centres.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    convention: Convention
+    frame: int | None = None  # the frame (0-based) of 2D and camera-frame answers; None: the whole video
+    width: int  # pixels of the delivered frames (what ``pixels`` and ``0-1000`` refer to)
+    height: int
+    cells: int = 0  # cognitive maps: grid cells per side
 
 
 class TraceStep(BaseModel):
@@ -86,11 +124,13 @@ class QA(BaseModel):
     # issue #33: what the program read to give the answer (recorded in the sandbox), and as text
     trace: list[TraceStep] | None = None
     reasoning: str | None = None
+    # issue #33: a grounded answer's coordinate convention and frame (``GROUNDED`` answer types)
+    grounding: Grounding | None = None
 
     @model_serializer(mode="wrap")
     def _dump(self, handler) -> dict[str, Any]:
         """Every field; those added since issue #28 (``query_frame``, ``difficulty``, ``needs_order``,
-        ``single_frame``, ``perspective``, ``trace``, ``reasoning``) only where they are set
+        ``single_frame``, ``perspective``, ``trace``, ``reasoning``, ``grounding``) only where they are set
         (datasets without them stay as they were, byte for byte)."""
         data = handler(self)
         for optional in ADDED_SINCE_28:

@@ -136,3 +136,27 @@ def rotation_exp(v: np.ndarray) -> np.ndarray:
     k = v / angle
     Kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
     return np.eye(3) + np.sin(angle) * Kx + (1 - np.cos(angle)) * Kx @ Kx
+
+
+def euler_matrix(roll: float, pitch: float, yaw: float) -> np.ndarray:
+    """3x3 matrix ``Rz(yaw) @ Ry(pitch) @ Rx(roll)`` (radians; intrinsic z-y'-x'', scipy's
+    ``Rotation.from_euler("ZYX", [yaw, pitch, roll])``): the rotation of a 9-DoF box
+    (``synth.core.records.Grounding``)."""
+    cr, sr, cp, sp, cy, sy = (f(a) for a in (roll, pitch, yaw) for f in (math.cos, math.sin))
+    return np.array(
+        [
+            [cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
+            [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
+            [-sp, cp * sr, cp * cr],
+        ]
+    )
+
+
+def matrix_euler(R) -> tuple[float, float, float]:
+    """``(roll, pitch, yaw)`` radians of a rotation matrix, the inverse of :func:`euler_matrix`
+    (pitch in [-pi/2, pi/2]; at pitch = +-pi/2, where roll and yaw share one axis, roll = 0)."""
+    R = np.asarray(R, dtype=float)
+    pitch = math.asin(max(-1.0, min(1.0, -R[2, 0])))
+    if abs(R[2, 0]) > 1 - 1e-12:
+        return 0.0, pitch, math.atan2(-R[0, 1], R[1, 1])
+    return math.atan2(R[2, 1], R[2, 2]), pitch, math.atan2(R[1, 0], R[0, 0])
