@@ -6,7 +6,8 @@ and the episode's cameras (``K``, ``world_to_camera``, OpenCV) and object poses,
 an :class:`~synth.core.scene.Evidence` that ships in the episode JSON:
 
 - per object and frame: visible mask bounding box and centroid (pixels), median visible depth
-  (metres), the image borders the mask touches; per object the extent of its visible surface in
+  (metres), the image borders the mask touches, the share of the mask's outline an occluder
+  borders and the innermost visible pixel (the centre of the largest disc inside the mask); per object the extent of its visible surface in
   its own frame (back-projected pixels, 1st-99th percentile, all frames) and which of its fixed
   surface samples the video shows (a visible surface point within ``SEEN_RADIUS``);
 - per moving object: whether the motion shows (the object's visible surface before the motion,
@@ -30,6 +31,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import ndimage
 
 from synth.core.camera import back_project, project
 from synth.core.geometry import room_of, world_to_local
@@ -53,6 +55,8 @@ LINTEL_REACH = 0.3  # metres: a point over a doorway this close to the wall line
 LINTEL_CLEARANCE = 0.03  # metres: ... when at least this far above the opening's top (a shut door's leaf: above 0.3 m)
 EXTENT_PERCENTILES = (1.0, 99.0)  # robust to mixed pixels at mask edges
 SEEN_RADIUS = 0.02  # metres: a surface sample this close to a visible surface point is seen
+OCCLUSION_GAP = 0.1  # metres: a neighbouring surface this much nearer than the mask's edge pixel hides it
+OCCLUSION_SHARE = 0.05  # ... or this share of the edge pixel's depth, whichever is more
 STRUCTURE_STRIDE = 2  # every other pixel in each direction for the room structure
 
 
@@ -85,7 +89,7 @@ def _object_evidence(
     ``_pixels_by_id(instance)``."""
     n, h, w = instance.shape
     visible = episode.visible_pixels(object_id)
-    boxes, centroids, depths, cuts, local = [], [], [], [], []
+    boxes, centroids, depths, cuts, local, occluded, inner = [], [], [], [], [], [], []
     none = np.zeros(0, np.int64)
     for f in range(n):
         vs, us = np.divmod(pixels[f].get(object_id, none), w)
@@ -94,9 +98,14 @@ def _object_evidence(
             centroids.append(None)
             depths.append(None)
             cuts.append("")
+            occluded.append(None)
+            inner.append(None)
             continue
         u0, u1, v0, v1 = int(us.min()), int(us.max()), int(vs.min()), int(vs.max())
         boxes.append((u0, v0, u1, v1))
+        share, centre = _outline(depth[f], instance[f], object_id, (u0, v0, u1, v1))
+        occluded.append(share)
+        inner.append(centre)
         centroids.append((round(float(us.mean()), 2), round(float(vs.mean()), 2)))
         z = depth[f][vs, us]
         ok = _valid_depth(z)
@@ -112,8 +121,49 @@ def _object_evidence(
         extent = tuple((round(float(a), 4), round(float(b), 4)) for a, b in zip(lo, hi))
         seen = _surface_seen(episode, object_id, points)
     return ObjectEvidence(
-        id=object_id, box=boxes, centroid=centroids, depth=depths, cut=cuts, extent=extent, surface_seen=seen
+        id=object_id,
+        box=boxes,
+        centroid=centroids,
+        depth=depths,
+        cut=cuts,
+        extent=extent,
+        surface_seen=seen,
+        occluded=occluded,
+        inner=inner,
     )
+
+
+def _outline(
+    depth: np.ndarray, instance: np.ndarray, object_id: int, box: tuple[int, int, int, int]
+) -> tuple[float, tuple[int, int, float]]:
+    """For one object's mask in one frame (``box``: its bounding box, inclusive): the share of
+    its outline pixels (mask pixels with a 4-neighbour in the image outside the mask) that have
+    such a neighbour nearer by ``OCCLUSION_GAP`` (or ``OCCLUSION_SHARE`` of the pixel's depth),
+    rounded to 3 decimals (0 when the outline lies only on the image border); and its innermost
+    pixel (u, v) with that pixel's Euclidean distance to the nearest pixel outside the mask or
+    the image (``scipy.ndimage.distance_transform_edt``; the first such pixel in row-major order)."""
+    u0, v0, u1, v1 = box
+    h, w = instance.shape
+    a, b, c, d = max(v0 - 1, 0), min(v1 + 2, h), max(u0 - 1, 0), min(u1 + 2, w)
+    mask = instance[a:b, c:d] == object_id
+    z = np.where(_valid_depth(depth[a:b, c:d]), depth[a:b, c:d], np.inf)
+    edge = np.zeros_like(mask)
+    hidden = np.zeros_like(mask)
+    for axis in (0, 1):
+        for step in (1, -1):
+            near = np.roll(mask, step, axis=axis)
+            other = np.roll(z, step, axis=axis)
+            inside = np.ones_like(mask)  # the neighbour lies in the crop (np.roll wraps around)
+            index = [slice(None), slice(None)]
+            index[axis] = slice(0, 1) if step == 1 else slice(-1, None)
+            inside[tuple(index)] = False
+            outside = mask & inside & ~near
+            edge |= outside
+            hidden |= outside & (other < z - np.maximum(OCCLUSION_GAP, OCCLUSION_SHARE * z))
+    share = round(float(hidden.sum() / edge.sum()), 3) if edge.any() else 0.0
+    distance = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+    row, col = np.unravel_index(int(np.argmax(distance)), distance.shape)
+    return share, (int(col + c), int(row + a), round(float(distance[row, col]), 2))
 
 
 def _surface_seen(episode: Episode, object_id: int, points: np.ndarray) -> str:

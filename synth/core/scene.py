@@ -437,6 +437,13 @@ class ObjectEvidence(Model):
     # which of the object's surface samples (synth.core.meshes.surface_samples) the video shows: a
     # visible pixel's surface point within SEEN_RADIUS of it in some frame; bits, numpy packbits order, base64
     surface_seen: str | None = None
+    # issue #33 (grounded answers), per frame, None where the object has no pixel: the share of its
+    # visible mask's outline that borders a nearer surface (an occluder; OCCLUSION_GAP in
+    # synth.core.evidence), and its innermost visible pixel (u, v) with that pixel's distance to
+    # the nearest pixel outside the mask or the image, pixels; None for the whole list: measured
+    # before issue #33
+    occluded: list[float | None] | None = None
+    inner: list[tuple[int, int, float] | None] | None = None
 
 
 class MotionEvidence(Model):

@@ -19,6 +19,7 @@ import numpy as np
 from synth.core.records import Difficulty, TraceStep
 from synth.core.scene import Episode
 from synth.programs.difficulty import Adaptation, measure
+from synth.programs import grounded
 from synth.programs.family import ABSTAIN, FLOOR, QA, Family, plural
 from synth.programs.library import FAMILIES
 from synth.programs.sandbox import Outcome, SandboxPool, Task
@@ -78,6 +79,8 @@ def check_answer(family: Family, value, api: SceneAPI) -> str | None:
         ok = value in ("yes", "no")
     elif family.answer_type == "multiple choice":
         ok = isinstance(value, str) if family.orders else value in family.options
+    elif grounded.is_grounded(family):
+        ok = grounded.valid(family, value)
     else:
         ok = isinstance(value, int) and not isinstance(value, bool) and (value == 0 or value in api.object_ids())
     return None if ok else f"answer {value!r} is not a valid {family.answer_type}"
@@ -92,6 +95,8 @@ def answer_text(family: Family, value, episode: Episode) -> tuple[str, float | N
         return (f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)), float(value)
     if family.answer_type == "object":
         return _describe(episode, value), None
+    if grounded.is_grounded(family):
+        return grounded.text(value), None
     return str(value), None
 
 
@@ -104,7 +109,8 @@ def _render_slots(family: Family, slots: dict, episode: Episode) -> dict[str, st
         elif kind == "frame":
             out[name] = str(v + 1)
         elif kind == "category":
-            out[name] = v if name in family.option_slots else plural(v)  # options name categories as such
+            # options and maps name categories as such
+            out[name] = v if name in family.option_slots or grounded.is_grounded(family) else plural(v)
         else:
             out[name] = v
     return out
@@ -256,6 +262,8 @@ def _drawn_bindings(family: Family, api: SceneAPI, objects: list[int], rng: np.r
     for _ in range(n):
         ids = [int(x) for x in rng.choice(objects, len(obj_slots), replace=False)] if obj_slots else []
         names = [cats[i] for i in rng.choice(len(cats), len(cat_slots), replace=False)] if cat_slots else []
+        if grounded.is_grounded(family):  # a map's categories are a set: listed in one order
+            names.sort()
         key = (tuple(sorted(ids)) if family.symmetric else tuple(ids), tuple(names))
         if key not in drawn:
             drawn.add(key)
@@ -592,6 +600,7 @@ def _qa(family, slots, text, number, episode, api, seen, rng, n, abstain=False, 
         definition=family.definition,
         evidence_frames=evidence,
         difficulty=difficulty,
+        grounding=grounded.grounding(family, slots, episode) if grounded.is_grounded(family) else None,
     )
 
 

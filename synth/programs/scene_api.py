@@ -98,6 +98,8 @@ MOTION_CONSISTENCY = 0.5  # a motion shows when at most half of the surface a st
 MOTION_MIN_POINTS = 50  # surface points needed to compare before and after
 FACE_TOLERANCE = 0.05  # metres (at most 10% of the object's height): a visible surface this close to a face shows it
 STRUCTURE_PIXELS = ("floor", "wall", "ceiling")
+CLEAR_PIXELS = 4  # x the visibility rule's minimum of pixels: an object clearly visible in a frame shows at least this
+CLEAR_OCCLUSION = 0.03  # ... and at most this share of its mask's outline next to something in front of it
 
 
 class SceneAPI:
@@ -258,6 +260,52 @@ class SceneAPI:
     def in_full_view(self, object_id: int, frame: int) -> bool:
         """Visible in ``frame`` and not cut by any image border."""
         return self.is_visible(object_id, frame) and not self.cut_sides(object_id, frame)
+
+    # -- grounding (issue #33) -------------------------------------------------------------
+    def occluded_share(self, object_id: int, frame: int) -> float | None:
+        """Share of the outline of the object's visible mask in ``frame`` that borders a nearer
+        surface (something in front hides it there), or None where no pixel of it shows."""
+        return self._grounding_evidence(object_id).occluded[frame]
+
+    def inner_point(self, object_id: int, frame: int) -> tuple[float, float, float] | None:
+        """The visible pixel of the object in ``frame`` farthest from its mask's outline: (x, y),
+        its centre with pixel i spanning [i, i + 1), and r, its distance from the outline, pixels
+        (a disc of radius r about it lies on the object); None where no pixel of it shows."""
+        found = self._grounding_evidence(object_id).inner[frame]
+        return None if found is None else (found[0] + 0.5, found[1] + 0.5, found[2])
+
+    def clearly_visible(self, object_id: int, frame: int) -> bool:
+        """Its whole outline shows in ``frame``: visible, at least ``CLEAR_PIXELS`` x the visibility
+        rule's minimum of pixels, uncut by the image border, and at most ``CLEAR_OCCLUSION`` of its
+        mask's outline next to something in front of it."""
+        share = self.occluded_share(object_id, frame)
+        return (
+            self.in_full_view(object_id, frame)
+            and self.visible_pixels(object_id, frame) >= CLEAR_PIXELS * self._min_px
+            and share is not None
+            and share <= CLEAR_OCCLUSION
+        )
+
+    def camera_box(self, object_id: int, frame: int) -> tuple[float, ...]:
+        """The object's tight 3D box in the camera frame of ``frame`` (x right, y down, z forward,
+        metres): (x, y, z, l, w, h, roll, pitch, yaw): its centre, its size along its front, left
+        and up axes, and the rotation Rz(yaw) Ry(pitch) Rx(roll) of those axes into the camera's,
+        radians (a 9-DoF box)."""
+        from synth.core.rotations import matrix_euler
+
+        pose = self._poses[frame][object_id]
+        T = self._ep.frames[frame].camera.world_to_camera
+        R = [row[:3] for row in T[:3]]
+        centre = tuple(sum(R[r][c] * pose.position[c] for c in range(3)) + T[r][3] for r in range(3))
+        M = pose.matrix()
+        turned = [[sum(R[r][k] * M[k][c] for k in range(3)) for c in range(3)] for r in range(3)]
+        return (*centre, *self._objects[object_id].box.size, *matrix_euler(turned))
+
+    def _grounding_evidence(self, object_id: int):
+        found = self._evidence(object_id)
+        if found.occluded is None or found.inner is None:
+            raise ValueError("this episode's evidence predates grounded answers (issue 33): regenerate it")
+        return found
 
     def extent_seen(self, object_id: int) -> Vec3:
         """Share of the object's box size, along its local x, y, z, that its visible surface spans
@@ -633,7 +681,7 @@ def view_episode(episode: Episode, frames: list[int]) -> Episode:
     }
     ev = episode.evidence
     if ev is not None:
-        cut = ("box", "centroid", "depth", "cut")
+        cut = ("box", "centroid", "depth", "cut", "occluded", "inner")
         rooms = episode.scene.rooms
 
         def structure(s):
@@ -655,7 +703,12 @@ def view_episode(episode: Episode, frames: list[int]) -> Episode:
         update["evidence"] = ev.model_copy(
             update={
                 "objects": [
-                    o.model_copy(update={**{c: [getattr(o, c)[f] for f in frames] for c in cut}, **withheld})
+                    o.model_copy(
+                        update={
+                            **{c: [getattr(o, c)[f] for f in frames] for c in cut if getattr(o, c) is not None},
+                            **withheld,
+                        }
+                    )
                     for o in ev.objects
                 ],
                 "motions": [motion(m) for m in ev.motions],

@@ -143,6 +143,14 @@ SENTENCES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "motion": ("the {0} {v}", (_OBJ,), "motion"),
     "category_first_seen": ("a {0} is first seen in frame {v}", ("",), "frame"),
     "category_first_glimpsed": ("a {0} first shows in frame {v}", ("",), "frame"),
+    "occluded_share": (
+        "in frame {1}, {v} of the {0}'s outline borders something in front of it",
+        (_OBJ, _FRAME),
+        "share",
+    ),
+    "inner_point": ("in frame {1}, the point of the {0} farthest from its outline is {v}", (_OBJ, _FRAME), "inner"),
+    "clearly_visible": ("in frame {1}, the {0} is {v}", (_OBJ, _FRAME), "clearly"),
+    "camera_box": ("in the camera frame of frame {1}, the {0}'s box is {v}", (_OBJ, _FRAME), "box 3d"),
 }
 
 
@@ -181,6 +189,12 @@ _WORDS: dict[str, Any] = {  # value format -> the value in words
     ),
     "projection": lambda v: f"({v['u']:.0f}, {v['v']:.0f}) px at depth {_num(v['depth'])} m",
     "motion": lambda v: f"moves from {v['start']} to {v['end']}",
+    "clearly": _flag("clearly visible (its whole outline shows)", "not clearly visible"),
+    "inner": lambda v: f"({v[0]:.1f}, {v[1]:.1f}) px, {_num(v[2])} px inside it",
+    "box 3d": lambda v: (
+        f"centred at ({', '.join(_num(c) for c in v[:3])}) m, {' x '.join(_num(s) for s in v[3:6])} m, "
+        f"turned (roll, pitch, yaw) ({', '.join(_num(a) for a in v[6:])}) rad"
+    ),
 }
 
 

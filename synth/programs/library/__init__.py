@@ -57,6 +57,12 @@ ORDER = (
     "route_planning",
     "object_room",
     "object_room_size",
+    # grounded answers (issue #33): boxes, points, cognitive maps
+    "object_box_2d",
+    "object_point_2d",
+    "object_box_3d",
+    "object_centre_3d",
+    "cognitive_map",
 )
 
 FAMILIES: dict[str, Family] = load_families(Path(__file__).parent, ORDER)

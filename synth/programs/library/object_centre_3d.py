@@ -1,0 +1,4 @@
+def answer(scene, a, frame):
+    if not scene.clearly_visible(a, frame):
+        return scene.drop("not clearly visible in the frame")
+    return [round(v, 3) for v in scene.camera_box(a, frame)[:3]]
