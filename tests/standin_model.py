@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from synth.core.records import GROUNDED
 from synth.evaluation.items import read_items
 from synth.evaluation.prompt import expected_reply
 from synth.programs.family import ABSTAIN, QA
@@ -24,13 +25,26 @@ MARGIN = 1.25  # right from this margin on (a quarter above the family's thresho
 
 def wrong_reply(qa: QA) -> str:
     """A reply that is wrong for ``qa``: another option, the other of yes/no, a number ten times
-    off, or an answer where the video shows none."""
+    off, a box or point moved off the answer's (a 2D box by twice its width, a 2D point by the
+    frame's width, a 3D box by 10 m, a 3D point to three times its distance), a cognitive map of
+    none of the named categories, or an answer where the video shows none."""
     if qa.abstain:
         return next(c for c in qa.choices if c != ABSTAIN) if qa.choices else "Answer: 7"
     if qa.answer_type == "number":
         return f"Answer: {qa.value * 10 + 10:g}"
     if qa.answer_type == "yes/no":
         return "no" if qa.answer == "yes" else "yes"
+    if qa.answer_type == "cognitive map":
+        return 'Answer: {"nothing named": [[0, 0]]}'
+    if qa.answer_type in GROUNDED:
+        v = json.loads(qa.answer)
+        moved = {
+            "2d box": lambda: [v[0] + 2 * (v[2] - v[0]), v[1], v[2] + 2 * (v[2] - v[0]), v[3]],
+            "2d point": lambda: [v[0] + (qa.grounding.width if qa.grounding.convention == "pixels" else 1000), v[1]],
+            "3d box": lambda: [v[0] + 10, *v[1:]],
+            "3d point": lambda: [3 * x for x in v],
+        }[qa.answer_type]()
+        return f"Answer: {json.dumps(moved)}"
     return next(c for c in qa.choices if c not in (qa.answer, ABSTAIN))
 
 

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import json
 import math
+import random
+from collections import defaultdict
 
 import numpy as np
 import pytest
 
 from synth.core.grounding import box3d_corners, box3d_iou, box_iou, grounded_score, map_score, point_hit
-from synth.core.records import Grounding
+from synth.core.records import QA, Grounding
 from synth.core.rotations import euler_matrix, matrix_euler
+from synth.evaluation.answers import parse
+from synth.evaluation.items import Item
+from synth.evaluation.prompt import expected_reply, prompt
+from synth.evaluation.scorer import Report, format_report, score
 
 PIXELS = Grounding(convention="pixels", frame=2, width=448, height=336)
 PER_MILLE = Grounding(convention="0-1000", frame=2, width=448, height=336)
@@ -136,3 +142,146 @@ def test_grounded_score_thresholds_each_type():
     assert grounded_score("3d point", "[0, 0, 4]", (0, 0.7, 4), 0.15, CAMERA) == 0.0
     with pytest.raises(ValueError):
         grounded_score("number", "3", (3,), 0.1, None)
+
+
+def _qa(answer_type: str, answer, grounding: Grounding, tolerance: float, n: int = 0, family: str = "") -> QA:
+    return QA(
+        id=f"{family or answer_type.replace(' ', '_')}-{n}",
+        family=family or answer_type.replace(" ", "_"),
+        program_id="f@0",
+        question="In frame 3, where is the chair?",
+        slots={"frame": 2},
+        answer=json.dumps(answer),
+        answer_type=answer_type,
+        tolerance=tolerance,
+        grounding=grounding,
+    )
+
+
+BOX = _qa("2d box", [10, 20, 110, 220], PIXELS, 0.5)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "[10, 20, 110, 220]",
+        "Answer: [10, 20, 110, 220]",
+        "The chair in frame 3 is at [10, 20, 110, 220].",
+        '```json\n[\n  {"bbox_2d": [10, 20, 110, 220], "label": "chair 2"}\n]\n```',  # Qwen2.5-VL
+        "<|object_ref_start|>the chair<|object_ref_end|><|box_start|>(10,20),(110,220)<|box_end|>",  # Qwen2-VL
+        "(10, 20), (110, 220)",
+        "<ref>chair</ref><box>[[10, 20, 110, 220]]</box>",  # InternVL
+        "x1=10, y1=20, x2=110, y2=220",
+        '<think>first [1, 2, 3, 4]</think>\nAnswer:\n```json\n[{"bbox_2d": [10, 20, 110, 220]}]\n```\nThe chair.',
+        r"\boxed{[10, 20, 110, 220]}",
+        "[[10, 20, 110, 220], [300, 20, 400, 220]]",  # several boxes: the first
+    ],
+)
+def test_box_replies_in_each_models_style(reply):
+    assert parse(reply, BOX).coords == (10, 20, 110, 220)
+
+
+def test_point_map_and_abstention_replies():
+    point = _qa("2d point", [50, 60], PER_MILLE, 0.05)
+    for reply in ('{"point_2d": [50, 60], "label": "cup 1"}', '[{"point_2d": [50, 60]}]', "In frame 3: (50, 60)"):
+        assert parse(reply, point).coords == (50, 60), reply
+    box3d = _qa("3d box", [0.1, -0.2, 3, 1, 0.5, 0.8, 0, 0.1, 1.57], CAMERA, 0.25)
+    assert parse('{"bbox_3d": [0.1, -0.2, 3, 1, 0.5, 0.8, 0, 0.1, 1.57]}', box3d).coords[8] == 1.57
+    centre = _qa("3d point", [0.1, -0.2, 3], CAMERA, 0.15)
+    assert parse("x = 0.1 m, y = -0.2 m, z = 3 m", centre).coords == (0.1, -0.2, 3)
+    cells = {"chair": ((1, 2),), "coffee table": ((3, 4),)}
+    grid = _qa("cognitive map", {"chair": [[1, 2]], "coffee table": [[3, 4]]}, GRID, 0.0)
+    for reply in (
+        '{"chair": [[1, 2]], "coffee table": [[3, 4]]}',
+        "{'chair': [(1, 2)], 'coffee table': (3, 4)}",  # the probe's Python tuples
+        'Answer:\n```json\n{\n  "Chair": [1, 2],\n  "coffee_table": [[3, 4]]\n}\n```',
+    ):
+        assert parse(reply, grid).cells == cells, reply
+    for qa in (BOX, point, box3d, centre, grid):
+        assert parse("It cannot be determined from the video.", qa).abstain
+        assert not parse("somewhere on the left", qa).understood
+        assert not parse("<think>it is at [1, 2, 3, 4]", qa).understood  # cut off while reasoning
+        assert parse(expected_reply(qa), qa).understood  # the training target reads back
+    assert parse(expected_reply(grid), grid).cells == {"chair": ((1, 2),), "coffee table": ((3, 4),)}
+
+
+def test_prompt_states_each_convention():
+    assert "[x1, y1, x2, y2]" in prompt(BOX) and "pixels of the 448x336 frame" in prompt(BOX)
+    assert "0-1000 scale" in prompt(_qa("2d point", [5, 6], PER_MILLE, 0.05))
+    box3d = prompt(_qa("3d box", [0] * 9, CAMERA, 0.25))
+    assert "[x, y, z, l, w, h, roll, pitch, yaw]" in box3d and "z forward" in box3d and "radians" in box3d
+    assert "10x10 grid" in prompt(_qa("cognitive map", {"a": [[1, 1]], "b": [[2, 2]]}, GRID, 0.0))
+
+
+def _grounded_items(rng: random.Random, per_family: int = 40) -> list[Item]:
+    """Items of the five grounded answer types with random answers (each family one type)."""
+    categories = ("chair", "table", "bed", "lamp")
+    made = {
+        "2d box": lambda: [
+            (x := rng.randint(0, 300)),
+            (y := rng.randint(0, 200)),
+            x + rng.randint(20, 140),
+            y + rng.randint(20, 130),
+        ],
+        "2d point": lambda: [rng.randint(0, 1000), rng.randint(0, 1000)],
+        "3d box": lambda: [
+            *(
+                round(rng.uniform(a, b), 3)
+                for a, b in ((-1, 1), (-0.5, 0.5), (2, 5), (0.3, 1.5), (0.3, 1.5), (0.3, 1.5))
+            ),
+            0.0,
+            0.0,
+            round(rng.uniform(-math.pi, math.pi), 3),
+        ],
+        "3d point": lambda: [
+            round(rng.uniform(-1, 1), 3),
+            round(rng.uniform(-0.5, 0.5), 3),
+            round(rng.uniform(2, 5), 3),
+        ],
+        "cognitive map": lambda: {
+            c: [list(cell)]
+            for c, cell in zip(categories, rng.sample([(i, j) for i in range(10) for j in range(10)], 4))
+        },
+    }
+    settings = {
+        "2d box": (PIXELS, 0.5),
+        "2d point": (PER_MILLE, 0.05),
+        "3d box": (CAMERA, 0.25),
+        "3d point": (CAMERA, 0.15),
+        "cognitive map": (GRID, 0.0),
+    }
+    items = []
+    for answer_type, make in made.items():
+        grounding, tolerance = settings[answer_type]
+        for k in range(per_family):
+            qa = _qa(answer_type, make(), grounding, tolerance, k)
+            items.append(Item(f"ep{k:04d}/{qa.id}", f"ep{k:04d}", k, "clean", qa))
+    return items
+
+
+def test_eval_scores_perfect_grounded_replies_100_and_shuffled_ones_near_chance():
+    rng = random.Random(3)
+    items = _grounded_items(rng)
+    perfect = score(items, {i.id: expected_reply(i.qa) for i in items})
+    assert perfect.score == 1.0 and perfect.overall.accuracy == 1.0 and perfect.overall.map == 1.0
+    assert perfect.overall.mra is None and perfect.overall.unanswered == 0
+    hits = {f: (g.accuracy, g.map) for f, g in perfect.families.items()}
+    assert hits == {
+        **{f: (1.0, None) for f in ("2d_box", "2d_point", "3d_box", "3d_point")},
+        "cognitive_map": (None, 1.0),
+    }
+    by_family, shuffled = defaultdict(list), {}
+    for i in items:
+        by_family[i.qa.family].append(i)
+    for group in by_family.values():
+        replies = [expected_reply(i.qa) for i in group]
+        rng.shuffle(replies)
+        shuffled.update({i.id: r for i, r in zip(group, replies)})
+    worse = score(items, shuffled)
+    assert worse.overall.unanswered == 0
+    for family, group in worse.families.items():  # a box or point of another item hits only by chance
+        assert group.score < (0.5 if family == "cognitive_map" else 0.2), (family, group.score)
+    assert worse.score < 0.25
+    report = format_report(worse)
+    assert " map " in report.splitlines()[1] and ", map " in report.splitlines()[-1]
+    assert Report.model_validate_json(worse.model_dump_json()) == worse

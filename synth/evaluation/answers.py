@@ -1,8 +1,8 @@
 r"""Reading a model's free-text reply as an answer to one question.
 
 ``parse(reply, qa)`` returns a :class:`Parsed`: an abstention, an option text (questions with
-options), ``"yes"``/``"no"``, or a number converted to the question's unit; ``None`` fields when
-the reply says none of these.
+options), ``"yes"``/``"no"``, a number converted to the question's unit, or the coordinates or
+cognitive map of a grounded answer; ``None`` fields when the reply says none of these.
 
 First the final answer is cut out of the reply (``final_answer``), and everything below is read
 from it alone, so that what a model considers on the way (a number, an option, "not visible")
@@ -32,15 +32,34 @@ A reply of one line without these markers (``"B"``, ``"3.3 m"``) is its own fina
   with 0 (``1,250`` and ``1 250`` are 1250, ``12,500.5`` is 12500.5). Any other comma between
   digits is a decimal comma (``0,8`` and ``1,25``, ``0,800``, ``1,2500``). Conversions between
   metric units are exact (``130 cm`` is read as the same float as ``1.3`` m).
+
+Grounded answers (``synth.core.records.GROUNDED``; issue #33): abstention phrasing in the final
+answer abstains, as above; else the coordinates, taken as given in the convention the item names
+(``prompt`` states it), are read from the final answer, else (a JSON block over several lines)
+from all that follows the last "Answer:" mark, else the ``\boxed{...}``, else the whole reply
+after its reasoning:
+
+- coordinates (boxes, points): the last bracketed run of numbers holding as many as the type has
+  (4, 2, 9, 3: ``grounding.LENGTHS``), or a list of such groups, of which the first is taken:
+  plain lists (``[x1, y1, x2, y2]``), Qwen2.5-VL's JSON (``[{"bbox_2d": [...], "label": ...}]``,
+  ``{"point_2d": [...]}``), Qwen2-VL's ``(x1,y1),(x2,y2)`` (with or without ``<|box_start|>``
+  tokens), InternVL's ``<box>[[x1, y1, x2, y2]]</box>``; else exactly that many numbers in the
+  final answer (``x=120, y=88``);
+- a cognitive map: the last ``{...}`` that reads as JSON or as a Python literal (tuples, single
+  quotes) mapping categories to a cell or a list of cells (``grounding.map_cells``).
 """
 
 from __future__ import annotations
 
+import ast
+import json
 import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from synth.core.grounding import LENGTHS, Cells, map_cells
+from synth.core.records import GROUNDED
 from synth.evaluation.prompt import options
 from synth.programs.family import ABSTAIN, QA
 
@@ -141,10 +160,12 @@ class Parsed:
     abstain: bool = False
     text: str | None = None  # an option's text or "yes"/"no"
     number: float | None = None  # in the question's unit
+    coords: tuple[float, ...] | None = None  # a grounded box or point, in the item's convention
+    cells: Cells | None = None  # a cognitive map: category -> its cells
 
     @property
     def understood(self) -> bool:
-        return self.abstain or self.text is not None or self.number is not None
+        return self.abstain or any(v is not None for v in (self.text, self.number, self.coords, self.cells))
 
 
 def _norm(text: str) -> str:
@@ -275,8 +296,71 @@ def marked_answer(reply: str) -> bool:
     return text is not None and (bool(_ANSWER_MARK.search(text)) or _last_boxed(text) is not None)
 
 
+# a bracketed run of numbers: "[1, 2, 3, 4]", "(1,2),(3,4)", "[[1, 2, 3, 4]]"; its innermost groups
+_RUN = re.compile(r"[\[(][-+\d\s.,\[\]()]*")
+_GROUP = re.compile(r"[\[(]([^\[\]()]*)[\])]")
+_COORD = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?![\w])")
+_MAP = re.compile(r"\{[^{}]*\}")
+
+
+def _coords(text: str, n: int, bare: bool) -> tuple[float, ...] | None:
+    """The ``n`` coordinates ``text`` gives in brackets (module docstring), or None; ``bare``: else
+    its numbers, where it has exactly ``n``."""
+    found = None
+    for run in _RUN.finditer(text):
+        numbers = _COORD.findall(run.group())
+        groups = [_COORD.findall(g) for g in _GROUP.findall(run.group())]
+        if len(numbers) == n:
+            found = numbers
+        elif len(groups) > 1 and all(len(g) == n for g in groups):
+            found = groups[0]
+    if found is None and bare and len(numbers := _COORD.findall(text)) == n:
+        found = numbers
+    return None if found is None else tuple(float(x) for x in found)
+
+
+def _cells(text: str) -> Cells | None:
+    """The last cognitive map ``text`` writes as JSON or a Python literal, or None."""
+    for block in reversed(_MAP.findall(text)):
+        for read in (json.loads, ast.literal_eval):
+            try:
+                cells = map_cells(read(block))
+            except (ValueError, SyntaxError, RecursionError):
+                continue
+            if cells:
+                return cells
+    return None
+
+
+def _answer_block(reply: str) -> str:
+    r"""Where a grounded answer written over several lines is read: all that follows the last
+    answer mark, else the last ``\boxed{...}``, else the reply after its reasoning ("" if cut off)."""
+    text = _after_reasoning(reply)
+    if text is None:
+        return ""
+    marks = list(_ANSWER_MARK.finditer(text))
+    if marks:
+        return text[marks[-1].end() :]
+    boxed = _last_boxed(text)
+    return text if boxed is None else boxed
+
+
+def _grounded(reply: str, qa: QA) -> Parsed:
+    """A grounded answer (module docstring): an abstention, else the coordinates or map of the
+    final answer, else those of the answer block."""
+    answer = final_answer(reply)
+    if ABSTENTION_PATTERNS.search(answer):
+        return Parsed(abstain=True)
+    if qa.answer_type == "cognitive map":
+        return Parsed(cells=_cells(answer) or _cells(_answer_block(reply)))
+    n = LENGTHS[qa.answer_type]
+    return Parsed(coords=_coords(answer, n, bare=True) or _coords(_answer_block(reply), n, bare=False))
+
+
 def parse(reply: str, qa: QA) -> Parsed:
     """The answer ``reply`` gives to ``qa``, read from its final answer (see the module docstring)."""
+    if qa.answer_type in GROUNDED:
+        return _grounded(reply, qa)
     reply = final_answer(reply).strip()
     if qa.choices:
         text = _option(reply, qa)

@@ -8,6 +8,12 @@ parser (``synth.evaluation.answers``).
 - yes/no questions: ``"yes"`` or ``"no"``.
 - Numbers: the shipped value with its unit, ``"3.3 m"``, ``"144 cm"``, ``"17 degrees"``,
   ``"12.5 m²"``; counts have no unit.
+- Grounded answers (issue #33): the answer's JSON text (``synth.core.records.Grounding``); the
+  instruction (``GROUNDED_INSTRUCTIONS``) names its shape and convention: a 2D box or point in
+  pixels of the frame's width x height or on a 0-1000 scale of them, a 3D box or point in metres
+  and radians in the camera coordinates of the frame the question names, a cognitive map as the
+  JSON object of VSI-Bench's cognitive-map probe on its grid. The frame itself is named by the
+  question only (``name_frame`` rewords it as the model is shown it).
 - Abstention items (the video does not show what the question needs): the abstention option
   (``"E. cannot be determined from the video"``) where there are options, else the abstention
   sentence ``ABSTENTION_SENTENCE``.
@@ -18,6 +24,7 @@ from __future__ import annotations
 import re
 import string
 
+from synth.core.records import GROUNDED, Grounding
 from synth.programs.family import ABSTAIN, QA
 
 LETTERS = string.ascii_uppercase
@@ -30,6 +37,19 @@ INSTRUCTIONS = {
     "number": "Answer with a number{unit}.",
 }
 ABSTAIN_HINT = " If the video does not show what the question needs, say that it cannot be determined from the video."
+# per grounded answer type; {where}: the convention (``_where``)
+_CAMERA = "in the camera coordinates of the frame the question names (metres; x right, y down, z forward)"
+GROUNDED_INSTRUCTIONS = {
+    "2d box": "Answer with the object's bounding box as [x1, y1, x2, y2] (top-left and bottom-right corners) {where}.",
+    "2d point": "Answer with a point on the object as [x, y] {where}.",
+    "3d box": "Answer with the object's 3D bounding box as [x, y, z, l, w, h, roll, pitch, yaw]: its centre "
+    + _CAMERA
+    + "; its length, width and height along its own front, left and up axes (metres); and its rotation from "
+    "those axes to the camera's, Rz(yaw) Ry(pitch) Rx(roll), in radians.",
+    "3d point": "Answer with the object's centre as [x, y, z] " + _CAMERA + ".",
+    "cognitive map": "Answer with a JSON object mapping each category to its cell [[column, row]] on the "
+    '{cells}x{cells} grid, e.g. {{"chair": [[2, 7]], "table": [[5, 5]]}}.',
+}
 
 
 def options(qa: QA) -> list[tuple[str, str]]:
@@ -39,11 +59,30 @@ def options(qa: QA) -> list[tuple[str, str]]:
     return list(zip(LETTERS, qa.choices))
 
 
+def _where(grounding: Grounding) -> str:
+    """Where a 2D answer's coordinates live, as the instruction says it."""
+    size = f"{grounding.width}x{grounding.height}"
+    if grounding.convention == "0-1000":
+        return f"on a 0-1000 scale of the width and height of the {size} frame"
+    return f"in pixels of the {size} frame"
+
+
+def grounded_instruction(qa: QA) -> str:
+    """What to answer for a grounded item (``GROUNDED_INSTRUCTIONS``), in its convention."""
+    grounding = qa.grounding
+    if grounding is None:
+        raise ValueError(f"grounded question {qa.id} has no grounding")
+    where = _where(grounding) if qa.answer_type in ("2d box", "2d point") else ""
+    return GROUNDED_INSTRUCTIONS[qa.answer_type].format(where=where, cells=grounding.cells)
+
+
 def prompt(qa: QA) -> str:
     """The question as a model reads it: the question, its lettered options, what to answer."""
     lines = [qa.question]
     if qa.choices:
         lines += ["Options:", *(f"{letter}. {text}" for letter, text in options(qa)), INSTRUCTIONS["choice"]]
+    elif qa.answer_type in GROUNDED:
+        lines.append(grounded_instruction(qa) + ABSTAIN_HINT)
     elif qa.answer_type == "yes/no":
         lines.append(INSTRUCTIONS["yes/no"] + ABSTAIN_HINT)
     else:

@@ -4,7 +4,8 @@ calling conventions of TRL's GRPO trainer and of verl.
 - :func:`reward` (``synth.reward``): ``reward(item, reply, format_weight=0.0) -> float``, the value
   ``synth eval`` gives the reply (``scorer.qa_score``: accuracy 0 or 1 for options, yes/no,
   objects and abstentions; VSI-Bench's Mean Relative Accuracy, 0 to 1 by steps of 0.1, for
-  numbers; 0 for ``None``), plus ``format_weight`` when the reply marks its final answer
+  numbers; 0 or 1 for grounded boxes and points, the share of right object pairs for cognitive
+  maps; 0 for ``None``), plus ``format_weight`` when the reply marks its final answer
   (:func:`synth.evaluation.answers.marked_answer`: "Answer: ..." or ``\boxed{...}`` after any
   closed ``<think>``) and that answer reads as one. The reward of a reply is therefore at most
   ``1 + format_weight``.

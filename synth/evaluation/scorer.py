@@ -2,10 +2,17 @@
 
 Per item (``synth.evaluation.metrics``): accuracy for multiple choice, yes/no and object answers and for
 every abstention item (right only if the reply abstains); VSI-Bench's Mean Relative Accuracy for
-numbers (a reply that abstains on an answerable number scores 0). A missing or unreadable reply
-scores 0. A group's ``score`` is the mean item score; the overall score is the mean over families
-(each family weighs the same, as VSI-Bench averages its tasks). Abstention precision and recall:
-over the replies that abstain, and over the items whose expected answer is the abstention.
+numbers (a reply that abstains on an answerable number scores 0). Grounded answers (issue #33;
+``synth.core.grounding``, the item's ``tolerance`` the threshold): boxes by IoU (metric "IoU": 1
+when the IoU reaches the tolerance, else 0; 2D and oriented 3D boxes), points by distance
+("distance": 1 within tolerance x the frame's diagonal, 2D, or x the point's distance from the
+camera, 3D), cognitive maps by VSI-Bench's pairwise-distance probe ("map": the share of object
+pairs whose grid distance is within the tolerance in cells of the true one, a fraction). A missing
+or unreadable reply scores 0. A group's ``score`` is the mean item score; its ``accuracy`` is over
+the items scored 0 or 1 (accuracy, IoU and distance), ``mra`` over the numbers, ``map`` over the
+cognitive maps; the overall score is the mean over families (each family weighs the same, as
+VSI-Bench averages its tasks). Abstention precision and recall: over the replies that abstain, and
+over the items whose expected answer is the abstention.
 
 Breakdowns: per family, per family tag (static, dynamic, temporal, camera, metric, ...), per
 difficulty level (overall and per family: ``QA.difficulty``), per degradation type and severity
@@ -22,7 +29,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from synth.core.records import LEVELS
+from synth.core.grounding import METRICS, grounded_score
+from synth.core.records import GROUNDED, LEVELS
 from synth.evaluation.answers import Parsed, parse
 from synth.evaluation.items import Item
 from synth.evaluation.metrics import mean_relative_accuracy
@@ -65,18 +73,26 @@ class Scored:
     item: Item
     reply: str | None  # None: no prediction for this item
     parsed: Parsed
-    metric: str  # "accuracy" or "MRA"
+    metric: str  # "accuracy", "MRA", or for grounded answers "IoU", "distance", "map"
     score: float
 
 
+# the metrics whose items score 0 or 1: a group's ``accuracy`` (grounded ones: ``grounding.METRICS``)
+HIT_METRICS = ("accuracy", "IoU", "distance")
+
+
 def qa_score(qa: QA, reply: str | None) -> tuple[Parsed, str, float]:
-    """How ``reply`` (None: no prediction) reads as an answer to ``qa``, the metric ("accuracy" or
-    "MRA") and the score in [0, 1] (module docstring)."""
+    """How ``reply`` (None: no prediction) reads as an answer to ``qa``, the metric ("accuracy",
+    "MRA", "IoU", "distance" or "map") and the score in [0, 1] (module docstring)."""
     parsed = parse(reply, qa) if reply is not None else Parsed()
     if qa.abstain:
         return parsed, "accuracy", float(parsed.abstain)
     if qa.answer_type == "number":
         return parsed, "MRA", mean_relative_accuracy(None if parsed.abstain else parsed.number, qa.value)
+    if qa.answer_type in GROUNDED:
+        given = parsed.cells if qa.answer_type == "cognitive map" else parsed.coords
+        value = grounded_score(qa.answer_type, qa.answer, given, qa.tolerance, qa.grounding)
+        return parsed, METRICS[qa.answer_type], value
     return parsed, "accuracy", float(not parsed.abstain and parsed.text == qa.answer)
 
 
@@ -87,9 +103,10 @@ def score_item(item: Item, reply: str | None) -> Scored:
 class Group(BaseModel):
     n: int
     score: float  # mean item score
-    accuracy: float | None  # over the items scored by accuracy
+    accuracy: float | None  # over the items scored 0 or 1 (accuracy, and grounded IoU and distance hits)
     mra: float | None  # over the numeric items
     unanswered: int  # no prediction, or a reply that says nothing the question asks
+    map: float | None = None  # over the cognitive maps (issue #33): the mean share of right object pairs
 
 
 class Abstention(BaseModel):
@@ -130,15 +147,19 @@ def _by_level(rows: list[Scored]) -> dict[str, Group]:
     return {lv: _group(found[lv]) for lv in (*LEVELS, UNRATED) if found[lv]}
 
 
+def _mean(rows: list[Scored], metrics: tuple[str, ...]) -> float | None:
+    scores = [r.score for r in rows if r.metric in metrics]
+    return sum(scores) / len(scores) if scores else None
+
+
 def _group(rows: list[Scored]) -> Group:
-    acc = [r.score for r in rows if r.metric == "accuracy"]
-    mra = [r.score for r in rows if r.metric == "MRA"]
     return Group(
         n=len(rows),
         score=sum(r.score for r in rows) / len(rows),
-        accuracy=sum(acc) / len(acc) if acc else None,
-        mra=sum(mra) / len(mra) if mra else None,
+        accuracy=_mean(rows, HIT_METRICS),
+        mra=_mean(rows, ("MRA",)),
         unanswered=sum(1 for r in rows if not r.parsed.understood),
+        map=_mean(rows, ("map",)),
     )
 
 
@@ -190,11 +211,14 @@ def _pct(x: float | None) -> str:
 
 
 def format_report(report: Report) -> str:
-    """The report as terminal tables."""
-    head = f"{'':26s} {'n':>6s} {'score':>6s} {'acc':>6s} {'MRA':>6s} {'unans':>6s}"
+    """The report as terminal tables (a ``map`` column where cognitive maps were scored)."""
+    maps = report.overall.map is not None
+    columns = ("score", "acc", "MRA", *(("map",) if maps else ()), "unans")
+    head = f"{'':26s} {'n':>6s} " + " ".join(f"{c:>6s}" for c in columns)
 
     def row(name: str, g: Group) -> str:
-        return f"{name:26s} {g.n:6d} {_pct(g.score)} {_pct(g.accuracy)} {_pct(g.mra)} {g.unanswered:6d}"
+        cells = f"{_pct(g.score)} {_pct(g.accuracy)} {_pct(g.mra)}" + (f" {_pct(g.map)}" if maps else "")
+        return f"{name:26s} {g.n:6d} {cells} {g.unanswered:6d}"
 
     lines = ["per family", head, *(row(f, g) for f, g in report.families.items())]
     lines += ["", "per tag", head, *(row(t, g) for t, g in report.tags.items())]
@@ -209,7 +233,9 @@ def format_report(report: Report) -> str:
         f"abstention: precision {_pct(a.precision).strip()}%, recall {_pct(a.recall).strip()}% "
         f"({a.predicted} replies abstain, {a.expected} items expect it)",
         f"overall: score {_pct(report.score).strip()} (mean over {len(report.families)} families), "
-        f"accuracy {_pct(report.overall.accuracy).strip()}%, MRA {_pct(report.overall.mra).strip()}; "
+        f"accuracy {_pct(report.overall.accuracy).strip()}%, MRA {_pct(report.overall.mra).strip()}"
+        + (f", map {_pct(report.overall.map).strip()}" if maps else "")
+        + "; "
         f"{report.items} items, {report.missing} without a prediction, {report.overall.unanswered} unanswered"
         + (f", {report.unknown_ids} predictions for unknown ids" if report.unknown_ids else ""),
     ]
