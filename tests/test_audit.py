@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from synth.audit import AUDITORS, agreement, answer, audit_dataset, discernible
+from synth.core.records import GROUNDED
 from synth.flows.config import RunConfig
 from synth.flows.run import run
 from synth.programs.family import ABSTAIN
@@ -192,6 +193,21 @@ def _flip(meta: dict) -> None:
         elif q["answer_type"] == "number" and not q["abstain"] and q["value"]:
             q["value"] = q["value"] * 1.5 + 1
             q["answer"] = f"{q['value']:g}"
+        elif q["answer_type"] in GROUNDED and not q["abstain"]:
+            q["answer"] = json.dumps(_misplaced(q["answer_type"], json.loads(q["answer"])))
+
+
+def _misplaced(answer_type: str, value):
+    """Grounded coordinates somewhere else: a box or point moved by more than its size, every
+    object of a map in one cell."""
+    if answer_type == "cognitive map":
+        return {k: [[0, 0]] for k in value}
+    if answer_type == "2d box":
+        w = value[2] - value[0]
+        return [value[0] + w + 20, value[1], value[2] + w + 20, value[3]]
+    if answer_type == "2d point":
+        return [value[0] + 40, value[1] + 40]
+    return [value[0] + 1.0 + (value[3] if len(value) > 3 else 0.0), *value[1:]]
 
 
 def test_the_auditor_agrees_with_a_run_and_catches_wrong_answers(tiny_dataset, tmp_path):

@@ -5,14 +5,17 @@ An auditor takes the sample's :class:`~synth.audit.view.View`, the item's slots 
 ``b``, ``c``; ``frame``, ``category``, ``move``, ``turn`` where the family has them) and the
 shipped item (as JSON), and returns a str (options, yes/no), an int id (objects; 0 = the floor),
 a float (numbers: the measured value, in metres, square metres, centimetres or degrees as the
-family asks), or None where the video supports no answer."""
+family asks), coordinates for grounded answers (a list; a dict for cognitive maps, issue #33), or
+None where the video supports no answer."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from synth.audit.measures import (
     ROOM_CELL,
@@ -33,7 +36,7 @@ from synth.audit.view import ROBUST, View
 SURFACE_TOLERANCE = 0.06  # metres: contact between a surface and what stands on it
 MIN_HEIGHT = 0.10  # metres: a flatter object's height is not read to 10% (the family asks from 0.12 m)
 
-Answer = str | int | float | None
+Answer = str | int | float | list | dict | None
 Auditor = Callable[[View, dict, dict], Answer]
 
 
@@ -402,6 +405,143 @@ def route_planning(view: View, slots: dict, shipped: dict) -> Answer:
     return ", ".join(words)
 
 
+# -- grounded answers (issue #33) ---------------------------------------------------------------
+WHOLE_RING = 0.005  # share of the pixels around a mask that may show something in front of it: still whole
+WHOLE_GAP = 0.1  # metres (or WHOLE_SHARE of the depth): a surface this much nearer is in front
+WHOLE_SHARE = 0.05
+WHOLE_PIXELS = 2  # x the visibility threshold
+
+
+def _whole(view: View, o: int, f: int) -> bool:
+    """The object's whole outline shows in frame ``f``, read the auditor's way: plainly visible,
+    touching no image border, and at most ``WHOLE_RING`` of the pixels just outside its mask
+    nearer than the mask's nearest pixel beside them."""
+    if o is None or not view.visible(o, f) or view.px[f, o] < WHOLE_PIXELS * view.min_px:
+        return False
+    m = view.inst[f] == o
+    if m[0].any() or m[-1].any() or m[:, 0].any() or m[:, -1].any():
+        return False
+    z = np.where(np.isfinite(view.depth[f]) & (view.depth[f] > 0), view.depth[f], np.inf)
+    inside = np.nonzero(m)
+    ring = np.zeros_like(m)
+    for dv, du in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        ring[inside[0] + dv, inside[1] + du] = True
+    ring &= ~m
+    rv, ru = np.nonzero(ring)
+    beside = np.full(len(rv), np.inf)
+    for dv, du in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        v, u = rv + dv, ru + du
+        ok = (v >= 0) & (v < view.h) & (u >= 0) & (u < view.w)
+        hit = np.zeros(len(rv), bool)
+        hit[ok] = m[v[ok], u[ok]]
+        beside[hit] = np.minimum(beside[hit], z[v[hit], u[hit]])
+    nearer = z[rv, ru] < beside - np.maximum(WHOLE_GAP, WHOLE_SHARE * beside)
+    return float(nearer.mean()) <= WHOLE_RING
+
+
+def _frame_size(shipped: dict) -> np.ndarray:
+    g = shipped.get("grounding") or {}
+    return np.array([g.get("width", 0), g.get("height", 0)], float)
+
+
+def _thousandths(shipped: dict) -> bool:
+    return (shipped.get("grounding") or {}).get("convention") == "0-1000"
+
+
+def object_box_2d(view: View, slots: dict, shipped: dict) -> Answer:
+    """The edges of the mask's pixel rows and columns, [first, first, last + 1, last + 1]."""
+    a, f = slots.get("a"), slots["frame"]
+    if not _whole(view, a, f):
+        return None
+    vs, us = np.nonzero(view.inst[f] == a)
+    box = np.array([us.min(), vs.min(), us.max() + 1, vs.max() + 1], float)
+    if _thousandths(shipped):
+        box = box * 1000 / np.tile(_frame_size(shipped), 2)
+    return [float(x) for x in box]
+
+
+def object_point_2d(view: View, slots: dict, shipped: dict) -> Answer:
+    """The shipped point where every pixel centre within the family's tolerance of it (a share of
+    the frame's diagonal, less a pixel) is on the object; else the mask pixel farthest from every
+    pixel off it (KD-tree), which then disagrees."""
+    a, f = slots.get("a"), slots["frame"]
+    if not _whole(view, a, f):
+        return None
+    m = view.inst[f] == a
+    size = np.array([view.w, view.h], float)
+    radius = float(shipped.get("tolerance") or 0.0) * math.hypot(view.w, view.h) - 1.0
+    off = np.argwhere(~np.pad(m, 1))[:, ::-1] - 1.0 + 0.5  # (x, y) centres of pixels off the object, border too
+    claimed = np.asarray(json.loads(shipped["answer"]), float) if not shipped.get("abstain") else None
+    scale = size / 1000 if _thousandths(shipped) else np.ones(2)
+    if claimed is not None and len(claimed) == 2 and cKDTree(off).query(claimed * scale)[0] > radius:
+        return [float(x) for x in claimed]
+    on = np.argwhere(m)[:, ::-1] + 0.5
+    far = on[int(np.argmax(cKDTree(off).query(on)[0]))]
+    return [float(x) for x in far / scale]
+
+
+def _measured_box(view: View, o: int, f: int) -> np.ndarray | None:
+    """The object's box as the video shows it, in the camera frame of ``f``: the robust extent of
+    its surface points from every frame, each brought into the object's own frame by its pose
+    then (``View.body_points``), placed by its pose at ``f``: centre (3), size (3) and the box's
+    axes in camera coordinates, columns, flattened (9); None with too few points."""
+    pts = view.body_points(o)
+    if len(pts) < 50:
+        return None
+    lo, hi = np.percentile(pts, ROBUST, axis=0)
+    pose = view.ep.pose(o, f)
+    c, s = math.cos(pose.yaw), math.sin(pose.yaw)
+    axes = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    _, R, t = view.camera(f)
+    centre = axes @ ((lo + hi) / 2) + np.asarray(pose.position, float)
+    return np.concatenate([R @ centre + t, hi - lo, (R @ axes).ravel()])
+
+
+def object_box_3d(view: View, slots: dict, shipped: dict) -> Answer:
+    """The box the video shows of the object (``_measured_box``) where it is whole in the frame, as
+    [x, y, z, l, w, h, roll, pitch, yaw] (Euler angles of Rz Ry Rx, the auditor's own)."""
+    a, f = slots.get("a"), slots["frame"]
+    box = _measured_box(view, a, f) if _whole(view, a, f) else None
+    if box is None:
+        return None
+    M = box[6:].reshape(3, 3)
+    pitch = -math.asin(max(-1.0, min(1.0, M[2, 0])))
+    roll, yaw = math.atan2(M[2, 1], M[2, 2]), math.atan2(M[1, 0], M[0, 0])
+    return [*map(float, box[:6]), roll, pitch, yaw]
+
+
+def object_centre_3d(view: View, slots: dict, shipped: dict) -> Answer:
+    box = object_box_3d(view, slots, shipped)
+    return None if box is None else box[:3]
+
+
+MAP_SPAN = 1.0  # metres: the least span of the centres a map is drawn over
+
+
+def cognitive_map(view: View, slots: dict, shipped: dict) -> Answer:
+    """The grid cells of the named categories' objects from their measured centres (the middle of
+    their visible surface points' extent) on the smallest square holding those centres, 10 cells a
+    side along world x and y; None where a category has other than one object, one is not seen or
+    not measured."""
+    cats = [slots[k] for k in ("p", "q", "r", "s")]
+    ids = []
+    for c in cats:
+        same = [o.id for o in view.ep.scene.objects if o.category == c]
+        if len(same) != 1 or not view.seen(same[0]):
+            return None
+        ids.append(same[0])
+    centres = [view.centre(o) for o in ids]
+    if any(c is None for c in centres):
+        return None
+    xy = np.array([c[:2] for c in centres])
+    low = xy.min(axis=0)
+    side = float((xy.max(axis=0) - low).max())
+    if side < MAP_SPAN:
+        return None
+    cells = np.minimum(9, np.floor((xy - low) / (side / 10))).astype(int)
+    return {c: [[int(x), int(y)]] for c, (x, y) in zip(cats, cells)}
+
+
 AUDITORS: dict[str, Auditor] = {
     "relative_direction_lr": relative_direction_lr,
     "where_when_appeared": where_when_appeared,
@@ -443,6 +583,12 @@ AUDITORS: dict[str, Auditor] = {
     "route_planning": route_planning,
     "object_room": object_room,
     "object_room_size": object_room_size,
+    # grounded answers (issue #33)
+    "object_box_2d": object_box_2d,
+    "object_point_2d": object_point_2d,
+    "object_box_3d": object_box_3d,
+    "object_centre_3d": object_centre_3d,
+    "cognitive_map": cognitive_map,
 }
 
 

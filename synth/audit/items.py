@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from synth.audit.families import answer
 from synth.audit.view import View
+from synth.core.grounding import box3d_iou, box_iou, map_score
+from synth.core.records import GROUNDED
 
 FLOOR_WORDS = "the floor"
 NAMED_SLOTS = (
@@ -47,11 +51,14 @@ class Finding:
 
 def as_text(view: View, value) -> str | None:
     """An auditor's answer as the dataset writes it: options as they are, an object id as its
-    description (0: the floor), a number to three significant digits; None stays None."""
+    description (0: the floor), a number to three significant digits, coordinates as JSON; None
+    stays None."""
     if value is None:
         return None
     if isinstance(value, str):
         return value
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
     if isinstance(value, (int, np.integer)):
         return FLOOR_WORDS if value == 0 else view.ep.scene.object(int(value)).description
     return f"{value:.3g}"
@@ -95,5 +102,31 @@ def audit_item(view: View, key: str, item: dict, plain: View | None = None) -> F
         tol = max(float(item.get("tolerance") or 0.0) * abs(truth), 1e-9 if float(value).is_integer() else 0.0)
         ok = abs(float(value) - truth) <= tol + 1e-9
         return Finding(key, item["id"], family, shipped, text, ok, "" if ok else f"measured {value:.3g}")
+    if item["answer_type"] in GROUNDED:
+        ok = grounded_agree(item["answer_type"], value, json.loads(shipped))
+        return Finding(key, item["id"], family, shipped, text, ok, "" if ok else "different place")
     ok = text == shipped
     return Finding(key, item["id"], family, shipped, text, ok, "" if ok else "different answer")
+
+
+# how close the auditor's grounded answer and the shipped one must be (issue #33): the same mask's
+# box read apart, the box its visible surfaces span (they span the whole box, as the family asks,
+# to a few centimetres), a point the auditor accepts, a map measured from the visible surfaces
+# (centres known to half a cell: at most one pair of six off by more than a cell)
+AGREE_IOU = 0.9
+AGREE_IOU_3D = 0.7
+AGREE_POINT = 1e-6  # the auditor gives back the shipped point when it accepts it
+AGREE_CENTRE = 0.05  # metres
+AGREE_MAP = 5 / 6
+
+
+def grounded_agree(answer_type: str, audited, shipped) -> bool:
+    """Whether the auditor's coordinates ``audited`` agree with the ``shipped`` ones."""
+    if answer_type == "cognitive map":
+        return map_score(shipped, audited) >= AGREE_MAP - 1e-9
+    if answer_type == "2d box":
+        return box_iou(audited, shipped) >= AGREE_IOU
+    if answer_type == "3d box":
+        return box3d_iou(audited, shipped) >= AGREE_IOU_3D
+    limit = AGREE_POINT if answer_type == "2d point" else AGREE_CENTRE
+    return math.dist(audited, shipped) <= limit

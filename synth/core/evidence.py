@@ -7,9 +7,10 @@ an :class:`~synth.core.scene.Evidence` that ships in the episode JSON:
 
 - per object and frame: visible mask bounding box and centroid (pixels), median visible depth
   (metres), the image borders the mask touches, the share of the mask's outline an occluder
-  borders and the innermost visible pixel (the centre of the largest disc inside the mask); per object the extent of its visible surface in
-  its own frame (back-projected pixels, 1st-99th percentile, all frames) and which of its fixed
-  surface samples the video shows (a visible surface point within ``SEEN_RADIUS``);
+  borders and the innermost visible pixel (the centre of the largest disc inside the mask); per
+  object the extent of its visible surface in its own frame (back-projected pixels, 1st-99th
+  percentile, all frames) and which of its fixed surface samples the video shows (a visible
+  surface point within ``SEEN_RADIUS``);
 - per moving object: whether the motion shows (the object's visible surface before the motion,
   kept static and re-projected into a frame after it, lands on its own mask there with matching
   depth, and the other way round; a turn of a rotationally symmetric object changes nothing);

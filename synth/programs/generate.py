@@ -18,8 +18,8 @@ import numpy as np
 
 from synth.core.records import Difficulty, TraceStep
 from synth.core.scene import Episode
-from synth.programs.difficulty import Adaptation, measure
 from synth.programs import grounded
+from synth.programs.difficulty import Adaptation, measure
 from synth.programs.family import ABSTAIN, FLOOR, QA, Family, plural
 from synth.programs.library import FAMILIES
 from synth.programs.sandbox import Outcome, SandboxPool, Task

@@ -99,7 +99,9 @@ MOTION_MIN_POINTS = 50  # surface points needed to compare before and after
 FACE_TOLERANCE = 0.05  # metres (at most 10% of the object's height): a visible surface this close to a face shows it
 STRUCTURE_PIXELS = ("floor", "wall", "ceiling")
 CLEAR_PIXELS = 4  # x the visibility rule's minimum of pixels: an object clearly visible in a frame shows at least this
-CLEAR_OCCLUSION = 0.03  # ... and at most this share of its mask's outline next to something in front of it
+CLEAR_OCCLUSION = (
+    0.0  # ... and none of its mask's outline next to something in front of it (a thin part hidden is a sliver of it)
+)
 
 
 class SceneAPI:
