@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from synth.core.records import Grounding
 from synth.evaluation.baselines import FLAG_POINTS, MIN_ITEMS, TARGET_POINTS, BlindItem, baselines, blind_items, debias
 from synth.flows.run import run
 from synth.storage.card import blind_summary
@@ -65,6 +66,51 @@ def test_a_family_the_question_answers_is_flagged_and_pruned_until_it_is_not():
     assert debias(items)[0] == pruned
     left = [i for i in items if (i.episode, i.id) not in pruned]
     assert {r.family: r.flagged for r in baselines(left)} == {r: False for r in rows if r != "hopeless"}
+
+
+FRAME = Grounding(convention="pixels", frame=2, width=448, height=336)
+GRID = Grounding(convention="grid", width=448, height=336, cells=10)
+
+
+def _boxes(name: str, n: int, rng: random.Random, told: bool) -> list[BlindItem]:
+    """2D boxes (issue #33) over 40 episodes; ``told``: each object has its own place in the frame
+    (a few pixels apart), else a box lies anywhere."""
+    items = []
+    for k in range(n):
+        o = rng.choice(OBJECTS)
+        i = OBJECTS.index(o)
+        x, y = (40 * i, 25 * i) if told else (rng.uniform(0, 340), rng.uniform(0, 230))
+        box = [round(x + rng.uniform(-5, 5)), round(y + rng.uniform(-5, 5))]
+        box += [box[0] + 100, box[1] + 100]
+        q = f"In frame 3, where is the {o}?"
+        items.append(BlindItem(f"{name}-{k}", k % 40, name, "", q, (), json.dumps(box), None, "2d box", 0.5, FRAME))
+    return items
+
+
+def _maps(n: int, rng: random.Random) -> list[BlindItem]:
+    """Cognitive maps of four categories placed anywhere on the grid."""
+    items = []
+    for k in range(n):
+        cells = rng.sample([(c, r) for c in range(10) for r in range(10)], 4)
+        answer = json.dumps({o: [list(cell)] for o, cell in zip(OBJECTS[:4], cells)})
+        q = "Place the chair, sofa, lamp and vase on a 10x10 grid."
+        items.append(BlindItem(f"maps-{k}", k % 40, "maps", "", q, (), answer, None, "cognitive map", 0.0, GRID))
+    return items
+
+
+def test_grounded_families_get_a_blind_prior_and_a_told_one_is_flagged():
+    rng = random.Random(2)
+    items = _boxes("told_boxes", 300, rng, told=True) + _boxes("any_boxes", 300, rng, told=False) + _maps(200, rng)
+    rows = {r.family: r for r in baselines(items)}
+    told, anywhere, maps = rows["told_boxes"], rows["any_boxes"], rows["maps"]
+    assert told.metric == anywhere.metric == "IoU" and maps.metric == "map"
+    assert told.flagged and told.text_only > 0.9 and told.chance < 0.3  # the object's name tells its box
+    assert not anywhere.flagged and anywhere.chance < 0.3 and anywhere.text_only < 0.3
+    assert maps.measured and maps.text_only is None and not maps.flagged and 0 < maps.chance < 0.6
+    pruned, after = debias(items)
+    after = {r.family: r for r in after}
+    assert after["told_boxes"].pruned > 0 and not after["told_boxes"].flagged
+    assert after["any_boxes"].pruned == after["maps"].pruned == 0
 
 
 @pytest.mark.slow

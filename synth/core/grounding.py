@@ -39,6 +39,7 @@ import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
+from numbers import Real
 
 import numpy as np
 
@@ -141,7 +142,7 @@ def map_cells(value: object) -> Cells | None:
     for key, cells in value.items():
         if not isinstance(cells, list | tuple):
             return None
-        if len(cells) == 2 and all(isinstance(c, int | float) for c in cells):
+        if len(cells) == 2 and all(isinstance(c, Real) for c in cells):
             cells = [cells]
         try:
             pairs = tuple((float(x), float(y)) for x, y in cells)

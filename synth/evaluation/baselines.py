@@ -5,16 +5,25 @@ Measured on the clean samples' answerable items (abstentions are scored apart), 
 
 - **chance**: uniform over the options (abstention excluded; yes/no 1/2). Numbers have no uniform
   chance; theirs is VSI-Bench's "chance level (frequency)": always answering the mean answer.
+  Grounded boxes and points (issue #33) likewise: the other folds' mean answer, coordinate by
+  coordinate (a 2D box: the mean box of the family's frames). A cognitive map's is uniform: each
+  named category in a random cell (the mean score of ``MAP_DRAWS`` such maps per item, drawn with
+  a fixed seed); a mean map would put every category near the centre, below what guessing scores.
 - **majority**: always the answer most frequent in the other folds (for options: of the item's
-  options, the one answered most often; numbers: the median), per family and per template.
+  options, the one answered most often; numbers: the median; grounded answers: the median of each
+  coordinate, a map each category's median cell over the maps that place it, the grid's centre
+  for one they never place), per family and per template.
 - **text-only**: a classifier over the question text: scikit-learn logistic regression on word
   1-2-grams of the question, of each option and their crossings, scoring every option (the
-  highest-scoring one is the answer), or ridge regression of the log answer for numbers.
+  highest-scoring one is the answer), or ridge regression of the log answer for numbers and of
+  the coordinates for grounded boxes and points (maps have none: their majority answer already
+  places each category the question names where that category usually is).
 
-Scores are accuracy (MRA for numbers, ``synth.evaluation.metrics``) under 5-fold cross-validation
-grouped by episode (``GroupKFold``: no scene is in both folds). A family whose best blind score
-(text-only, or a majority answer where that does better) is more than ``FLAG_POINTS`` points
-above chance reads its answer from the question: a language-prior shortcut. ``debias`` removes
+Scores are accuracy (MRA for numbers, ``synth.evaluation.metrics``; grounded answers as ``synth
+eval`` scores them, ``synth.core.grounding``: IoU and distance hits, the map score) under 5-fold
+cross-validation grouped by episode (``GroupKFold``: no scene is in both folds). A family whose
+best blind score (text-only, or a majority answer where that does better) is more than
+``FLAG_POINTS`` points above chance reads its answer from the question: a language-prior shortcut. ``debias`` removes
 such shortcuts the way Brown et al. ("Benchmark Designers Should 'Train on the Test Set' to
 Expose Exploitable Non-Visual Shortcuts", 2025) do with iterative bias pruning: repeatedly drop
 the items the cross-validated blind model answers right with the highest confidence, refit,
@@ -26,6 +35,7 @@ they are. Everything here is deterministic: the same items give the same scores 
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import string
@@ -35,6 +45,8 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel
 
+from synth.core.grounding import METRICS, grounded_score, map_cells
+from synth.core.records import GROUNDED, Grounding
 from synth.evaluation.metrics import mean_relative_accuracy
 from synth.programs.family import ABSTAIN
 
@@ -44,6 +56,7 @@ MIN_EPISODES = 10
 FLAG_POINTS = 10.0
 TARGET_POINTS = 5.0
 MAX_ROUNDS = 40
+MAP_DRAWS = 32  # random maps per cognitive-map item for its chance
 
 
 @dataclass(frozen=True)
@@ -55,9 +68,13 @@ class BlindItem:
     family: str
     template: str  # the family template it was asked with ("" if unknown)
     question: str
-    options: tuple[str, ...]  # without the abstention; ("yes", "no") for yes/no; () for numbers
+    options: tuple[str, ...]  # without the abstention; ("yes", "no") for yes/no; () for numbers, grounded answers
     answer: str
     value: float | None  # numbers
+    answer_type: str = ""
+    # grounded answers (issue #33): what scoring them needs
+    tolerance: float = 0.0
+    grounding: Grounding | None = None
 
 
 def blind_items(metas: list[dict]) -> list[BlindItem]:
@@ -78,10 +95,43 @@ def blind_items(metas: list[dict]) -> list[BlindItem]:
             else:
                 opts = tuple(c for c in q.get("choices") or () if c != ABSTAIN)
             template = next((t for t, p in matchers.get(q["family"], ()) if p.fullmatch(q["question"])), "")
-            out.append(
-                BlindItem(q["id"], m["index"], q["family"], template, q["question"], opts, q["answer"], q.get("value"))
-            )
+            grounding = Grounding.model_validate(q["grounding"]) if q.get("grounding") else None
+            given = (q["id"], m["index"], q["family"], template, q["question"], opts, q["answer"], q.get("value"))
+            out.append(BlindItem(*given, q["answer_type"], q.get("tolerance", 0.0), grounding))
     return out
+
+
+def _grounded(items: list[BlindItem]) -> bool:
+    return items[0].answer_type in GROUNDED
+
+
+def _coordinates(item: BlindItem) -> np.ndarray:
+    """A grounded box's or point's answer as a vector."""
+    return np.array(json.loads(item.answer), dtype=float)
+
+
+def _typical(items: list[BlindItem], indices, average) -> np.ndarray | dict[str, np.ndarray]:
+    """The ``average`` (``np.mean``, ``np.median``) answer of ``items[indices]``: coordinate by
+    coordinate, or (cognitive maps) each category's cell over the maps that place it."""
+    if items[0].answer_type != "cognitive map":
+        return average(np.stack([_coordinates(items[i]) for i in indices]), axis=0)
+    cells: dict[str, list] = defaultdict(list)
+    for i in indices:
+        for category, placed in (map_cells(json.loads(items[i].answer)) or {}).items():
+            cells[category] += placed
+    return {category: average(np.array(placed), axis=0) for category, placed in cells.items()}
+
+
+def _grounded_score(item: BlindItem, guess: np.ndarray | dict[str, np.ndarray]) -> float:
+    """``synth eval``'s score of ``guess`` (``_typical``, or a predicted vector) for ``item``; a map
+    places a category the guess does not know at the grid's centre."""
+    if isinstance(guess, dict):
+        centre = (item.grounding.cells - 1) / 2
+        named = map_cells(json.loads(item.answer)) or {}
+        guess = {c: [tuple(guess.get(c, (centre, centre)))] for c in named}
+    else:
+        guess = tuple(float(x) for x in guess)
+    return grounded_score(item.answer_type, item.answer, guess, item.tolerance, item.grounding)
 
 
 def _template_pattern(template: str) -> re.Pattern:
@@ -95,7 +145,7 @@ def _template_pattern(template: str) -> re.Pattern:
 
 class FamilyBaseline(BaseModel):
     family: str
-    metric: str  # "accuracy" or "MRA"
+    metric: str  # "accuracy", "MRA", or a grounded answer's ("IoU", "distance", "map": ``grounding.METRICS``)
     items: int  # answerable clean items measured (after pruning)
     episodes: int
     measured: bool  # enough items and episodes to cross-validate
@@ -234,14 +284,41 @@ def _number_text_only(items: list[BlindItem], folds) -> tuple[np.ndarray, np.nda
     return scores, confidence
 
 
+def _grounded_text_only(items: list[BlindItem], folds) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes and points: ridge regression of the coordinates from the question's words; the
+    confidence is how close the prediction lands, relative to the answer's size."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import Ridge
+
+    y = np.stack([_coordinates(it) for it in items])
+    scores, confidence = np.zeros(len(items)), np.zeros(len(items))
+    for train, test in folds:
+        vec = TfidfVectorizer(analyzer=_question_features, sublinear_tf=True)
+        x = vec.fit_transform([items[i].question for i in train])
+        model = Ridge(alpha=1.0).fit(x, y[train])
+        pred = model.predict(vec.transform([items[i].question for i in test]))
+        for i, p in zip(test, pred):
+            scores[i] = _grounded_score(items[i], p)
+            confidence[i] = -np.linalg.norm(p - y[i]) / max(np.linalg.norm(y[i]), 1e-9)
+    return scores, confidence
+
+
 def _majority(items: list[BlindItem], folds, by_template: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Per item: the score of the other folds' most frequent answer (numbers: median), and 1 as
-    its confidence (every majority guess is equally sure)."""
+    """Per item: the score of the other folds' most frequent answer (numbers: median; grounded
+    answers: ``_typical`` median), and 1 as its confidence (every majority guess is equally sure)."""
     numeric = not items[0].options
     scores = np.zeros(len(items))
     key = (lambda it: it.template) if by_template else (lambda it: "")
     for train, test in folds:
-        if numeric:
+        if _grounded(items):
+            members: dict[str, list[int]] = defaultdict(list)
+            for i in train:
+                members[key(items[i])].append(i)
+            guesses = {k: _typical(items, v, np.median) for k, v in members.items()}
+            overall = _typical(items, train, np.median)
+            for i in test:
+                scores[i] = _grounded_score(items[i], guesses.get(key(items[i]), overall))
+        elif numeric:
             pools: dict[str, list[float]] = defaultdict(list)
             for i in train:
                 pools[key(items[i])].append(items[i].value)
@@ -263,17 +340,37 @@ def _majority(items: list[BlindItem], folds, by_template: bool) -> tuple[np.ndar
     return scores, np.ones(len(items))
 
 
+def _random_maps_score(item: BlindItem, rng: np.random.Generator) -> float:
+    """The mean score of ``MAP_DRAWS`` maps placing each of ``item``'s categories in a random cell."""
+    named = map_cells(json.loads(item.answer)) or {}
+    cells = item.grounding.cells
+    draws = ({c: [tuple(rng.integers(0, cells, 2))] for c in named} for _ in range(MAP_DRAWS))
+    return float(
+        np.mean([grounded_score(item.answer_type, item.answer, m, item.tolerance, item.grounding) for m in draws])
+    )
+
+
 def _chance(items: list[BlindItem], folds) -> float:
     if items[0].options:
         return float(np.mean([1 / len(it.options) for it in items]))
+    if items[0].answer_type == "cognitive map":
+        rng = np.random.default_rng(0)
+        return float(np.mean([_random_maps_score(it, rng) for it in items]))
     total = 0.0
     for train, test in folds:
-        mean = float(np.mean([items[i].value for i in train]))
-        total += sum(mean_relative_accuracy(mean, items[i].value) for i in test)
+        if _grounded(items):
+            guess = _typical(items, train, np.mean)
+            total += sum(_grounded_score(items[i], guess) for i in test)
+        else:
+            mean = float(np.mean([items[i].value for i in train]))
+            total += sum(mean_relative_accuracy(mean, items[i].value) for i in test)
     return total / len(items)
 
 
-def _text_only(items: list[BlindItem], folds) -> tuple[np.ndarray, np.ndarray]:
+def _text_only(items: list[BlindItem], folds) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per item: the text-only model's score and confidence; None for cognitive maps (module docstring)."""
+    if _grounded(items):
+        return None if items[0].answer_type == "cognitive map" else _grounded_text_only(items, folds)
     if not items[0].options:
         return _number_text_only(items, folds)
     if len({frozenset(it.options) for it in items}) == 1:
@@ -283,15 +380,22 @@ def _text_only(items: list[BlindItem], folds) -> tuple[np.ndarray, np.ndarray]:
 
 def _predictors(items: list[BlindItem], folds) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per blind predictor: per-item scores and confidences (cross-validated)."""
-    return {
+    predictors = {
         "majority": _majority(items, folds, by_template=False),
         "majority_template": _majority(items, folds, by_template=True),
-        "text_only": _text_only(items, folds),
     }
+    text_only = _text_only(items, folds)
+    return predictors if text_only is None else {**predictors, "text_only": text_only}
+
+
+def _metric(items: list[BlindItem]) -> str:
+    if items and _grounded(items):
+        return METRICS[items[0].answer_type]
+    return "accuracy" if items and items[0].options else "MRA"
 
 
 def _measure(family: str, items: list[BlindItem]) -> tuple[FamilyBaseline, dict | None]:
-    metric = "accuracy" if items and items[0].options else "MRA"
+    metric = _metric(items)
     episodes = len({i.episode for i in items})
     base = FamilyBaseline(family=family, metric=metric, items=len(items), episodes=episodes, measured=False)
     if len(items) < MIN_ITEMS or episodes < MIN_EPISODES:

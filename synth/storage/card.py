@@ -245,7 +245,10 @@ def blind_section(rows: list[dict], pruned: int, debiased: bool) -> list[str]:
         "folds): chance (uniform over the options; numbers: always the mean answer, VSI-Bench's frequency chance), "
         "the majority answer of the family and of the question's template, and a text-only classifier over the "
         "question (scikit-learn logistic regression on word n-grams; ridge regression of the log answer for "
-        "numbers). Scores are accuracy (%) or, for numbers, VSI-Bench's mean relative accuracy (MRA, %). A family "
+        "numbers). Scores are accuracy (%) or, for numbers, VSI-Bench's mean relative accuracy (MRA, %). Grounded "
+        "answers are scored as `synth eval` scores them (IoU and distance hits, the cognitive-map score); their "
+        "chance is the mean box or point (a map: each category in a random cell), their text-only model a ridge "
+        "regression of the coordinates (none for maps). A family "
         "whose best blind score is more than 10 points above chance is answerable from the question alone "
         "(a language-prior shortcut) and flagged.",
         "",
