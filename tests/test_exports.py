@@ -12,8 +12,10 @@ import pytest
 from PIL import Image
 
 from synth.cli.main import main
+from synth.core.records import GROUNDED
 from synth.evaluation.answers import parse
 from synth.evaluation.items import iter_metas, read_items
+from synth.evaluation.scorer import qa_score
 from synth.exports.export import export_dataset
 from synth.exports.formats import FORMATS, RECORDS_FILE
 from synth.exports.recheck import recheck
@@ -120,12 +122,15 @@ def test_export_validates_and_reads_back_the_dataset_answers(foggy, tmp_path, fm
             assert got.number == pytest.approx(item.qa.value, abs=1e-9), (item.id, reply)
             assert item.qa.unit == "" or reply.split()[-1] in ("m", "cm", "degrees", "m²")
             kinds.add("number")
+        elif item.qa.answer_type in GROUNDED:  # the answer's JSON, read back as it scores
+            assert json.loads(reply) == json.loads(item.qa.answer) and qa_score(item.qa, reply)[2] == 1.0, reply
+            kinds.add("grounded")
         else:
             assert got.text == item.qa.answer and not got.abstain, (item.id, reply)
             if item.qa.choices:
                 assert re.match(r"^[A-Z]\. ", reply), reply  # the letter plus the option's text
             kinds.add(item.qa.answer_type)
-    assert {"number", "multiple choice", "object", "yes/no", "abstention"} <= kinds
+    assert {"number", "multiple choice", "object", "yes/no", "abstention", "grounded"} <= kinds
     if not per_sample:
         assert {r["id"] for r in records if "id" in r} <= {i.id for i in items}
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from synth.cli.main import main
+from synth.core.records import Grounding
 from synth.evaluation.items import Item, iter_metas, read_items
 from synth.evaluation.scorer import score, score_item
 from synth.exports.vsibench import (
@@ -158,9 +159,12 @@ def _hand_items() -> list[Item]:
             qas.append(
                 _qa(family, n, question=f"{family} {n}?", answer=answer, choices=choices, answer_type="multiple choice")
             )
-    # left out: an abstention, a family VSI-Bench does not ask
+    # left out: an abstention, a family VSI-Bench does not ask, a grounded answer (issue #33)
     qas.append(_qa("object_counting", 9, question="c?", answer=ABSTAIN, answer_type="number", abstain=True))
     qas.append(_qa("taller_than", 0, question="t?", answer="yes", answer_type="yes/no"))
+    grid = Grounding(convention="grid", width=160, height=120, cells=10)
+    cells = '{"chair": [[1, 2]], "sofa": [[7, 7]]}'
+    qas.append(_qa("cognitive_map", 0, question="m?", answer=cells, answer_type="cognitive map", grounding=grid))
     return [Item(f"hand/{q.id}", "hand", 0, "clean", q) for q in qas]
 
 
@@ -173,6 +177,7 @@ def test_every_vsibench_question_type_scores_as_synth_eval_does(tiny_dataset, tm
     assert written.missing_tiers() == [] and written.videos == 1
     assert dict(written.left_out["object_counting"]) == {"abstention (VSI-Bench has none)": 1}
     assert dict(written.left_out["taller_than"]) == {"not a VSI-Bench question type": 1}
+    assert dict(written.left_out["cognitive_map"]) == {"a grounded answer (coordinates): VSI-Bench asks none": 1}
     docs = _docs(out)
     assert {d["question_type"] for d in docs} == set(QUESTION_TYPES) and len(docs) == 4 * len(QUESTION_TYPES)
     exported = {i.id: i for i in items if i.id in {d["synth_id"] for d in docs}}

@@ -25,7 +25,8 @@ difficulty level, ``QA.difficulty``).
 
 Which items (:func:`question_type`): those of families whose id is a VSI-Bench question type,
 and of the families in :data:`MATCHING`, whose definition answers VSI-Bench's question of that
-type. Left out, and counted in export.json: abstention items (VSI-Bench has no abstention; the
+type. Left out, and counted in export.json: grounded answers (boxes, points, cognitive maps:
+VSI-Bench scores none of them), abstention items (VSI-Bench has no abstention; the
 abstention option, always the last, is not offered either, so the other options keep synth's
 letters), numbers of 0 or less (the reference divides by the answer), answers of a type other than
 the question type's, and every other family. The whole video is shipped: VSI-Bench's models
@@ -40,6 +41,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from synth.core.records import GROUNDED
 from synth.evaluation.items import Item, iter_metas, sample_items
 from synth.evaluation.prompt import LETTERS, name_frame
 from synth.exports.export import SUMMARY, ExportReport, prepare_out, write_file
@@ -105,6 +107,8 @@ def document(item: Item, scene_name: str, fps: float) -> dict | str:
     """The VSI-Bench document of ``item`` shown as the video ``scene_name`` at ``fps`` (without
     ``id``), or why it is left out (module docstring)."""
     qa = item.qa
+    if qa.answer_type in GROUNDED:
+        return "a grounded answer (coordinates): VSI-Bench asks none"
     qtype = question_type(qa.family)
     if qtype is None:
         return "not a VSI-Bench question type"
