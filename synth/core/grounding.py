@@ -107,11 +107,10 @@ def _intersection_volume(a: Sequence[float], b: Sequence[float]) -> float:
 def box3d_iou(a: Sequence[float], b: Sequence[float]) -> float:
     """Exact intersection over union of two oriented 9-DoF boxes (module docstring); 0 where they
     do not overlap or either has no volume (a size of 0 or less)."""
-    va, vb = float(np.prod(a[3:6])), float(np.prod(b[3:6]))
     if min(a[3:6]) <= 0 or min(b[3:6]) <= 0:
         return 0.0
     inter = _intersection_volume(a, b)
-    return inter / (va + vb - inter)
+    return inter / (float(np.prod(a[3:6])) + float(np.prod(b[3:6])) - inter)
 
 
 def point_hit(

@@ -21,7 +21,7 @@ def figure(report: Report, title: str = "") -> Figure:
     names = list(report.families)
     bars.bar(range(len(names)), [100 * g.score for g in report.families.values()], color="#4c72b0")
     bars.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
-    bars.set_ylabel("score (%): accuracy or MRA")
+    bars.set_ylabel("score (%): accuracy, MRA or map")
     bars.set_ylim(0, 100)
     bars.set_title("per family")
     clean = report.degradations.get("clean", {}).get(0)
