@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from synth.audit import View, agreement, audit_item
+from synth.core.records import GROUNDED
 from synth.programs.family import ABSTAIN
 from synth.programs.generate import GenerationReport, generate_questions
 from synth.programs.library import FAMILIES
@@ -45,7 +46,7 @@ def test_at_least_twenty_families_cover_the_seed_papers():
     for needed in ("sat", "static", "temporal", "camera", "sims-v", "dynamic", "counting", "metric"):
         assert needed in tags
     types = {f.answer_type for f in FAMILIES.values()}
-    assert types == {"yes/no", "multiple choice", "number", "object"}
+    assert types == {"yes/no", "multiple choice", "number", "object", *GROUNDED}
     for f in FAMILIES.values():
         assert len(f.templates) >= 3, f.id
         for t in f.templates:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import math
 
+from synth.core.grounding import LENGTHS
 from synth.core.records import GROUNDED, Convention, Grounding
 from synth.core.scene import Episode
 from synth.programs.family import Family
 
-LENGTHS = {"2d box": 4, "2d point": 2, "3d box": 9, "3d point": 3}
 COORDINATES: dict[str, Convention] = {"pixel": "pixels", "0-1000 normalized": "0-1000"}
 MAP_CELLS = 10
 
