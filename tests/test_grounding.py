@@ -25,6 +25,7 @@ from synth.flows.run import run
 from synth.programs.generate import generate_questions
 from synth.programs.library import FAMILIES
 from synth.programs.sandbox import SandboxPool
+from synth.programs.trace import trace_map
 from tests.cheap import cheap_episode, sketch_passes
 from tests.conftest import tiny_config
 
@@ -170,3 +171,23 @@ def test_eval_scores_perfect_grounded_answers_100_and_shuffled_near_chance(tiny_
     report = score(items, shuffled)
     print({f: round(g.score, 3) for f, g in report.families.items()})
     assert report.score < 0.4
+
+
+def test_traces_draw_a_cognitive_map_of_the_objects_they_place():
+    """Items that read two to six objects' poses end their reasoning with those objects on a 10x10
+    map over the smallest square holding their centres: the extreme centres in columns or rows 0
+    and 9, every cell on the grid."""
+    families = {k: FAMILIES[k] for k in ("allocentric_side", "metric_distance", "object_rel_direction_easy")}
+    with SandboxPool() as pool:
+        ep = cheap_episode(3, frames=16, width=224, height=168)
+        items = [q for q in generate_questions(ep, np.random.default_rng(1), pool, families=families) if q.trace]
+    drawn = [(q, trace_map(q.trace, ep)) for q in items]
+    drawn = [(q, m) for q, m in drawn if m]
+    assert len(drawn) >= 3
+    by_name = {o.description: o for o in ep.scene.objects}
+    for q, cells in drawn:
+        assert "On a 10x10 map" in q.reasoning and all(f"the {d} at {c}" in q.reasoning for d, c in cells.items())
+        xy = np.array(list(cells.values()))
+        assert xy.min(axis=0).tolist() == [0, 0] and xy.max() == 9
+        centres = np.array([ep.pose(by_name[d].id, 0).position[:2] for d in cells])
+        assert xy[np.argmax(centres[:, 0]), 0] == xy[:, 0].max() and xy[np.argmax(centres[:, 1]), 1] == xy[:, 1].max()

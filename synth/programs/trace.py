@@ -6,7 +6,8 @@ the API makes for it one level down (e.g. the mask centroids and the margin behi
 ``image_side``): the method, its arguments, the value it returned (numbers to 4 decimals; a
 repeated identical call once), up to ``MAX_STEPS``. ``trace_text`` renders the steps as short
 sentences that cite the frame (1-based, as the questions name frames) and the box, point or
-value each step read, then the answer.
+value each step read, a cognitive map of the objects whose pose it read (issue #33, item 3), then
+the answer.
 ``synth verify --traces`` runs the program again, recorded, and requires the same steps and the
 same text: a trace whose number, frame, object or comparison was changed is rejected.
 """
@@ -19,7 +20,7 @@ import json
 import math
 from typing import Any
 
-from synth.core.records import QA, TraceStep
+from synth.core.records import GROUNDED, QA, TraceStep
 from synth.core.scene import Episode
 from synth.programs.scene_api import SceneAPI
 
@@ -225,8 +226,38 @@ def _sentence(step: TraceStep, episode: Episode) -> str:
     return text.format(*shown, v=_value(value_kind, value))
 
 
+MAP_CELLS = 10  # the cognitive map a trace draws of the objects it read (VSI-Bench's probe: 10x10)
+MAP_SPAN = 0.5  # metres: the least span of the centres worth a map
+MAP_MOST = 6  # objects: a trace that read more (every object of the scene) draws none
+
+
+def trace_map(steps: list[TraceStep], episode: Episode) -> dict[str, list[int]] | None:
+    """A cognitive map of the objects a trace read the pose of (its ``object`` steps, as of the
+    first frame read): each object's cell ``[column, row]`` on a ``MAP_CELLS`` x ``MAP_CELLS``
+    top-down grid along world x (columns) and y (rows) over the smallest square holding their
+    box centres, by description; None for fewer than two objects or more than ``MAP_MOST``, or
+    centres closer than ``MAP_SPAN``. The map the ``cognitive_map`` family asks for, drawn for any
+    item's objects."""
+    centres: dict[str, tuple[float, float]] = {}
+    for step in steps:
+        if step.call == "object":
+            found, args = json.loads(step.value), json.loads(step.args)
+            if isinstance(found, dict) and args and isinstance(args[0], int) and args[0]:
+                centres.setdefault(episode.scene.object(args[0]).description, tuple(found["center"][:2]))
+    if not 2 <= len(centres) <= MAP_MOST:
+        return None
+    x0, y0 = (min(c[k] for c in centres.values()) for k in (0, 1))
+    side = max(max(c[0] for c in centres.values()) - x0, max(c[1] for c in centres.values()) - y0)
+    if side < MAP_SPAN:
+        return None
+    cell = side / MAP_CELLS
+    last = MAP_CELLS - 1
+    return {d: [min(last, int((x - x0) / cell)), min(last, int((y - y0) / cell))] for d, (x, y) in centres.items()}
+
+
 def trace_text(qa: QA, episode: Episode) -> str:
-    """``qa``'s trace as plain text: one sentence per step, then the answer."""
+    """``qa``'s trace as plain text: one sentence per step, the cognitive map of the objects it
+    placed (``trace_map``; not for grounded answers, a map or a place themselves), then the answer."""
     if not qa.trace:
         return ""
     lines = []
@@ -236,5 +267,9 @@ def trace_text(qa: QA, episode: Episode) -> str:
             continue
         sentence = _sentence(step, episode)
         lines.append(sentence[0].upper() + sentence[1:] + ".")
+    found = None if qa.answer_type in GROUNDED else trace_map(qa.trace, episode)
+    if found:
+        cells = ", ".join(f"the {d} at {c}" for d, c in found.items())
+        lines.append(f"On a {MAP_CELLS}x{MAP_CELLS} map of the smallest square holding their centres: {cells}.")
     lines.append(f"So the answer is: {qa.answer}.")
     return " ".join(lines)
