@@ -166,3 +166,38 @@ def test_the_scene_knob_moves_a_rooms_objects_where_choosing_cannot(tmp_path):
     plain = RunConfig.from_options(assets="primitives").source
     counts = [(len(scene_source(plain)(s).objects), len(scene_source(cfg.source)(s).objects)) for s in range(6)]
     assert sum(b for _, b in counts) > sum(a for a, _ in counts), counts
+
+
+def _with(report: Report, **update) -> Report:
+    return report.model_copy(update=update)
+
+
+def test_the_house_and_severity_knobs_move_within_their_bounds(tmp_path):
+    """``--adapt-scene``: house families that no level mix brings into the band add a room to the
+    houses (one fewer below it; 3-8, within what the tour's duration visits, never a fixed
+    ``--rooms``); a degradation type whose variants score above the band goes one severity up,
+    below it one down (1-5); a room-layout run takes neither house knob."""
+    from synth.flows.config import RunConfig
+
+    right = Group(n=40, score=1.0, accuracy=1.0, mra=None, unanswered=0)
+    wrong = Group(n=40, score=0.1, accuracy=0.1, mra=None, unanswered=0)
+    base = _report({"easy": (40, 1.0)})
+    houses = _with(base, families={"rooms_visited": right}, family_levels={"rooms_visited": {"easy": right}})
+    assert adapt(houses, "x", BAND, scene=True).scene == {"max_rooms": 8}, "at the bound already"
+    hard = _with(houses, families={"rooms_visited": wrong}, family_levels={"rooms_visited": {"hard": wrong}})
+    assert adapt(hard, "x", BAND, scene=True).scene == {"max_rooms": 7}
+    foggy = _with(base, degradations={"clean": {0: right}, "fog": {2: right, 3: right}, "defocus": {4: wrong}})
+    assert adapt(foggy, "x", BAND, scene=True).scene == {"severity:fog": 4, "severity:defocus": 3}
+    assert adapt(foggy, "x", BAND).scene == {}, "off unless asked"
+
+    path = tmp_path / "report.json"
+    path.write_text(_with(hard, degradations=foggy.degradations).model_dump_json())
+    house = dict(assets="primitives", adapt_from=str(path), adapt_scene=True, layout="house")
+    cfg = RunConfig.from_options(**house, degradations="fog:2,defocus:4,defocus:2")
+    assert cfg.source.max_rooms == 7 and cfg.degradations == "fog:4,defocus:3"
+    tour = RunConfig.from_options(**house, preset="vsi-tour", duration=60, max_rooms=4)
+    assert tour.source.max_rooms == 4, "a 60 s tour visits 4 rooms at most"
+    fixed = RunConfig.from_options(**house, rooms=5)
+    assert (fixed.source.rooms, fixed.source.max_rooms) == (5, 8)
+    room = RunConfig.from_options(assets="primitives", adapt_from=str(path), adapt_scene=True)
+    assert room.source.layout == "room" and "max_rooms" in room.adaptation.scene

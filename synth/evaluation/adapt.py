@@ -10,11 +10,17 @@ factor ``k`` on the levels on the far side of the target t (the band's middle):
 ``(k*S_far + S_near) / (k*N_far + N_near) = t``, so ``k = (S_near - t*N_near) / (t*N_far - S_far)``,
 clipped to ``[MIN_KEEP, 1]``. A family no level can bring into the band (every level on one
 side) gets half the questions (``share`` 0.5), one already in it is left alone. The scene knob
-(``_objects``) is the lever where choosing candidates cannot reach the band: where such families
-among those that objects per room makes harder (``DENSITY_TAGS``: counting, relative direction)
-score above the band together, a procedural room's object range grows by a quarter (shrinks
-below it), within 4-40 objects; a run whose source is not a procedural room records the knob
-without using it.
+are the lever where choosing candidates cannot reach the band (``adapt(scene=True)``,
+``--adapt-scene``):
+- objects per room (``_objects``): where such families among those that objects per room makes
+  harder (``DENSITY_TAGS``: counting, relative direction) score above the band together, a
+  procedural room's object range grows by a quarter (shrinks below it), within 4-40 objects;
+- rooms per house (``_rooms``): where such house families (``HOUSE_TAGS``: rooms visited, the room
+  an object is in) score above the band together, a procedural house is drawn with up to one room
+  more (one fewer below), 3-8, and no more than the tour's duration can visit;
+- degradation severity (``_severities``): where a degradation type's variants score above the band,
+  its severity goes one above the highest scored (one below the lowest below the band), 1-5.
+A run whose source or variants the knob does not fit records it without using it.
 
 The weights depend on the report alone: the same report and seed give the same dataset. Rounds
 chain (report -> run -> eval -> report): ``synth eval`` records the scored dataset's own weights
@@ -29,7 +35,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from synth.backends.procedural.settings import MAX_OBJECTS, MIN_OBJECTS, OBJECTS_BOUNDS
+from synth.backends.procedural.settings import MAX_OBJECTS, MAX_ROOMS, MIN_OBJECTS, MIN_ROOMS, OBJECTS_BOUNDS
 from synth.core.records import LEVELS
 from synth.evaluation.scorer import Group, Report, family_tags
 from synth.programs.difficulty import Adaptation, FamilyWeights
@@ -40,6 +46,11 @@ BAND = (0.4, 0.7)  # default target band of a family's score (fractions)
 DENSITY_TAGS = ("counting", "relative direction")
 OBJECTS_STEP = 1.25
 SCENE_EVIDENCE = 30  # items of such families a report needs before the knob moves (it changes every family's scenes)
+# the families the rooms of a house make harder (more rooms to count, tell apart and find objects in),
+# by tag: their score outside the band adds a room to a house (takes one away), MIN_ROOMS-MAX_ROOMS
+HOUSE_TAGS = ("house",)
+SEVERITY_BOUNDS = (1, 5)  # a degradation's severities
+SEVERITY_KNOB = "severity:"  # the knob of a degradation type's severity: "severity:fog"
 MIN_KEEP = 0.05  # the smallest keep probability of a level (bounds how far one round steers)
 UNREACHABLE_SHARE = 0.5  # questions per episode, relative, of a family no level mix brings into the band
 
@@ -105,7 +116,8 @@ def adapt(report: Report, digest: str, band: tuple[float, float] = BAND, scene: 
         families[fid] = FamilyWeights(share=old.share, levels=levels_kept)
     knobs = report.adaptation.scene if report.adaptation else {}
     if scene:
-        knobs = _objects(report, unreachable, knobs, band)
+        knobs = {**_objects(report, unreachable, knobs, band), **_rooms(report, unreachable, knobs, band)}
+        knobs |= _severities(report, knobs, band)
     return Adaptation(report_sha256=digest, band=band, families=dict(sorted(families.items())), scene=knobs)
 
 
@@ -118,12 +130,54 @@ def _objects(
     it below, within ``OBJECTS_BOUNDS``, given ``SCENE_EVIDENCE`` items of them; else ``before``
     (the scored run's own knobs)."""
     tags = family_tags()
-    dense = [report.families[f] for f in unreachable if set(tags.get(f, ())) & set(DENSITY_TAGS)]
-    n = sum(g.n for g in dense)
-    score = sum(g.n * g.score for g in dense) / n if n >= SCENE_EVIDENCE else None
-    if score is None or band[0] <= score <= band[1]:
-        return dict(before)
-    factor = OBJECTS_STEP if score > band[1] else 1 / OBJECTS_STEP
+    rooms = [f for f in unreachable if not set(tags.get(f, ())) & set(HOUSE_TAGS)]  # counting rooms: the house knob's
+    step = _side(report, rooms, DENSITY_TAGS, band)
+    knobs = {k: v for k, v in before.items() if k in ("min_objects", "max_objects")}
+    if not step:
+        return knobs
+    factor = OBJECTS_STEP if step > 0 else 1 / OBJECTS_STEP
     least, most = OBJECTS_BOUNDS
     lo, hi = before.get("min_objects", MIN_OBJECTS), before.get("max_objects", MAX_OBJECTS)
     return {k: min(most, max(least, round(v * factor))) for k, v in (("min_objects", lo), ("max_objects", hi))}
+
+
+def _side(report: Report, families: list[str], tags: tuple[str, ...], band: tuple[float, float]) -> int:
+    """+1 where ``families`` with one of ``tags`` score above ``band`` together, -1 below, 0 within
+    it or with fewer than ``SCENE_EVIDENCE`` items of them."""
+    known = family_tags()
+    groups = [report.families[f] for f in families if set(known.get(f, ())) & set(tags)]
+    n = sum(g.n for g in groups)
+    if n < SCENE_EVIDENCE:
+        return 0
+    score = sum(g.n * g.score for g in groups) / n
+    return 1 if score > band[1] else -1 if score < band[0] else 0
+
+
+def _rooms(report: Report, unreachable: list[str], before: dict[str, int], band: tuple[float, float]) -> dict[str, int]:
+    """The house knob: the most rooms a house is drawn with (``max_rooms``), one more where the
+    ``unreachable`` house families (``HOUSE_TAGS``) score above ``band`` together, one fewer below,
+    within ``MIN_ROOMS``-``MAX_ROOMS``; else ``before``'s (a run of fixed ``--rooms`` keeps them)."""
+    step = _side(report, unreachable, HOUSE_TAGS, band)
+    if not step:
+        return {k: v for k, v in before.items() if k == "max_rooms"}
+    return {"max_rooms": min(MAX_ROOMS, max(MIN_ROOMS, before.get("max_rooms", MAX_ROOMS) + step))}
+
+
+def _severities(report: Report, before: dict[str, int], band: tuple[float, float]) -> dict[str, int]:
+    """The degradation knob: per degradation type the report scores (``Report.degradations``) on
+    ``SCENE_EVIDENCE`` items or more, over all its severities, a severity one above the highest
+    it scored where that is above ``band``, one below the lowest where it is below, within
+    ``SEVERITY_BOUNDS`` (``"severity:fog": 3``); types within the band keep ``before``'s."""
+    out = {k: v for k, v in before.items() if k.startswith(SEVERITY_KNOB)}
+    least, most = SEVERITY_BOUNDS
+    for kind, by_severity in report.degradations.items():
+        scored = {sev: g for sev, g in by_severity.items() if sev > 0}
+        n = sum(g.n for g in scored.values())
+        if kind == "clean" or n < SCENE_EVIDENCE:
+            continue
+        score = sum(g.n * g.score for g in scored.values()) / n
+        if score > band[1]:
+            out[SEVERITY_KNOB + kind] = min(most, max(scored) + 1)
+        elif score < band[0]:
+            out[SEVERITY_KNOB + kind] = max(least, min(scored) - 1)
+    return out

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
+from synth.backends.procedural.settings import MIN_ROOMS
 from synth.backends.registry import (
     NATIVE_RENDERER,
     SIMULATORS,
@@ -21,7 +22,7 @@ from synth.backends.registry import (
     default_source,
 )
 from synth.core.scene import VideoSpec, VisibilityRule
-from synth.evaluation.adapt import BAND, adapt, read_report
+from synth.evaluation.adapt import BAND, SEVERITY_KNOB, adapt, read_report
 from synth.flows.presets import PRESETS
 from synth.planning.tour import ROOM_SECONDS
 from synth.programs.difficulty import Adaptation
@@ -167,7 +168,9 @@ class RunConfig(BaseModel):
     adapt_scene: bool = Field(
         False,
         description="with --adapt-from, also steer the scenes where choosing questions cannot reach the band: a "
-        "procedural room's object range (counting and relative-direction families; 4-40 objects)",
+        "procedural room's object range (counting and relative-direction families; 4-40 objects), a procedural "
+        "house's most rooms (house families; 3-8, as many as a tour's duration visits) and each degradation "
+        "type's severity (its variants' score; 1-5)",
     )
     # computed from adapt_from when the configuration is made (not an option: no flag, no form field)
     adaptation: Adaptation | None = None
@@ -188,12 +191,28 @@ class RunConfig(BaseModel):
             report, digest = read_report(self.adapt_from)
             adaptation = adapt(report, digest, self.adapt_band, scene=self.adapt_scene)
             object.__setattr__(self, "adaptation", adaptation)
-            knobs = {k: v for k, v in adaptation.scene.items() if k in type(self.source).model_fields}
-            if knobs and getattr(self.source, "layout", None) == "room":  # the scene knobs: a procedural room's
-                object.__setattr__(self, "source", self.source.model_copy(update=knobs))
+            self._turn_knobs(adaptation.scene)
         elif not self.adapt_from and self.adaptation is not None:
             raise ValueError("adaptation is computed from adapt_from; give the report instead")
         return self
+
+    def _turn_knobs(self, knobs: dict[str, int]) -> None:
+        """Sets the scene knobs of an adaptation (``synth.evaluation.adapt``) that fit this run: a
+        procedural room's object range, a procedural house's most rooms (a house of drawn size, as
+        many as the tour's duration visits), the severity of each of its degradation types."""
+        layout = getattr(self.source, "layout", None)
+        wanted = {"room": ("min_objects", "max_objects"), "house": ("max_rooms",)}.get(layout, ())
+        update = {k: v for k, v in knobs.items() if k in wanted}
+        if "max_rooms" in update and self.trajectory == "tour":
+            fits = int((self.video.frames / self.video.fps + 1e-6) // ROOM_SECONDS)
+            update["max_rooms"] = max(MIN_ROOMS, min(update["max_rooms"], fits))
+        if layout == "house" and self.source.rooms is not None:
+            update.pop("max_rooms", None)
+        if update:
+            object.__setattr__(self, "source", self.source.model_copy(update=update))
+        if self.degradations:
+            spec = [(k, knobs.get(SEVERITY_KNOB + k, s)) for k, s in self.variants()]
+            object.__setattr__(self, "degradations", ",".join(f"{k}:{s}" for k, s in dict.fromkeys(spec)))
 
     @model_validator(mode="before")
     @classmethod
