@@ -14,6 +14,7 @@ import numpy as np
 from synth.audit.degraded import discernible
 from synth.audit.items import NAMED_SLOTS, Finding, audit_item
 from synth.audit.view import View
+from synth.core.records import PAIR
 from synth.core.scene import Episode
 from synth.storage.dataset import iter_samples, read_manifest
 from synth.storage.media import decode_gt, decode_mp4
@@ -74,7 +75,9 @@ def audit_dataset(root: Path) -> list[Finding]:
     findings: list[Finding] = []
     for s in iter_samples(root):
         meta = json.loads(s.files["json"])
-        if meta.get("variant", "clean") == "clean":
+        if meta.get("variant", "clean") == PAIR:  # a render of its own, with its own passes
+            findings += audit_sample(meta, s.files["gt.npz"])
+        elif meta.get("variant", "clean") == "clean":
             clean_video[meta["index"]] = s.files["mp4"]
             answered = frozenset(q["id"] for q in meta["questions"] if not q.get("abstain"))
             clean[meta["index"]] = Clean(_counts(decode_gt(s.files["gt.npz"])[1]), answered)

@@ -41,9 +41,13 @@ class Difficulty(BaseModel):
     severity: int = 0  # the degradation's severity (1-5) of the sample's video; 0: the clean video
 
 
+PAIR = "pair"  # the variant of a minimal pair's sample (issue #34): the episode with one object moved
+RENDERED = ("clean", PAIR)  # variants whose video is a render of their own, not a degradation of the clean one
+
 # QA fields a dump leaves out where unset (``QA._dump``)
 ADDED_SINCE_28 = (
-    "query_frame", "difficulty", "needs_order", "single_frame", "perspective", "trace", "reasoning", "grounding"
+    "query_frame", "difficulty", "needs_order", "single_frame", "perspective", "trace", "reasoning", "grounding",
+    "pair",
 )  # fmt: skip
 
 
@@ -126,11 +130,14 @@ class QA(BaseModel):
     reasoning: str | None = None
     # issue #33: a grounded answer's coordinate convention and frame (``GROUNDED`` answer types)
     grounding: Grounding | None = None
+    # issue #34: a minimal pair's item (the same question, id and options in both samples, its answer
+    # flipped by one object's move): the key of the other sample of the pair
+    pair: str | None = None
 
     @model_serializer(mode="wrap")
     def _dump(self, handler) -> dict[str, Any]:
         """Every field; those added since issue #28 (``query_frame``, ``difficulty``, ``needs_order``,
-        ``single_frame``, ``perspective``, ``trace``, ``reasoning``, ``grounding``) only where they are set
+        ``single_frame``, ``perspective``, ``trace``, ``reasoning``, ``grounding``, ``pair``) only where they are set
         (datasets without them stay as they were, byte for byte)."""
         data = handler(self)
         for optional in ADDED_SINCE_28:
@@ -158,10 +165,21 @@ class SampleMeta(BaseModel):
     key: str
     index: int  # episode index in the run
     seed: int  # the episode's seed (derived from the run seed)
-    variant: str  # "clean" or "<degradation>-<severity>"
+    variant: str  # "clean", "<degradation>-<severity>" or "pair" (PAIR)
     episode: Episode
     questions: list[QA]
     config: dict[str, Any]
     degradation: dict[str, Any] | None = None  # the variant's degradation parameters
     generation: dict[str, FamilyGeneration] | None = None  # clean samples: per family
+    # a minimal pair's sample (issue #34): the change that makes it from the clean episode (the object
+    # moved, from and to where, the turn; ``synth.planning.pairs.Move.record``)
+    change: dict[str, Any] | None = None
     code_version: str  # synth's code that wrote it (synth.flows.version)
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler) -> dict[str, Any]:
+        """Every field; ``change`` only on a minimal pair's sample (the others stay as they were)."""
+        data = handler(self)
+        if data.get("change") is None:
+            data.pop("change", None)
+        return data

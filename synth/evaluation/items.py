@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from synth.core.records import SampleMeta
+from synth.core.records import RENDERED, SampleMeta
 from synth.programs.family import QA
 from synth.storage.dataset import Sample, iter_samples
 
@@ -33,12 +33,13 @@ class Item:
     @property
     def severity(self) -> int:
         """The degradation's severity (1-5), 0 for the clean video."""
-        return int(self.variant.rsplit("-", 1)[1]) if self.variant != CLEAN else 0
+        return 0 if self.variant in RENDERED else int(self.variant.rsplit("-", 1)[1])
 
 
 def degradation_of(variant: str) -> str:
-    """The degradation type of a variant name ("fog-2" -> "fog"), or "clean"."""
-    return variant.rsplit("-", 1)[0] if variant != CLEAN else CLEAN
+    """The degradation type of a variant name ("fog-2" -> "fog"), or "clean" (a minimal pair's
+    moved episode: "pair")."""
+    return variant if variant in RENDERED else variant.rsplit("-", 1)[0]
 
 
 def parse_variants(text: str | None) -> set[str] | None:

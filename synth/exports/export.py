@@ -32,6 +32,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from synth.core.records import RENDERED
 from synth.evaluation.items import iter_metas
 from synth.exports.formats import FORMATS, RECORDS_FILE, Media, dataset_info, record
 from synth.exports.recheck import recheck
@@ -172,7 +173,7 @@ def export_dataset(
 
     def clean_video(meta) -> bytes | None:
         """The clean video of a degraded variant's episode, where the auditor needs it."""
-        if meta.variant == "clean":
+        if meta.variant in RENDERED:
             return None
         if not clean_videos:
             clean_videos.update({m.index: s.files["mp4"] for s, m in iter_metas(source, {"clean"})})

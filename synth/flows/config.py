@@ -124,6 +124,12 @@ class RunConfig(BaseModel):
         description="depth families (contrast: true) ask as many items against the perspective prior (the farther "
         "object lower in the frame) as with it (QA.perspective; issue #34)",
     )
+    minimal_pairs: bool = Field(
+        False,
+        description="render each episode once more with one object moved (mirrored across a frame's view, turned "
+        "half a turn) and ship the items whose answer flips, asked of both, as a linked sample <key>-pair "
+        "(QA.pair; issue #34); doubles the rendering",
+    )
     dynamic_share: float = Field(0.5, ge=0.0, le=1.0, description="share of episodes in which an object moves")
     abstention_share: float = Field(
         0.1, ge=0.0, le=1.0, description="chance per family and episode of an abstention item"

@@ -12,15 +12,16 @@ import numpy as np
 from synth.backends.registry import scene_source
 from synth.core.evidence import with_evidence
 from synth.core.plugin import Renderer
-from synth.core.records import SampleMeta
+from synth.core.records import PAIR, SampleMeta
 from synth.core.scene import Episode
+from synth.core.visibility import visibility_table
 from synth.flows.config import RunConfig
 from synth.flows.progress import Reporter
 from synth.flows.version import code_version
 from synth.planning.planner import NoCameraPath
 from synth.planning.shoot import shoot
 from synth.programs.family_io import load_user_families
-from synth.programs.generate import GenerationReport, generate_questions, reanswer
+from synth.programs.generate import GenerationReport, generate_questions, pair_items, reanswer
 from synth.programs.library import FAMILIES
 from synth.programs.sandbox import SandboxPool
 from synth.storage.dataset import Sample, build_sample
@@ -51,6 +52,7 @@ class Rendered:
     timings: dict[str, float]
     variants: list[Variant] = field(default_factory=list)
     contact_sheet: bytes | None = None  # JPEG, types x severities of the first episode (run preview)
+    pair: Variant | None = None  # --minimal-pairs: the episode with one object moved (record: the move)
     worker_rss_mb: float = 0.0  # resident memory of the render worker once it was done, MiB
 
 
@@ -62,6 +64,12 @@ def sample_keys(cfg: RunConfig, index: int) -> list[str]:
     """The clean sample's key, then one per degradation variant."""
     key = episode_key(index)
     return [key, *(f"{key}-{kind}-{severity}" for kind, severity in cfg.variants())]
+
+
+def pair_key(index: int) -> str:
+    """The key of episode ``index``'s minimal pair sample (``--minimal-pairs``; only where one was
+    made: an object could be moved and some answer flips)."""
+    return f"{episode_key(index)}-{PAIR}"
 
 
 def episode_seed(run_seed: int, index: int, attempt: int = 0) -> int:
@@ -121,7 +129,42 @@ def render_episode(cfg: RunConfig, index: int, renderer: Renderer, report: Repor
         report.stage("degradations")
     variants, sheet = degraded_variants(cfg, episode, buffers, seed, with_sheet=index == 0)
     timings["degrade"] = time.perf_counter() - t
-    return Rendered(index, seed, episode.model_dump_json(), media, timings, variants, sheet)
+    pair = None
+    if cfg.minimal_pairs:
+        if report:
+            report.stage("pair")
+        t = time.perf_counter()
+        pair = pair_variant(cfg, episode, renderer)
+        timings["pair"] = time.perf_counter() - t
+    return Rendered(index, seed, episode.model_dump_json(), media, timings, variants, sheet, pair=pair)
+
+
+def pair_variant(cfg: RunConfig, episode: Episode, renderer: Renderer) -> Variant | None:
+    """The episode rendered once more with one object moved (``synth.planning.pairs``): the first
+    candidate move (objects the video shows most first) after which the object is still seen by the
+    visibility rule (each frame places every object at its pose: one scene serves both); None where
+    no move keeps it seen."""
+    from synth.planning.pairs import moved, moves
+
+    rule = cfg.visibility
+    session = renderer.open(episode.scene, cfg.video)
+    try:
+        for move in moves(episode):
+            paired = moved(episode, move)
+            counts = session.measure_visibility(paired.frames).get(move.object_id, [])
+            if sum(c >= rule.min_pixels for c in counts) < rule.min_frames:
+                continue
+            buffers = session.render(paired.frames)
+            shown = visibility_table(buffers.instance, [o.id for o in paired.scene.objects])
+            paired = with_evidence(paired.model_copy(update={"visibility": shown}), buffers.depth, buffers.instance)
+            media = {
+                "mp4": encode_mp4(buffers.rgb, cfg.video.fps),
+                "gt.npz": encode_gt(buffers.depth, buffers.instance),
+            }
+            return Variant(PAIR, paired.model_dump_json(), media, move.record())
+    finally:
+        session.close()
+    return None
 
 
 def degraded_variants(
@@ -216,6 +259,12 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:
         key=key, variant="clean", episode=episode, questions=questions, generation=report.as_dict(), **common
     )
     samples = [build_sample(meta, rendered.media)]
+    if rendered.pair is not None:  # first: a rerun that finds the clean sample staged has the pair too
+        pair, mine = minimal_pair(cfg, rendered, episode, pool, asked, common)
+        if pair is not None:
+            samples.insert(0, pair)
+            meta = meta.model_copy(update={"questions": [*questions, *mine]})
+            samples[1] = build_sample(meta, rendered.media)
     for v in rendered.variants:
         degraded = Episode.model_validate_json(v.episode_json)
         items = reanswer(degraded, questions, pool, asked, severity=int(v.name.rsplit("-", 1)[1]))
@@ -224,3 +273,28 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:
         )
         samples.append(build_sample(meta, v.media))
     return samples
+
+
+def minimal_pair(
+    cfg: RunConfig, rendered: Rendered, episode: Episode, pool: SandboxPool, asked: dict, common: dict
+) -> tuple[Sample | None, list]:
+    """The minimal pair's sample of an episode (``--minimal-pairs``): the items whose answer flips
+    with the object the worker moved (``generate.pair_items``), as asked of the moved episode, each
+    linked to the clean sample (``QA.pair``); and the same items as asked of the clean episode,
+    linked to it, for the clean sample. (None, []) where no answer flips."""
+    paired = Episode.model_validate_json(rendered.pair.episode_json)
+    key = episode_key(rendered.index)
+    mine, theirs = pair_items(
+        episode, paired, rendered.pair.record["moved"], pool, asked, per_family=cfg.questions_per_family,
+        seed=rendered.seed,
+    )  # fmt: skip
+    if not mine:
+        return None, []
+    linked = [q.model_copy(update={"pair": key}) for q in theirs]
+    meta = SampleMeta(
+        key=pair_key(rendered.index), variant=PAIR, episode=paired, questions=linked, change=rendered.pair.record,
+        **common,
+    )  # fmt: skip
+    return build_sample(meta, rendered.pair.media), [
+        q.model_copy(update={"pair": pair_key(rendered.index)}) for q in mine
+    ]

@@ -18,7 +18,7 @@ from pathlib import Path
 from synth.backends.registry import prepare_source
 from synth.core.cache import cache_root
 from synth.flows.config import RunConfig
-from synth.flows.episode import Rendered, sample_keys
+from synth.flows.episode import Rendered, pair_key, sample_keys
 from synth.flows.executor import Executor, default_workers
 from synth.flows.failures import EpisodeFailed
 from synth.flows.progress import Board
@@ -279,8 +279,11 @@ def close_run(cfg: RunConfig, out: Path | str) -> dict:
     if is_s3(out) and _built(cfg, root):
         manifest = json.loads((root / MANIFEST).read_text())
     else:
-        keys = [k for i in range(cfg.episodes) for k in sample_keys(cfg, i)]
         dataset = writer(cfg, root)
+        pairs = [
+            pair_key(i) if cfg.minimal_pairs and dataset.is_staged(pair_key(i)) else None for i in range(cfg.episodes)
+        ]
+        keys = [k for i in range(cfg.episodes) for k in (*sample_keys(cfg, i), pairs[i]) if k]  # pairs made: last
         metas = dataset.staged_metas(keys)
         drop, rows = baselines_and_pruning(cfg, metas)
         manifest = dataset.finalize(keys, drop, rows, metas, order_rows(cfg, pruned(metas, drop)))

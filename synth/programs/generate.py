@@ -677,3 +677,67 @@ def recompute(
         if not all(api.seen(qa.slots[s]) for s in family.object_slots()):
             problems.append(f"{qa.id}: names an object that is not seen in the video")
     return problems
+
+
+# -- minimal pairs (issue #34) ------------------------------------------------------------------------
+PAIR_CANDIDATES = 24  # bindings naming the moved object tried per family
+
+
+def pair_items(
+    episode: Episode,
+    paired: Episode,
+    moved: int,
+    pool: SandboxPool,
+    families: dict[str, Family] | None = None,
+    per_family: int = 2,
+    seed: int = 0,
+) -> tuple[list[QA], list[QA]]:
+    """Minimal pairs: items whose answer flips between ``episode`` and ``paired`` (the same episode
+    with object ``moved`` moved, ``synth.planning.pairs``), asked of both: for each family with
+    fixed answers (multiple choice options, yes/no) and object slots, bindings that name the moved
+    object among the objects both videos show unambiguously; each program runs on both renders
+    and an item is kept where both give a valid answer and they differ. Returns the items as asked
+    of ``episode`` and the same items (same id, question and options) of ``paired``, each with its
+    own answer, evidence frames, difficulty and trace, up to ``per_family`` per family."""
+    families = families or FAMILIES
+    api, moved_api = SceneAPI(episode), SceneAPI(paired)
+    seen = sorted(o for o in unambiguous(episode) & unambiguous(paired) if api.seen(o) and moved_api.seen(o))
+    if moved not in seen:
+        return [], []
+    rng = np.random.default_rng([seed, 34, moved])
+    plan = []
+    for family in families.values():
+        fixed = family.answer_type == "yes/no" or (family.answer_type == "multiple choice" and not family.orders)
+        if not fixed or family.chosen_slots or family.streaming or not family.object_slots():
+            continue
+        named = [b for b in _bindings(family, api, seen, rng) if moved in (b[s] for s in family.object_slots())]
+        plan += [(family, b) for b in named[:PAIR_CANDIDATES]]
+    tasks = [Task(f.source, s) for f, s in plan]
+    before, after = pool.run(episode.model_dump_json(), tasks), pool.run(paired.model_dump_json(), tasks)
+    found: dict[str, list] = defaultdict(list)
+    for (family, slots), one, other in zip(plan, before, after):
+        if _problem(family, one, api, slots) or _problem(family, other, moved_api, slots):
+            continue
+        if one.value != other.value and len(found[family.id]) < per_family:
+            found[family.id].append((slots, one, other))
+    clean, moved_items = [], []
+    for family in families.values():
+        for slots, one, other in found[family.id]:
+            qa = _qa(
+                family, slots, str(one.value), None, episode, api, seen, rng, len(clean),
+                difficulty=_difficulty(family, api, slots, one.value, one.margin),
+            )  # fmt: skip
+            if qa is None:
+                continue
+            qa = qa.model_copy(update={"id": f"pair-{qa.id}"})
+            objs = [slots[s] for s in family.object_slots()]
+            twin = {
+                "answer": str(other.value),
+                "evidence_frames": [
+                    f for f in range(moved_api.num_frames) if all(moved_api.is_visible(o, f) for o in objs)
+                ],
+                "difficulty": _difficulty(family, moved_api, slots, other.value, other.margin),
+            }
+            clean.append(qa)
+            moved_items.append(qa.model_copy(update=twin))
+    return with_traces(episode, clean, pool, families), with_traces(paired, moved_items, pool, families)

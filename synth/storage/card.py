@@ -95,7 +95,9 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
         "Each episode ships as a clean sample and, when degradations were asked for, one sample per "
         "degradation (key suffix `-<type>-<severity>`) with the same questions, answered on what that "
         "video still shows (abstentions where it no longer does). The degradation's parameters are in "
-        "the sample's `json.degradation`.",
+        "the sample's `json.degradation`. With `--minimal-pairs`, an episode in which moving one object "
+        "flips answers also ships that render (key suffix `-pair`, the move in `json.change`) with those "
+        "items; the same items in the clean sample and there are linked by `pair` (the other sample's key).",
         "",
         "| variant | samples |",
         "|---|---|",
@@ -131,6 +133,7 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
         *difficulty_section(metas),
         *order_section(manifest.get("order_checks") or []),
         *contrast_section(metas),
+        *pairs_section(metas),
         *houses_section(metas),
         *blind_section(
             manifest.get("blind_baselines") or [], manifest.get("pruned_questions", 0), bool(cfg.get("debias", True))
@@ -412,6 +415,27 @@ def contrast_section(metas: list[dict]) -> list[str]:
             f"| {f} | {c['counter']} | {c['consistent']} | {c['counter'] / sum(c.values()):.0%} |"
             for f, c in sorted(counts.items())
         ],
+        "",
+    ]
+
+
+def pairs_section(metas: list[dict]) -> list[str]:
+    """The card's minimal pairs table (issue #34): per family, the items whose answer one object's
+    move flips, asked of both renders (the pair samples' items)."""
+    counts = Counter(q["family"] for m in metas if m.get("variant") == "pair" for q in m["questions"])
+    if not counts:
+        return []
+    moved = sum(1 for m in metas if m.get("variant") == "pair")
+    return [
+        "## Minimal pairs",
+        "",
+        f"{moved} episodes rendered again with one object moved (mirrored across a frame's view, turned half a "
+        "turn; `json.change`); the items below have one answer in the episode and another after the move, both "
+        "verified on their own render.",
+        "",
+        "| family | pairs |",
+        "|---|---|",
+        *[f"| {f} | {n} |" for f, n in sorted(counts.items())],
         "",
     ]
 

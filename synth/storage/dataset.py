@@ -167,6 +167,9 @@ class DatasetWriter:
             raise ValueError(f"sample {sample.key!r} is malformed (missing {missing})")
         _atomic_write(self.staging / f"{sample.key}.tar", _tar_bytes([sample]))
 
+    def is_staged(self, key: str) -> bool:
+        return (self.staging / f"{key}.tar").exists()
+
     def staged_metas(self, keys: list[str]) -> list[dict]:
         """The JSON of the staged samples ``keys``, in order (``DatasetError`` if one is missing)."""
         missing = [k for k in keys if not (self.staging / f"{k}.tar").exists()]
