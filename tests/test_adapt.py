@@ -172,11 +172,12 @@ def _with(report: Report, **update) -> Report:
     return report.model_copy(update=update)
 
 
-def test_the_house_and_severity_knobs_move_within_their_bounds(tmp_path):
+def test_the_house_path_and_severity_knobs_move_within_their_bounds(tmp_path):
     """``--adapt-scene``: house families that no level mix brings into the band add a room to the
     houses (one fewer below it; 3-8, within what the tour's duration visits, never a fixed
     ``--rooms``); a degradation type whose variants score above the band goes one severity up,
-    below it one down (1-5); a room-layout run takes neither house knob."""
+    below it one down (1-5); a room-layout run takes neither house knob; temporal families plan
+    clips around one object more (fewer)."""
     from synth.flows.config import RunConfig
 
     right = Group(n=40, score=1.0, accuracy=1.0, mra=None, unanswered=0)
@@ -201,3 +202,10 @@ def test_the_house_and_severity_knobs_move_within_their_bounds(tmp_path):
     assert (fixed.source.rooms, fixed.source.max_rooms) == (5, 8)
     room = RunConfig.from_options(assets="primitives", adapt_from=str(path), adapt_scene=True)
     assert room.source.layout == "room" and "max_rooms" in room.adaptation.scene
+
+    ordered = _with(base, families={"first_appearance": right}, family_levels={"first_appearance": {"easy": right}})
+    assert adapt(ordered, "x", BAND, scene=True).scene == {"targets": 4}
+    lost = _with(base, families={"first_appearance": wrong}, family_levels={"first_appearance": {"hard": wrong}})
+    assert adapt(lost, "x", BAND, scene=True).scene == {"targets": 2}
+    path.write_text(ordered.model_dump_json())
+    assert RunConfig.from_options(assets="primitives", adapt_from=str(path), adapt_scene=True).targets == 4

@@ -18,6 +18,8 @@ are the lever where choosing candidates cannot reach the band (``adapt(scene=Tru
 - rooms per house (``_rooms``): where such house families (``HOUSE_TAGS``: rooms visited, the room
   an object is in) score above the band together, a procedural house is drawn with up to one room
   more (one fewer below), 3-8, and no more than the tour's duration can visit;
+- path length (``_targets``): where such temporal families (``TEMPORAL_TAGS``) score above the
+  band together, each clip's camera path is planned around one object more (one fewer below), 1-10;
 - degradation severity (``_severities``): where a degradation type's variants score above the band,
   its severity goes one above the highest scored (one below the lowest below the band), 1-5.
 A run whose source or variants the knob does not fit records it without using it.
@@ -49,6 +51,10 @@ SCENE_EVIDENCE = 30  # items of such families a report needs before the knob mov
 # the families the rooms of a house make harder (more rooms to count, tell apart and find objects in),
 # by tag: their score outside the band adds a room to a house (takes one away), MIN_ROOMS-MAX_ROOMS
 HOUSE_TAGS = ("house",)
+# the families a longer camera path makes harder (more objects to keep in order), by tag: their score
+# outside the band plans each clip around one object more (one fewer), TARGETS_BOUNDS
+TEMPORAL_TAGS = ("temporal",)
+TARGETS, TARGETS_BOUNDS = 3, (1, 10)  # objects a clip's camera path is planned to show (RunConfig.targets)
 SEVERITY_BOUNDS = (1, 5)  # a degradation's severities
 SEVERITY_KNOB = "severity:"  # the knob of a degradation type's severity: "severity:fog"
 MIN_KEEP = 0.05  # the smallest keep probability of a level (bounds how far one round steers)
@@ -117,6 +123,7 @@ def adapt(report: Report, digest: str, band: tuple[float, float] = BAND, scene: 
     knobs = report.adaptation.scene if report.adaptation else {}
     if scene:
         knobs = {**_objects(report, unreachable, knobs, band), **_rooms(report, unreachable, knobs, band)}
+        knobs |= _targets(report, unreachable, knobs, band)
         knobs |= _severities(report, knobs, band)
     return Adaptation(report_sha256=digest, band=band, families=dict(sorted(families.items())), scene=knobs)
 
@@ -161,6 +168,20 @@ def _rooms(report: Report, unreachable: list[str], before: dict[str, int], band:
     if not step:
         return {k: v for k, v in before.items() if k == "max_rooms"}
     return {"max_rooms": min(MAX_ROOMS, max(MIN_ROOMS, before.get("max_rooms", MAX_ROOMS) + step))}
+
+
+def _targets(
+    report: Report, unreachable: list[str], before: dict[str, int], band: tuple[float, float]
+) -> dict[str, int]:
+    """The path knob: the objects a clip's camera path is planned to show (``targets``), one more
+    where the ``unreachable`` temporal families (``TEMPORAL_TAGS``: what appears first, in what
+    order, what moved) score above ``band`` together, one fewer below, within ``TARGETS_BOUNDS``;
+    else ``before``'s."""
+    step = _side(report, unreachable, TEMPORAL_TAGS, band)
+    if not step:
+        return {k: v for k, v in before.items() if k == "targets"}
+    least, most = TARGETS_BOUNDS
+    return {"targets": min(most, max(least, before.get("targets", TARGETS) + step))}
 
 
 def _severities(report: Report, before: dict[str, int], band: tuple[float, float]) -> dict[str, int]:

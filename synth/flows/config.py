@@ -175,8 +175,8 @@ class RunConfig(BaseModel):
         False,
         description="with --adapt-from, also steer the scenes where choosing questions cannot reach the band: a "
         "procedural room's object range (counting and relative-direction families; 4-40 objects), a procedural "
-        "house's most rooms (house families; 3-8, as many as a tour's duration visits) and each degradation "
-        "type's severity (its variants' score; 1-5)",
+        "house's most rooms (house families; 3-8, as many as a tour's duration visits), the objects a clip's "
+        "camera path shows (temporal families; 1-10) and each degradation type's severity (its variants' score; 1-5)",
     )
     # computed from adapt_from when the configuration is made (not an option: no flag, no form field)
     adaptation: Adaptation | None = None
@@ -205,7 +205,8 @@ class RunConfig(BaseModel):
     def _turn_knobs(self, knobs: dict[str, int]) -> None:
         """Sets the scene knobs of an adaptation (``synth.evaluation.adapt``) that fit this run: a
         procedural room's object range, a procedural house's most rooms (a house of drawn size, as
-        many as the tour's duration visits), the severity of each of its degradation types."""
+        many as the tour's duration visits), the objects a clip's camera path shows, the severity of
+        each of its degradation types."""
         layout = getattr(self.source, "layout", None)
         wanted = {"room": ("min_objects", "max_objects"), "house": ("max_rooms",)}.get(layout, ())
         update = {k: v for k, v in knobs.items() if k in wanted}
@@ -216,6 +217,8 @@ class RunConfig(BaseModel):
             update.pop("max_rooms", None)
         if update:
             object.__setattr__(self, "source", self.source.model_copy(update=update))
+        if "targets" in knobs and self.trajectory == "clip":
+            object.__setattr__(self, "targets", knobs["targets"])
         if self.degradations:
             spec = [(k, knobs.get(SEVERITY_KNOB + k, s)) for k, s in self.variants()]
             object.__setattr__(self, "degradations", ",".join(f"{k}:{s}" for k, s in dict.fromkeys(spec)))
