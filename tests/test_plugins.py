@@ -242,7 +242,7 @@ def test_older_flat_configurations_still_load():
     flat = {k: v for k, v in OLD_RUN_JSON.items() if k not in FLAT_SOURCE_OPTIONS}
     newer = {"trajectory": "clip", "duration": None, "streaming": ""}  # fields added since, at their defaults
     newer |= {"adapt_from": "", "adapt_band": [0.4, 0.7], "adaptation": None, "balance_perspective": False}
-    newer |= {"adapt_scene": False, "minimal_pairs": False}
+    newer |= {"adapt_scene": False, "minimal_pairs": False, "settle_views": False}
     assert {k: v for k, v in data.items() if k != "source"} == flat | newer
     assert RunConfig.model_validate(json.loads(json.dumps(data))) == cfg  # the new form round-trips
     # every older run.json held every source option: another source's defaults are dropped

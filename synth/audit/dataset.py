@@ -12,12 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from synth.audit.degraded import discernible
+from synth.audit.families import answer
 from synth.audit.items import NAMED_SLOTS, Finding, audit_item
 from synth.audit.view import View
-from synth.core.records import PAIR
-from synth.core.scene import Episode
+from synth.core.records import PAIR, WHICH_VIEW
+from synth.core.scene import Episode, Frame
 from synth.storage.dataset import iter_samples, read_manifest
-from synth.storage.media import decode_gt, decode_mp4
+from synth.storage.media import decode_gt, decode_mp4, decode_views
 
 
 @dataclass(frozen=True)
@@ -33,18 +34,24 @@ def _counts(instance: np.ndarray) -> np.ndarray:
     return np.stack([np.bincount(f.ravel(), minlength=size) for f in instance])
 
 
-def audit_sample(meta: dict, gt: bytes, shown: np.ndarray | None = None, clean: Clean | None = None) -> list[Finding]:
+def audit_sample(
+    meta: dict, gt: bytes, shown: np.ndarray | None = None, clean: Clean | None = None, views: bytes | None = None
+) -> list[Finding]:
     """Findings for every question of one sample (``meta``: its JSON; ``gt``: its gt.npz bytes;
     for a degraded variant ``shown``, :func:`discernible` of its delivered frames, and ``clean``,
-    what its clean sample shows). A variant's abstention is wrong only where the clean video
-    answered it, the variant plainly shows every object it names wherever the clean video shows
-    it (at least 90% of its pixels: nothing was hidden), and the variant shows the answer."""
+    what its clean sample shows; ``views``: its views.npz, the candidate views after the video).
+    A variant's abstention is wrong only where the clean video answered it, the variant plainly
+    shows every object it names wherever the clean video shows it (at least 90% of its pixels:
+    nothing was hidden), and the variant shows the answer."""
     episode = Episode.model_validate(meta["episode"])
     depth, instance = decode_gt(gt)
     px, frames = episode.visibility_rule.min_pixels, episode.visibility_rule.min_frames
     view = View(episode, depth, instance, px, frames, shown)
     if shown is None:
-        return [audit_item(view, meta["key"], q) for q in meta["questions"]]
+        return [
+            audit_settled(view, meta, q, views) if q["family"] == WHICH_VIEW else audit_item(view, meta["key"], q)
+            for q in meta["questions"]
+        ]
     plain = View(episode, depth, instance, px, frames, shown, strict=True)
     out = []
     for q in meta["questions"]:
@@ -56,6 +63,39 @@ def audit_sample(meta: dict, gt: bytes, shown: np.ndarray | None = None, clean: 
                 found = Finding(found.key, found.item, found.family, found.shipped, found.audited, True, "less shown")
         out.append(found)
     return out
+
+
+def audit_settled(view: View, meta: dict, item: dict, views: bytes | None) -> Finding:
+    """A "which view would settle it" item: the video alone must not show every object the asked
+    question names, and exactly the answer's view, shown after the video for the visibility rule's
+    frames (the auditor's reading of the video's passes and the view's), must let the question's
+    own auditor answer with every named object seen."""
+    slots = {k: v for k, v in item["slots"].items() if k != "family"}
+    named = [v for k, v in slots.items() if k in NAMED_SLOTS]
+    shipped = item["answer"]
+    if all(view.seen(o) for o in named):
+        return Finding(meta["key"], item["id"], WHICH_VIEW, shipped, None, False, "the video alone shows every object")
+    if not views or not meta.get("views"):
+        return Finding(meta["key"], item["id"], WHICH_VIEW, shipped, None, False, "no candidate views in the sample")
+    _, depth, instance = decode_views(views)
+    hold, n = view.min_frames, view.n
+    settles = []
+    for k, frame in enumerate(meta["views"]):
+        frames = [*view.ep.frames, *(Frame.model_validate({**frame, "index": n + j}) for j in range(hold))]
+        longer = View(
+            view.ep.model_copy(update={"frames": frames}),
+            np.concatenate([view.depth, np.repeat(depth[k][None], hold, axis=0)]),
+            np.concatenate([view.inst, np.repeat(instance[k][None], hold, axis=0)]),
+            view.min_px,
+            view.min_frames,
+        )
+        settles.append(
+            all(longer.seen(o) for o in named) and answer(longer, item["slots"]["family"], slots, item) is not None
+        )
+    audited = f"view {settles.index(True) + 1}" if sum(settles) == 1 else None
+    ok = audited == shipped
+    why = "" if ok else ("no single view settles it" if audited is None else "another view settles it")
+    return Finding(meta["key"], item["id"], WHICH_VIEW, shipped, audited, ok, why)
 
 
 def _less_shown(plain: View, clean: np.ndarray, o: int) -> bool:
@@ -81,7 +121,7 @@ def audit_dataset(root: Path) -> list[Finding]:
             clean_video[meta["index"]] = s.files["mp4"]
             answered = frozenset(q["id"] for q in meta["questions"] if not q.get("abstain"))
             clean[meta["index"]] = Clean(_counts(decode_gt(s.files["gt.npz"])[1]), answered)
-            findings += audit_sample(meta, s.files["gt.npz"])
+            findings += audit_sample(meta, s.files["gt.npz"], views=s.files.get("views.npz"))
         else:
             pending.append((meta, s.files))
     for meta, files in pending:

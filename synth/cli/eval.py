@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         )
         predictions = predictions or Path("eval") / args.model.replace("/", "_") / "predictions.jsonl"
         asked = ask_endpoint(
-            ((s.files["mp4"], [i for i in sample_items(m) if keep(i)]) for s, m in iter_metas(root, variants)),
+            ((s.files, [i for i in sample_items(m) if keep(i)]) for s, m in iter_metas(root, variants)),
             settings,
             predictions,
             log=lambda msg: print(f"synth eval: {msg}", file=sys.stderr, flush=True),

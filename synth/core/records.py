@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_serializer
 
-from synth.core.scene import Episode
+from synth.core.scene import Episode, Frame
 
 AnswerType = Literal[
     "yes/no", "multiple choice", "number", "object", "2d box", "2d point", "3d box", "3d point", "cognitive map"
@@ -43,11 +43,12 @@ class Difficulty(BaseModel):
 
 PAIR = "pair"  # the variant of a minimal pair's sample (issue #34): the episode with one object moved
 RENDERED = ("clean", PAIR)  # variants whose video is a render of their own, not a degradation of the clean one
+WHICH_VIEW = "which_view"  # the family of "which view would settle it" items (issue #34)
 
 # QA fields a dump leaves out where unset (``QA._dump``)
 ADDED_SINCE_28 = (
     "query_frame", "difficulty", "needs_order", "single_frame", "perspective", "trace", "reasoning", "grounding",
-    "pair",
+    "pair", "settles",
 )  # fmt: skip
 
 
@@ -133,12 +134,15 @@ class QA(BaseModel):
     # issue #34: a minimal pair's item (the same question, id and options in both samples, its answer
     # flipped by one object's move): the key of the other sample of the pair
     pair: str | None = None
+    # issue #34: a "which view would settle it" item (``WHICH_VIEW``): per candidate view after the
+    # video (``SampleMeta.views``), whether the asked family's question becomes answerable with it
+    settles: list[bool] | None = None
 
     @model_serializer(mode="wrap")
     def _dump(self, handler) -> dict[str, Any]:
         """Every field; those added since issue #28 (``query_frame``, ``difficulty``, ``needs_order``,
-        ``single_frame``, ``perspective``, ``trace``, ``reasoning``, ``grounding``, ``pair``) only where they are set
-        (datasets without them stay as they were, byte for byte)."""
+        ``single_frame``, ``perspective``, ``trace``, ``reasoning``, ``grounding``, ``pair``,
+        ``settles``) only where they are set (datasets without them stay as they were, byte for byte)."""
         data = handler(self)
         for optional in ADDED_SINCE_28:
             if optional in data and data[optional] is None:
@@ -174,12 +178,16 @@ class SampleMeta(BaseModel):
     # a minimal pair's sample (issue #34): the change that makes it from the clean episode (the object
     # moved, from and to where, the turn; ``synth.planning.pairs.Move.record``)
     change: dict[str, Any] | None = None
+    # candidate views after the video (issue #34, ``--settle-views``; their pixels and passes in
+    # ``views.npz``): the camera and the objects' poses of each
+    views: list[Frame] | None = None
     code_version: str  # synth's code that wrote it (synth.flows.version)
 
     @model_serializer(mode="wrap")
     def _dump(self, handler) -> dict[str, Any]:
-        """Every field; ``change`` only on a minimal pair's sample (the others stay as they were)."""
+        """Every field; ``change`` and ``views`` only where set (the others stay as they were)."""
         data = handler(self)
-        if data.get("change") is None:
-            data.pop("change", None)
+        for optional in ("change", "views"):
+            if data.get(optional) is None:
+                data.pop(optional, None)
         return data

@@ -8,12 +8,14 @@ to ``size`` pixels, as ``image_url`` content parts), then the question with its 
 them (in place of the nearest) and names it by its place among those sent (:func:`shown`). A
 streaming question (``QA.query_frame``, asked with ``synth eval --streaming``) is sent only frames
 up to and including its query frame, spread evenly over them: never one not yet seen at the query.
-Requests run ``concurrency`` at a time; timeouts, 429 and 5xx are retried with backoff
-(``synth.programs.llm.ChatClient``). Every reply is appended whole (reasoning included, as the
-endpoint sent it; ``synth.evaluation.answers`` reads its final answer) to the predictions file
-(JSONL ``{"id", "answer", "finish_reason"}``) as soon as it arrives, so a rerun asks only what is
-missing. ``max_tokens`` bounds a reply; its default leaves reasoning models room to finish (a reply
-cut off at the limit has ``finish_reason`` "length" and is counted).
+A "which view would settle it" question (``QA.settles``) is sent the candidate views too, after
+the frames (the sample's ``views.npz``). Requests run ``concurrency`` at a time; timeouts, 429
+and 5xx are retried with backoff (``synth.programs.llm.ChatClient``). Every reply is appended
+whole (reasoning included, as the endpoint sent it; ``synth.evaluation.answers`` reads its final
+answer) to the predictions file (JSONL ``{"id", "answer", "finish_reason"}``) as soon as it
+arrives, so a rerun asks only what is missing. ``max_tokens`` bounds a reply; its default leaves
+reasoning models room to finish (a reply cut off at the limit has ``finish_reason`` "length" and
+is counted).
 ``AskSettings`` holds these options and the endpoint's (``synth.programs.llm.EndpointSettings``).
 """
 
@@ -34,7 +36,8 @@ from synth.evaluation.items import Item
 from synth.evaluation.prompt import name_frame, prompt
 from synth.evaluation.scorer import read_predictions
 from synth.programs.llm import ChatClient, EndpointSettings, LLMError
-from synth.storage.media import decode_mp4, frame_indices, jpeg
+from synth.storage.dataset import VIEWS_FILE
+from synth.storage.media import decode_mp4, decode_views, frame_indices, jpeg
 
 SYSTEM = (
     "You answer questions about a video of an indoor scene. The images are frames of the video, in order. "
@@ -86,22 +89,29 @@ def shown(item: Item, total: int, frames: int) -> tuple[list[int], Item]:
     return indices, replace(item, qa=name_frame(item.qa, f"frame {indices.index(k) + 1}"))
 
 
-def messages(item: Item, urls: list[str]) -> list[dict]:
+def messages(item: Item, urls: list[str], views: list[str] = ()) -> list[dict]:
+    """The chat of one question: the frames, then (a "which view would settle it" item) the
+    candidate views, named "view 1" ..., then the question."""
     content: list[dict] = [{"type": "text", "text": f"{len(urls)} frames of the video, in order:"}]
     content += [{"type": "image_url", "image_url": {"url": u}} for u in urls]
+    if views:
+        content.append(
+            {"type": "text", "text": f"Then {len(views)} views after the video, view 1 to view {len(views)}:"}
+        )
+        content += [{"type": "image_url", "image_url": {"url": u}} for u in views]
     content.append({"type": "text", "text": prompt(item.qa)})
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
 
 
 def ask_endpoint(
-    samples: Iterable[tuple[bytes, list[Item]]],
+    samples: Iterable[tuple[dict[str, bytes], list[Item]]],
     settings: AskSettings,
     predictions: Path,
     log: Callable[[str], None] | None = None,
 ) -> AskReport:
     """Ask the endpoint of ``settings`` every item not yet in ``predictions``, appending replies as
-    they come. ``samples`` yields each sample's mp4 bytes with its items (e.g.
-    ``synth.evaluation.items.iter_metas``)."""
+    they come. ``samples`` yields each sample's files (``mp4``; ``views.npz`` where it has candidate
+    views) with its items (e.g. ``synth.evaluation.items.iter_metas``)."""
     client = ChatClient.from_settings(settings.endpoint)
     frames, size, max_tokens = settings.frames, settings.size, settings.max_tokens
     predictions = Path(predictions)
@@ -111,10 +121,10 @@ def ask_endpoint(
 
     with open(predictions, "a", encoding="utf-8") as out, ThreadPoolExecutor(settings.concurrency) as pool:
 
-        def ask(item: Item, urls: list[str]) -> None:
+        def ask(item: Item, urls: list[str], views: list[str]) -> None:
             nonlocal asked, cut_off
             try:
-                reply = client.chat(messages(item, urls), temperature=0.0, max_tokens=max_tokens)
+                reply = client.chat(messages(item, urls, views), temperature=0.0, max_tokens=max_tokens)
             except LLMError as e:
                 with lock:
                     failed[item.id] = str(e)
@@ -126,15 +136,22 @@ def ask_endpoint(
                 asked += 1
                 cut_off += reply.finish_reason == "length"
 
-        for n, (mp4, items) in enumerate(samples, 1):
+        for n, (files, items) in enumerate(samples, 1):
             todo = [i for i in items if i.id not in done]
             skipped += len(items) - len(todo)
             if not todo:
                 continue
-            video = decode_mp4(mp4)
+            video = decode_mp4(files["mp4"])
             asks = [shown(i, len(video), frames) for i in todo]
             urls = {k: frame_url(video[k], size) for k in sorted({k for indices, _ in asks for k in indices})}
-            list(pool.map(lambda a, urls=urls: ask(a[1], [urls[k] for k in a[0]]), asks))
+            views = []
+            if any(i.qa.settles is not None for i in todo):
+                views = [frame_url(v, size) for v in decode_views(files[VIEWS_FILE])[0]]
+
+            def one(a, urls=urls, views=views) -> None:
+                ask(a[1], [urls[k] for k in a[0]], views if a[1].qa.settles is not None else [])
+
+            list(pool.map(one, asks))
             if log:
                 log(f"{n} samples: {asked} replies, {skipped} already there, {len(failed)} failed")
     return AskReport(asked=asked, skipped=skipped, failed=failed, cut_off=cut_off)

@@ -29,6 +29,7 @@ from synth.storage.media import decode_gt, decode_mp4
 FRAME_NOT_SHOWN = "its frame is not shown"
 NO_EVIDENCE = "no evidence frame shown"
 OTHER_ANSWER = "the shown frames give another answer"
+NEEDS_VIEWS = "asks which candidate view settles it: the views are not in the export"
 
 
 def _audit(
@@ -37,7 +38,7 @@ def _audit(
     """Ids of the sample's items asked at ``query_frame`` (None: the whole video's) that the
     auditor answers otherwise on the shown frames alone."""
     doc = meta.model_dump(mode="json")
-    doc["questions"] = [q for q in doc["questions"] if q.get("query_frame") == query_frame]
+    doc["questions"] = [q for q in doc["questions"] if q.get("query_frame") == query_frame and q.get("settles") is None]
     n = len(meta.episode.frames)  # the whole video (a prefix record's sampling covers its start)
     if meta.variant != "clean" and clean_mp4 is not None:
         _, instance = decode_gt(files["gt.npz"])
@@ -70,7 +71,9 @@ def recheck(
         if qa.query_frame != query_frame:
             continue
         worded = reword(qa, sampling)
-        if worded is None:
+        if qa.settles is not None:
+            dropped.append((qa.family, NEEDS_VIEWS))
+        elif worded is None:
             dropped.append((qa.family, FRAME_NOT_SHOWN))
         elif not qa.abstain and qa.evidence_frames and not shown.intersection(qa.evidence_frames):
             dropped.append((qa.family, NO_EVIDENCE))

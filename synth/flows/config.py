@@ -124,6 +124,12 @@ class RunConfig(BaseModel):
         description="depth families (contrast: true) ask as many items against the perspective prior (the farther "
         "object lower in the frame) as with it (QA.perspective; issue #34)",
     )
+    settle_views: bool = Field(
+        False,
+        description="render 4 candidate views after each video (one showing an object the video never shows, "
+        "three not) and ask, for questions about that object, which view would make them answerable (exactly one "
+        "does: QA.settles; the views in views.npz and json.views; issue #34)",
+    )
     minimal_pairs: bool = Field(
         False,
         description="render each episode once more with one object moved (mirrored across a frame's view, turned "

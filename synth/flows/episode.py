@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -11,9 +12,9 @@ import numpy as np
 
 from synth.backends.registry import scene_source
 from synth.core.evidence import with_evidence
-from synth.core.plugin import Renderer
+from synth.core.plugin import Renderer, RenderSession
 from synth.core.records import PAIR, SampleMeta
-from synth.core.scene import Episode
+from synth.core.scene import Episode, Frame
 from synth.core.visibility import visibility_table
 from synth.flows.config import RunConfig
 from synth.flows.progress import Reporter
@@ -21,11 +22,11 @@ from synth.flows.version import code_version
 from synth.planning.planner import NoCameraPath
 from synth.planning.shoot import shoot
 from synth.programs.family_io import load_user_families
-from synth.programs.generate import GenerationReport, generate_questions, pair_items, reanswer
+from synth.programs.generate import GenerationReport, generate_questions, pair_items, reanswer, settle_items
 from synth.programs.library import FAMILIES
 from synth.programs.sandbox import SandboxPool
-from synth.storage.dataset import Sample, build_sample
-from synth.storage.media import encode_gt, encode_mp4
+from synth.storage.dataset import VIEWS_FILE, Sample, build_sample
+from synth.storage.media import NO_VIEWS, decode_gt, decode_views, encode_gt, encode_mp4, encode_views
 
 MAX_SCENE_ATTEMPTS = 8
 log = logging.getLogger("synth.episode")
@@ -42,6 +43,16 @@ class Variant:
 
 
 @dataclass
+class Views:
+    """Candidate views after the video (``--settle-views``): the object the video never shows, the
+    views' frames (JSON list of ``Frame``) and their RGB and passes (``views.npz``)."""
+
+    target: int
+    frames_json: str
+    npz: bytes
+
+
+@dataclass
 class Rendered:
     """What a render worker sends back: the episode, its encoded media and its degraded variants."""
 
@@ -53,6 +64,7 @@ class Rendered:
     variants: list[Variant] = field(default_factory=list)
     contact_sheet: bytes | None = None  # JPEG, types x severities of the first episode (run preview)
     pair: Variant | None = None  # --minimal-pairs: the episode with one object moved (record: the move)
+    views: Views | None = None  # --settle-views: candidate views after the video
     worker_rss_mb: float = 0.0  # resident memory of the render worker once it was done, MiB
 
 
@@ -129,42 +141,53 @@ def render_episode(cfg: RunConfig, index: int, renderer: Renderer, report: Repor
         report.stage("degradations")
     variants, sheet = degraded_variants(cfg, episode, buffers, seed, with_sheet=index == 0)
     timings["degrade"] = time.perf_counter() - t
-    pair = None
-    if cfg.minimal_pairs:
+    pair = views = None
+    if cfg.minimal_pairs or cfg.settle_views:  # more renders of the same scene: one session
         if report:
-            report.stage("pair")
+            report.stage("more views")
         t = time.perf_counter()
-        pair = pair_variant(cfg, episode, renderer)
-        timings["pair"] = time.perf_counter() - t
-    return Rendered(index, seed, episode.model_dump_json(), media, timings, variants, sheet, pair=pair)
+        session = renderer.open(episode.scene, cfg.video)
+        try:
+            pair = pair_variant(cfg, episode, session) if cfg.minimal_pairs else None
+            views = extra_views(cfg, episode, session, seed) if cfg.settle_views else None
+        finally:
+            session.close()
+        timings["more views"] = time.perf_counter() - t
+    return Rendered(index, seed, episode.model_dump_json(), media, timings, variants, sheet, pair=pair, views=views)
 
 
-def pair_variant(cfg: RunConfig, episode: Episode, renderer: Renderer) -> Variant | None:
-    """The episode rendered once more with one object moved (``synth.planning.pairs``): the first
-    candidate move (objects the video shows most first) after which the object is still seen by the
-    visibility rule (each frame places every object at its pose: one scene serves both); None where
-    no move keeps it seen."""
+def pair_variant(cfg: RunConfig, episode: Episode, session: RenderSession) -> Variant | None:
+    """The episode rendered once more, in ``session`` (its scene open), with one object moved
+    (``synth.planning.pairs``): the first candidate move (objects the video shows most first) after
+    which the object is still seen by the visibility rule (each frame places every object at its
+    pose: one scene serves both); None where no move keeps it seen."""
     from synth.planning.pairs import moved, moves
 
     rule = cfg.visibility
-    session = renderer.open(episode.scene, cfg.video)
-    try:
-        for move in moves(episode):
-            paired = moved(episode, move)
-            counts = session.measure_visibility(paired.frames).get(move.object_id, [])
-            if sum(c >= rule.min_pixels for c in counts) < rule.min_frames:
-                continue
-            buffers = session.render(paired.frames)
-            shown = visibility_table(buffers.instance, [o.id for o in paired.scene.objects])
-            paired = with_evidence(paired.model_copy(update={"visibility": shown}), buffers.depth, buffers.instance)
-            media = {
-                "mp4": encode_mp4(buffers.rgb, cfg.video.fps),
-                "gt.npz": encode_gt(buffers.depth, buffers.instance),
-            }
-            return Variant(PAIR, paired.model_dump_json(), media, move.record())
-    finally:
-        session.close()
+    for move in moves(episode):
+        paired = moved(episode, move)
+        counts = session.measure_visibility(paired.frames).get(move.object_id, [])
+        if sum(c >= rule.min_pixels for c in counts) < rule.min_frames:
+            continue
+        buffers = session.render(paired.frames)
+        shown = visibility_table(buffers.instance, [o.id for o in paired.scene.objects])
+        paired = with_evidence(paired.model_copy(update={"visibility": shown}), buffers.depth, buffers.instance)
+        media = {"mp4": encode_mp4(buffers.rgb, cfg.video.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
+        return Variant(PAIR, paired.model_dump_json(), media, move.record())
     return None
+
+
+def extra_views(cfg: RunConfig, episode: Episode, session: RenderSession, seed: int) -> Views | None:
+    """The candidate views of ``synth.planning.views`` rendered in ``session``; None where the
+    episode has none."""
+    from synth.planning.views import candidate_views
+
+    found = candidate_views(episode, cfg.visibility, session.measure_visibility, np.random.default_rng([seed, 34, 4]))
+    if found is None:
+        return None
+    buffers = session.render(found.frames)
+    frames = json.dumps([f.model_dump(mode="json") for f in found.frames])
+    return Views(found.target, frames, encode_views(buffers.rgb, buffers.depth, buffers.instance))
 
 
 def degraded_variants(
@@ -265,6 +288,11 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:
             samples.insert(0, pair)
             meta = meta.model_copy(update={"questions": [*questions, *mine]})
             samples[1] = build_sample(meta, rendered.media)
+    if rendered.views is not None:
+        extra, views = settle_views(rendered, episode, pool, asked)
+        if extra:
+            meta = meta.model_copy(update={"questions": [*meta.questions, *extra], "views": views})
+            samples[-1] = build_sample(meta, {**rendered.media, VIEWS_FILE: rendered.views.npz})
     for v in rendered.variants:
         degraded = Episode.model_validate_json(v.episode_json)
         items = reanswer(degraded, questions, pool, asked, severity=int(v.name.rsplit("-", 1)[1]))
@@ -272,7 +300,22 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:
             key=f"{key}-{v.name}", variant=v.name, episode=degraded, questions=items, degradation=v.record, **common
         )
         samples.append(build_sample(meta, v.media))
+    if cfg.settle_views:  # every sample of the run has the file (WebDataset readers need the same files)
+        for s in samples:
+            s.files.setdefault(VIEWS_FILE, encode_views(*NO_VIEWS))
     return samples
+
+
+def settle_views(rendered: Rendered, episode: Episode, pool: SandboxPool, asked: dict) -> tuple[list, list[Frame]]:
+    """The "which view would settle it" items of an episode (``generate.settle_items``) on the
+    candidate views the worker rendered, and those views' frames."""
+    frames = [Frame.model_validate(f) for f in json.loads(rendered.views.frames_json)]
+    _, depth, instance = decode_views(rendered.views.npz)
+    items = settle_items(
+        episode, decode_gt(rendered.media["gt.npz"]), frames, (depth, instance), rendered.views.target, pool, asked,
+        seed=rendered.seed,
+    )  # fmt: skip
+    return items, frames
 
 
 def minimal_pair(

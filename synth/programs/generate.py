@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from synth.core.records import Difficulty, TraceStep
-from synth.core.scene import Episode
+from synth.core.evidence import with_evidence
+from synth.core.records import WHICH_VIEW, Difficulty, TraceStep
+from synth.core.scene import Episode, Frame
+from synth.core.visibility import visibility_table
 from synth.programs import grounded
 from synth.programs.difficulty import Adaptation, measure
 from synth.programs.family import ABSTAIN, FLOOR, QA, Family, plural
@@ -396,8 +398,10 @@ def with_traces(episode: Episode, items: list[QA], pool: SandboxPool, families: 
 
 def retrace(episode: Episode, items: list[QA], pool: SandboxPool, families: dict[str, Family]) -> list[str]:
     """``synth verify --traces``: each answered item's program run again, recorded; a message per
-    item whose shipped trace (any step's call, argument or value) or text differs, or is missing."""
-    shipped = [q for q in items if not q.abstain]
+    item whose shipped trace (any step's call, argument or value) or text differs, or is missing
+    ("which view would settle it" items have none: their answer rests on the views' passes, which
+    ``synth verify --evidence`` audits)."""
+    shipped = [q for q in items if not q.abstain and q.settles is None]
     known = {f.program_id for f in families.values()}
     if unknown := [q.id for q in shipped if q.program_id not in known]:
         return [f"{i}: unknown program" for i in unknown]
@@ -657,6 +661,9 @@ def recompute(
         family = by_program.get(qa.program_id)
         if family is None:
             problems.append(f"{qa.id}: unknown program {qa.program_id}")
+        elif qa.settles is not None:  # which view settles it: the views' passes say (the auditor reads them)
+            if all(api.seen(qa.slots[s]) for s in family.object_slots()):
+                problems.append(f"{qa.id}: asks which view would settle it, but the video shows every object")
         elif qa.abstain and not all(api.seen(qa.slots[s]) for s in family.object_slots()):
             continue  # an object it names is not seen: abstaining is right
         else:
@@ -741,3 +748,109 @@ def pair_items(
             clean.append(qa)
             moved_items.append(qa.model_copy(update=twin))
     return with_traces(episode, clean, pool, families), with_traces(paired, moved_items, pool, families)
+
+
+# -- "which view would settle it" (issue #34) ---------------------------------------------------------
+SETTLE_BINDINGS = 8  # bindings naming the unseen object tried per family
+SETTLE_MOST = 6  # items per episode
+
+
+def viewed_episode(episode: Episode, depth: np.ndarray, instance: np.ndarray, view: Frame, view_passes) -> Episode:
+    """The episode's video followed by ``view`` held for the visibility rule's ``min_frames`` (a
+    candidate extra view, ``SampleMeta.views``), with visibility and evidence measured on the
+    passes: ``depth``, ``instance`` (F, H, W) the video's, ``view_passes`` (depth, instance) of
+    the view (H, W)."""
+    hold = episode.visibility_rule.min_frames
+    n = len(episode.frames)
+    fps = episode.video.fps
+    frames = [*episode.frames, *(view.model_copy(update={"index": n + k, "time": (n + k) / fps}) for k in range(hold))]
+    d = np.concatenate([depth, np.repeat(view_passes[0][None], hold, axis=0)])
+    ids = np.concatenate([instance, np.repeat(view_passes[1][None], hold, axis=0)])
+    longer = episode.model_copy(
+        update={
+            "frames": frames,
+            "video": episode.video.model_copy(update={"frames": n + hold}),
+            "visibility": visibility_table(ids, [o.id for o in episode.scene.objects]),
+            "actions": [],
+        }
+    )
+    return with_evidence(longer, d, ids)
+
+
+def settle_items(
+    episode: Episode,
+    passes: tuple[np.ndarray, np.ndarray],
+    views: list[Frame],
+    view_passes: tuple[np.ndarray, np.ndarray],
+    target: int,
+    pool: SandboxPool,
+    families: dict[str, Family] | None = None,
+    seed: int = 0,
+) -> list[QA]:
+    """ "Which view would settle it" items about ``target``, an object the video never shows: for
+    static families with object slots (no frame, picked or category slots; not grounded: a view
+    after the video changes neither the camera's path nor an order of frames), bindings naming
+    it with objects the video shows unambiguously, asked of the video followed by each candidate
+    view (``viewed_episode``); kept where exactly one view makes the question answerable (the
+    program answers and every named object is seen), up to ``SETTLE_MOST`` (a family once)."""
+    families = families or FAMILIES
+    api = SceneAPI(episode)
+    seen = sorted(o for o in unambiguous(episode) if api.seen(o))
+    rng = np.random.default_rng([seed, 34, 4])
+    plan = []
+    for family in families.values():
+        kinds = set(family.slots.values())
+        if not family.object_slots() or kinds & {"frame", "category"} or family.chosen_slots or family.streaming:
+            continue
+        if "static" not in family.tags or "temporal" in family.tags:  # not about the camera's path or the order
+            continue
+        if grounded.is_grounded(family) or len(seen) < len(family.object_slots()) - 1:
+            continue
+        for _ in range(SETTLE_BINDINGS):
+            names = family.object_slots()
+            others = [int(x) for x in rng.permutation(seen)[: len(names) - 1]]
+            at = int(rng.integers(len(names)))
+            slots = {s: target if k == at else others.pop() for k, s in enumerate(names)}
+            for name, kind in family.slots.items():
+                if kind == "choice":
+                    slots[name] = family.slot_values[name][int(rng.integers(len(family.slot_values[name])))]
+            plan.append((family, slots))
+    answerable = []
+    for k, view in enumerate(views):
+        longer = viewed_episode(episode, *passes, view, (view_passes[0][k], view_passes[1][k]))
+        wider = SceneAPI(longer)
+        outs = pool.run(longer.model_dump_json(), [Task(f.source, s) for f, s in plan])
+        answerable.append(
+            [
+                _problem(f, out, wider, s) is None and all(wider.seen(s[n]) for n in f.object_slots())
+                for (f, s), out in zip(plan, outs)
+            ]
+        )
+    items, asked = [], set()
+    for j, (family, slots) in enumerate(plan):
+        settles = [answerable[k][j] for k in range(len(views))]
+        if sum(settles) != 1 or family.id in asked or len(items) >= SETTLE_MOST:
+            continue
+        inner = _qa(family, slots, ABSTAIN, None, episode, api, seen, rng, 0, abstain=True)
+        if inner is None:
+            continue
+        asked.add(family.id)
+        choices = [f"view {k + 1}" for k in range(len(views))]
+        items.append(
+            QA(
+                id=f"{WHICH_VIEW}-{len(items)}",
+                family=WHICH_VIEW,
+                program_id=family.program_id,
+                question=f"{inner.question} The video alone does not show enough to answer that. Which of the "
+                f"{len(views)} views shown after the video would: {', '.join(choices[:-1])} or {choices[-1]}?",
+                slots={**slots, "family": family.id},
+                answer=choices[settles.index(True)],
+                choices=choices,
+                answer_type="multiple choice",
+                definition=f"The candidate view (each shown after the video for {episode.visibility_rule.min_frames} "
+                f"frames) with which the {family.id} question can be answered by its own rule ({family.definition}); "
+                "asked only where exactly one of them does.",
+                settles=settles,
+            )
+        )
+    return items

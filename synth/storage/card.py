@@ -13,20 +13,24 @@ import yaml
 from synth.core.records import LEVELS
 
 
-def features(metas: list[dict]) -> list[dict]:
+def features(metas: list[dict], views: bool = False) -> list[dict]:
     """``datasets`` features of the shards, as card YAML. Declared from *all* samples, because
     ``datasets`` would otherwise infer them from the first five and fail on a later sample
-    with a field the first five lack."""
+    with a field the first five lack. ``views``: the samples carry ``views.npz`` (a run with
+    ``--settle-views``)."""
     import datasets
     import pyarrow as pa
 
     schema = pa.unify_schemas([pa.Table.from_pylist([m]).schema for m in metas], promote_options="permissive")
     gt = datasets.List(datasets.List(datasets.List(datasets.Value("uint16"))))
+    rgb = datasets.List(datasets.List(datasets.List(datasets.List(datasets.Value("uint8")))))
+    extra = {"views.npz": {"rgb": rgb, "depth_mm": gt, "instance": gt}} if views else {}
     return datasets.Features(
         {
             "mp4": datasets.Video(),
             "json": datasets.Features.from_arrow_schema(schema),
             "gt.npz": {"depth_mm": gt, "instance": gt},
+            **extra,
             "__key__": datasets.Value("string"),
             "__url__": datasets.Value("string"),
         }
@@ -48,7 +52,7 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
                 "description": f"synth dataset {content}",
             }
         ],
-        "dataset_info": {"features": features(metas)},
+        "dataset_info": {"features": features(metas, bool(manifest["config"].get("settle_views")))},
         "task_categories": ["visual-question-answering", "video-text-to-text"],
         "tags": ["spatial-reasoning", "synthetic", "video", "webdataset", "synth"],
         "size_categories": [_size_category(manifest["num_samples"])],
@@ -134,6 +138,7 @@ def dataset_card(manifest: dict, metas: list[dict]) -> str:
         *order_section(manifest.get("order_checks") or []),
         *contrast_section(metas),
         *pairs_section(metas),
+        *settle_section(metas),
         *houses_section(metas),
         *blind_section(
             manifest.get("blind_baselines") or [], manifest.get("pruned_questions", 0), bool(cfg.get("debias", True))
@@ -436,6 +441,31 @@ def pairs_section(metas: list[dict]) -> list[str]:
         "| family | pairs |",
         "|---|---|",
         *[f"| {f} | {n} |" for f, n in sorted(counts.items())],
+        "",
+    ]
+
+
+def settle_section(metas: list[dict]) -> list[str]:
+    """The card's "which view would settle it" table (issue #34): per asked family, the items and
+    how their answers spread over the candidate views."""
+    found: dict[str, Counter] = {}
+    for m in metas:
+        for q in m["questions"]:
+            if q.get("settles") is not None:
+                found.setdefault(q["slots"]["family"], Counter())[q["answer"]] += 1
+    if not found:
+        return []
+    views = sorted({v for c in found.values() for v in c})
+    return [
+        "## Which view would settle it",
+        "",
+        "Questions about an object the video never shows, with candidate views after the video (`views.npz`, "
+        "`json.views`): which one makes the question answerable by its family's own rule (exactly one does; "
+        "`QA.settles` says for each). Exports leave them out (their formats carry no extra views).",
+        "",
+        f"| asked family | items | {' | '.join(views)} |",
+        f"|---|---|{'---|' * len(views)}",
+        *[f"| {f} | {sum(c.values())} | {' | '.join(str(c[v]) for v in views)} |" for f, c in sorted(found.items())],
         "",
     ]
 

@@ -36,6 +36,8 @@ VERSIONS = "versions.json"
 MANIFEST = "manifest.json"
 STAGING = ".staging"
 EXTENSIONS = ("mp4", "json", "gt.npz")
+VIEWS_FILE = "views.npz"  # a sample's candidate views (--settle-views; synth.storage.media.encode_views)
+OPTIONAL = (VIEWS_FILE,)  # files a run's samples carry where it asks for them (all of its samples)
 
 
 class DatasetError(RuntimeError):
@@ -65,7 +67,7 @@ def _tar_bytes(samples: list[Sample]) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for s in samples:
-            for ext in EXTENSIONS:
+            for ext in (*EXTENSIONS, *(e for e in OPTIONAL if e in s.files)):
                 info = tarfile.TarInfo(f"{s.key}.{ext}")
                 info.size, info.mtime, info.mode = len(s.files[ext]), 0, 0o644
                 tar.addfile(info, io.BytesIO(s.files[ext]))

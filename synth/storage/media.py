@@ -99,3 +99,25 @@ def decode_gt(data: bytes) -> tuple[np.ndarray, np.ndarray]:
         mm, inst = z["depth_mm"], z["instance"]
     depth = np.where(mm > 0, mm.astype(np.float32) / DEPTH_SCALE, np.inf).astype(np.float32)
     return depth, inst
+
+
+def encode_views(rgb: np.ndarray, depth: np.ndarray, instance: np.ndarray) -> bytes:
+    """Candidate views (``--settle-views``; V views): compressed npz with ``rgb`` (V, H, W, 3)
+    uint8 sRGB and the passes as ``encode_gt`` stores them (``depth_mm``, ``instance``); no views:
+    empty arrays (every sample of such a run has the file, as WebDataset readers need)."""
+    mm = np.where(np.isfinite(depth), np.round(depth * DEPTH_SCALE), 0)
+    buf = io.BytesIO()
+    np.savez_compressed(
+        buf, rgb=rgb.astype(np.uint8), depth_mm=mm.astype(np.uint16), instance=instance.astype(np.uint16)
+    )
+    return buf.getvalue()
+
+
+def decode_views(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``encode_views`` bytes -> RGB (V, H, W, 3) uint8, depth in metres (inf = nothing), instance ids."""
+    with np.load(io.BytesIO(data)) as z:
+        rgb, mm, inst = z["rgb"], z["depth_mm"], z["instance"]
+    return rgb, np.where(mm > 0, mm.astype(np.float32) / DEPTH_SCALE, np.inf).astype(np.float32), inst
+
+
+NO_VIEWS = (np.zeros((0, 1, 1, 3), np.uint8), np.zeros((0, 1, 1), np.float32), np.zeros((0, 1, 1), np.uint16))
