@@ -167,16 +167,22 @@ def test_own_answers_score_100(abstaining):
     assert set(own.tags) >= {"static", "dynamic", "temporal", "camera", "metric"}
 
 
-def test_shuffled_answers_score_near_chance(tiny_dataset):
-    """The same replies, dealt to other questions of the same family: near chance."""
-    items = read_items(tiny_dataset[0])
-    rng, by_family, shuffled = random.Random(0), defaultdict(list), {}
+def shuffled_replies(items: list[Item], rng: random.Random) -> dict[str, str]:
+    """Each item's right reply (``expected_reply``), dealt at random to the items of its family."""
+    by_family, shuffled = defaultdict(list), {}
     for i in items:
         by_family[i.qa.family].append(i)
     for group in by_family.values():
         replies = [expected_reply(i.qa) for i in group]
         rng.shuffle(replies)
         shuffled.update({i.id: r for i, r in zip(group, replies)})
+    return shuffled
+
+
+def test_shuffled_answers_score_near_chance(tiny_dataset):
+    """The same replies, dealt to other questions of the same family: near chance."""
+    items = read_items(tiny_dataset[0])
+    shuffled = shuffled_replies(items, random.Random(0))
     worse = score(items, shuffled)
     choice = [i for i in items if i.qa.choices]
     hits = [score([i], shuffled).overall.score for i in choice]

@@ -20,6 +20,7 @@ from synth.core.records import GROUNDED
 from synth.core.scene import Episode
 from synth.core.zbuffer import render_passes
 from synth.evaluation.items import read_items
+from synth.evaluation.prompt import expected_reply
 from synth.evaluation.scorer import score
 from synth.flows.run import run
 from synth.programs.generate import generate_questions
@@ -28,6 +29,7 @@ from synth.programs.sandbox import SandboxPool
 from synth.programs.trace import trace_map
 from tests.cheap import cheap_episode, sketch_passes
 from tests.conftest import tiny_config
+from tests.test_eval import shuffled_replies
 
 GROUNDED_FAMILIES = {k: f for k, f in FAMILIES.items() if f.answer_type in GROUNDED}
 
@@ -159,16 +161,9 @@ def test_eval_scores_perfect_grounded_answers_100_and_shuffled_near_chance(tiny_
     points rarely fall on the object, maps of other categories name the wrong ones)."""
     items = [i for i in read_items(tiny_grounded) if i.qa.answer_type in GROUNDED and not i.qa.abstain]
     assert {i.qa.family for i in items} == set(GROUNDED_FAMILIES)
-    perfect = score(items, {i.id: i.qa.answer for i in items})
+    perfect = score(items, {i.id: expected_reply(i.qa) for i in items})
     assert perfect.score == 1.0 and all(g.score == 1.0 for g in perfect.families.values())
-    rng = random.Random(0)
-    shuffled = {}
-    for family in GROUNDED_FAMILIES:
-        group = [i for i in items if i.qa.family == family]
-        answers = [i.qa.answer for i in group]
-        rng.shuffle(answers)
-        shuffled |= {i.id: a for i, a in zip(group, answers)}
-    report = score(items, shuffled)
+    report = score(items, shuffled_replies(items, random.Random(0)))
     print({f: round(g.score, 3) for f, g in report.families.items()})
     assert report.score < 0.4
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections import defaultdict
 
 import numpy as np
 import pytest
@@ -19,6 +18,7 @@ from synth.evaluation.answers import parse
 from synth.evaluation.items import Item
 from synth.evaluation.prompt import expected_reply, prompt
 from synth.evaluation.scorer import Report, format_report, score
+from tests.test_eval import shuffled_replies
 
 PIXELS = Grounding(convention="pixels", frame=2, width=448, height=336)
 PER_MILLE = Grounding(convention="0-1000", frame=2, width=448, height=336)
@@ -270,14 +270,7 @@ def test_eval_scores_perfect_grounded_replies_100_and_shuffled_ones_near_chance(
         **{f: (1.0, None) for f in ("2d_box", "2d_point", "3d_box", "3d_point")},
         "cognitive_map": (None, 1.0),
     }
-    by_family, shuffled = defaultdict(list), {}
-    for i in items:
-        by_family[i.qa.family].append(i)
-    for group in by_family.values():
-        replies = [expected_reply(i.qa) for i in group]
-        rng.shuffle(replies)
-        shuffled.update({i.id: r for i, r in zip(group, replies)})
-    worse = score(items, shuffled)
+    worse = score(items, shuffled_replies(items, rng))
     assert worse.overall.unanswered == 0
     for family, group in worse.families.items():  # a box or point of another item hits only by chance
         assert group.score < (0.5 if family == "cognitive_map" else 0.2), (family, group.score)
