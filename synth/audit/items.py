@@ -80,7 +80,9 @@ def audit_item(view: View, key: str, item: dict, plain: View | None = None) -> F
         value = answer(view, family, slots, item)
         text = as_text(view, value)
         choices = item.get("choices") or []
-        if text is not None and item["answer_type"] != "number" and (not choices or text in choices):
+        # a number or coordinates are measurements the auditor takes wherever it can read some
+        # pixels: they do not say that the delivered video plainly shows the answer
+        if text is not None and item["answer_type"] not in ("number", *GROUNDED) and (not choices or text in choices):
             return Finding(key, item["id"], family, shipped, text, False, "abstains, but the video shows the answer")
         return Finding(key, item["id"], family, shipped, text, True, "abstention")
     value = answer(view, family, slots, item)
