@@ -29,6 +29,7 @@ from synth.audit import AUDITORS, View, audit_item
 from synth.core.scene import Episode
 from synth.programs.family import Family
 from synth.programs.generate import answer_text, check_answer, split_answer, unambiguous
+from synth.programs.grounded import grounding, is_grounded
 from synth.programs.library import FAMILIES
 from synth.programs.sandbox import SandboxPool, Task
 from synth.programs.scene_api import SceneAPI, prefix_episode
@@ -138,6 +139,7 @@ class Oracle:
             "answer_type": fam.answer_type,
             "tolerance": fam.tolerance,
             "query_frame": query_frame,
+            "grounding": grounding(fam, slots, episode).model_dump() if is_grounded(fam) else None,
         }
         found = audit_item(view, key, item)
         reason = "" if found.agrees else f"disagrees with the video: {found.why}"
