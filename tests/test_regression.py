@@ -22,7 +22,9 @@ plugin redesign (``tests/reference.py`` says how it was made). Each difference i
   (with the old extent) before the episodes are compared;
 - the evidence names the room the camera stands in per frame (``camera_room``, all 0 in one
   room) and per-room structure for houses (``rooms``, empty here), since issue 27, and which of
-  each visible object's surface samples the video shows (``surface_seen``), since issue 28;
+  each visible object's surface samples the video shows (``surface_seen``), since issue 28, and per
+  frame the share of each mask's outline an occluder borders and its innermost pixel (``occluded``,
+  ``inner``), since issue 33;
 - the colour of a few pixels: the old run's Workbench frames of episode 1 differ from a fresh
   render of the same episode by the old code itself (up to 23 levels on a few hundred pixels,
   0.11 in a frame's mean), measured; depth and instance maps are bit-identical.
@@ -121,6 +123,14 @@ def test_same_seed_gives_the_same_dataset_as_before_the_plugin_redesign(tmp_path
         # and which surface samples of each object the video shows (issue 28), which the old run lacks
         seen = [now.pop("surface_seen") for now in shipped["evidence"]["objects"]]
         assert all(was.pop("surface_seen") is None for was in migrated["evidence"]["objects"]) and any(seen)
+        # and, per frame, the share of each mask's outline an occluder borders and its innermost
+        # pixel (issue 33, grounded answers)
+        for now, was in zip(shipped["evidence"]["objects"], migrated["evidence"]["objects"]):
+            assert (was.pop("occluded"), was.pop("inner")) == (None, None)
+            grounded = now.pop("occluded"), now.pop("inner")
+            assert (
+                [x is None for x in grounded[0]] == [b is None for b in now["box"]] == [x is None for x in grounded[1]]
+            )
         assert _same(migrated, shipped) == [], key
         assert got["json"]["episode"]["visibility_rule"] == {"min_pixels": 100, "min_frames": 2}
     assert both >= 0.25 * total, (both, total)
