@@ -11,7 +11,7 @@ import numpy as np
 
 from synth.audit.families import answer
 from synth.audit.view import View
-from synth.core.grounding import box3d_iou, box_iou, map_score
+from synth.core.grounding import box3d_iou, box_iou, map_cells
 from synth.core.records import GROUNDED
 
 FLOOR_WORDS = "the floor"
@@ -114,18 +114,24 @@ def audit_item(view: View, key: str, item: dict, plain: View | None = None) -> F
 # how close the auditor's grounded answer and the shipped one must be (issue #33): the same mask's
 # box read apart, the box its visible surfaces span (they span the whole box, as the family asks,
 # to a few centimetres), a point the auditor accepts, a map measured from the visible surfaces
-# (centres known to half a cell: at most one pair of six off by more than a cell)
+# (centres known to half a cell: each object's cell the auditor's or one of its neighbours)
 AGREE_IOU = 0.9
 AGREE_IOU_3D = 0.7
 AGREE_POINT = 1e-6  # the auditor gives back the shipped point when it accepts it
 AGREE_CENTRE = 0.05  # metres
-AGREE_MAP = 5 / 6
+AGREE_CELLS = 1
 
 
 def grounded_agree(answer_type: str, audited, shipped) -> bool:
     """Whether the auditor's coordinates ``audited`` agree with the ``shipped`` ones."""
-    if answer_type == "cognitive map":
-        return map_score(shipped, audited) >= AGREE_MAP - 1e-9
+    if answer_type == "cognitive map":  # each object in the auditor's cell or a neighbour of it
+        cells, mine = map_cells(shipped), map_cells(audited)
+        return (
+            cells is not None
+            and mine is not None
+            and set(cells) == set(mine)
+            and all(max(abs(a - b) for a, b in zip(cells[k][0], mine[k][0])) <= AGREE_CELLS for k in cells if cells[k])
+        )
     if answer_type == "2d box":
         return box_iou(audited, shipped) >= AGREE_IOU
     if answer_type == "3d box":
