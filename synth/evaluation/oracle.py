@@ -28,7 +28,7 @@ from pathlib import Path
 from synth.audit import AUDITORS, View, audit_item
 from synth.core.scene import Episode
 from synth.programs.family import Family
-from synth.programs.generate import answer_text, check_answer, split_answer, unambiguous
+from synth.programs.generate import answer_text, check_answer, evidence_frames, split_answer, unambiguous
 from synth.programs.grounded import grounding, is_grounded
 from synth.programs.library import FAMILIES
 from synth.programs.sandbox import SandboxPool, Task
@@ -124,7 +124,7 @@ class Oracle:
             return Verdict(False, reason=f"the program's answer is unusable: {problem}")
         text, number = answer_text(fam, value, episode)
         named = [*objects, *chosen.values()]
-        evidence = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in named)]
+        evidence = evidence_frames(api, named)
         if family not in AUDITORS:
             return Verdict(True, text, number, "", evidence, None, chosen)
         depth, instance = decode_gt(gt)

@@ -88,6 +88,11 @@ def check_answer(family: Family, value, api: SceneAPI) -> str | None:
     return None if ok else f"answer {value!r} is not a valid {family.answer_type}"
 
 
+def evidence_frames(api: SceneAPI, objects: list[int]) -> list[int]:
+    """The frames in which every one of ``objects`` is visible (``QA.evidence_frames``)."""
+    return [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in objects)]
+
+
 def _describe(episode: Episode, object_id: int) -> str:
     return FLOOR if object_id == 0 else episode.scene.object(object_id).description
 
@@ -139,7 +144,7 @@ def _bindings(family: Family, api: SceneAPI, objects: list[int], rng: np.random.
         slots = dict(zip(obj_slots, ids))
         for name, kind in family.slots.items():
             if kind == "frame":  # a frame that shows every named object, uncut by the border where one does
-                shared = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in ids)]
+                shared = evidence_frames(api, ids)
                 full = [f for f in shared if all(api.in_full_view(o, f) for o in ids)]
                 if not shared:
                     break
@@ -517,7 +522,7 @@ def streaming_items(episode: Episode, items: list[QA], pool: SandboxPool, famili
             text, number = answer_text(family, split_answer(family, out.value, qa.slots)[0], episode)
             if qa.choices and text not in qa.choices:
                 continue
-            evidence = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in objs)]
+            evidence = evidence_frames(api, objs)
             value = split_answer(family, out.value, qa.slots)[0]
             update = {"answer": text, "value": number, "evidence_frames": evidence, "query_frame": frame}
             update |= {"needs_order": None, "single_frame": None}
@@ -587,7 +592,7 @@ def _qa(family, slots, text, number, episode, api, seen, rng, n, abstain=False, 
     if choices is None:
         return None
     objs = [slots[s] for s in family.object_slots()]
-    evidence = [] if abstain else [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in objs)]
+    evidence = [] if abstain else evidence_frames(api, objs)
     return QA(
         id=f"{family.id}-{n}",
         family=family.id,
@@ -640,7 +645,7 @@ def reanswer(
             lost |= {"needs_order": None, "single_frame": None, "trace": None, "reasoning": None}
             result.append(q.model_copy(update=lost))
         else:
-            evidence = [f for f in range(api.num_frames) if all(api.is_visible(o, f) for o in objs)]
+            evidence = evidence_frames(api, objs)
             difficulty = _difficulty(family, api, q.slots, value, out.margin, severity)
             update = {"answer": text, "value": number, "evidence_frames": evidence, "difficulty": difficulty}
             result.append(_traced(q.model_copy(update=update), out, episode))
@@ -737,12 +742,9 @@ def pair_items(
             if qa is None:
                 continue
             qa = qa.model_copy(update={"id": f"pair-{qa.id}"})
-            objs = [slots[s] for s in family.object_slots()]
             twin = {
                 "answer": str(other.value),
-                "evidence_frames": [
-                    f for f in range(moved_api.num_frames) if all(moved_api.is_visible(o, f) for o in objs)
-                ],
+                "evidence_frames": evidence_frames(moved_api, [slots[s] for s in family.object_slots()]),
                 "difficulty": _difficulty(family, moved_api, slots, other.value, other.margin),
             }
             clean.append(qa)
