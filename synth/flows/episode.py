@@ -278,21 +278,20 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:
     key = episode_key(rendered.index)
     common = {"index": rendered.index, "seed": rendered.seed, "config": cfg.sample_settings()}
     common["code_version"] = code_version()
+    pair, paired = minimal_pair(cfg, rendered, episode, pool, asked, common) if rendered.pair else (None, [])
+    settled, views = settle_views(rendered, episode, pool, asked) if rendered.views else ([], [])
     meta = SampleMeta(
-        key=key, variant="clean", episode=episode, questions=questions, generation=report.as_dict(), **common
+        key=key,
+        variant="clean",
+        episode=episode,
+        questions=[*questions, *paired, *settled],
+        generation=report.as_dict(),
+        views=views if settled else None,
+        **common,
     )
-    samples = [build_sample(meta, rendered.media)]
-    if rendered.pair is not None:  # first: a rerun that finds the clean sample staged has the pair too
-        pair, mine = minimal_pair(cfg, rendered, episode, pool, asked, common)
-        if pair is not None:
-            samples.insert(0, pair)
-            meta = meta.model_copy(update={"questions": [*questions, *mine]})
-            samples[1] = build_sample(meta, rendered.media)
-    if rendered.views is not None:
-        extra, views = settle_views(rendered, episode, pool, asked)
-        if extra:
-            meta = meta.model_copy(update={"questions": [*meta.questions, *extra], "views": views})
-            samples[-1] = build_sample(meta, {**rendered.media, VIEWS_FILE: rendered.views.npz})
+    media = {**rendered.media, VIEWS_FILE: rendered.views.npz} if settled else rendered.media
+    # the pair first: a rerun that finds the clean sample staged has the pair too
+    samples = [*([pair] if pair else []), build_sample(meta, media)]
     for v in rendered.variants:
         degraded = Episode.model_validate_json(v.episode_json)
         items = reanswer(degraded, questions, pool, asked, severity=int(v.name.rsplit("-", 1)[1]))
@@ -301,8 +300,9 @@ def ask(cfg: RunConfig, rendered: Rendered, pool: SandboxPool) -> list[Sample]:
         )
         samples.append(build_sample(meta, v.media))
     if cfg.settle_views:  # every sample of the run has the file (WebDataset readers need the same files)
+        none = encode_views(*NO_VIEWS)
         for s in samples:
-            s.files.setdefault(VIEWS_FILE, encode_views(*NO_VIEWS))
+            s.files.setdefault(VIEWS_FILE, none)
     return samples
 
 
