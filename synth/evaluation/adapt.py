@@ -15,10 +15,10 @@ are the lever where choosing candidates cannot reach the band (``adapt(scene=Tru
 - objects per room (``_objects``): where such families among those that objects per room makes
   harder (``DENSITY_TAGS``: counting, relative direction) score above the band together, a
   procedural room's object range grows by a quarter (shrinks below it), within 4-40 objects;
-- rooms per house (``_rooms``): where such house families (``HOUSE_TAGS``: rooms visited, the room
+- rooms per house (``ROOMS_KNOB``): where such house families (``HOUSE_TAGS``: rooms visited, the room
   an object is in) score above the band together, a procedural house is drawn with up to one room
   more (one fewer below), 3-8, and no more than the tour's duration can visit;
-- path length (``_targets``): where such temporal families (``TEMPORAL_TAGS``) score above the
+- path length (``TARGETS_KNOB``): where such temporal families (``TEMPORAL_TAGS``) score above the
   band together, each clip's camera path is planned around one object more (one fewer below), 1-10;
 - degradation severity (``_severities``): where a degradation type's variants score above the band,
   its severity goes one above the highest scored (one below the lowest below the band), 1-5.
@@ -51,10 +51,11 @@ SCENE_EVIDENCE = 30  # items of such families a report needs before the knob mov
 # the families the rooms of a house make harder (more rooms to count, tell apart and find objects in),
 # by tag: their score outside the band adds a room to a house (takes one away), MIN_ROOMS-MAX_ROOMS
 HOUSE_TAGS = ("house",)
+ROOMS_KNOB = ("max_rooms", HOUSE_TAGS, MAX_ROOMS, (MIN_ROOMS, MAX_ROOMS))
 # the families a longer camera path makes harder (more objects to keep in order), by tag: their score
-# outside the band plans each clip around one object more (one fewer), TARGETS_BOUNDS
+# outside the band plans each clip around one object more (one fewer), 1-10 (RunConfig.targets, default 3)
 TEMPORAL_TAGS = ("temporal",)
-TARGETS, TARGETS_BOUNDS = 3, (1, 10)  # objects a clip's camera path is planned to show (RunConfig.targets)
+TARGETS_KNOB = ("targets", TEMPORAL_TAGS, 3, (1, 10))
 SEVERITY_BOUNDS = (1, 5)  # a degradation's severities
 SEVERITY_KNOB = "severity:"  # the knob of a degradation type's severity: "severity:fog"
 MIN_KEEP = 0.05  # the smallest keep probability of a level (bounds how far one round steers)
@@ -122,9 +123,12 @@ def adapt(report: Report, digest: str, band: tuple[float, float] = BAND, scene: 
         families[fid] = FamilyWeights(share=old.share, levels=levels_kept)
     knobs = report.adaptation.scene if report.adaptation else {}
     if scene:
-        knobs = {**_objects(report, unreachable, knobs, band), **_rooms(report, unreachable, knobs, band)}
-        knobs |= _targets(report, unreachable, knobs, band)
-        knobs |= _severities(report, knobs, band)
+        knobs = {
+            **_objects(report, unreachable, knobs, band),
+            **_stepped(report, unreachable, knobs, band, ROOMS_KNOB),
+            **_stepped(report, unreachable, knobs, band, TARGETS_KNOB),
+            **_severities(report, knobs, band),
+        }
     return Adaptation(report_sha256=digest, band=band, families=dict(sorted(families.items())), scene=knobs)
 
 
@@ -160,28 +164,23 @@ def _side(report: Report, families: list[str], tags: tuple[str, ...], band: tupl
     return 1 if score > band[1] else -1 if score < band[0] else 0
 
 
-def _rooms(report: Report, unreachable: list[str], before: dict[str, int], band: tuple[float, float]) -> dict[str, int]:
-    """The house knob: the most rooms a house is drawn with (``max_rooms``), one more where the
-    ``unreachable`` house families (``HOUSE_TAGS``) score above ``band`` together, one fewer below,
-    within ``MIN_ROOMS``-``MAX_ROOMS``; else ``before``'s (a run of fixed ``--rooms`` keeps them)."""
-    step = _side(report, unreachable, HOUSE_TAGS, band)
-    if not step:
-        return {k: v for k, v in before.items() if k == "max_rooms"}
-    return {"max_rooms": min(MAX_ROOMS, max(MIN_ROOMS, before.get("max_rooms", MAX_ROOMS) + step))}
-
-
-def _targets(
-    report: Report, unreachable: list[str], before: dict[str, int], band: tuple[float, float]
+def _stepped(
+    report: Report,
+    unreachable: list[str],
+    before: dict[str, int],
+    band: tuple[float, float],
+    knob: tuple[str, tuple[str, ...], int, tuple[int, int]],
 ) -> dict[str, int]:
-    """The path knob: the objects a clip's camera path is planned to show (``targets``), one more
-    where the ``unreachable`` temporal families (``TEMPORAL_TAGS``: what appears first, in what
-    order, what moved) score above ``band`` together, one fewer below, within ``TARGETS_BOUNDS``;
-    else ``before``'s."""
-    step = _side(report, unreachable, TEMPORAL_TAGS, band)
+    """A knob moved one step: ``knob`` is (its name, the tags of the families it steers, its
+    default, its bounds); one more where the ``unreachable`` families with those tags score above
+    ``band`` together, one fewer below, within the bounds; else ``before``'s value, if any. The
+    house knob (``ROOMS_KNOB``: a house's most rooms; a run of fixed ``--rooms`` keeps them) and the
+    path knob (``TARGETS_KNOB``: the objects a clip's camera path is planned to show)."""
+    name, tags, default, (least, most) = knob
+    step = _side(report, unreachable, tags, band)
     if not step:
-        return {k: v for k, v in before.items() if k == "targets"}
-    least, most = TARGETS_BOUNDS
-    return {"targets": min(most, max(least, before.get("targets", TARGETS) + step))}
+        return {k: v for k, v in before.items() if k == name}
+    return {name: min(most, max(least, before.get(name, default) + step))}
 
 
 def _severities(report: Report, before: dict[str, int], band: tuple[float, float]) -> dict[str, int]:
