@@ -22,7 +22,7 @@ import numpy as np
 from shapely.geometry import Point, Polygon
 from shapely.ops import unary_union
 
-from synth.core.camera import camera_center, look_at
+from synth.core.camera import camera_center, look_at, project
 from synth.core.geometry import footprint
 from synth.core.scene import CameraFrame, Episode, Frame, VisibilityRule
 
@@ -82,15 +82,13 @@ def candidate_views(
 def _in_view(frame: Frame, corners: np.ndarray, width: int, height: int) -> bool:
     """Whether any part of a box (its 8 world corners) can fall in the frame: some corner in front
     of the camera and, where all are, their projections' bounds meet the image."""
-    T = np.asarray(frame.camera.world_to_camera, float)
-    cam = corners @ T[:3, :3].T + T[:3, 3]
-    if (cam[:, 2] <= NEAR).all():
+    uv, z = project(frame.camera, corners)
+    if (z <= NEAR).all():
         return False
-    if (cam[:, 2] <= NEAR).any():  # the box reaches behind the camera: it may fill the view
+    if (z <= NEAR).any():  # the box reaches behind the camera: it may fill the view
         return True
-    K = np.asarray(frame.camera.K, float)
-    u, v = K[0, 0] * cam[:, 0] / cam[:, 2] + K[0, 2], K[1, 1] * cam[:, 1] / cam[:, 2] + K[1, 2]
-    return bool(u.max() >= -1 and u.min() <= width and v.max() >= -1 and v.min() <= height)
+    (u0, v0), (u1, v1) = uv.min(axis=0), uv.max(axis=0)
+    return bool(u1 >= -1 and u0 <= width and v1 >= -1 and v0 <= height)
 
 
 def _views(free, height: float, last: Frame, rng: np.random.Generator, looks: list[np.ndarray], around) -> list[Frame]:

@@ -99,9 +99,7 @@ MOTION_MIN_POINTS = 50  # surface points needed to compare before and after
 FACE_TOLERANCE = 0.05  # metres (at most 10% of the object's height): a visible surface this close to a face shows it
 STRUCTURE_PIXELS = ("floor", "wall", "ceiling")
 CLEAR_PIXELS = 4  # x the visibility rule's minimum of pixels: an object clearly visible in a frame shows at least this
-CLEAR_OCCLUSION = (
-    0.0  # ... and none of its mask's outline next to something in front of it (a thin part hidden is a sliver of it)
-)
+CLEAR_OCCLUSION = 0.0  # ... and none of its outline beside something in front (a hidden thin part is a sliver)
 
 
 class SceneAPI:
@@ -293,15 +291,16 @@ class SceneAPI:
         metres): (x, y, z, l, w, h, roll, pitch, yaw): its centre, its size along its front, left
         and up axes, and the rotation Rz(yaw) Ry(pitch) Rx(roll) of those axes into the camera's,
         radians (a 9-DoF box)."""
+        import numpy as np
+
+        from synth.core.camera import to_camera
         from synth.core.rotations import matrix_euler
 
         pose = self._poses[frame][object_id]
-        T = self._ep.frames[frame].camera.world_to_camera
-        R = [row[:3] for row in T[:3]]
-        centre = tuple(sum(R[r][c] * pose.position[c] for c in range(3)) + T[r][3] for r in range(3))
-        M = pose.matrix()
-        turned = [[sum(R[r][k] * M[k][c] for k in range(3)) for c in range(3)] for r in range(3)]
-        return (*centre, *self._objects[object_id].box.size, *matrix_euler(turned))
+        T = np.asarray(self._ep.frames[frame].camera.world_to_camera, float)
+        centre = to_camera(T, np.asarray([pose.position], float))[0]
+        turned = T[:3, :3] @ np.asarray(pose.matrix(), float)
+        return (*map(float, centre), *self._objects[object_id].box.size, *matrix_euler(turned))
 
     def _grounding_evidence(self, object_id: int):
         found = self._evidence(object_id)
