@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from shapely.geometry import Polygon
 
+from synth.core.camera import camera_center
 from synth.core.geometry import footprint
 from synth.core.rotations import matrix_quaternion, quaternion_matrix, yaw_quaternion
 from synth.core.scene import ROOM_ID, Box3D, Episode, ObjectPose
@@ -56,6 +57,7 @@ def moves(episode: Episode) -> list[Move]:
     shown = {v.id: sum(v.pixels) for v in episode.visibility}
     n = len(episode.frames)
     planes = [_view_plane(episode.frames[k * n // 4].camera.world_to_camera) for k in (2, 1, 3)]
+    footprints = {x.id: footprint(x.box).buffer(CLEARANCE) for x in scene.objects}
     out = []
     for o in sorted(scene.objects, key=lambda o: -shown.get(o.id, 0)):
         poses = {tuple(episode.pose(o.id, f).position) for f in range(n)}
@@ -63,7 +65,7 @@ def moves(episode: Episode) -> list[Move]:
         if o.supported_by != ROOM_ID or o.id in below or len(poses) > 1 or not shown.get(o.id) or bottom > FLOOR:
             continue
         start = np.asarray(o.box.center, float)
-        others = [footprint(x.box).buffer(CLEARANCE) for x in scene.objects if x.id != o.id]
+        others = [fp for i, fp in footprints.items() if i != o.id]
         for eye, normal in filter(None, planes):
             target = start - 2 * float((start - eye) @ normal) * normal
             outline = footprint(_placed(o.box, target, o.box.yaw + math.pi))
@@ -83,7 +85,7 @@ def _view_plane(world_to_camera) -> tuple[np.ndarray, np.ndarray] | None:
     normal = np.array([T[0, 0], T[0, 1], 0.0])
     if np.linalg.norm(normal) < 1e-6:
         return None
-    return -T[:3, :3].T @ T[:3, 3], normal / np.linalg.norm(normal)
+    return camera_center(T), normal / np.linalg.norm(normal)
 
 
 def _placed(box: Box3D, position, yaw: float) -> Box3D:
