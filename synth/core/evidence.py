@@ -45,6 +45,7 @@ from synth.core.scene import (
     Room,
     StructureEvidence,
 )
+from synth.core.visibility import visibility_table
 
 STRUCTURE_TOLERANCE = 0.02  # metres: room pixels this close to z = 0 are floor, to the room height ceiling
 DEPTH_MATCH = 0.05  # metres: a re-projected surface point and the depth map agree
@@ -433,6 +434,14 @@ def _structures(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> di
     if len(per_room) == 1:
         return {"structure": per_room[0]}
     return {"structure": None, "rooms": per_room}
+
+
+def remeasured(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> Episode:
+    """The episode with its visibility counted on ``instance`` and its evidence measured on the
+    passes: what a new render of an episode's frames (a minimal pair, a video with a view after
+    it) needs before programs read it."""
+    shown = visibility_table(instance, [o.id for o in episode.scene.objects])
+    return with_evidence(episode.model_copy(update={"visibility": shown}), depth, instance)
 
 
 def with_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> Episode:

@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from synth.backends.registry import scene_source
-from synth.core.evidence import with_evidence
+from synth.core.evidence import remeasured, with_evidence
 from synth.core.plugin import Renderer, RenderSession
 from synth.core.records import PAIR, SampleMeta
 from synth.core.scene import Episode, Frame
-from synth.core.visibility import visibility_table
 from synth.flows.config import RunConfig
 from synth.flows.progress import Reporter
 from synth.flows.version import code_version
@@ -170,8 +169,7 @@ def pair_variant(cfg: RunConfig, episode: Episode, session: RenderSession) -> Va
         if sum(c >= rule.min_pixels for c in counts) < rule.min_frames:
             continue
         buffers = session.render(paired.frames)
-        shown = visibility_table(buffers.instance, [o.id for o in paired.scene.objects])
-        paired = with_evidence(paired.model_copy(update={"visibility": shown}), buffers.depth, buffers.instance)
+        paired = remeasured(paired, buffers.depth, buffers.instance)
         media = {"mp4": encode_mp4(buffers.rgb, cfg.video.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
         return Variant(PAIR, paired.model_dump_json(), media, move.record())
     return None

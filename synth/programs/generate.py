@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from synth.core.evidence import with_evidence
+from synth.core.evidence import remeasured
 from synth.core.records import WHICH_VIEW, Difficulty, TraceStep
 from synth.core.scene import Episode, Frame
-from synth.core.visibility import visibility_table
 from synth.programs import grounded
 from synth.programs.difficulty import Adaptation, measure
 from synth.programs.family import ABSTAIN, FLOOR, QA, Family, plural
@@ -769,14 +768,9 @@ def viewed_episode(episode: Episode, depth: np.ndarray, instance: np.ndarray, vi
     d = np.concatenate([depth, np.repeat(view_passes[0][None], hold, axis=0)])
     ids = np.concatenate([instance, np.repeat(view_passes[1][None], hold, axis=0)])
     longer = episode.model_copy(
-        update={
-            "frames": frames,
-            "video": episode.video.model_copy(update={"frames": n + hold}),
-            "visibility": visibility_table(ids, [o.id for o in episode.scene.objects]),
-            "actions": [],
-        }
+        update={"frames": frames, "video": episode.video.model_copy(update={"frames": n + hold}), "actions": []}
     )
-    return with_evidence(longer, d, ids)
+    return remeasured(longer, d, ids)
 
 
 def settle_items(
