@@ -131,3 +131,20 @@ def grid_graph(free: np.ndarray, cell: float):
         weights.append(np.full(int(ok.sum()), cell * math.hypot(di, dj)))
     r, c, wt = (np.concatenate(v) for v in (rows, cols, weights))
     return coo_matrix((np.r_[wt, wt], (np.r_[r, c], np.r_[c, r])), shape=(h * w, h * w)).tocsr()
+
+
+def closest_distance(tree, a: np.ndarray, b: np.ndarray, probes: int = 256) -> float:
+    """The smallest distance between point sets ``a`` (N, 3) and ``b`` (M, 3), metres: exactly
+    ``tree.query(b)[0].min()`` for ``tree`` a ``scipy.spatial.cKDTree`` over ``a``, at a fraction of
+    its cost. Up to ``probes`` points of ``b`` give an upper bound ``u`` first; only the points of
+    ``b`` within ``u`` of ``a``'s bounding box can come closer, and only they are queried, with
+    ``u`` as the search bound (the nearest neighbour's distance is computed as the plain query
+    computes it). ``ValueError`` on an empty ``b``."""
+    if len(b) == 0:
+        raise ValueError("closest_distance: no points in b")
+    step = max(1, len(b) // probes)
+    bound = float(tree.query(b[::step])[0].min())
+    lo, hi = a.min(axis=0), a.max(axis=0)
+    outside = np.maximum(np.maximum(lo - b, b - hi), 0.0)
+    near = b[np.einsum("ij,ij->i", outside, outside) <= bound * bound * (1 + 1e-9) + 1e-18]
+    return float(tree.query(near, distance_upper_bound=bound * (1 + 1e-9) + 1e-12)[0].min())

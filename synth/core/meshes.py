@@ -103,10 +103,11 @@ def asset_path(asset: MeshAsset, asset_root: str = "") -> Path:
 
 def asset_mesh(asset: MeshAsset, asset_root: str = "") -> Mesh:
     """A glTF asset's triangles (every mesh of its default scene, node transforms applied) in
-    the object's local frame (``asset.transform`` applied), read with trimesh."""
+    the object's local frame (``asset.transform`` applied), read with trimesh (geometry only: its
+    materials and textures are not decoded)."""
     import trimesh
 
-    loaded = trimesh.load(asset_path(asset, asset_root), force="mesh", process=False)
+    loaded = trimesh.load(asset_path(asset, asset_root), force="mesh", process=False, skip_materials=True)
     T = np.asarray(asset.transform, dtype=float)
     vertices = np.asarray(loaded.vertices, dtype=float) @ T[:3, :3].T + T[:3, 3]
     return Mesh(vertices, np.asarray(loaded.faces, dtype=np.int64))

@@ -94,6 +94,7 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
     signal.signal(signal.SIGPROF, on_timer)
     codes: dict[str, object] = {}
     episodes: dict[str, SceneAPI] = {}
+    surfaces: dict[str, dict] = {}  # scene digest -> what its SceneAPIs measure of its surfaces, shared
 
     def timed(thunk):
         """``thunk()`` under the per-call CPU timer."""
@@ -136,7 +137,10 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
         if key not in episodes:
             if len(episodes) > 8:
                 episodes.clear()
-            episodes[key] = SceneAPI(Episode.model_validate_json(msg["episode"]))
+                surfaces.clear()
+            episode = Episode.model_validate_json(msg["episode"])
+            shared = surfaces.setdefault(_digest(episode.scene.model_dump_json()), {})
+            episodes[key] = SceneAPI(episode, shared)
         api = episodes[key]
         out = []
         for pid, slots, trace in msg["tasks"]:

@@ -105,7 +105,10 @@ CLEAR_OCCLUSION = 0.0  # ... and none of its outline beside something in front (
 class SceneAPI:
     """Read-only view of one episode; what counts as visible is the episode's ``visibility_rule``."""
 
-    def __init__(self, episode: Episode):
+    def __init__(self, episode: Episode, surfaces: dict | None = None):
+        """``surfaces``: where the objects' surface points, their KD-trees and the mesh distances
+        are kept (they depend on the scene and the poses alone): pass the same dict to the APIs of
+        views of one scene (the video reordered, cut, degraded) to measure each once."""
         self._ep = episode
         self._min_px = episode.visibility_rule.min_pixels
         self._min_frames = episode.visibility_rule.min_frames
@@ -114,7 +117,7 @@ class SceneAPI:
         self._vis = {v.id: v.pixels for v in episode.visibility}
         self._why = ""
         self._margin: float | None = None
-        self._samples: dict = {}  # object id -> local surface points; (id, pose) -> world points and KD-tree;
+        self._samples: dict = {} if surfaces is None else surfaces  # object id -> local surface points; (id, pose) -> world points and KD-tree;
         # ("distance", (id, pose), (id, pose)) -> mesh_distance
         self._walks: dict = {}  # "grid"; ("beside", id): its cells; ("from", id): walks from it; (a, b): walk()
         ev = episode.evidence
@@ -536,11 +539,12 @@ class SceneAPI:
         meshes, posed as at ``frame``), metres: the smallest distance between ``SURFACE_SAMPLES``
         points spread evenly (by area, a fixed draw per object) over each surface and its
         vertices, so within about half the points' spacing (1-3 cm for furniture) of the exact one."""
+        from synth.core.geometry import closest_distance
+
         poses = self._poses[frame]
         key = ("distance", *sorted((i, tuple(poses[i].position), tuple(poses[i].rotation)) for i in (a, b)))
         if key not in self._samples:  # symmetric: the smallest distance over all pairs of points
-            tree, _ = self._surface_samples(a, frame)
-            self._samples[key] = float(tree.query(self._surface_samples(b, frame)[1])[0].min())
+            self._samples[key] = closest_distance(*self._surface_samples(a, frame), self._surface_samples(b, frame)[1])
         return self._samples[key]
 
     def _surface_samples(self, object_id: int, frame: int):
@@ -579,7 +583,7 @@ class SceneAPI:
         from scipy.spatial import cKDTree
 
         from synth.core.evidence import surface_seen_mask
-        from synth.core.geometry import local_to_world
+        from synth.core.geometry import closest_distance, local_to_world
         from synth.core.meshes import SURFACE_SAMPLES
 
         parts = []
@@ -589,7 +593,7 @@ class SceneAPI:
                 return math.inf
             local = self._local_samples(i)[:SURFACE_SAMPLES][seen]
             parts.append(local_to_world(local, self._poses[frame][i]))
-        return float(cKDTree(parts[0]).query(parts[1])[0].min())
+        return closest_distance(cKDTree(parts[0]), parts[0], parts[1])
 
     def seen_surface_distance(self, a: int, b: int, frame: int = 0) -> float:
         """``surface_distance`` between the parts of the two boxes the video shows: each object's
