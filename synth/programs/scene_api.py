@@ -117,8 +117,9 @@ class SceneAPI:
         self._vis = {v.id: v.pixels for v in episode.visibility}
         self._why = ""
         self._margin: float | None = None
-        self._samples: dict = {} if surfaces is None else surfaces  # object id -> local surface points; (id, pose) -> world points and KD-tree;
+        # object id -> local surface points; (id, pose) -> world points and KD-tree;
         # ("distance", (id, pose), (id, pose)) -> mesh_distance
+        self._samples: dict = {} if surfaces is None else surfaces
         self._walks: dict = {}  # "grid"; ("beside", id): its cells; ("from", id): walks from it; (a, b): walk()
         ev = episode.evidence
         self._ev = {o.id: o for o in ev.objects} if ev else {}
