@@ -75,22 +75,43 @@ def _raster_triangle(x, y, iz, oid, width, height, inv_depth, instance):
 
 
 @njit(cache=True)
-def _render(verts, faces, ids, T, K, width, height, near, depth, instance):
-    """Z-buffer ``faces`` of world ``verts`` (ids per face) seen by world-to-camera ``T``."""
+def _draw(verts, faces, oid, T, K, width, height, near, inv_depth, instance):
+    """Z-buffer ``faces`` of world ``verts`` (all of instance ``oid``) seen by world-to-camera
+    ``T`` into ``inv_depth`` (1/z, 0 where nothing yet) and ``instance``. Corners in front of the
+    near plane are projected once per vertex; a triangle with all three there whose pixel box
+    holds no pixel centre of the image (most of a detailed mesh's, far off) is skipped before any
+    other work: it would draw nothing."""
     nv = verts.shape[0]
     cam = np.empty((nv, 3))
+    px = np.empty(nv)
+    py = np.empty(nv)
+    pz = np.empty(nv)
     for i in range(nv):
         for r in range(3):
             cam[i, r] = T[r, 0] * verts[i, 0] + T[r, 1] * verts[i, 1] + T[r, 2] * verts[i, 2] + T[r, 3]
-    inv_depth = np.zeros((height, width))
-    instance[:, :] = ROOM_ID
+        if cam[i, 2] >= near:
+            inv = 1.0 / cam[i, 2]
+            px[i] = (K[0, 0] * cam[i, 0] + K[0, 1] * cam[i, 1]) * inv + K[0, 2]
+            py[i] = (K[1, 1] * cam[i, 1]) * inv + K[1, 2]
+            pz[i] = inv
     poly = np.empty((4, 3))  # a triangle clipped by one plane has at most 4 corners
     x = np.empty(3)
     y = np.empty(3)
     iz = np.empty(3)
     for t in range(faces.shape[0]):
+        a, b, c = faces[t, 0], faces[t, 1], faces[t, 2]
+        if cam[a, 2] >= near and cam[b, 2] >= near and cam[c, 2] >= near:
+            if max(0, math.ceil(min(px[a], px[b], px[c]))) > min(width - 1, math.floor(max(px[a], px[b], px[c]))):
+                continue
+            if max(0, math.ceil(min(py[a], py[b], py[c]))) > min(height - 1, math.floor(max(py[a], py[b], py[c]))):
+                continue
+            x[0], x[1], x[2] = px[a], px[b], px[c]
+            y[0], y[1], y[2] = py[a], py[b], py[c]
+            iz[0], iz[1], iz[2] = pz[a], pz[b], pz[c]
+            _raster_triangle(x, y, iz, oid, width, height, inv_depth, instance)
+            continue
         n = 0
-        for k in range(3):  # Sutherland-Hodgman against z >= near (a no-op if all are in front)
+        for k in range(3):  # Sutherland-Hodgman against z >= near
             a = cam[faces[t, k]]
             b = cam[faces[t, (k + 1) % 3]]
             a_in, b_in = a[2] >= near, b[2] >= near
@@ -112,10 +133,35 @@ def _render(verts, faces, ids, T, K, width, height, near, depth, instance):
                 x[c] = (K[0, 0] * poly[v, 0] + K[0, 1] * poly[v, 1]) * inv + K[0, 2]
                 y[c] = (K[1, 1] * poly[v, 1]) * inv + K[1, 2]
                 iz[c] = inv
-            _raster_triangle(x, y, iz, ids[t], width, height, inv_depth, instance)
-    for r in range(height):
-        for c in range(width):
-            depth[r, c] = 1.0 / inv_depth[r, c] if inv_depth[r, c] > 0 else np.inf
+            _raster_triangle(x, y, iz, oid, width, height, inv_depth, instance)
+
+
+def _out_of_view(lo: np.ndarray, hi: np.ndarray, T: np.ndarray, K: np.ndarray, width: int, height: int) -> bool:
+    """Whether nothing in the world box ``lo``..``hi`` can reach a pixel centre: all eight corners
+    behind the near plane, or beyond one image edge by half a pixel. Each test is a half-space
+    of camera space (through the camera centre for the edges), which holds the box's corners only
+    if it holds the whole box and every point a near-plane clip makes of its triangles."""
+    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    cam = corners @ T[:3, :3].T + T[:3, 3]
+    X, Y, Z = cam[:, 0], cam[:, 1], cam[:, 2]
+    u = K[0, 0] * X + K[0, 1] * Y + K[0, 2] * Z  # x pixel * Z
+    v = K[1, 1] * Y + K[1, 2] * Z
+    return bool(
+        (Z < NEAR).all()
+        or (u < -0.5 * Z).all()
+        or (u > (width - 0.5) * Z).all()
+        or (v < -0.5 * Z).all()
+        or (v > (height - 0.5) * Z).all()
+    )
+
+
+def _welded(mesh: Mesh) -> Mesh:
+    """``mesh`` with each distinct vertex once (glTF repeats a vertex for every attribute seam):
+    the same triangles, each vertex transformed once per frame."""
+    if len(mesh.vertices) == 0:
+        return mesh
+    vertices, inverse = np.unique(mesh.vertices, axis=0, return_inverse=True)
+    return Mesh(vertices, inverse.reshape(-1)[mesh.faces])
 
 
 class SceneMeshes:
@@ -123,48 +169,49 @@ class SceneMeshes:
     its local frame (placed at each frame's pose like ``meshes.object_mesh``)."""
 
     def __init__(self, scene: Scene):
-        room = merge(static_meshes(scene.rooms, scene.stage, scene.asset_root) or [_EMPTY])
-        self.room_vertices = room.vertices
-        self.room_faces = room.faces
-        self.local = {o.id: local_mesh(o, scene.asset_root) for o in scene.objects}
-        self._last: tuple[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
-        self._posed: dict = {}  # pose -> that object's world vertices (the objects that stay keep theirs)
+        room = _welded(merge(static_meshes(scene.rooms, scene.stage, scene.asset_root) or [_EMPTY]))
+        self.room = room.vertices, room.faces, *_bounds(room.vertices)
+        self.local = {o.id: _welded(local_mesh(o, scene.asset_root)) for o in scene.objects}
+        self._posed: dict = {}  # pose -> that object's world vertices and box (the objects that stay keep theirs)
 
-    def frame_mesh(self, frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """World vertices (V, 3), faces (T, 3) and instance id per face (T,) at ``frame``
-        (the last one is kept: frames with the objects where they were reuse it)."""
-        key = tuple(frame.object_poses)
-        if self._last is None or self._last[0] != key:
-            self._last = key, self._build(frame)
-        return self._last[1]
-
-    def _build(self, frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        verts, faces, ids = [self.room_vertices], [self.room_faces], [np.full(len(self.room_faces), ROOM_ID)]
-        offset = len(self.room_vertices)
+    def parts(self, frame: Frame) -> list[tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]]:
+        """What ``frame`` shows, in drawing order: the room, then each object as its pose lists
+        them, as (world vertices (V, 3), faces (T, 3), instance id, box low, box high)."""
+        out = [(*self.room[:2], ROOM_ID, *self.room[2:])]
         for pose in frame.object_poses:
             m = self.local[pose.id]
             if pose not in self._posed:
-                self._posed[pose] = local_to_world(m.vertices, pose)
-            verts.append(self._posed[pose])
-            faces.append(m.faces + offset)
-            ids.append(np.full(len(m.faces), pose.id))
-            offset += len(m.vertices)
-        return np.concatenate(verts), np.concatenate(faces), np.concatenate(ids).astype(np.uint16)
+                world = local_to_world(m.vertices, pose)
+                self._posed[pose] = world, *_bounds(world)
+            world, lo, hi = self._posed[pose]
+            out.append((world, m.faces, pose.id, lo, hi))
+        return out
+
+
+def _bounds(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if len(vertices) == 0:
+        return np.zeros(3), np.zeros(3)
+    return vertices.min(axis=0), vertices.max(axis=0)
 
 
 def render_passes(
     scene: Scene, frames: list[Frame], width: int, height: int, meshes: SceneMeshes | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Planar depth (F, H, W) float32 metres (``np.inf`` where no surface) and instance ids
-    (F, H, W) uint16 of ``frames``. ``meshes``: the scene's prebuilt ``SceneMeshes`` (optional)."""
+    (F, H, W) uint16 of ``frames``. ``meshes``: the scene's prebuilt ``SceneMeshes`` (optional).
+    Objects wholly out of a frame's view are not drawn (``_out_of_view``)."""
     meshes = meshes or SceneMeshes(scene)
     depth = np.empty((len(frames), height, width), np.float32)
-    instance = np.empty((len(frames), height, width), np.uint16)
+    instance = np.full((len(frames), height, width), ROOM_ID, np.uint16)
     for f, frame in enumerate(frames):
-        verts, faces, ids = meshes.frame_mesh(frame)
         T = np.ascontiguousarray(frame.camera.world_to_camera, dtype=np.float64)
         K = np.ascontiguousarray(frame.camera.K, dtype=np.float64)
-        _render(verts, faces, ids, T, K, width, height, NEAR, depth[f], instance[f])
+        inv_depth = np.zeros((height, width))
+        for verts, faces, oid, lo, hi in meshes.parts(frame):
+            if len(faces) and not _out_of_view(lo, hi, T, K, width, height):
+                _draw(verts, faces, oid, T, K, width, height, NEAR, inv_depth, instance[f])
+        with np.errstate(divide="ignore"):
+            depth[f] = np.where(inv_depth > 0, 1.0 / inv_depth, np.inf)
     return depth, instance
 
 
