@@ -134,3 +134,32 @@ def test_matches_blender_draft():
         assert max(depth_err) < 5e-3, depth_err
     finally:
         renderer.close()
+
+
+def test_objects_out_of_view_are_skipped_without_changing_a_pixel(monkeypatch):
+    """The frustum test on object boxes only skips objects that draw nothing: frames from
+    cameras all around a room (some right against objects, some facing away from all of them)
+    come out the same with every object drawn, and some objects were skipped."""
+    import synth.core.zbuffer as zb
+
+    scene = sample_scene(5)
+    rng = np.random.default_rng(5)
+    K = intrinsics(40, 30, math.radians(70))
+    centres = np.array([o.box.center for o in scene.objects])
+    lo, hi = centres.min(axis=0), centres.max(axis=0)
+    frames = []
+    for _ in range(24):
+        eye = rng.uniform(lo, hi) + [0.0, 0.0, rng.uniform(0.2, 1.2)]
+        frames.append(_frame(K, look_at(eye, eye + rng.normal(size=3))))
+    poses = [f.object_poses for f in shoot(ZBufferRenderer(), scene, VideoSpec(frames=1, width=40, height=30),
+                                            VisibilityRule(), rng, dynamic=False)[0].frames][0]  # fmt: skip
+    frames = [f.model_copy(update={"object_poses": poses}) for f in frames]
+    skipped = []
+    culled = zb._out_of_view
+    monkeypatch.setattr(zb, "_out_of_view", lambda *a: skipped.append(culled(*a)) or skipped[-1])
+    depth, inst = render_passes(scene, frames, 40, 30)
+    monkeypatch.setattr(zb, "_out_of_view", lambda *a: False)
+    all_depth, all_inst = render_passes(scene, frames, 40, 30)
+    assert np.array_equal(depth, all_depth) and np.array_equal(inst, all_inst)
+    assert 0 < sum(skipped) < len(skipped)
+    assert len(np.unique(inst)) > 3
