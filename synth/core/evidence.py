@@ -35,7 +35,7 @@ import numpy as np
 from scipy import ndimage
 
 from synth.core.camera import back_project, project
-from synth.core.geometry import room_of, world_to_local
+from synth.core.geometry import room_of, voxel_firsts, world_to_local
 from synth.core.scene import (
     ROOM_ID,
     Episode,
@@ -161,7 +161,8 @@ def _outline(
             inside[tuple(index)] = False
             outside = mask & inside & ~near
             edge |= outside
-            hidden |= outside & (other < z - np.maximum(OCCLUSION_GAP, OCCLUSION_SHARE * z))
+            with np.errstate(invalid="ignore"):  # inf - inf where a mask pixel has no depth: never hidden
+                hidden |= outside & (other < z - np.maximum(OCCLUSION_GAP, OCCLUSION_SHARE * z))
     share = round(float(hidden.sum() / edge.sum()), 3) if edge.any() else 0.0
     distance = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
     row, col = np.unravel_index(int(np.argmax(distance)), distance.shape)
@@ -177,7 +178,7 @@ def _surface_seen(episode: Episode, object_id: int, points: np.ndarray) -> str:
 
     from synth.core.meshes import surface_samples
 
-    _, keep = np.unique(np.floor(points / 0.005).astype(np.int64), axis=0, return_index=True)  # 5 mm voxels
+    keep = voxel_firsts(points, 0.005)  # one point per 5 mm voxel
     samples = surface_samples(episode.scene.object(object_id), episode.scene.asset_root)
     near, _ = cKDTree(points[keep]).query(samples, distance_upper_bound=SEEN_RADIUS)
     return base64.b64encode(np.packbits(np.isfinite(near)).tobytes()).decode()

@@ -148,3 +148,17 @@ def closest_distance(tree, a: np.ndarray, b: np.ndarray, probes: int = 256) -> f
     outside = np.maximum(np.maximum(lo - b, b - hi), 0.0)
     near = b[np.einsum("ij,ij->i", outside, outside) <= bound * bound * (1 + 1e-9) + 1e-18]
     return float(tree.query(near, distance_upper_bound=bound * (1 + 1e-9) + 1e-12)[0].min())
+
+
+def voxel_firsts(points: np.ndarray, size: float) -> np.ndarray:
+    """Indices of the first of ``points`` (N, 3) in each cube of side ``size`` (a grid through
+    the origin), in increasing order: ``np.unique(np.floor(points / size), axis=0,
+    return_index=True)``'s set, from one integer per cube (its row-major index in the points'
+    bounding grid) instead of sorting rows."""
+    if len(points) == 0:
+        return np.zeros(0, np.int64)
+    cells = np.floor(points / size).astype(np.int64)
+    cells -= cells.min(axis=0)
+    span = cells.max(axis=0) + 1
+    key = (cells[:, 0] * span[1] + cells[:, 1]) * span[2] + cells[:, 2]
+    return np.sort(np.unique(key, return_index=True)[1])
