@@ -17,6 +17,8 @@ pixel on it exactly once (no cracks, no double hits). Lens distortion
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
@@ -39,7 +41,7 @@ def _edge(ax, ay, bx, by, px, py):
     return -((ax - bx) * (py - by) - (ay - by) * (px - bx)), False
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _raster_triangle(x, y, iz, oid, width, height, inv_depth, instance):
     """Rasterise one projected triangle (x, y: pixel coordinates; iz: 1/z at its corners)."""
     area = (x[1] - x[0]) * (y[2] - y[0]) - (y[1] - y[0]) * (x[2] - x[0])
@@ -74,7 +76,7 @@ def _raster_triangle(x, y, iz, oid, width, height, inv_depth, instance):
                 instance[py, px] = oid
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _draw(verts, faces, oid, T, K, width, height, near, inv_depth, instance):
     """Z-buffer ``faces`` of world ``verts`` (all of instance ``oid``) seen by world-to-camera
     ``T`` into ``inv_depth`` (1/z, 0 where nothing yet) and ``instance``. Corners in front of the
@@ -199,19 +201,29 @@ def render_passes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Planar depth (F, H, W) float32 metres (``np.inf`` where no surface) and instance ids
     (F, H, W) uint16 of ``frames``. ``meshes``: the scene's prebuilt ``SceneMeshes`` (optional).
-    Objects wholly out of a frame's view are not drawn (``_out_of_view``)."""
+    Objects wholly out of a frame's view are not drawn (``_out_of_view``); frames are drawn on
+    as many threads as there are cores (the drawing releases the GIL)."""
     meshes = meshes or SceneMeshes(scene)
     depth = np.empty((len(frames), height, width), np.float32)
     instance = np.full((len(frames), height, width), ROOM_ID, np.uint16)
-    for f, frame in enumerate(frames):
-        T = np.ascontiguousarray(frame.camera.world_to_camera, dtype=np.float64)
-        K = np.ascontiguousarray(frame.camera.K, dtype=np.float64)
+
+    def draw(f: int) -> None:
+        T = np.ascontiguousarray(frames[f].camera.world_to_camera, dtype=np.float64)
+        K = np.ascontiguousarray(frames[f].camera.K, dtype=np.float64)
         inv_depth = np.zeros((height, width))
-        for verts, faces, oid, lo, hi in meshes.parts(frame):
+        for verts, faces, oid, lo, hi in meshes.parts(frames[f]):
             if len(faces) and not _out_of_view(lo, hi, T, K, width, height):
                 _draw(verts, faces, oid, T, K, width, height, NEAR, inv_depth, instance[f])
         with np.errstate(divide="ignore"):
             depth[f] = np.where(inv_depth > 0, 1.0 / inv_depth, np.inf)
+
+    threads = min(len(frames), os.cpu_count() or 1)
+    if threads > 1:
+        with ThreadPoolExecutor(threads, thread_name_prefix="zbuffer") as pool:
+            list(pool.map(draw, range(len(frames))))
+    else:
+        for f in range(len(frames)):
+            draw(f)
     return depth, instance
 
 
