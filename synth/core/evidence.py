@@ -30,6 +30,8 @@ the delivered pixels (``degradations``).
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import ndimage
@@ -419,12 +421,16 @@ def measure_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) 
     if instance.shape != depth.shape or instance.shape[0] != len(episode.frames):
         raise ValueError(f"passes of shape {instance.shape} / {depth.shape} do not match {len(episode.frames)} frames")
     pixels = _pixels_by_id(instance)
-    return Evidence(
-        objects=[_object_evidence(episode, o.id, depth, instance, pixels) for o in episode.scene.objects],
-        motions=_motion_evidence(episode, depth, instance),
-        **_structures(episode, depth, instance),
-        camera_room=camera_rooms(episode),
-    )
+    with ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="evidence") as pool:
+        structures = pool.submit(_structures, episode, depth, instance)
+        motions = pool.submit(_motion_evidence, episode, depth, instance)
+        objects = pool.map(lambda o: _object_evidence(episode, o.id, depth, instance, pixels), episode.scene.objects)
+        return Evidence(
+            objects=list(objects),
+            motions=motions.result(),
+            **structures.result(),
+            camera_room=camera_rooms(episode),
+        )
 
 
 def _structures(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> dict:
