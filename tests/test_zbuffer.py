@@ -163,3 +163,31 @@ def test_objects_out_of_view_are_skipped_without_changing_a_pixel(monkeypatch):
     assert np.array_equal(depth, all_depth) and np.array_equal(inst, all_inst)
     assert 0 < sum(skipped) < len(skipped)
     assert len(np.unique(inst)) > 3
+
+
+def test_welded_meshes_keep_their_triangles_and_the_cache_keeps_the_last_ones(tmp_path):
+    """``welded``: the same triangles, corner for corner, from fewer vertices (a glTF export
+    repeats vertices); ``MeshCache``: one welded mesh per geometry, the least recently used
+    dropped beyond its size."""
+    import trimesh
+
+    from synth.core.meshes import MeshCache, local_mesh, welded
+    from synth.core.scene import MeshAsset
+
+    scene = sample_scene(4)
+    obj = max(scene.objects, key=lambda o: len(local_mesh(o).faces))
+    mesh = local_mesh(obj)
+    seams = trimesh.Trimesh(
+        mesh.triangles().reshape(-1, 3), np.arange(3 * len(mesh.faces)).reshape(-1, 3), process=False
+    )
+    seams.export(tmp_path / "a.glb")
+    asset = obj.model_copy(update={"parts": [], "mesh": MeshAsset(uri="a.glb")})
+    once = welded(local_mesh(asset, str(tmp_path)))
+    assert np.array_equal(once.triangles(), local_mesh(asset, str(tmp_path)).triangles())
+    assert len(once.vertices) < len(mesh.faces) * 3 and len(once.vertices) == len(np.unique(mesh.vertices, axis=0))
+    cache = MeshCache(size=2)
+    first = cache.local(asset, str(tmp_path))
+    assert cache.local(asset, str(tmp_path)) is first
+    for other in scene.objects[:3]:
+        cache.local(other)
+    assert cache.local(asset, str(tmp_path)) is not first  # dropped, read again

@@ -7,6 +7,7 @@ geometry that exporters, ray casts and surface samplers see.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +119,38 @@ def local_mesh(obj: SceneObject, asset_root: str = "") -> Mesh:
     if obj.mesh is not None:
         return asset_mesh(obj.mesh, asset_root)
     return merge([part_mesh(p) for p in obj.parts])
+
+
+def welded(mesh: Mesh) -> Mesh:
+    """``mesh`` with each distinct vertex once (glTF repeats a vertex for every attribute seam;
+    vertices equal bit for bit are one): the same triangles in the same order, fewer vertices to
+    transform. Vertex order follows their bytes, not their first use."""
+    if len(mesh.vertices) == 0:
+        return mesh
+    vertices = np.ascontiguousarray(mesh.vertices, dtype=np.float64)
+    _, first, inverse = np.unique(
+        vertices.view(np.dtype((np.void, 24))).ravel(), return_index=True, return_inverse=True
+    )
+    return Mesh(vertices[first], inverse.reshape(-1)[mesh.faces])
+
+
+class MeshCache:
+    """The welded local meshes (``welded(local_mesh(...))``) of the last ``size`` distinct object
+    geometries (a mesh asset under its root, or a list of parts), for a process that opens scene
+    after scene from one pool of assets (a render worker): each asset read and welded once."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self._kept: OrderedDict[tuple, Mesh] = OrderedDict()
+
+    def local(self, obj: SceneObject, asset_root: str = "") -> Mesh:
+        key = ("asset", obj.mesh, asset_root) if obj.mesh is not None else ("parts", *obj.parts)
+        mesh = self._kept.pop(key, None) or welded(local_mesh(obj, asset_root))
+        if self.size > 0:
+            self._kept[key] = mesh  # the most recently used last
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return mesh
 
 
 def object_mesh(obj: SceneObject, pose: Pose | None = None, asset_root: str = "") -> Mesh:

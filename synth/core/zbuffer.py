@@ -25,7 +25,7 @@ from numba import njit
 
 from synth.core.camera import scale_intrinsics
 from synth.core.geometry import local_to_world
-from synth.core.meshes import Mesh, local_mesh, merge, static_meshes
+from synth.core.meshes import Mesh, MeshCache, merge, static_meshes, welded
 from synth.core.scene import ROOM_ID, Frame, Scene
 
 _EMPTY = Mesh(np.zeros((0, 3)), np.zeros((0, 3), np.int64))
@@ -157,23 +157,16 @@ def _out_of_view(lo: np.ndarray, hi: np.ndarray, T: np.ndarray, K: np.ndarray, w
     )
 
 
-def _welded(mesh: Mesh) -> Mesh:
-    """``mesh`` with each distinct vertex once (glTF repeats a vertex for every attribute seam):
-    the same triangles, each vertex transformed once per frame."""
-    if len(mesh.vertices) == 0:
-        return mesh
-    vertices, inverse = np.unique(mesh.vertices, axis=0, return_inverse=True)
-    return Mesh(vertices, inverse.reshape(-1)[mesh.faces])
-
-
 class SceneMeshes:
     """A scene's triangles, built once: the room in the world frame and every object's mesh in
     its local frame (placed at each frame's pose like ``meshes.object_mesh``)."""
 
-    def __init__(self, scene: Scene):
-        room = _welded(merge(static_meshes(scene.rooms, scene.stage, scene.asset_root) or [_EMPTY]))
+    def __init__(self, scene: Scene, cache: MeshCache | None = None):
+        """``cache``: where objects' meshes are kept from one scene to the next (default: none)."""
+        room = welded(merge(static_meshes(scene.rooms, scene.stage, scene.asset_root) or [_EMPTY]))
         self.room = room.vertices, room.faces, *_bounds(room.vertices)
-        self.local = {o.id: _welded(local_mesh(o, scene.asset_root)) for o in scene.objects}
+        cache = cache or MeshCache(size=0)
+        self.local = {o.id: cache.local(o, scene.asset_root) for o in scene.objects}
         self._posed: dict = {}  # pose -> that object's world vertices and box (the objects that stay keep theirs)
 
     def parts(self, frame: Frame) -> list[tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]]:

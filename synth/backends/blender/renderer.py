@@ -30,7 +30,7 @@ import numpy as np
 
 from synth.backends.blender.settings import BlenderSettings
 from synth.core.camera import camera_center, intrinsics
-from synth.core.meshes import DOOR_FINISH, Mesh, asset_path, merge, part_mesh, room_meshes
+from synth.core.meshes import DOOR_FINISH, Mesh, MeshCache, asset_path, merge, part_mesh, room_meshes
 from synth.core.plugin import BackendUnavailable, scene_geometry
 from synth.core.render_types import FrameBuffers, linear_to_srgb8
 from synth.core.scene import ROOM_ID, Frame, Light, Material, MeshAsset, Room, Scene, SceneObject, VideoSpec
@@ -88,6 +88,7 @@ class BlenderRenderer:
         self._tmp = tempfile.mkdtemp(prefix="synth-blender-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
         self._objects: dict[int, object] = {}
         self._gpu_kind: str | None = None  # None: not probed yet; "": no GPU
+        self.meshes = MeshCache()  # the planner's z-buffer meshes, kept from scene to scene
         self.device = "cpu"  # where the last scene renders (Cycles: cpu or gpu)
 
     def intrinsics(self, video: VideoSpec) -> np.ndarray:
@@ -524,7 +525,7 @@ class BlenderSession:
         full-resolution pixels. It replaced a quarter-resolution Workbench id render: same
         estimates, ~10x less time (docs/benchmarks.md)."""
         if self._meshes is None:
-            self._meshes = SceneMeshes(self.scene)
+            self._meshes = SceneMeshes(self.scene, self.renderer.meshes)
         w, h = self.video.width, self.video.height
         return measure_visibility(self.scene, frames, w, h, self._meshes, scale=PLAN_SCALE)
 
