@@ -19,6 +19,7 @@ a CPU machine's frames on a GPU machine.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from dataclasses import dataclass
 from typing import Literal
@@ -233,6 +234,7 @@ if numba is not None:
         width,
         height,
         tiles_x,
+        stride,
         out_c,
         out_a,
         out_d,
@@ -241,63 +243,94 @@ if numba is not None:
     ):  # pragma: no cover - compiled
         n_tiles = len(offsets) - 1
         n_ch = colors.shape[1]
-        for t in numba.prange(n_tiles):
-            ty, tx = t // tiles_x, t % tiles_x
-            start, end = offsets[t], offsets[t + 1]
+        longest = 0
+        for t in range(n_tiles):
+            longest = max(longest, offsets[t + 1] - offsets[t])
+        rows = n_tiles // tiles_x
+        for task in numba.prange(rows):  # a row of tiles per task (its scratch made once), rows spread
+            ty = (task * stride) % rows
             slot_id = np.empty(MAX_IDS, np.int32)
             slot_w = np.empty(MAX_IDS, np.float32)
             acc = np.empty(n_ch, np.float32)
-            for py in range(ty * TILE, min((ty + 1) * TILE, height)):
-                fy = np.float32(py)  # float32 pixel coordinates keep the Gaussian's falloff in float32
-                for px in range(tx * TILE, min((tx + 1) * TILE, width)):
-                    fx = np.float32(px)
-                    T = np.float32(1.0)
-                    acc[:] = 0.0
-                    dsum = np.float32(0.0)
-                    n_slots = 0
+            row = np.empty(longest, np.int32)
+            for tx in range(tiles_x):
+                start, end = offsets[ty * tiles_x + tx], offsets[ty * tiles_x + tx + 1]
+                x_lo, x_hi = tx * TILE, min((tx + 1) * TILE, width) - 1
+                for py in range(ty * TILE, min((ty + 1) * TILE, height)):
+                    # the tile's Gaussians whose falloff reaches this row's pixel centres: the least
+                    # sigma along the row (a parabola in dx, clamped to the row) within smax, with a
+                    # margin far beyond float32 rounding; the others are skipped at every pixel of it
+                    n_row = 0
                     for j in range(start, end):
                         k = lists[j]
-                        dx = xy[k, 0] - fx
-                        dy = xy[k, 1] - fy
-                        sigma = (
-                            np.float32(0.5) * (conic[k, 0] * dx * dx + conic[k, 2] * dy * dy) + conic[k, 1] * dx * dy
-                        )
-                        if sigma < 0.0 or sigma > smax[k]:  # alpha < 1/255 without the exp
-                            continue
-                        alpha = min(ALPHA_MAX, opac[k] * np.exp(-sigma))
-                        if alpha < ALPHA_MIN:
-                            continue
-                        next_T = T * (1.0 - alpha)
-                        if next_T <= T_MIN:
-                            break
-                        w = alpha * T
+                        a, b, c = np.float64(conic[k, 0]), np.float64(conic[k, 1]), np.float64(conic[k, 2])
+                        if a > 0.0 and a * c - b * b > 0.0:
+                            dy = np.float64(xy[k, 1]) - py
+                            mx = np.float64(xy[k, 0])
+                            dx = min(max(-b * dy / a, mx - x_hi), mx - x_lo)
+                            if 0.5 * (a * dx * dx + c * dy * dy) + b * dx * dy > smax[k] + 0.01:
+                                continue
+                        row[n_row] = k
+                        n_row += 1
+                    fy = np.float32(py)  # float32 pixel coordinates keep the Gaussian's falloff in float32
+                    for px in range(x_lo, x_hi + 1):
+                        fx = np.float32(px)
+                        T = np.float32(1.0)
                         for ch in range(n_ch):
-                            acc[ch] += colors[k, ch] * w
-                        dsum += depth[k] * w
-                        gid = ids[k]
-                        s = 0
-                        while s < n_slots and slot_id[s] != gid:
-                            s += 1
-                        if s == n_slots:
-                            if n_slots < MAX_IDS:
-                                n_slots += 1
-                                slot_id[s] = gid
-                                slot_w[s] = 0.0
-                            else:
-                                s = MAX_IDS - 1
-                        slot_w[s] += w
-                        T = next_T
-                    a = 1.0 - T
-                    for ch in range(n_ch):
-                        out_c[py, px, ch] = acc[ch]
-                    out_a[py, px] = a
-                    out_d[py, px] = dsum / a if a > 0.0 else np.inf
-                    best = -1
-                    for s in range(n_slots):
-                        if best < 0 or slot_w[s] > slot_w[best]:
-                            best = s
-                    out_id[py, px] = slot_id[best] if best >= 0 else NO_ID
-                    out_w[py, px] = slot_w[best] if best >= 0 else 0.0
+                            acc[ch] = 0.0
+                        dsum = np.float32(0.0)
+                        n_slots = 0
+                        for j in range(n_row):
+                            k = row[j]
+                            dx = xy[k, 0] - fx
+                            dy = xy[k, 1] - fy
+                            sigma = (
+                                np.float32(0.5) * (conic[k, 0] * dx * dx + conic[k, 2] * dy * dy)
+                                + conic[k, 1] * dx * dy
+                            )
+                            if sigma < 0.0 or sigma > smax[k]:  # alpha < 1/255 without the exp
+                                continue
+                            alpha = min(ALPHA_MAX, opac[k] * np.exp(-sigma))
+                            if alpha < ALPHA_MIN:
+                                continue
+                            next_T = T * (1.0 - alpha)
+                            if next_T <= T_MIN:
+                                break
+                            w = alpha * T
+                            for ch in range(n_ch):
+                                acc[ch] += colors[k, ch] * w
+                            dsum += depth[k] * w
+                            gid = ids[k]
+                            s = 0
+                            while s < n_slots and slot_id[s] != gid:
+                                s += 1
+                            if s == n_slots:
+                                if n_slots < MAX_IDS:
+                                    n_slots += 1
+                                    slot_id[s] = gid
+                                    slot_w[s] = 0.0
+                                else:
+                                    s = MAX_IDS - 1
+                            slot_w[s] += w
+                            T = next_T
+                        a = 1.0 - T
+                        for ch in range(n_ch):
+                            out_c[py, px, ch] = acc[ch]
+                        out_a[py, px] = a
+                        out_d[py, px] = dsum / a if a > 0.0 else np.inf
+                        best = -1
+                        for s in range(n_slots):
+                            if best < 0 or slot_w[s] > slot_w[best]:
+                                best = s
+                        out_id[py, px] = slot_id[best] if best >= 0 else NO_ID
+                        out_w[py, px] = slot_w[best] if best >= 0 else 0.0
+
+
+def _spread(n: int) -> int:
+    """A stride coprime to ``n`` near its square root: ``(i * stride) % n`` visits 0..n-1 in a
+    spread order, so that the contiguous blocks of a parallel loop's iterations each thread gets
+    hold rows from all over the image (the floor and the ceiling cost differently)."""
+    return next((p for p in range(max(2, math.isqrt(n)), n) if math.gcd(p, n) == 1), 1)
 
 
 def _rasterize_numba(order, x0, x1, y0, y1, p, opacities, colors, ids, width, height) -> Image:
@@ -324,6 +357,7 @@ def _rasterize_numba(order, x0, x1, y0, y1, p, opacities, colors, ids, width, he
         width,
         height,
         tiles_x,
+        _spread(tiles_y),
         out.color,
         out.alpha,
         out.depth,
