@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 
 from synth.core.render_types import FrameBuffers
@@ -174,12 +175,33 @@ def dominant(ids: list[np.ndarray], weights: list[np.ndarray]) -> tuple[np.ndarr
     """Per pixel, the id with the largest mean weight over several renders (e.g. the sub-frames
     of an exposure) and that mean weight; ties go to the smaller id, NO_ID where no render puts
     weight on the pixel."""
-    stack_ids, stack_w = np.stack(ids), np.stack(weights).astype(np.float64)
-    # each render's id as a candidate, with its weight summed over the renders showing it
-    totals = np.stack([np.where(stack_ids == c, stack_w, 0.0).sum(0) for c in stack_ids]) / len(ids)
-    best = totals.max(0)
-    pick = np.where(totals == best, stack_ids, np.iinfo(np.int32).max).min(0)  # the smaller id of a tie
-    return np.where(best > 0, pick, raster.NO_ID).astype(np.int32), best
+    stack_ids = np.ascontiguousarray(np.stack(ids), dtype=np.int32)
+    stack_w = np.ascontiguousarray(np.stack(weights), dtype=np.float64)
+    pick, best = _dominant(stack_ids.reshape(len(ids), -1), stack_w.reshape(len(ids), -1))
+    shape = stack_ids.shape[1:]
+    return pick.reshape(shape), best.reshape(shape)
+
+
+@numba.njit(cache=True)
+def _dominant(ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """``dominant`` on (renders, pixels) arrays: each render's id a candidate, its weight summed
+    over the renders showing it (in render order), over the number of renders."""
+    n, m = ids.shape
+    pick = np.empty(m, np.int32)
+    best = np.empty(m, np.float64)
+    for p in range(m):
+        top, chosen = -1.0, raster.NO_ID
+        for c in range(n):
+            total = 0.0
+            for r in range(n):
+                if ids[r, p] == ids[c, p]:
+                    total += weights[r, p]
+            total /= n
+            if total > top or (total == top and ids[c, p] < chosen):
+                top, chosen = total, ids[c, p]
+        pick[p] = chosen if top > 0 else raster.NO_ID
+        best[p] = top
+    return pick, best
 
 
 @dataclass(frozen=True)
@@ -305,13 +327,15 @@ def judge(src: Source, out: Output, delivered: np.ndarray) -> list[Judged]:
     moved = out.instance is not None
     masks = out.instance if moved else src.buffers.instance[frames]
     clean = src.buffers.rgb[frames] if out.clean is None else out.clean
+    ref_counts, ev_counts = (
+        _id_counts(ids, [o.id for o in episode.scene.objects]) for ids in (out.reference, out.evidence)
+    )
     result = []
     for obj in episode.scene.objects:
         counts = episode.visible_pixels(obj.id)
         owned, margin = [], []
         for j, f in enumerate(frames):
-            n_ref = int((out.reference[j] == obj.id).sum())
-            n_ev = int((out.evidence[j] == obj.id).sum())
+            n_ref, n_ev = ref_counts[j].get(obj.id, 0), ev_counts[j].get(obj.id, 0)
             share = 1.0 if n_ref == 0 else min(1.0, n_ev / n_ref)
             n = int(round(counts[f] * share))
             test = None
@@ -325,6 +349,16 @@ def judge(src: Source, out: Output, delivered: np.ndarray) -> list[Judged]:
             margin.append(None if test is None else test.margin)
         result.append(Judged(obj.id, owned, margin))
     return result
+
+
+def _id_counts(ids: np.ndarray, objects: list[int]) -> list[dict[int, int]]:
+    """Per frame of ``ids`` (F, H, W; object ids, or ``raster.NO_ID``), how many pixels show each
+    of ``objects``: one count of the frame's values instead of one comparison per object."""
+    out = []
+    for frame in ids:
+        counts = np.bincount(frame.ravel() - raster.NO_ID)
+        out.append({o: int(counts[o - raster.NO_ID]) if o - raster.NO_ID < len(counts) else 0 for o in objects})
+    return out
 
 
 def counted(owned: int, margin: float | None, min_pixels: int) -> int:
