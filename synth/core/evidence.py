@@ -38,6 +38,7 @@ from scipy import ndimage
 
 from synth.core.camera import back_project, project
 from synth.core.geometry import room_of, voxel_firsts, world_to_local
+from synth.core.meshes import MeshCache
 from synth.core.scene import (
     ROOM_ID,
     Episode,
@@ -86,7 +87,12 @@ def _pixels_by_id(instance: np.ndarray) -> list[dict[int, np.ndarray]]:
 
 
 def _object_evidence(
-    episode: Episode, object_id: int, depth: np.ndarray, instance: np.ndarray, pixels: list[dict[int, np.ndarray]]
+    episode: Episode,
+    object_id: int,
+    depth: np.ndarray,
+    instance: np.ndarray,
+    pixels: list[dict[int, np.ndarray]],
+    meshes: MeshCache | None = None,
 ) -> ObjectEvidence:
     """One object's image-space quantities per frame, and the extent of its visible surface in
     its own frame over the frames in which it is visible (``Episode.visibility``); ``pixels``:
@@ -123,7 +129,7 @@ def _object_evidence(
         points = np.concatenate(local)
         lo, hi = np.percentile(points, EXTENT_PERCENTILES, axis=0)
         extent = tuple((round(float(a), 4), round(float(b), 4)) for a, b in zip(lo, hi))
-        seen = _surface_seen(episode, object_id, points)
+        seen = _surface_seen(episode, object_id, points, meshes)
     return ObjectEvidence(
         id=object_id,
         box=boxes,
@@ -171,7 +177,7 @@ def _outline(
     return share, (int(col + c), int(row + a), round(float(distance[row, col]), 2))
 
 
-def _surface_seen(episode: Episode, object_id: int, points: np.ndarray) -> str:
+def _surface_seen(episode: Episode, object_id: int, points: np.ndarray, meshes: MeshCache | None = None) -> str:
     """``ObjectEvidence.surface_seen``: which of the object's surface samples lie within
     ``SEEN_RADIUS`` of one of its visible surface ``points`` (N, 3), its local frame."""
     import base64
@@ -181,7 +187,7 @@ def _surface_seen(episode: Episode, object_id: int, points: np.ndarray) -> str:
     from synth.core.meshes import surface_samples
 
     keep = voxel_firsts(points, 0.005)  # one point per 5 mm voxel
-    samples = surface_samples(episode.scene.object(object_id), episode.scene.asset_root)
+    samples = surface_samples(episode.scene.object(object_id), episode.scene.asset_root, meshes)
     near, _ = cKDTree(points[keep]).query(samples, distance_upper_bound=SEEN_RADIUS)
     return base64.b64encode(np.packbits(np.isfinite(near)).tobytes()).decode()
 
@@ -412,11 +418,14 @@ def _longest_false_run(seen: np.ndarray) -> int:
     return best
 
 
-def measure_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> Evidence:
+def measure_evidence(
+    episode: Episode, depth: np.ndarray, instance: np.ndarray, meshes: MeshCache | None = None
+) -> Evidence:
     """The evidence of one sample from its own passes: ``depth`` (F, H, W) metres, ``instance``
     (F, H, W) object ids, seen through the episode's cameras (lens distortion included, for a
     variant that has it); objects count as visible in a frame where ``episode.visibility`` says
-    so (a degraded variant's recount). Raises ValueError if the passes do not match the frames."""
+    so (a degraded variant's recount). ``meshes``: where the objects' meshes may be kept already
+    (a render worker's ``Renderer.meshes``). Raises ValueError if the passes do not match the frames."""
     depth, instance = np.asarray(depth, np.float32), np.asarray(instance)
     if instance.shape != depth.shape or instance.shape[0] != len(episode.frames):
         raise ValueError(f"passes of shape {instance.shape} / {depth.shape} do not match {len(episode.frames)} frames")
@@ -424,7 +433,8 @@ def measure_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) 
     with ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="evidence") as pool:
         structures = pool.submit(_structures, episode, depth, instance)
         motions = pool.submit(_motion_evidence, episode, depth, instance)
-        objects = pool.map(lambda o: _object_evidence(episode, o.id, depth, instance, pixels), episode.scene.objects)
+        ids = [o.id for o in episode.scene.objects]
+        objects = pool.map(lambda i: _object_evidence(episode, i, depth, instance, pixels, meshes), ids)
         return Evidence(
             objects=list(objects),
             motions=motions.result(),
@@ -443,14 +453,16 @@ def _structures(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> di
     return {"structure": None, "rooms": per_room}
 
 
-def remeasured(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> Episode:
+def remeasured(episode: Episode, depth: np.ndarray, instance: np.ndarray, meshes: MeshCache | None = None) -> Episode:
     """The episode with its visibility counted on ``instance`` and its evidence measured on the
     passes: what a new render of an episode's frames (a minimal pair, a video with a view after
     it) needs before programs read it."""
     shown = visibility_table(instance, [o.id for o in episode.scene.objects])
-    return with_evidence(episode.model_copy(update={"visibility": shown}), depth, instance)
+    return with_evidence(episode.model_copy(update={"visibility": shown}), depth, instance, meshes)
 
 
-def with_evidence(episode: Episode, depth: np.ndarray, instance: np.ndarray) -> Episode:
+def with_evidence(
+    episode: Episode, depth: np.ndarray, instance: np.ndarray, meshes: MeshCache | None = None
+) -> Episode:
     """The episode carrying the evidence measured from its passes (see :func:`measure_evidence`)."""
-    return episode.model_copy(update={"evidence": measure_evidence(episode, depth, instance)})
+    return episode.model_copy(update={"evidence": measure_evidence(episode, depth, instance, meshes)})

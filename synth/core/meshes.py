@@ -302,11 +302,13 @@ def _ear_clip(poly: np.ndarray) -> np.ndarray:
 SURFACE_SAMPLES = 2000  # points per object surface in :func:`surface_samples`
 
 
-def surface_samples(obj: SceneObject, asset_root: str = "") -> np.ndarray:
+def surface_samples(obj: SceneObject, asset_root: str = "", meshes: MeshCache | None = None) -> np.ndarray:
     """``SURFACE_SAMPLES`` points spread uniformly by area over the object's mesh in its local
     frame, (N, 3) metres: a fixed draw per object (seeded by its id), so the evidence's
-    ``ObjectEvidence.surface_seen`` and the programs' surface distances name the same points."""
-    pts, _ = sample_surface(local_mesh(obj, asset_root), SURFACE_SAMPLES, np.random.default_rng(obj.id))
+    ``ObjectEvidence.surface_seen`` and the programs' surface distances name the same points.
+    ``meshes``: where the mesh may be kept already (a welded mesh has the same triangles)."""
+    mesh = meshes.local(obj, asset_root) if meshes is not None else local_mesh(obj, asset_root)
+    pts, _ = sample_surface(mesh, SURFACE_SAMPLES, np.random.default_rng(obj.id))
     return pts
 
 

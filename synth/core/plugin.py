@@ -31,6 +31,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from synth.core.meshes import MeshCache
 from synth.core.render_types import FrameBuffers
 from synth.core.scene import Episode, Frame, MeshAsset, Room, Scene, SceneObject, VideoSpec
 
@@ -99,6 +100,7 @@ class Renderer(Protocol):
 
     name: str
     settings: RendererSettings
+    meshes: MeshCache  # objects' meshes kept from scene to scene (the planner's z-buffer, the evidence)
 
     def intrinsics(self, video: VideoSpec) -> np.ndarray:
         """The 3x3 K this renderer renders at ``video``'s size."""

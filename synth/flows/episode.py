@@ -13,6 +13,7 @@ import numpy as np
 
 from synth.backends.registry import scene_source
 from synth.core.evidence import remeasured, with_evidence
+from synth.core.meshes import MeshCache
 from synth.core.plugin import Renderer, RenderSession
 from synth.core.records import PAIR, SampleMeta
 from synth.core.scene import Episode, Frame
@@ -134,7 +135,7 @@ def render_episode(cfg: RunConfig, index: int, renderer: Renderer, report: Repor
     with ThreadPoolExecutor(1, thread_name_prefix="encode") as pool:  # the encoders release the GIL
         mp4 = pool.submit(encode_mp4, buffers.rgb, cfg.video.fps)
         gt = pool.submit(encode_gt, buffers.depth, buffers.instance)
-        episode = with_evidence(episode, buffers.depth, buffers.instance)
+        episode = with_evidence(episode, buffers.depth, buffers.instance, renderer.meshes)
         timings["evidence"] = time.perf_counter() - t
         t = time.perf_counter()
         media = {"mp4": mp4.result(), "gt.npz": gt.result()}
@@ -142,7 +143,7 @@ def render_episode(cfg: RunConfig, index: int, renderer: Renderer, report: Repor
     t = time.perf_counter()
     if report and cfg.variants():
         report.stage("degradations")
-    variants, sheet = degraded_variants(cfg, episode, buffers, seed, with_sheet=index == 0)
+    variants, sheet = degraded_variants(cfg, episode, buffers, seed, with_sheet=index == 0, meshes=renderer.meshes)
     timings["degrade"] = time.perf_counter() - t
     pair = views = None
     if cfg.minimal_pairs or cfg.settle_views:  # more renders of the same scene: one session
@@ -151,7 +152,7 @@ def render_episode(cfg: RunConfig, index: int, renderer: Renderer, report: Repor
         t = time.perf_counter()
         session = renderer.open(episode.scene, cfg.video)
         try:
-            pair = pair_variant(cfg, episode, session) if cfg.minimal_pairs else None
+            pair = pair_variant(cfg, episode, session, renderer.meshes) if cfg.minimal_pairs else None
             views = extra_views(cfg, episode, session, seed) if cfg.settle_views else None
         finally:
             session.close()
@@ -159,7 +160,9 @@ def render_episode(cfg: RunConfig, index: int, renderer: Renderer, report: Repor
     return Rendered(index, seed, episode.model_dump_json(), media, timings, variants, sheet, pair=pair, views=views)
 
 
-def pair_variant(cfg: RunConfig, episode: Episode, session: RenderSession) -> Variant | None:
+def pair_variant(
+    cfg: RunConfig, episode: Episode, session: RenderSession, meshes: MeshCache | None = None
+) -> Variant | None:
     """The episode rendered once more, in ``session`` (its scene open), with one object moved
     (``synth.planning.pairs``): the first candidate move (objects the video shows most first) after
     which the object is still seen by the visibility rule (each frame places every object at its
@@ -173,7 +176,7 @@ def pair_variant(cfg: RunConfig, episode: Episode, session: RenderSession) -> Va
         if sum(c >= rule.min_pixels for c in counts) < rule.min_frames:
             continue
         buffers = session.render(paired.frames)
-        paired = remeasured(paired, buffers.depth, buffers.instance)
+        paired = remeasured(paired, buffers.depth, buffers.instance, meshes)
         media = {"mp4": encode_mp4(buffers.rgb, cfg.video.fps), "gt.npz": encode_gt(buffers.depth, buffers.instance)}
         return Variant(PAIR, paired.model_dump_json(), media, move.record())
     return None
@@ -193,10 +196,11 @@ def extra_views(cfg: RunConfig, episode: Episode, session: RenderSession, seed: 
 
 
 def degraded_variants(
-    cfg: RunConfig, episode: Episode, buffers, seed: int, with_sheet: bool = False
+    cfg: RunConfig, episode: Episode, buffers, seed: int, with_sheet: bool = False, meshes: MeshCache | None = None
 ) -> tuple[list[Variant], bytes | None]:
     """Every configured degradation of the episode, from one shared Gaussian model (and, if
-    asked, a contact sheet of the configured types at every severity)."""
+    asked, a contact sheet of the configured types at every severity); ``meshes``: the objects'
+    meshes where kept (``Renderer.meshes``), for the variants' evidence."""
     if not cfg.variants():
         return [], None
     from synth.degradations import build_splats, contact_sheet, degrade
@@ -229,6 +233,7 @@ def degraded_variants(
             ),
             depth,
             instance,
+            meshes,
         )
         media = {"mp4": d.mp4, "gt.npz": encode_gt(depth, instance)}  # the video its visibility was judged on
         out.append(Variant(f"{kind}-{severity}", variant.model_dump_json(), media, d.record))

@@ -51,6 +51,7 @@ from synth.backends.ai2thor.format import (
 )
 from synth.backends.ai2thor.settings import ThorSettings
 from synth.core.camera import vertical_fov
+from synth.core.meshes import MeshCache
 from synth.core.plugin import BackendUnavailable
 from synth.core.render_types import FrameBuffers
 from synth.core.rotations import quaternion_angle
@@ -92,6 +93,7 @@ class ThorRenderer:
         except ImportError as e:
             raise BackendUnavailable(f"the ai2thor renderer needs the ai2thor package ({INSTALL}): {e}") from None
         self.settings = settings
+        self.meshes = MeshCache()
         self._controller = None
         # reference -> THOR's objects metadata, reachable positions and house at rest (``scene``)
         self._read: dict[str, tuple[list[dict], list[dict], dict | None]] = {}

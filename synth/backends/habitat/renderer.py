@@ -27,6 +27,7 @@ from synth.backends.habitat.format import camera_pose, rotation_to_habitat, to_h
 from synth.backends.habitat.protocol import CONDA_INSTALL, NOT_IMPORTABLE, ProtocolError, receive, send
 from synth.backends.habitat.settings import HabitatSettings
 from synth.core.camera import horizontal_fov, intrinsics
+from synth.core.meshes import MeshCache
 from synth.core.plugin import BackendUnavailable
 from synth.core.render_types import FrameBuffers
 from synth.core.scene import Frame, Scene, VideoSpec
@@ -41,6 +42,7 @@ class HabitatRenderer:
 
     def __init__(self, settings: HabitatSettings, threads: int = 0):
         self.settings = settings
+        self.meshes = MeshCache()
         python = settings.habitat_python or os.environ.get("SYNTH_HABITAT_PYTHON", "")
         if not python:
             raise BackendUnavailable(f"the habitat renderer needs an interpreter with habitat-sim. {CONDA}")

@@ -18,6 +18,7 @@ import numpy as np
 from synth.backends.zbuffer.settings import ZBufferSettings
 from synth.core.camera import intrinsics, pixels_to_camera, to_world
 from synth.core.geometry import room_of
+from synth.core.meshes import MeshCache
 from synth.core.render_types import FrameBuffers, linear_to_srgb8
 from synth.core.scene import ROOM_ID, Frame, Scene, VideoSpec
 from synth.core.zbuffer import SceneMeshes, measure_visibility, render_passes
@@ -31,12 +32,13 @@ class ZBufferRenderer:
 
     def __init__(self, settings: ZBufferSettings | None = None, threads: int = 0):
         self.settings = settings or ZBufferSettings()
+        self.meshes = MeshCache()
 
     def intrinsics(self, video: VideoSpec) -> np.ndarray:
         return intrinsics(video.width, video.height, math.radians(self.settings.hfov_deg))
 
     def open(self, scene: Scene, video: VideoSpec) -> ZBufferSession:
-        return ZBufferSession(scene, video)
+        return ZBufferSession(scene, video, self.meshes)
 
     def describe(self) -> dict[str, str | int | float]:
         return self.settings.describe()
@@ -46,9 +48,9 @@ class ZBufferRenderer:
 
 
 class ZBufferSession:
-    def __init__(self, scene: Scene, video: VideoSpec):
+    def __init__(self, scene: Scene, video: VideoSpec, cache: MeshCache | None = None):
         self.scene, self.video = scene, video
-        self.meshes = SceneMeshes(scene)
+        self.meshes = SceneMeshes(scene, cache)
         self.colors = np.tile(np.float32(BACKGROUND), (max((o.id for o in scene.objects), default=0) + 1, 1))
         for o in scene.objects:
             self.colors[o.id] = o.material.rgb if o.material is not None else ASSET_GREY
