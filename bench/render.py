@@ -13,9 +13,10 @@ Prints, on this machine:
 4. Infinigen's asset costs and s/frame by assets, resolution and samples (``--no-assets`` skips);
 5. the pipeline's whole wall time (sample, plan, render in a worker process, questions, video
    and GT encoding, shards, card, manifest) against pure Blender render time of the same
-   episodes at the default settings, measured in the same run: the ratio is the pipeline's
-   overhead (target <= 1.03), also without the run's one-time start-up and finalize (what a long
-   run tends to), and the split of the difference by stage;
+   episodes at the default settings, measured in the same run (``--repeats`` of each, in
+   alternation): the ratio is the pipeline's overhead (target <= 1.03), also without the run's
+   one-time start-up and finalize (what a long run tends to), and the split of the difference by
+   stage;
 6. house tours (issue 27): seconds per frame of a tour through a house (preset ``vsi-tour``)
    against today's default frame (preset ``default``: one room, a clip) at the same resolution and
    quality (target: ratio <= 1); planning a tour against its render time (target < 5%); house
@@ -23,7 +24,7 @@ Prints, on this machine:
    rooms, objects and categories with 4 or more instances.
 
     python bench/render.py [--sections profile,quality,gpu,assets,pipeline,tours] [--options]
-                           [--episodes 4] [--frames 16] [--quality-frames 8]
+                           [--episodes 4] [--frames 16] [--repeats 2] [--quality-frames 8]
     python bench/render.py --tours-only [--tour-episodes 2] [--duration 60]
 """
 
@@ -402,30 +403,34 @@ def levels_and_devices(cfg: RunConfig) -> None:
     print(f"  Cycles on {gpu}: {1 / gpu_s:.1f} frames/s, CPU: {1 / cpu_s:.1f} frames/s ({cpu_s / gpu_s:.1f}x)")
 
 
-def pipeline_overhead(cfg: RunConfig) -> None:
-    """The pipeline's wall time against pure rendering of the same episodes (target <= 1.03)."""
-    pure = pure_render_seconds(cfg)
-    split: dict[str, float] = {}
+def pipeline_overhead(cfg: RunConfig, repeats: int) -> None:
+    """The pipeline's wall time against pure rendering of the same episodes (target <= 1.03):
+    ``repeats`` pure renders and pipeline runs in alternation (the machine's speed drifts by a
+    few percent between minutes: one of each would measure the drift), ratio of the sums."""
+    pure, whole, split = [], [], {}
     with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()
-        run(cfg, Path(tmp) / "one", workers=1)
-        one = time.perf_counter() - t
-        t = time.perf_counter()
-        run(cfg, Path(tmp) / "all", timings=split)
-        parallel = time.perf_counter() - t
+        for k in range(repeats):
+            pure.append(pure_render_seconds(cfg))
+            timings: dict[str, float] = {}
+            t = time.perf_counter()
+            run(cfg, Path(tmp) / f"run{k}", timings=timings)
+            whole.append(time.perf_counter() - t)
+            for stage, sec in timings.items():
+                split[stage] = split.get(stage, 0.0) + sec / repeats
     n = cfg.episodes * cfg.video.frames
-    print(f"\npipeline overhead, {cfg.episodes} episodes x {cfg.video.frames} frames, {cfg.renderer.quality} at "
-          f"{cfg.video.width}x{cfg.video.height}, {cfg.source.assets} furniture:")  # fmt: skip
-    print(f"  pure Blender render          {pure:7.1f} s ({pure / n:.3f} s/frame)")
-    print(f"  pipeline, 1 worker process   {one:7.1f} s  ratio to pure render {one / pure:.3f}")
-    print(f"  pipeline, default workers    {parallel:7.1f} s  ratio {parallel / pure:.3f} (target <= 1.03)")
+    p, w = sum(pure) / repeats, sum(whole) / repeats
+    what = f"{cfg.episodes} episodes x {cfg.video.frames} frames, {cfg.renderer.quality} at {cfg.video.width}x"
+    print(f"\npipeline overhead, {what}{cfg.video.height}, {cfg.source.assets} furniture, {repeats} alternating runs:")
+    print(f"  pure Blender render   {' '.join(f'{x:6.1f}' for x in pure)} s  mean {p:6.1f} s ({p / n:.3f} s/frame)")
+    print(f"  pipeline (default)    {' '.join(f'{x:6.1f}' for x in whole)} s  mean {w:6.1f} s")
+    print(f"  ratio {w / p:.3f} (target <= 1.03); per run: {', '.join(f'{b / a:.3f}' for a, b in zip(pure, whole))}")
     once = split.get("start-up", 0.0) + split.get("finalize", 0.0)
-    print(f"  per episode, without the run's start-up and finalize: ratio {(parallel - once) / pure:.3f}")
-    print("  where the default-workers run's time went (seconds, summed over episodes):")
-    split["render (pipeline - pure)"] = split.pop("render") - pure
-    rest = parallel - pure - sum(v for v in split.values())
-    for stage, sec in sorted({**split, "other (waits, transfers)": rest}.items(), key=lambda kv: -kv[1]):
-        print(f"    {stage:26s} {sec:6.2f} s  {100 * sec / pure:5.1f}% of pure render")
+    print(f"  per episode, without the run's start-up and finalize: ratio {(w - once) / p:.3f}")
+    print("  where the pipeline's time went (seconds, summed over episodes, mean of the runs):")
+    split["render (pipeline - pure)"] = split.pop("render") - p
+    rest = w - p - sum(v for v in split.values())
+    for stage, sec in sorted({**split, "other (waits, overlap)": rest}.items(), key=lambda kv: -kv[1]):
+        print(f"    {stage:26s} {sec:6.2f} s  {100 * sec / p:5.1f}% of pure render")
 
 
 def main() -> None:
@@ -435,6 +440,7 @@ def main() -> None:
     ap.add_argument("--quality-frames", type=int, default=8, help="frames per episode of the profile and quality")
     ap.add_argument("--episodes", type=int, default=4, help="episodes of the pipeline overhead")
     ap.add_argument("--frames", type=int, default=16, help="frames per episode of the pipeline overhead")
+    ap.add_argument("--repeats", type=int, default=2, help="alternating pure and pipeline runs of the overhead")
     ap.add_argument("--quality", default="photoreal", choices=("photoreal", "draft"))
     ap.add_argument("--no-assets", action="store_true", help="skip the Infinigen asset and resolution table")
     ap.add_argument("--tours-only", action="store_true", help="only the house-tour ratios")
@@ -459,7 +465,7 @@ def main() -> None:
         asset_costs()
     if "pipeline" in sections:
         options = dict(episodes=args.episodes, frames=args.frames, quality=args.quality, seed=0)
-        pipeline_overhead(RunConfig.from_options(preset="default", **options))
+        pipeline_overhead(RunConfig.from_options(preset="default", **options), args.repeats)
     if "tours" in sections:
         tour_costs(args.tour_episodes, args.duration, args.quality)
 
