@@ -441,3 +441,30 @@ def test_dominant_id_over_sub_frames():
     np.testing.assert_allclose(weight, [[1.0 / 3, 1.0 / 3, 0.0, 0.3]])
     tie, _ = dominant([np.array([[4]]), np.array([[2]])], [np.array([[0.5]]), np.array([[0.5]])])
     assert tie.tolist() == [[2]]
+
+
+@pytest.mark.skipif(R.numba is None, reason="numba is not installed")
+def test_the_row_cull_changes_no_pixel():
+    """The compositor skips, per row of a tile, the Gaussians whose falloff cannot reach it: with
+    the cull off (an infinite margin) every output is the same, bit for bit, for elongated,
+    rotated, faint and opaque Gaussians over one another."""
+    rng = np.random.default_rng(3)
+    n = 3000
+    means = np.column_stack([rng.uniform(-2, 2, n), rng.uniform(-1.5, 1.5, n), rng.uniform(1, 6, n)])
+    scales = rng.uniform(0.002, 0.2, (n, 3)) * rng.choice([1.0, 0.05], (n, 3))  # needles and discs
+    g = Gaussians(
+        means=means.astype(np.float32),
+        quats=rng.normal(size=(n, 4)).astype(np.float32),
+        scales=scales.astype(np.float32),
+        opacities=rng.uniform(0.01, 1.0, n).astype(np.float32),
+        colors=rng.random((n, 3)).astype(np.float32),
+        ids=rng.integers(0, 20, n).astype(np.int32),
+    )
+    K = np.array([[60.0, 0, 40], [0, 60.0, 30], [0, 0, 1]])
+    p = R.project(g.means, g.quats, g.scales, np.eye(4), K, 81, 61)
+    ranges = R._pixel_ranges(p, g.opacities, 81, 61)
+    culled = R._rasterize_numba(*ranges, p, g.opacities, g.colors, g.ids, 81, 61)
+    every = R._rasterize_numba(*ranges, p, g.opacities, g.colors, g.ids, 81, 61, margin=np.inf)
+    assert every.alpha.max() > 0.99 and (every.alpha < 0.5).any()
+    for field in ("color", "alpha", "depth", "ids", "id_weight"):
+        np.testing.assert_array_equal(getattr(culled, field), getattr(every, field), err_msg=field)

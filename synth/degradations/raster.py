@@ -40,6 +40,7 @@ T_MIN = 1e-4
 EPS2D = 0.3
 TILE = 4  # gsplat uses 16; the tile size changes only speed, never the image
 MAX_IDS = 8  # distinct ids tracked per pixel
+ROW_MARGIN = 0.01  # a Gaussian is culled from a row of a tile where its least falloff there exceeds smax by this
 NO_ID = -1
 
 Backend = Literal["auto", "numba", "numpy", "cuda"]
@@ -235,6 +236,7 @@ if numba is not None:
         height,
         tiles_x,
         stride,
+        margin,
         out_c,
         out_a,
         out_d,
@@ -258,8 +260,8 @@ if numba is not None:
                 x_lo, x_hi = tx * TILE, min((tx + 1) * TILE, width) - 1
                 for py in range(ty * TILE, min((ty + 1) * TILE, height)):
                     # the tile's Gaussians whose falloff reaches this row's pixel centres: the least
-                    # sigma along the row (a parabola in dx, clamped to the row) within smax, with a
-                    # margin far beyond float32 rounding; the others are skipped at every pixel of it
+                    # sigma along the row (a parabola in dx, clamped to the row) within smax + margin
+                    # (ROW_MARGIN: far beyond float32 rounding); the others are skipped at every pixel
                     n_row = 0
                     for j in range(start, end):
                         k = lists[j]
@@ -268,7 +270,7 @@ if numba is not None:
                             dy = np.float64(xy[k, 1]) - py
                             mx = np.float64(xy[k, 0])
                             dx = min(max(-b * dy / a, mx - x_hi), mx - x_lo)
-                            if 0.5 * (a * dx * dx + c * dy * dy) + b * dx * dy > smax[k] + 0.01:
+                            if 0.5 * (a * dx * dx + c * dy * dy) + b * dx * dy > smax[k] + margin:
                                 continue
                         row[n_row] = k
                         n_row += 1
@@ -333,7 +335,8 @@ def _spread(n: int) -> int:
     return next((p for p in range(max(2, math.isqrt(n)), n) if math.gcd(p, n) == 1), 1)
 
 
-def _rasterize_numba(order, x0, x1, y0, y1, p, opacities, colors, ids, width, height) -> Image:
+def _rasterize_numba(order, x0, x1, y0, y1, p, opacities, colors, ids, width, height, margin=None) -> Image:
+    """``margin``: of the per-row cull (default ``ROW_MARGIN``; ``np.inf`` culls nothing)."""
     tiles_x, tiles_y = -(-width // TILE), -(-height // TILE)
     offsets, lists = _bin_tiles(x0, x1, y0, y1, tiles_x, tiles_x * tiles_y)
     n_ch = colors.shape[1]
@@ -358,6 +361,7 @@ def _rasterize_numba(order, x0, x1, y0, y1, p, opacities, colors, ids, width, he
         height,
         tiles_x,
         _spread(tiles_y),
+        ROW_MARGIN if margin is None else margin,
         out.color,
         out.alpha,
         out.depth,
