@@ -19,7 +19,7 @@ says how many cores there are.
 
 ``--cost-model`` (issue 31, no root needed) instead prints, for today's presets at their default
 settings (``sat-dynamic``: 16-frame clips; ``vsi-tour``: house tours, ``--tour-duration`` s at
-4 fps) measured on one core in-process (Blender with one thread): core-seconds per frame and per
+4 fps) measured on one core in-process (pinned to it; Blender with one thread): core-seconds per frame and per
 episode by stage, episodes/hour and QA/hour per core, and the core-hours and wall time of
 SAT scale (175K QA) and VSI-590K scale (590K QA) on 128 cores (linear in cores: the scaling
 efficiency is what the cluster runs above measure); on 8 GPUs where Blender sees one here,
@@ -136,7 +136,10 @@ def _sample_jsons(root: Path):
 
 
 def cost_model(episodes: int, tour_episodes: int, tour_duration: float) -> None:
-    """Issue 31, item 5: core-seconds and throughput per core of today's presets, and projections."""
+    """Issue 31, item 5: core-seconds and throughput per core of today's presets, and projections.
+    The process (and the sandbox it spawns) is pinned to one core first, so that the stages that
+    run on several threads (the planner's z-buffer, the evidence, the encoders) count their CPU."""
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     from synth.backends.registry import open_renderer as probe_renderer
     from synth.backends.registry import prepare_source, renderer_settings
 
