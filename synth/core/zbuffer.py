@@ -138,12 +138,11 @@ def _draw(verts, faces, oid, T, K, width, height, near, inv_depth, instance):
             _raster_triangle(x, y, iz, oid, width, height, inv_depth, instance)
 
 
-def _out_of_view(lo: np.ndarray, hi: np.ndarray, T: np.ndarray, K: np.ndarray, width: int, height: int) -> bool:
-    """Whether nothing in the world box ``lo``..``hi`` can reach a pixel centre: all eight corners
+def _out_of_view(corners: np.ndarray, T: np.ndarray, K: np.ndarray, width: int, height: int) -> bool:
+    """Whether nothing in the world box of ``corners`` (8, 3) can reach a pixel centre: all eight
     behind the near plane, or beyond one image edge by half a pixel. Each test is a half-space
     of camera space (through the camera centre for the edges), which holds the box's corners only
     if it holds the whole box and every point a near-plane clip makes of its triangles."""
-    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
     cam = corners @ T[:3, :3].T + T[:3, 3]
     X, Y, Z = cam[:, 0], cam[:, 1], cam[:, 2]
     u = K[0, 0] * X + K[0, 1] * Y + K[0, 2] * Z  # x pixel * Z
@@ -164,29 +163,31 @@ class SceneMeshes:
     def __init__(self, scene: Scene, cache: MeshCache | None = None):
         """``cache``: where objects' meshes are kept from one scene to the next (default: none)."""
         room = welded(merge(static_meshes(scene.rooms, scene.stage, scene.asset_root) or [_EMPTY]))
-        self.room = room.vertices, room.faces, *_bounds(room.vertices)
+        self.room = room.vertices, room.faces, _box_corners(room.vertices)
         cache = cache or MeshCache(size=0)
         self.local = {o.id: cache.local(o, scene.asset_root) for o in scene.objects}
         self._posed: dict = {}  # pose -> that object's world vertices and box (the objects that stay keep theirs)
 
-    def parts(self, frame: Frame) -> list[tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]]:
+    def parts(self, frame: Frame) -> list[tuple[np.ndarray, np.ndarray, int, np.ndarray]]:
         """What ``frame`` shows, in drawing order: the room, then each object as its pose lists
-        them, as (world vertices (V, 3), faces (T, 3), instance id, box low, box high)."""
-        out = [(*self.room[:2], ROOM_ID, *self.room[2:])]
+        them, as (world vertices (V, 3), faces (T, 3), instance id, corners of their box (8, 3))."""
+        out = [(*self.room[:2], ROOM_ID, self.room[2])]
         for pose in frame.object_poses:
             m = self.local[pose.id]
             if pose not in self._posed:
                 world = local_to_world(m.vertices, pose)
-                self._posed[pose] = world, *_bounds(world)
-            world, lo, hi = self._posed[pose]
-            out.append((world, m.faces, pose.id, lo, hi))
+                self._posed[pose] = world, _box_corners(world)
+            world, corners = self._posed[pose]
+            out.append((world, m.faces, pose.id, corners))
         return out
 
 
-def _bounds(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _box_corners(vertices: np.ndarray) -> np.ndarray:
+    """The eight corners (8, 3) of the axis-aligned box around ``vertices`` (V, 3); zeros for none."""
     if len(vertices) == 0:
-        return np.zeros(3), np.zeros(3)
-    return vertices.min(axis=0), vertices.max(axis=0)
+        return np.zeros((8, 3))
+    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
+    return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
 
 
 def render_passes(
@@ -204,8 +205,8 @@ def render_passes(
         T = np.ascontiguousarray(frames[f].camera.world_to_camera, dtype=np.float64)
         K = np.ascontiguousarray(frames[f].camera.K, dtype=np.float64)
         inv_depth = np.zeros((height, width))
-        for verts, faces, oid, lo, hi in meshes.parts(frames[f]):
-            if len(faces) and not _out_of_view(lo, hi, T, K, width, height):
+        for verts, faces, oid, corners in meshes.parts(frames[f]):
+            if len(faces) and not _out_of_view(corners, T, K, width, height):
                 _draw(verts, faces, oid, T, K, width, height, NEAR, inv_depth, instance[f])
         with np.errstate(divide="ignore"):
             depth[f] = np.where(inv_depth > 0, 1.0 / inv_depth, np.inf)
