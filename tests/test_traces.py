@@ -110,3 +110,27 @@ def test_house_families_have_traces_too(traced):
     asked = {q.family for q in answered} | {q.family for m in traced[1] for q in m.questions if q.trace}
     assert {"rooms_visited", "route_planning", "object_counting"} <= asked
     assert len(asked) >= 30, sorted(set(FAMILIES) - asked)
+
+
+def test_a_recording_reads_the_frames_even_where_the_api_knows_the_answer():
+    """``SceneAPI.seen`` keeps its answers; a recording copy made after the API answered (the
+    sandbox records traces on the API that generated the questions) keeps its own, so its trace
+    still lists the frames' visibility behind ``seen``, as a fresh API's does."""
+    from synth.programs.scene_api import SceneAPI
+    from synth.programs.trace import record, steps_of
+
+    renderer = open_renderer(renderer_settings("zbuffer"))
+    scene = scene_source("procedural", assets="primitives")(5)
+    video = VideoSpec(frames=8, width=160, height=120, fps=4.0)
+    episode, _ = shoot(renderer, scene, video, VisibilityRule(min_pixels=20), np.random.default_rng(1), dynamic=False)
+    renderer.close()
+    used = SceneAPI(episode)
+    ids = used.object_ids()
+    answers = [used.seen(i) for i in ids]
+    traces = []
+    for api in (SceneAPI(episode), used):
+        rec = record(api)
+        assert [rec.seen(i) for i in ids] == answers
+        traces.append(steps_of(rec))
+    assert traces[0] == traces[1]
+    assert sum(s["call"] == "is_visible" for s in traces[1]) == len(ids) * video.frames

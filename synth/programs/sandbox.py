@@ -76,6 +76,7 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
     import sys
     import tempfile
 
+    from synth.core.meshes import MeshCache
     from synth.core.scene import Episode
     from synth.programs.restricted import ProgramRejected, compile_program, program_function
     from synth.programs.scene_api import SceneAPI
@@ -95,6 +96,7 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
     codes: dict[str, object] = {}
     episodes: dict[str, SceneAPI] = {}
     surfaces: dict[str, dict] = {}  # scene digest -> what its SceneAPIs measure of its surfaces, shared
+    meshes = MeshCache()  # the objects' meshes, kept from scene to scene (one pool of assets)
 
     def timed(thunk):
         """``thunk()`` under the per-call CPU timer."""
@@ -140,7 +142,7 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
                 surfaces.clear()
             episode = Episode.model_validate_json(msg["episode"])
             shared = surfaces.setdefault(_digest(episode.scene.model_dump_json()), {})
-            episodes[key] = SceneAPI(episode, shared)
+            episodes[key] = SceneAPI(episode, shared, meshes)
         api = episodes[key]
         out = []
         for pid, slots, trace in msg["tasks"]:

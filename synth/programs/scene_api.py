@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from synth.core.scene import Episode, Evidence
+
+if TYPE_CHECKING:
+    from synth.core.meshes import MeshCache
 
 Vec3 = tuple[float, float, float]
 
@@ -105,11 +109,16 @@ CLEAR_OCCLUSION = 0.0  # ... and none of its outline beside something in front (
 class SceneAPI:
     """Read-only view of one episode; what counts as visible is the episode's ``visibility_rule``."""
 
-    def __init__(self, episode: Episode, surfaces: dict | None = None):
+    def __init__(self, episode: Episode, surfaces: dict | None = None, meshes: MeshCache | None = None):
         """``surfaces``: where the objects' surface points, their KD-trees and the mesh distances
         are kept (they depend on the scene and the poses alone): pass the same dict to the APIs of
-        views of one scene (the video reordered, cut, degraded) to measure each once."""
+        views of one scene (the video reordered, cut, degraded) to measure each once. ``meshes``:
+        where the objects' meshes are kept from scene to scene (a sandbox worker's; default: this
+        API's own), each read once for its surface points and vertices."""
+        from synth.core.meshes import MeshCache
+
         self._ep = episode
+        self._meshes = meshes if meshes is not None else MeshCache()
         self._min_px = episode.visibility_rule.min_pixels
         self._min_frames = episode.visibility_rule.min_frames
         self._objects = {o.id: o for o in episode.scene.objects}
@@ -120,6 +129,7 @@ class SceneAPI:
         # object id -> local surface points; (id, pose) -> world points and KD-tree;
         # ("distance", (id, pose), (id, pose)) -> mesh_distance
         self._samples: dict = {} if surfaces is None else surfaces
+        self._seen_in: dict[int, bool] = {}  # object id -> seen()
         self._walks: dict = {}  # "grid"; ("beside", id): its cells; ("from", id): walks from it; (a, b): walk()
         ev = episode.evidence
         self._ev = {o.id: o for o in ev.objects} if ev else {}
@@ -198,7 +208,11 @@ class SceneAPI:
 
     def seen(self, object_id: int) -> bool:
         """Visible in at least the configured minimum number of frames."""
-        return sum(self.is_visible(object_id, f) for f in range(self.num_frames)) >= self._min_frames
+        if object_id not in self._seen_in:  # the library asks it of every object, often
+            self._seen_in[object_id] = (
+                sum(self.is_visible(object_id, f) for f in range(self.num_frames)) >= self._min_frames
+            )
+        return self._seen_in[object_id]
 
     def glimpsed(self, object_id: int) -> bool:
         """Some pixels of the object appear in some frame (possibly too few to be seen)."""
@@ -564,14 +578,15 @@ class SceneAPI:
 
     def _local_samples(self, object_id: int):
         """The object's fixed surface samples (``synth.core.meshes.surface_samples``) followed by
-        its mesh's vertices, (N, 3), in its own frame (cached)."""
+        its mesh's distinct vertices, (N, 3), in its own frame (cached)."""
         import numpy as np
 
-        from synth.core.meshes import local_mesh, surface_samples
+        from synth.core.meshes import surface_samples
 
         if object_id not in self._samples:
             obj, root = self._objects[object_id], self._ep.scene.asset_root
-            self._samples[object_id] = np.concatenate([surface_samples(obj, root), local_mesh(obj, root).vertices])
+            points = surface_samples(obj, root, self._meshes)  # the welded mesh: the same triangles and points
+            self._samples[object_id] = np.concatenate([points, self._meshes.local(obj, root).vertices])
         return self._samples[object_id]
 
     # seen_mesh_distance: metres between the surface samples of each object that a visible pixel's
