@@ -197,9 +197,26 @@ def profile_table(events: list) -> dict[str, tuple[float, float]]:
     return table
 
 
-def rendered(cfg: RunConfig) -> tuple[float, list]:
-    """Render time of the episodes' final frames alone (planning excluded) and their RGB frames."""
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far (all its threads)."""
+    t = os.times()
+    return t.user + t.system
+
+
+def rendered(cfg: RunConfig) -> tuple[float, list, float]:
+    """Render time of the episodes' final frames alone (the scene's load and the planning
+    excluded), their RGB frames, and the CPU seconds of those renders (all Blender's threads)."""
     renderer = open_renderer(cfg.renderer)
+    inner, cpu = renderer.render, [0.0]
+
+    def render(frames, on_frame=None):
+        start = _cpu_seconds()
+        try:
+            return inner(frames, on_frame)
+        finally:
+            cpu[0] += _cpu_seconds() - start
+
+    renderer.render = render  # what the sessions render with
     total, frames = 0.0, []
     for i in range(cfg.episodes):
         timings: dict[str, float] = {}
@@ -207,11 +224,47 @@ def rendered(cfg: RunConfig) -> tuple[float, list]:
         total += timings["render"]
         frames += list(buffers.rgb)
     renderer.close()
-    return total, frames
+    return total, frames, cpu[0]
 
 
 def pure_render_seconds(cfg: RunConfig) -> float:
     return rendered(cfg)[0]
+
+
+class TreeCPU:
+    """CPU seconds (user + system) of this process and the processes it starts within the block
+    (render workers, the sandbox), read with psutil every ``every`` seconds (a process that ends
+    between two readings keeps its last one): ``seconds`` once the block is done."""
+
+    def __init__(self, every: float = 0.2):
+        import threading
+
+        self.every, self.seconds = every, 0.0
+        self._last: dict[int, float] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._done.wait(self.every):
+            for child in me.children(recursive=True):
+                try:
+                    t = child.cpu_times()
+                except psutil.Error:
+                    continue
+                self._last[child.pid] = t.user + t.system
+
+    def __enter__(self) -> TreeCPU:
+        self._start = _cpu_seconds()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self.seconds = _cpu_seconds() - self._start + sum(self._last.values())
 
 
 def frame_profile(episodes: list, video) -> None:
@@ -308,7 +361,7 @@ def asset_costs() -> None:
         ]:
             options = dict(episodes=2, frames=4, quality="photoreal", width=w, height=h, assets=assets,
                            asset_variants=1, seed=100)  # fmt: skip
-            sec, frames = rendered(RunConfig.from_options(samples=spp, **options))
+            sec, frames, _ = rendered(RunConfig.from_options(samples=spp, **options))
             sec /= len(frames)
             base = base or sec
             noise = ""
@@ -406,15 +459,22 @@ def levels_and_devices(cfg: RunConfig) -> None:
 def pipeline_overhead(cfg: RunConfig, repeats: int) -> None:
     """The pipeline's wall time against pure rendering of the same episodes (target <= 1.03):
     ``repeats`` pure renders and pipeline runs in alternation (the machine's speed drifts by a
-    few percent between minutes: one of each would measure the drift), ratio of the sums."""
-    pure, whole, split = [], [], {}
+    few percent between minutes: one of each would measure the drift), ratio of the sums; and
+    the CPU seconds of each (the pipeline's over all its processes, ``TreeCPU``): on a machine
+    whose cores Cycles keeps busy, what the stages around the render add is CPU, which overlap
+    cannot hide."""
+    pure, whole, split, pure_cpu, whole_cpu = [], [], {}, [], []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(repeats):
-            pure.append(pure_render_seconds(cfg))
+            seconds, _, cpu = rendered(cfg)
+            pure.append(seconds)
+            pure_cpu.append(cpu)
             timings: dict[str, float] = {}
             t = time.perf_counter()
-            run(cfg, Path(tmp) / f"run{k}", timings=timings)
+            with TreeCPU() as tree:
+                run(cfg, Path(tmp) / f"run{k}", timings=timings)
             whole.append(time.perf_counter() - t)
+            whole_cpu.append(tree.seconds)
             for stage, sec in timings.items():
                 split[stage] = split.get(stage, 0.0) + sec / repeats
     n = cfg.episodes * cfg.video.frames
@@ -426,6 +486,10 @@ def pipeline_overhead(cfg: RunConfig, repeats: int) -> None:
     print(f"  ratio {w / p:.3f} (target <= 1.03); per run: {', '.join(f'{b / a:.3f}' for a, b in zip(pure, whole))}")
     once = split.get("start-up", 0.0) + split.get("finalize", 0.0)
     print(f"  per episode, without the run's start-up and finalize: ratio {(w - once) / p:.3f}")
+    pc, wc = sum(pure_cpu) / repeats, sum(whole_cpu) / repeats
+    print(f"  CPU (all processes' threads): pure render {pc:.1f} core-s ({pc / p:.2f} cores busy), pipeline "
+          f"{wc:.1f} core-s ({wc / w:.2f} cores busy): ratio {wc / pc:.3f}; outside the render "
+          f"{(wc - pc) / cfg.episodes:.2f} core-s an episode")  # fmt: skip
     print("  where the pipeline's time went (seconds, summed over episodes, mean of the runs):")
     split["render (pipeline - pure)"] = split.pop("render") - p
     rest = w - p - sum(v for v in split.values())
