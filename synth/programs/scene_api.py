@@ -113,12 +113,12 @@ class SceneAPI:
         """``surfaces``: where the objects' surface points, their KD-trees and the mesh distances
         are kept (they depend on the scene and the poses alone): pass the same dict to the APIs of
         views of one scene (the video reordered, cut, degraded) to measure each once. ``meshes``:
-        where the objects' meshes are kept from scene to scene (a sandbox worker's; default: this
-        API's own), each read once for its surface points and vertices."""
+        where the objects' meshes are kept from scene to scene (a sandbox worker's; default: one
+        mesh, the last read), each read once for its surface points and vertices."""
         from synth.core.meshes import MeshCache
 
         self._ep = episode
-        self._meshes = meshes if meshes is not None else MeshCache()
+        self._meshes = meshes if meshes is not None else MeshCache(size=1)
         self._min_px = episode.visibility_rule.min_pixels
         self._min_frames = episode.visibility_rule.min_frames
         self._objects = {o.id: o for o in episode.scene.objects}
@@ -129,7 +129,7 @@ class SceneAPI:
         # object id -> local surface points; (id, pose) -> world points and KD-tree;
         # ("distance", (id, pose), (id, pose)) -> mesh_distance
         self._samples: dict = {} if surfaces is None else surfaces
-        self._seen_in: dict[int, bool] = {}  # object id -> seen()
+        self._seen_answers: dict[int, bool] = {}  # object id -> seen()
         self._walks: dict = {}  # "grid"; ("beside", id): its cells; ("from", id): walks from it; (a, b): walk()
         ev = episode.evidence
         self._ev = {o.id: o for o in ev.objects} if ev else {}
@@ -208,11 +208,11 @@ class SceneAPI:
 
     def seen(self, object_id: int) -> bool:
         """Visible in at least the configured minimum number of frames."""
-        if object_id not in self._seen_in:  # the library asks it of every object, often
-            self._seen_in[object_id] = (
+        if object_id not in self._seen_answers:  # the library asks it of every object, often
+            self._seen_answers[object_id] = (
                 sum(self.is_visible(object_id, f) for f in range(self.num_frames)) >= self._min_frames
             )
-        return self._seen_in[object_id]
+        return self._seen_answers[object_id]
 
     def glimpsed(self, object_id: int) -> bool:
         """Some pixels of the object appear in some frame (possibly too few to be seen)."""

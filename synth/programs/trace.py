@@ -95,7 +95,7 @@ def record(api: SceneAPI) -> SceneAPI:
     rec = copy.copy(api)
     rec.__class__ = RecordingSceneAPI
     rec._steps, rec._seen, rec._depth = [], set(), 0
-    rec._seen_in = {}  # its own: each seen() it answers reads the frames, recorded
+    rec._seen_answers = {}  # its own: each seen() it answers reads the frames, recorded
     return rec
 
 
