@@ -17,14 +17,18 @@ Prints, on this machine:
    alternation): the ratio is the pipeline's overhead (target <= 1.03), also without the run's
    one-time start-up and finalize (what a long run tends to), and the split of the difference by
    stage;
-6. house tours (issue 27): seconds per frame of a tour through a house (preset ``vsi-tour``)
+6. the CPU Cycles leaves: a busy-looping process beside pure renders of the default episodes at
+   several priorities (nice 19, 10, 0, ``SCHED_IDLE``), what it got and how much slower the
+   render was (``--idle-rounds`` rounds, in alternation);
+7. house tours (issue 27): seconds per frame of a tour through a house (preset ``vsi-tour``)
    against today's default frame (preset ``default``: one room, a clip) at the same resolution and
    quality (target: ratio <= 1); planning a tour against its render time (target < 5%); house
    generation with a warm asset cache against a tour's render time (target < 5%); per house its
    rooms, objects and categories with 4 or more instances.
 
-    python bench/render.py [--sections profile,quality,gpu,assets,pipeline,tours] [--options]
+    python bench/render.py [--sections profile,quality,gpu,assets,pipeline,idle,tours] [--options]
                            [--episodes 4] [--frames 16] [--repeats 2] [--quality-frames 8]
+                           [--idle-rounds 2]
     python bench/render.py --tours-only [--tour-episodes 2] [--duration 60]
 """
 
@@ -56,7 +60,7 @@ REFERENCE_SPP = 64  # samples of the reference frames the noise is measured agai
 # (the defaults before Infinigen assets and 448x336 became the dataset defaults)
 BASELINE = dict(assets="primitives", width=320, height=240, samples=8)
 BEFORE_SAMPLES = 4  # the default samples before issue 31
-SECTIONS = ("profile", "quality", "gpu", "assets", "pipeline", "tours")
+SECTIONS = ("profile", "quality", "gpu", "assets", "pipeline", "idle", "tours")
 # Cycles options tried one at a time (--options): samples, then attributes of scene.cycles
 OPTIONS: dict[str, tuple[int, dict[str, object]]] = {
     "4 spp, no prefilter (before)": (4, {"denoising_prefilter": "NONE"}),
@@ -497,6 +501,48 @@ def pipeline_overhead(cfg: RunConfig, repeats: int) -> None:
         print(f"    {stage:26s} {sec:6.2f} s  {100 * sec / p:5.1f}% of pure render")
 
 
+def cpu_left_beside_cycles(cfg: RunConfig, rounds: int) -> None:
+    """What a busy-looping process gets beside a Cycles render, and what it costs the render,
+    at several priorities (none: the render alone; nice N: ``os.nice(N)``; idle: Linux
+    ``SCHED_IDLE``): ``rounds`` rounds of each, in alternation. The question behind it: can the
+    stages around the render (plan, evidence, encoding, questions) run on the CPU Cycles leaves,
+    where at the same priority they cost render time (the pipeline section's CPU ratio)?"""
+    import subprocess
+
+    import psutil
+
+    first = {
+        "none": None,
+        "nice 19": "import os; os.nice(19)",
+        "nice 10": "import os; os.nice(10)",
+        "idle": "import os; os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))",
+        "nice 0": "pass",
+    }
+    rendered(cfg)  # Blender, the assets and the render data warm
+    seconds: dict[str, list[float]] = {mode: [] for mode in first}
+    got: dict[str, list[float]] = {mode: [] for mode in first}
+    for _ in range(rounds):
+        for mode, code in first.items():
+            hog = subprocess.Popen([sys.executable, "-c", f"{code}\nwhile True: pass"]) if code else None
+            try:
+                sec = rendered(cfg)[0]
+                cpu = psutil.Process(hog.pid).cpu_times() if hog else None
+            finally:
+                if hog:
+                    hog.kill()
+                    hog.wait()
+            seconds[mode].append(sec)
+            got[mode].append(cpu.user + cpu.system if cpu else 0.0)
+    alone = sum(seconds["none"]) / rounds
+    what = f"{cfg.episodes} episodes x {cfg.video.frames} frames, {cfg.renderer.quality} at {cfg.video.width}x"
+    print(f"\nCPU beside Cycles, {what}{cfg.video.height}, a busy-looping process at each priority, {rounds} rounds:")
+    for mode in first:
+        sec, cpu = sum(seconds[mode]) / rounds, sum(got[mode]) / rounds
+        print(f"  {mode:8s} render {sec:6.1f} s ({' '.join(f'{x:.1f}' for x in seconds[mode])})  "
+              f"{sec / alone:5.3f}x the render alone; the process got {cpu:5.1f} core-s "
+              f"({cpu / sec:.2f} of a core, {cpu / cfg.episodes:.1f} core-s an episode)")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of: {', '.join(SECTIONS)}")
@@ -507,6 +553,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2, help="alternating pure and pipeline runs of the overhead")
     ap.add_argument("--quality", default="photoreal", choices=("photoreal", "draft"))
     ap.add_argument("--no-assets", action="store_true", help="skip the Infinigen asset and resolution table")
+    ap.add_argument("--idle-rounds", type=int, default=2, help="rounds of each priority of the idle section")
     ap.add_argument("--tours-only", action="store_true", help="only the house-tour ratios")
     ap.add_argument("--tour-episodes", type=int, default=2)
     ap.add_argument("--duration", type=float, default=60.0, help="tour length, seconds")
@@ -530,6 +577,9 @@ def main() -> None:
     if "pipeline" in sections:
         options = dict(episodes=args.episodes, frames=args.frames, quality=args.quality, seed=0)
         pipeline_overhead(RunConfig.from_options(preset="default", **options), args.repeats)
+    if "idle" in sections:
+        options = dict(episodes=2, frames=args.frames, quality=args.quality, seed=0)
+        cpu_left_beside_cycles(RunConfig.from_options(preset="default", **options), args.idle_rounds)
     if "tours" in sections:
         tour_costs(args.tour_episodes, args.duration, args.quality)
 
