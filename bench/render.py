@@ -511,7 +511,7 @@ def cpu_left_beside_cycles(cfg: RunConfig, rounds: int) -> None:
 
     import psutil
 
-    first = {
+    start = {  # what the busy loop runs first: its priority
         "none": None,
         "nice 19": "import os; os.nice(19)",
         "nice 10": "import os; os.nice(10)",
@@ -519,24 +519,24 @@ def cpu_left_beside_cycles(cfg: RunConfig, rounds: int) -> None:
         "nice 0": "pass",
     }
     rendered(cfg)  # Blender, the assets and the render data warm
-    seconds: dict[str, list[float]] = {mode: [] for mode in first}
-    got: dict[str, list[float]] = {mode: [] for mode in first}
+    seconds: dict[str, list[float]] = {mode: [] for mode in start}
+    got: dict[str, list[float]] = {mode: [] for mode in start}
     for _ in range(rounds):
-        for mode, code in first.items():
+        for mode, code in start.items():
             hog = subprocess.Popen([sys.executable, "-c", f"{code}\nwhile True: pass"]) if code else None
             try:
                 sec = rendered(cfg)[0]
-                cpu = psutil.Process(hog.pid).cpu_times() if hog else None
+                times = psutil.Process(hog.pid).cpu_times() if hog else None
             finally:
                 if hog:
                     hog.kill()
                     hog.wait()
             seconds[mode].append(sec)
-            got[mode].append(cpu.user + cpu.system if cpu else 0.0)
+            got[mode].append(times.user + times.system if times else 0.0)
     alone = sum(seconds["none"]) / rounds
     what = f"{cfg.episodes} episodes x {cfg.video.frames} frames, {cfg.renderer.quality} at {cfg.video.width}x"
     print(f"\nCPU beside Cycles, {what}{cfg.video.height}, a busy-looping process at each priority, {rounds} rounds:")
-    for mode in first:
+    for mode in start:
         sec, cpu = sum(seconds[mode]) / rounds, sum(got[mode]) / rounds
         print(f"  {mode:8s} render {sec:6.1f} s ({' '.join(f'{x:.1f}' for x in seconds[mode])})  "
               f"{sec / alone:5.3f}x the render alone; the process got {cpu:5.1f} core-s "
